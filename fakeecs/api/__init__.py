@@ -1,0 +1,115 @@
+"""The HTTP face of the cloud: one Flask app, one blueprint per service."""
+import logging
+import uuid
+
+from flask import Flask, g, request
+from werkzeug.exceptions import HTTPException
+
+from ..model import DomainError
+from . import errors
+
+log = logging.getLogger("fakeecs")
+
+#: (path prefix, family) pairs; the longest matching prefix wins
+FAMILY_PREFIXES = [
+    ("/", "keystone"),
+    ("/v3", "keystone"),
+    ("/v2", "nova"),
+    ("/v2.1", "nova"),
+    ("/image", "glance"),
+    ("/volume", "cinder"),
+    ("/_fakeecs", "control"),
+]
+#: callables ``path -> family or None`` that are asked first (Huawei-native routes)
+FAMILY_RESOLVERS = []
+
+
+def family_for(path):
+    """The API family that owns ``path`` and so renders its errors."""
+    for resolver in FAMILY_RESOLVERS:
+        family = resolver(path)
+        if family:
+            return family
+    best, family = "", "keystone"
+    for prefix, name in FAMILY_PREFIXES:
+        if (path == prefix or path.startswith(prefix.rstrip("/") + "/")) and len(prefix) > len(best):
+            best, family = prefix, name
+    return family
+
+
+def current_family():
+    return getattr(g, "family", None) or family_for(request.path)
+
+
+def create_app(cloud, *, blueprints=None):
+    """A Flask app serving ``cloud``; ``app.extensions['fakeecs']`` holds the cloud."""
+    from . import compute, identity, image
+
+    app = Flask("fakeecs")
+    app.json.sort_keys = False
+    app.url_map.strict_slashes = False
+    app.extensions["fakeecs"] = cloud
+    app.config["FAKEECS_HOOKS"] = {"before": [], "after": []}
+    for module in blueprints or (identity, compute, image):
+        module.register(app)
+    for name in ("volume", "ims", "control"):
+        module = _optional(name)
+        if module is not None and blueprints is None:
+            module.register(app)
+
+    @app.before_request
+    def _start():
+        g.request_id = "req-" + str(uuid.uuid4())
+        for hook in app.config["FAKEECS_HOOKS"]["before"]:
+            response = hook()
+            if response is not None:
+                return response
+        return None
+
+    @app.after_request
+    def _finish(response):
+        request_id = getattr(g, "request_id", None) or "req-" + str(uuid.uuid4())
+        response.headers.setdefault("X-OpenStack-Request-ID", request_id)
+        for hook in app.config["FAKEECS_HOOKS"]["after"]:
+            response = hook(response) or response
+        return response
+
+    @app.errorhandler(errors.ApiError)
+    def _api_error(error):
+        family = current_family()
+        if error.body is not None:
+            response = errors._json(error.body, error.status)
+            response.headers.update(error.headers)
+            return response
+        return errors.render(family, error.status, error.message, error.headers)
+
+    @app.errorhandler(DomainError)
+    def _domain_error(error):
+        return errors.render(current_family(), errors.status_for(error), error.message)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error):
+        family = current_family()
+        if family == "nova" and error.code in (404, 405):
+            return compute.no_route()
+        message = error.description if error.code != 404 else "The resource could not be found."
+        return errors.render(family, error.code, message)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error):
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        family = current_family()
+        return errors.render(family, 500, errors.unexpected_message(error))
+
+    return app
+
+
+def _optional(name):
+    import importlib
+
+    try:
+        return importlib.import_module(f"{__name__}.{name}")
+    except ModuleNotFoundError as error:
+        if error.name != f"{__name__}.{name}":
+            raise
+        return None

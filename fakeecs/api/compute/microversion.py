@@ -1,0 +1,54 @@
+"""Compute microversions: parsing the request headers as Nova does."""
+import re
+
+MIN_VERSION = (2, 1)
+#: Huawei ECS documents 2.60 (Nova Queens)
+MAX_VERSION = (2, 60)
+_FORMAT = re.compile(r"^([1-9]\d*)\.([1-9]\d*|0)$")
+
+
+class VersionError(Exception):
+    """A bad microversion request: ``status`` 400 (format) or 406 (range)."""
+
+    def __init__(self, status, message, version=None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.version = version
+
+
+def fmt(version):
+    return "%d.%d" % version
+
+
+def requested(headers):
+    """The raw version string the client asked for, or ``None``."""
+    value = headers.get("OpenStack-API-Version")
+    if value:
+        for item in reversed([part.strip() for part in value.split(",")]):
+            service, _, version = item.partition(" ")
+            if service.lower() == "compute" and version.strip():
+                return version.strip()
+    legacy = headers.get("X-OpenStack-Nova-API-Version")
+    if legacy:
+        return legacy.split(",")[-1].strip()
+    return None
+
+
+def negotiate(headers):
+    """The version to serve, as a tuple; raises :class:`VersionError`."""
+    raw = requested(headers)
+    if raw is None:
+        return MIN_VERSION
+    if raw == "latest":
+        return MAX_VERSION
+    match = _FORMAT.match(raw)
+    if not match:
+        raise VersionError(400, f"API Version String {raw} is of invalid format. "
+                                "Must be of format MajorNum.MinorNum.")
+    version = (int(match.group(1)), int(match.group(2)))
+    if not MIN_VERSION <= version <= MAX_VERSION:
+        raise VersionError(406, f"Version {fmt(version)} is not supported by the API. "
+                                f"Minimum is {fmt(MIN_VERSION)} and maximum is {fmt(MAX_VERSION)}.",
+                           version)
+    return version

@@ -1,0 +1,219 @@
+"""Servers, their actions (createImage first), availability zones and flavors."""
+import re
+
+from flask import Response, g, jsonify, request
+
+from ..auth import base_url, cloud, require_token
+from ..errors import ApiError
+from ..jsonbody import json_body
+from . import bp, check_project, legacy, route, schemas, views
+from .validation import load
+
+
+def _malformed():
+    return ApiError(400, "Malformed request body")
+
+
+def _validated(schema, data):
+    try:
+        return load(schema, data)
+    except ValueError as error:
+        raise ApiError(400, str(error)) from None
+
+
+def _int_param(name):
+    value = request.args.get(name)
+    if value is None:
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        raise ApiError(400, f"{name} param must be an integer") from None
+    if number < 0:
+        raise ApiError(400, f"{name} param must be positive")
+    return number
+
+
+def _server_view(server):
+    flavor = cloud().flavors.get(server.flavor_id)
+    return views.server(server, flavor, g.context, g.version, base_url())
+
+
+# -- servers -------------------------------------------------------------------
+
+def _list(detail, project_id):
+    limit = _int_param("limit")
+    all_projects = request.args.get("all_tenants", "").lower() in ("1", "true", "yes")
+    try:
+        found, more = cloud().list_servers(
+            g.context, name=request.args.get("name"), status=request.args.get("status"),
+            limit=limit, marker=request.args.get("marker"), all_projects=all_projects)
+    except re.error as error:
+        raise ApiError(400, f"Invalid regular expression in name filter: {error}") from None
+    render = _server_view if detail else (lambda s: views.server_brief(s, base_url()))
+    body = {"servers": [render(server) for server in found]}
+    if more and found:
+        path = request.base_url
+        body["servers_links"] = [{"rel": "next",
+                                  "href": f"{path}?limit={limit}&marker={found[-1].id}"}]
+    return jsonify(body)
+
+
+@route("/servers", methods=["GET"])
+def list_servers(project_id):
+    return _list(False, project_id)
+
+
+@route("/servers/detail", methods=["GET"])
+def list_servers_detail(project_id):
+    return _list(True, project_id)
+
+
+@route("/servers", methods=["POST"])
+def create_server(project_id):
+    body = json_body(_malformed)
+    outer = _validated(schemas.CreateServer(), body)
+    required_networks = g.version >= (2, 37) and not legacy()
+    spec_schema = schemas.ServerSpecNetworksRequired if required_networks else schemas.ServerSpec
+    spec = _validated(spec_schema(relaxed=legacy()), outer["server"])
+    server = cloud().create_server(
+        g.context, name=spec["name"], flavor_id=spec["flavorRef"],
+        image_id=spec.get("imageRef") or None,
+        availability_zone=spec.get("availability_zone"), metadata=spec.get("metadata"),
+        networks=spec.get("networks", "auto"), description=spec.get("description"),
+        key_name=spec.get("key_name"), block_devices=spec.get("block_device_mapping_v2"))
+    admin_pass = spec.get("adminPass") or cloud().ids.hex32()[:12]
+    response = jsonify({"server": {"id": server.id, "links": views.links(
+        base_url(), server.project_id, "servers", server.id), "OS-DCF:diskConfig": "MANUAL",
+        "security_groups": [{"name": "default"}], "adminPass": admin_pass}})
+    response.status_code = 202
+    response.headers["Location"] = f"{base_url()}/v2.1/{server.project_id}/servers/{server.id}"
+    return response
+
+
+@route("/servers/<server_id>", methods=["GET"])
+def show_server(project_id, server_id):
+    return jsonify({"server": _server_view(cloud().get_server(g.context, server_id))})
+
+
+@route("/servers/<server_id>", methods=["DELETE"])
+def delete_server(project_id, server_id):
+    cloud().delete_server(g.context, server_id)
+    return Response(status=204)
+
+
+# -- actions -------------------------------------------------------------------
+
+def _peek(body):
+    """Nova's ``action_peek``: the single key of the body."""
+    if body is None or isinstance(body, (bool, int, float)):
+        raise ApiError(404, "The resource could not be found.")
+    if len(body) != 1:
+        raise _malformed()
+    if not isinstance(body, dict):
+        raise ApiError(404, "The resource could not be found.")
+    return next(iter(body))
+
+
+@route("/servers/<server_id>/action", methods=["POST"])
+def server_action(project_id, server_id):
+    body = json_body(_malformed)
+    name = _peek(body)
+    handler = ACTIONS.get(name)
+    if handler is None:
+        raise ApiError(400, f"There is no such action: {name}")
+    check_project(g.context)
+    return handler(server_id, body[name])
+
+
+def create_image(server_id, spec):
+    data = _validated(schemas.CreateImage(relaxed=legacy()), spec)
+    old_style = legacy() or g.version < (2, 45)
+    image = cloud().create_server_image(
+        g.context, server_id, data["name"], data.get("metadata"),
+        check_metadata_quota=legacy() or g.version < (2, 39))
+    if old_style:
+        response = Response(b"", status=202, content_type="text/html; charset=UTF-8")
+        response.headers["Location"] = f"{base_url()}/image/images/{image.id}"
+        return response
+    response = Response(f'{{"image_id": "{image.id}"}}', status=202,
+                        content_type="application/json")
+    return response
+
+
+def _simple(action):
+    def handler(server_id, spec):
+        cloud().server_action(g.context, server_id, action)
+        return Response(status=202)
+
+    return handler
+
+
+def reboot(server_id, spec):
+    data = _validated(schemas.Reboot(), spec)
+    kind = data["type"]
+    if not isinstance(kind, str) or kind.upper() not in ("SOFT", "HARD"):
+        raise ApiError(400, f"Invalid input for field/attribute type. Value: {kind}. "
+                            f"{kind!r} is not one of ['HARD', 'Hard', 'SOFT', 'Soft']")
+    cloud().server_action(g.context, server_id, "reboot_" + kind.lower())
+    return Response(status=202)
+
+
+def _lock(locked):
+    def handler(server_id, spec):
+        cloud().set_server_lock(g.context, server_id, locked)
+        return Response(status=202)
+
+    return handler
+
+
+ACTIONS = {
+    "createImage": create_image,
+    "os-stop": _simple("stop"),
+    "os-start": _simple("start"),
+    "pause": _simple("pause"),
+    "unpause": _simple("unpause"),
+    "suspend": _simple("suspend"),
+    "resume": _simple("resume"),
+    "reboot": reboot,
+    "lock": _lock(True),
+    "unlock": _lock(False),
+}
+
+
+# -- availability zones and flavors ---------------------------------------------
+
+@route("/os-availability-zone", methods=["GET"])
+def availability_zones(project_id):
+    zones = cloud().list_availability_zones()
+    return jsonify({"availabilityZoneInfo": [views.availability_zone(z, False) for z in zones]})
+
+
+@route("/os-availability-zone/detail", methods=["GET"])
+def availability_zones_detail(project_id):
+    zones = cloud().list_availability_zones()
+    return jsonify({"availabilityZoneInfo": [views.availability_zone(z, True) for z in zones]})
+
+
+@route("/flavors", methods=["GET"])
+def list_flavors(project_id):
+    pid = g.context.project_id
+    return jsonify({"flavors": [views.flavor(f, base_url(), pid, detail=False)
+                                for f in cloud().list_flavors()]})
+
+
+@route("/flavors/detail", methods=["GET"])
+def list_flavors_detail(project_id):
+    pid = g.context.project_id
+    return jsonify({"flavors": [views.flavor(f, base_url(), pid, version=g.version)
+                                for f in cloud().list_flavors()]})
+
+
+@route("/flavors/<flavor_id>", methods=["GET"])
+def show_flavor(project_id, flavor_id):
+    flavor = cloud().get_flavor(flavor_id)
+    return jsonify({"flavor": views.flavor(flavor, base_url(), g.context.project_id,
+                                           version=g.version)})
+
+
+__all__ = ["bp", "require_token"]

@@ -1,0 +1,105 @@
+"""Error bodies, rendered in one place per API family.
+
+Each family maps a status and a message to the body its real service sends:
+
+* ``nova`` (and ``cinder``): ``{"<faultName>": {"code": N, "message": M}}``
+* ``glance``: WebOb's JSON error ``{"message", "code": "404 Not Found", "title"}``
+* ``keystone``: ``{"error": {"code": N, "title", "message"}}``
+* ``control``: ``{"error": {"status": N, "message": M}}`` for fakeecs's own routes
+
+A view raises :class:`ApiError` or lets a model :class:`DomainError` escape; the
+app turns either into the body of the family that owns the URL.
+"""
+import json
+
+from flask import Response
+from werkzeug.http import HTTP_STATUS_CODES
+
+from ..model import errors as domain
+
+#: Nova's fault names by status (nova/api/openstack/wsgi.py Fault._fault_names)
+NOVA_FAULT_NAMES = {
+    400: "badRequest", 401: "unauthorized", 403: "forbidden", 404: "itemNotFound",
+    405: "badMethod", 409: "conflictingRequest", 413: "overLimit", 415: "badMediaType",
+    429: "overLimit", 501: "notImplemented", 503: "serviceUnavailable",
+}
+
+DOMAIN_STATUS = [
+    (domain.Unauthorized, 401),
+    (domain.NotFound, 404),
+    (domain.Conflict, 409),
+    (domain.Forbidden, 403),
+    (domain.Invalid, 400),
+]
+
+
+class ApiError(Exception):
+    """An HTTP error raised by a view: status, message and extra headers."""
+
+    def __init__(self, status, message, headers=None, body=None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = dict(headers or {})
+        self.body = body
+
+
+def status_for(error):
+    for cls, status in DOMAIN_STATUS:
+        if isinstance(error, cls):
+            return status
+    return 500
+
+
+def _json(body, status, content_type="application/json; charset=UTF-8"):
+    return Response(json.dumps(body), status=status, content_type=content_type)
+
+
+def nova_body(status, message):
+    return {NOVA_FAULT_NAMES.get(status, "computeFault"): {"code": status, "message": message}}
+
+
+def render_nova(status, message):
+    return _json(nova_body(status, message), status)
+
+
+def render_glance(status, message):
+    phrase = HTTP_STATUS_CODES.get(status, "Error")
+    return _json({"message": message, "code": f"{status} {phrase}", "title": phrase}, status)
+
+
+def render_keystone(status, message):
+    title = HTTP_STATUS_CODES.get(status, "Error")
+    return _json({"error": {"code": status, "title": title, "message": message}}, status)
+
+
+def render_control(status, message):
+    return _json({"error": {"status": status, "message": message}}, status,
+                 "application/json")
+
+
+RENDERERS = {
+    "nova": render_nova,
+    "cinder": render_nova,
+    "glance": render_glance,
+    "keystone": render_keystone,
+    "control": render_control,
+}
+
+
+def render(family, status, message, headers=None):
+    response = RENDERERS[family](status, message)
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def register_family(family, renderer):
+    """Let another module (IMS, ECS, ...) add its family's renderer."""
+    RENDERERS[family] = renderer
+
+
+def unexpected_message(error):
+    """Queens' text for an unexpected exception (never a traceback)."""
+    return ("Unexpected API Error. Please report this at http://bugs.launchpad.net/nova/ and "
+            f"attach the Nova API log if possible.\n{type(error)}")

@@ -1,0 +1,326 @@
+"""Glance v2 under ``/image``: images, their data, JSON patch and the schema."""
+
+from flask import Blueprint, Response, g, jsonify, request
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
+from ..model.clock import isoformat
+from .auth import base_url, cloud, require_token
+from .errors import ApiError
+from .jsonbody import json_body
+
+bp = Blueprint("image", __name__)
+
+DISK_FORMATS = ["ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso", "ploop"]
+CONTAINER_FORMATS = ["ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed"]
+VISIBILITIES = ["public", "private", "shared", "community"]
+PATCH_TYPE = "application/openstack-images-v2.1-json-patch"
+SORT_KEYS = ("name", "status", "container_format", "disk_format", "size", "id",
+             "created_at", "updated_at", "min_disk", "min_ram", "visibility", "owner")
+
+
+def versions_doc():
+    base = base_url()
+    out = []
+    for number, status in (("2.9", "CURRENT"), ("2.7", "SUPPORTED"), ("2.5", "SUPPORTED"),
+                           ("2.0", "SUPPORTED")):
+        out.append({"id": f"v{number}", "status": status,
+                    "links": [{"rel": "self", "href": f"{base}/image/v2/"}]})
+    return {"versions": out}
+
+
+@bp.before_request
+def _before():
+    g.family = "glance"
+    if request.endpoint == "image.versions":
+        return
+    require_token()
+
+
+@bp.route("/image", methods=["GET"], endpoint="versions")
+@bp.route("/image/versions", methods=["GET"], endpoint="versions")
+def versions():
+    response = jsonify(versions_doc())
+    response.status_code = 300 if request.path.rstrip("/") == "/image" else 200
+    return response
+
+
+def image_view(image):
+    body = {
+        "id": image.id, "name": image.name, "status": image.status,
+        "visibility": image.visibility, "protected": image.protected,
+        "os_hidden": image.os_hidden, "checksum": image.checksum,
+        "os_hash_algo": image.os_hash_algo, "os_hash_value": image.os_hash_value,
+        "owner": image.owner, "size": image.size, "virtual_size": image.virtual_size,
+        "container_format": image.container_format, "disk_format": image.disk_format,
+        "created_at": isoformat(image.created_at), "updated_at": isoformat(image.updated_at),
+        "tags": list(image.tags), "min_ram": image.min_ram, "min_disk": image.min_disk,
+    }
+    for key, value in image.properties.items():
+        body.setdefault(key, value)
+    body.update({"self": f"/v2/images/{image.id}", "file": f"/v2/images/{image.id}/file",
+                 "schema": "/v2/schemas/image"})
+    return body
+
+
+# -- request schemas --------------------------------------------------------------
+
+class StrictBoolean(fields.Field):
+    """A JSON boolean, nothing else (Glance's schema is strict)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise ValidationError(f"{value!r} is not of type 'boolean'")
+        return value
+
+
+class ImageCreate(Schema):
+    """The core attributes of ``POST /v2/images``; other keys are custom properties."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    id = fields.UUID()
+    name = fields.String(allow_none=True, validate=validate.Length(max=255))
+    visibility = fields.String(validate=validate.OneOf(VISIBILITIES))
+    protected = StrictBoolean()
+    os_hidden = StrictBoolean()
+    disk_format = fields.String(allow_none=True, validate=validate.OneOf(DISK_FORMATS))
+    container_format = fields.String(allow_none=True, validate=validate.OneOf(CONTAINER_FORMATS))
+    min_disk = fields.Integer(strict=True, validate=validate.Range(min=0))
+    min_ram = fields.Integer(strict=True, validate=validate.Range(min=0))
+    tags = fields.List(fields.String(validate=validate.Length(max=255)))
+
+
+CORE_KEYS = set(ImageCreate().fields)
+READ_ONLY = ("status", "owner", "size", "virtual_size", "checksum", "os_hash_algo",
+             "os_hash_value", "created_at", "updated_at", "self", "file", "schema",
+             "direct_url", "stores", "locations")
+RESERVED = ("location", "deleted", "deleted_at")
+
+
+def _schema_error(error):
+    key, messages = next(iter(error.messages.items()))
+    text = messages[0] if isinstance(messages, list) else messages
+    return ApiError(400, f"Provided object does not match schema 'image': {key}: {text}")
+
+
+def _bad_json():
+    return ApiError(400, "Malformed JSON in request body.")
+
+
+@bp.post("/image/v2/images")
+def create_image():
+    body = json_body(_bad_json)
+    if not isinstance(body, dict):
+        raise ApiError(400, "Malformed JSON in request body.")
+    for key in body:
+        if key in READ_ONLY:
+            raise ApiError(403, f"Attribute '{key}' is read-only.")
+        if key in RESERVED or key.startswith("os_glance"):
+            raise ApiError(403, f"Attribute '{key}' is reserved.")
+    try:
+        core = ImageCreate().load({k: v for k, v in body.items() if k in CORE_KEYS})
+    except ValidationError as error:
+        raise _schema_error(error) from None
+    properties = {}
+    for key, value in body.items():
+        if key in CORE_KEYS:
+            continue
+        if not isinstance(value, str):
+            raise ApiError(400, f"Provided object does not match schema 'image': {key}: "
+                                f"{value!r} is not of type 'string'")
+        properties[key] = value
+    image_id = str(core.pop("id")) if "id" in core else None
+    image = cloud().create_image(g.context, image_id=image_id, properties=properties, **core)
+    response = jsonify(image_view(image))
+    response.status_code = 201
+    response.headers["Location"] = f"{base_url()}/image/v2/images/{image.id}"
+    return response
+
+
+@bp.put("/image/v2/images/<image_id>/file")
+def upload(image_id):
+    content_type = request.headers.get("Content-Type", "application/octet-stream")
+    if content_type.split(";")[0].strip() != "application/octet-stream":
+        raise ApiError(415, f"Content-Type {content_type} is not supported for image data; "
+                            "use application/octet-stream")
+    payload = request.stream.read() if request.content_length is None else request.get_data()
+    cloud().upload_image_data(g.context, image_id, payload)
+    return Response(status=204)
+
+
+@bp.get("/image/v2/images/<image_id>")
+def show_image(image_id):
+    return jsonify(image_view(cloud().get_image(g.context, image_id)))
+
+
+@bp.delete("/image/v2/images/<image_id>")
+def delete_image(image_id):
+    cloud().delete_image(g.context, image_id)
+    return Response(status=204)
+
+
+@bp.patch("/image/v2/images/<image_id>")
+def update_image(image_id):
+    content_type = request.headers.get("Content-Type", "").split(";")[0].strip()
+    if content_type != PATCH_TYPE:
+        raise ApiError(415, f"Unsupported Content-Type: use {PATCH_TYPE}",
+                       {"Accept-Patch": PATCH_TYPE})
+    body = json_body(_bad_json)
+    if not isinstance(body, list):
+        raise ApiError(400, "Request body must be a JSON array of operation objects.")
+    changes = []
+    for item in body:
+        if not isinstance(item, dict) or item.get("op") not in ("add", "replace", "remove"):
+            raise ApiError(400, "Operation objects must contain exactly one member named "
+                                '"add", "remove", or "replace".')
+        path = item.get("path")
+        if not isinstance(path, str) or not path.startswith("/") or path.count("/") != 1 or len(path) < 2:
+            raise ApiError(400, f"Invalid JSON pointer for this resource: '{path}'")
+        key = path[1:].replace("~1", "/").replace("~0", "~")
+        if item["op"] != "remove" and "value" not in item:
+            raise ApiError(400, 'Operation objects must contain a member named "value".')
+        value = item.get("value")
+        if key in CORE_KEYS and item["op"] != "remove":
+            try:
+                value = ImageCreate().load({key: value})[key]
+            except ValidationError as error:
+                raise _schema_error(error) from None
+        elif item["op"] != "remove" and not isinstance(value, str) and key not in READ_ONLY:
+            raise ApiError(400, f"Provided object does not match schema 'image': {key}: "
+                                f"{value!r} is not of type 'string'")
+        changes.append({"op": item["op"], "path": key, "value": value})
+    image = cloud().update_image(g.context, image_id, changes)
+    return jsonify(image_view(image))
+
+
+def _filters():
+    args = request.args
+    filters = {}
+    for key in ("name", "status", "visibility", "owner", "id", "container_format", "disk_format"):
+        if key in args:
+            filters[key] = args[key]
+    if "visibility" in filters and filters["visibility"] not in VISIBILITIES + ["all"]:
+        raise ApiError(400, f"Invalid visibility value: {filters['visibility']}")
+    hidden = args.get("os_hidden")
+    if hidden is not None:
+        if hidden.lower() not in ("true", "false"):
+            raise ApiError(400, f"Invalid value '{hidden}' for 'os_hidden' filter. "
+                                "Valid values are 'true' or 'false'.")
+        filters["os_hidden"] = hidden.lower() == "true"
+    if args.getlist("tag"):
+        filters["tag"] = args.getlist("tag")
+    for key in args:
+        if key not in filters and key not in ("limit", "marker", "sort", "sort_key", "sort_dir",
+                                              "os_hidden", "tag", "member_status"):
+            filters[key] = args[key]
+    return filters
+
+
+def _sort():
+    args = request.args
+    pairs = []
+    if "sort" in args:
+        for part in args["sort"].split(","):
+            key, _, direction = part.strip().partition(":")
+            pairs.append((key, direction or "desc"))
+    else:
+        keys = args.getlist("sort_key") or []
+        dirs = args.getlist("sort_dir") or []
+        for index, key in enumerate(keys):
+            pairs.append((key, dirs[index] if index < len(dirs) else (dirs[0] if dirs else "desc")))
+    for key, direction in pairs:
+        if key not in SORT_KEYS:
+            raise ApiError(400, f"Invalid sort key: {key}. It should be one of the following: "
+                                f"{', '.join(SORT_KEYS)}.")
+        if direction not in ("asc", "desc"):
+            raise ApiError(400, f"Invalid sort direction: {direction}")
+    return pairs
+
+
+@bp.get("/image/v2/images")
+def list_images():
+    limit = request.args.get("limit")
+    if limit is not None:
+        try:
+            limit = int(limit)
+            if limit < 0:
+                raise ValueError
+        except ValueError:
+            raise ApiError(400, "limit param must be positive") from None
+    marker = request.args.get("marker")
+    found, more = cloud().list_images(g.context, filters=_filters(), limit=limit,
+                                      marker=marker, sort=_sort())
+    query = request.query_string.decode()
+    body = {"images": [image_view(image) for image in found],
+            "first": "/v2/images" + (f"?{query}" if query else ""),
+            "schema": "/v2/schemas/images"}
+    if more and found:
+        args = {k: v for k, v in request.args.items() if k != "marker"}
+        args["marker"] = found[-1].id
+        body["next"] = "/v2/images?" + "&".join(f"{k}={v}" for k, v in args.items())
+    return jsonify(body)
+
+
+@bp.get("/image/v2/images/<image_id>/tasks")
+def image_tasks(image_id):
+    cloud().get_image(g.context, image_id)
+    return jsonify({"tasks": []})
+
+
+def image_schema():
+    string_or_null = {"type": ["null", "string"]}
+    return {
+        "name": "image",
+        "additionalProperties": {"type": "string"},
+        "properties": {
+            "id": {"type": "string", "pattern": "^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}"
+                                                "-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$"},
+            "name": {"type": ["null", "string"], "maxLength": 255},
+            "status": {"type": "string", "readOnly": True,
+                       "enum": ["queued", "saving", "active", "killed", "deleted", "uploading",
+                                "importing", "pending_delete", "deactivated"]},
+            "visibility": {"type": "string", "enum": VISIBILITIES},
+            "protected": {"type": "boolean"},
+            "os_hidden": {"type": "boolean"},
+            "checksum": dict(string_or_null, readOnly=True),
+            "os_hash_algo": dict(string_or_null, readOnly=True),
+            "os_hash_value": dict(string_or_null, readOnly=True),
+            "owner": dict(string_or_null, readOnly=True),
+            "size": {"type": ["null", "integer"], "readOnly": True},
+            "virtual_size": {"type": ["null", "integer"], "readOnly": True},
+            "container_format": {"type": ["null", "string"], "enum": [None] + CONTAINER_FORMATS},
+            "disk_format": {"type": ["null", "string"], "enum": [None] + DISK_FORMATS},
+            "created_at": {"type": "string", "readOnly": True},
+            "updated_at": {"type": "string", "readOnly": True},
+            "tags": {"type": "array", "items": {"type": "string", "maxLength": 255}},
+            "min_ram": {"type": "integer"},
+            "min_disk": {"type": "integer"},
+            "self": {"type": "string", "readOnly": True},
+            "file": {"type": "string", "readOnly": True},
+            "schema": {"type": "string", "readOnly": True},
+        },
+        "links": [{"rel": "self", "href": "{self}"}, {"rel": "enclosure", "href": "{file}"},
+                  {"rel": "describedby", "href": "{schema}"}],
+    }
+
+
+@bp.get("/image/v2/schemas/image")
+def schema_image():
+    return jsonify(image_schema())
+
+
+@bp.get("/image/v2/schemas/images")
+def schema_images():
+    return jsonify({"name": "images", "properties": {
+        "images": {"type": "array", "items": image_schema()},
+        "schema": {"type": "string"}, "first": {"type": "string"}, "next": {"type": "string"}},
+        "links": [{"rel": "first", "href": "{first}"}, {"rel": "next", "href": "{next}"},
+                  {"rel": "describedby", "href": "{schema}"}]})
+
+
+def register(app):
+    app.register_blueprint(bp)
+
+
+

@@ -1,0 +1,17 @@
+"""The cloud as plain Python: no HTTP, no Flask."""
+from .cloud import CloudBase, operation
+from .clock import VirtualClock
+from .compute import ComputeMixin
+from .errors import (Conflict, DomainError, Forbidden, Invalid, NotFound, OverQuota,
+                     Unauthorized)
+from .images import ImageMixin
+from .policy import Context
+from .world import apply_world
+
+
+class Cloud(ImageMixin, ComputeMixin, CloudBase):
+    """The whole simulated cloud."""
+
+
+__all__ = ["Cloud", "Context", "VirtualClock", "apply_world", "operation", "DomainError",
+           "NotFound", "Conflict", "Invalid", "Forbidden", "OverQuota", "Unauthorized"]

@@ -1,0 +1,183 @@
+"""The cloud's resources as plain dataclasses.
+
+Every entity is JSON-friendly (strings, numbers, lists, dicts), so the whole
+state can be exported and imported as is.  Times are virtual epoch seconds.
+"""
+from dataclasses import asdict, dataclass, field, fields
+from typing import Optional
+
+
+class Entity:
+    """Shared (de)serialisation for the dataclasses below."""
+
+    def to_dict(self):
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data):
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass
+class Domain(Entity):
+    id: str
+    name: str
+
+
+@dataclass
+class Project(Entity):
+    id: str
+    name: str
+    domain_id: str
+
+
+@dataclass
+class User(Entity):
+    id: str
+    name: str
+    password: str
+    domain_id: str
+    #: project id -> role names
+    roles: dict = field(default_factory=dict)
+
+
+@dataclass
+class AvailabilityZone(Entity):
+    name: str
+    region: str
+    available: bool = True
+
+
+@dataclass
+class Flavor(Entity):
+    id: str
+    name: str
+    vcpus: int
+    ram: int
+    disk: int = 0
+    ephemeral: int = 0
+    swap: int = 0
+    extra_specs: dict = field(default_factory=dict)
+    is_public: bool = True
+
+
+@dataclass
+class Image(Entity):
+    id: str
+    name: Optional[str]
+    owner: str
+    status: str
+    created_at: float
+    updated_at: float
+    seq: int = 0
+    visibility: str = "private"
+    protected: bool = False
+    os_hidden: bool = False
+    disk_format: Optional[str] = None
+    container_format: Optional[str] = None
+    min_disk: int = 0
+    min_ram: int = 0
+    size: Optional[int] = None
+    virtual_size: Optional[int] = None
+    checksum: Optional[str] = None
+    os_hash_algo: Optional[str] = None
+    os_hash_value: Optional[str] = None
+    tags: list = field(default_factory=list)
+    #: custom (string) properties, shown as top-level keys by Glance
+    properties: dict = field(default_factory=dict)
+    #: provenance: how the image was made, see :mod:`fakeecs.model.provenance`
+    origin: dict = field(default_factory=dict)
+
+
+@dataclass
+class Server(Entity):
+    id: str
+    name: str
+    project_id: str
+    user_id: str
+    availability_zone: str
+    flavor_id: str
+    created_at: float
+    updated_at: float
+    seq: int = 0
+    #: the base image id; "" for a volume-backed server
+    image_id: str = ""
+    vm_state: str = "building"
+    task_state: Optional[str] = "scheduling"
+    power_state: int = 0
+    locked: bool = False
+    metadata: dict = field(default_factory=dict)
+    description: Optional[str] = None
+    tags: list = field(default_factory=list)
+    key_name: Optional[str] = None
+    config_drive: str = ""
+    addresses: dict = field(default_factory=dict)
+    launched_at: Optional[float] = None
+    terminated_at: Optional[float] = None
+    fault: Optional[dict] = None
+    host: str = "fakeecs-host-1"
+    #: block devices: dicts with volume_id, device_name, boot_index, delete_on_termination
+    block_devices: list = field(default_factory=list)
+    root_device_name: str = "/dev/vda"
+    #: system metadata the snapshot inherits (image_* keys of the base image)
+    system_metadata: dict = field(default_factory=dict)
+
+    @property
+    def volume_backed(self):
+        return any(bd.get("boot_index") == 0 for bd in self.block_devices)
+
+
+@dataclass
+class Volume(Entity):
+    id: str
+    name: Optional[str]
+    project_id: str
+    size: int
+    availability_zone: str
+    status: str
+    created_at: float
+    updated_at: float
+    seq: int = 0
+    description: Optional[str] = None
+    bootable: bool = False
+    volume_type: str = "SSD"
+    metadata: dict = field(default_factory=dict)
+    #: image properties copied when made from an image (volume_image_metadata)
+    image_metadata: dict = field(default_factory=dict)
+    source_image_id: Optional[str] = None
+    snapshot_id: Optional[str] = None
+    #: attachments: dicts with server_id, device, attachment_id
+    attachments: list = field(default_factory=list)
+    origin: dict = field(default_factory=dict)
+
+
+@dataclass
+class Snapshot(Entity):
+    id: str
+    name: Optional[str]
+    project_id: str
+    volume_id: str
+    size: int
+    status: str
+    created_at: float
+    updated_at: float
+    seq: int = 0
+    description: Optional[str] = None
+    metadata: dict = field(default_factory=dict)
+    origin: dict = field(default_factory=dict)
+
+
+@dataclass
+class Job(Entity):
+    """One timed process on one resource: the steps still to run and when."""
+
+    id: str
+    process: str
+    kind: str
+    target_id: str
+    steps: list
+    #: virtual time of the next step; None while the process is manual
+    due: Optional[float]
+    interval: float
+    data: dict = field(default_factory=dict)

@@ -1,0 +1,292 @@
+"""Glance images, and the native ``createImage`` server action that makes them."""
+import hashlib
+
+from . import provenance, transitions
+from .cloud import operation
+from .compute import conflict
+from .entities import Image
+from .errors import Conflict, Forbidden, Invalid, NotFound, OverQuota
+from .policy import authorize
+
+#: Nova's default ``metadata_items`` quota, checked below microversion 2.39
+METADATA_ITEMS_QUOTA = 128
+GiB = 1024 ** 3
+
+#: Glance core attributes that a client may set
+IMAGE_CORE_WRITABLE = ("name", "visibility", "protected", "os_hidden", "disk_format",
+                       "container_format", "min_disk", "min_ram", "tags")
+IMAGE_READ_ONLY = ("id", "status", "owner", "size", "virtual_size", "checksum", "os_hash_algo",
+                   "os_hash_value", "created_at", "updated_at", "self", "file", "schema",
+                   "direct_url", "stores", "locations")
+IMAGE_RESERVED = ("location", "deleted", "deleted_at")
+
+
+def _digests(payload):
+    return (hashlib.md5(payload).hexdigest(), hashlib.sha512(payload).hexdigest())
+
+
+class ImageMixin:
+    """The image room of :class:`~fakeecs.model.Cloud`."""
+
+    # -- visibility ----------------------------------------------------------
+
+    def _image_visible(self, context, image):
+        if image.status == "deleted":
+            return False
+        return image.visibility in ("public", "community") or image.owner == context.project_id
+
+    def _image(self, context, image_id):
+        image = self.images.get(image_id)
+        if image is None or not self._image_visible(context, image):
+            raise NotFound("image", image_id, f"No image found with ID {image_id}")
+        return image
+
+    @operation
+    def get_image(self, context, image_id):
+        return self._image(context, image_id)
+
+    @operation
+    def list_images(self, context, *, filters=None, limit=None, marker=None, sort=None):
+        """Visible images after ``marker``; returns ``(images, more)``.
+
+        ``filters`` may hold name, status, visibility, owner, os_hidden, tag,
+        ``id`` and any custom property; ``sort`` is a list of ``(key, dir)``.
+        """
+        filters = dict(filters or {})
+        visibility = filters.pop("visibility", None)
+        hidden = filters.pop("os_hidden", False)
+        tags = filters.pop("tag", None) or []
+
+        def keep(image):
+            if not self._image_visible(context, image):
+                return False
+            if visibility is None and image.visibility == "community" and image.owner != context.project_id:
+                return False
+            if visibility not in (None, "all") and image.visibility != visibility:
+                return False
+            if hidden is not None and bool(image.os_hidden) != bool(hidden):
+                return False
+            if any(tag not in image.tags for tag in tags):
+                return False
+            for key, value in filters.items():
+                if str(self._image_field(image, key)) != str(value):
+                    return False
+            return True
+
+        if marker is not None:
+            found = self.images.get(marker)
+            if found is None or not self._image_visible(context, found):
+                raise Invalid("Invalid marker. Image could not be found.", rule="marker")
+        default_sort = [("created_at", "desc"), ("id", "desc")]
+        if not sort or sort == default_sort or sort == [("created_at", "desc")]:
+            return self.images.page(marker=marker, limit=limit, keep=keep)
+        chosen = [image for image in self.images if keep(image)]
+        for key, direction in reversed(sort):
+            chosen.sort(key=lambda image: _sortable(self._image_field(image, key)),
+                        reverse=direction == "desc")
+        if marker is not None:
+            ids = [image.id for image in chosen]
+            chosen = chosen[ids.index(marker) + 1:] if marker in ids else []
+        if limit is not None and len(chosen) > limit:
+            return chosen[:limit], True
+        return chosen, False
+
+    @staticmethod
+    def _image_field(image, key):
+        if key in image.properties:
+            return image.properties[key]
+        return getattr(image, key, None)
+
+    # -- Glance writes ---------------------------------------------------------
+
+    @operation
+    def create_image(self, context, *, image_id=None, properties=None, origin=None, **core):
+        """Register an image record (``queued``) as Glance's ``POST /v2/images`` does."""
+        authorize(context, "add_image", write=True)
+        if image_id is not None and image_id in self.images:
+            raise Conflict(f"An image with identifier {image_id} already exists", rule="duplicate")
+        if core.get("visibility") == "public" and not context.is_admin:
+            raise Forbidden("You are not authorized to complete publicize_image action.",
+                            rule="publicize_image")
+        now = self.now()
+        image = Image(id=image_id or self.ids.uuid(), name=core.pop("name", None),
+                      owner=context.project_id, status="queued", created_at=now,
+                      updated_at=now, seq=self.next_seq(),
+                      properties={k: str(v) for k, v in (properties or {}).items()},
+                      origin=dict(origin or {"kind": "upload"}))
+        for key, value in core.items():
+            setattr(image, key, value)
+        self.images.add(image)
+        return image
+
+    @operation
+    def upload_image_data(self, context, image_id, payload):
+        authorize(context, "upload_image", write=True)
+        image = self._owned_image(context, image_id)
+        if image.status != "queued":
+            raise Conflict(f"Image status transition from {image.status} to saving is not allowed",
+                           rule="transition")
+        if not image.disk_format or not image.container_format:
+            raise Invalid("Properties disk_format, container_format must be set prior to "
+                          "saving data.", rule="formats")
+        self._set_image_status(image, "saving")
+        image.size = len(payload)
+        image.virtual_size = None
+        image.checksum, image.os_hash_value = _digests(payload)
+        image.os_hash_algo = "sha512"
+        self._set_image_status(image, "active")
+        return image
+
+    def _owned_image(self, context, image_id):
+        image = self._image(context, image_id)
+        if image.owner != context.project_id and not context.is_admin:
+            raise Forbidden(f"You are not permitted to modify image {image_id}.", rule="owner")
+        return image
+
+    def _set_image_status(self, image, status, at=None):
+        transitions.check("image", image.status, status)
+        image.status = status
+        image.updated_at = self.now() if at is None else at
+
+    @operation
+    def update_image(self, context, image_id, changes):
+        """Apply Glance JSON-patch ``changes``: dicts with op, path (a key) and value."""
+        authorize(context, "modify_image", write=True)
+        image = self._owned_image(context, image_id)
+        staged_core, staged_props = {}, dict(image.properties)
+        for change in changes:
+            op, key, value = change["op"], change["path"], change.get("value")
+            if key in IMAGE_READ_ONLY:
+                raise Forbidden(f"Attribute '{key}' is read-only.", rule="read_only")
+            if key in IMAGE_RESERVED or key.startswith("os_glance"):
+                raise Forbidden(f"Attribute '{key}' is reserved.", rule="reserved")
+            if key in IMAGE_CORE_WRITABLE:
+                if op == "remove":
+                    raise Forbidden(f"Properties {key} cannot be removed.", rule="core")
+                staged_core[key] = value
+            elif op == "remove":
+                if key not in staged_props:
+                    raise Conflict(f"Property {key} does not exist.", rule="missing")
+                del staged_props[key]
+            elif op == "add" or key in staged_props:
+                staged_props[key] = str(value)
+            else:
+                raise Conflict(f"Property {key} does not exist.", rule="missing")
+        if staged_core.get("visibility") == "public" and not context.is_admin:
+            raise Forbidden("You are not authorized to complete publicize_image action.",
+                            rule="publicize_image")
+        for key, value in staged_core.items():
+            setattr(image, key, value)
+        image.properties = staged_props
+        image.updated_at = self.now()
+        return image
+
+    @operation
+    def delete_image(self, context, image_id):
+        """Delete an image; never its snapshots (constraint 4)."""
+        authorize(context, "delete_image", write=True)
+        image = self._image(context, image_id)
+        if image.owner != context.project_id and not context.is_admin:
+            raise Forbidden("You are not permitted to delete this image.", rule="owner")
+        if image.protected:
+            raise Forbidden(f"Image {image_id} is protected and cannot be deleted.",
+                            rule="protected")
+        self._set_image_status(image, "deleted")
+        self.images.remove(image.id)
+        return image
+
+    # -- the native createImage action -------------------------------------------
+
+    @operation
+    def create_server_image(self, context, server_id, name, metadata=None, *,
+                            check_metadata_quota=False):
+        """Nova's ``createImage``: an image of ``server_id`` (Queens order of checks)."""
+        metadata = dict(metadata or {})
+        authorize(context, "os_compute_api:servers:create_image", write=True)
+        if check_metadata_quota and len(metadata) > METADATA_ITEMS_QUOTA:
+            raise OverQuota("Image metadata limit exceeded", rule="metadata_items")
+        server = self._server(context, server_id)
+        if server.vm_state not in transitions.SNAPSHOT_VM_STATES:
+            raise conflict("createImage", server_id, "vm_state", server.vm_state)
+        if server.task_state is not None:
+            raise conflict("createImage", server_id, "task_state", server.task_state)
+        if server.launched_at is None:
+            raise conflict("createImage", server_id, "launched_at", None)
+        if server.volume_backed:
+            return self._snapshot_volume_backed(context, server, name, metadata)
+        meta = server.system_metadata
+        properties = self._snapshot_properties(context, server)
+        properties.update({"instance_uuid": server.id, "user_id": context.user_id,
+                           "image_type": "snapshot"})
+        properties.update(metadata)
+        image = self._new_snapshot_image(context, server, name, properties,
+                                         min_disk=meta.get("min_disk", 0),
+                                         min_ram=meta.get("min_ram", 0))
+        server.task_state = "image_snapshot_pending"
+        server.updated_at = self.now()
+        self.start_job("image_snapshot", "server", server.id,
+                       ["image_snapshot", "image_pending_upload", "image_uploading", "active"],
+                       {"image_id": image.id})
+        return image
+
+    def _snapshot_properties(self, context, server):
+        """Properties every server snapshot inherits (Nova's system metadata)."""
+        meta = server.system_metadata
+        properties = dict(meta.get("properties", {}))
+        properties["base_image_ref"] = meta.get("base_image_ref", server.image_id or "")
+        properties["owner_project_name"] = context.project_name
+        properties["owner_user_name"] = context.user_name
+        properties["boot_roles"] = ",".join(context.roles)
+        return properties
+
+    def _new_snapshot_image(self, context, server, name, properties, **core):
+        now = self.now()
+        image = Image(id=self.ids.uuid(), name=name, owner=context.project_id, status="queued",
+                      created_at=now, updated_at=now, seq=self.next_seq(), visibility="private",
+                      properties={k: str(v) for k, v in properties.items()},
+                      origin=provenance.from_server("nova_snapshot", server,
+                                                    volume_backed=server.volume_backed),
+                      **core)
+        self.images.add(image)
+        return image
+
+    def _snapshot_volume_backed(self, context, server, name, metadata):
+        raise Invalid("Volume-backed snapshots are not supported.", rule="volume_backed")
+
+    def _step_image_snapshot(self, job, step, at):
+        server = self.servers.get(job.target_id)
+        image = self.images.get(job.data["image_id"])
+        if server is None or image is None or image.status in ("deleted", "killed"):
+            if server is not None and server.task_state and server.task_state.startswith("image_"):
+                server.task_state = None
+                server.updated_at = at
+            if server is None and image is not None and image.status != "active":
+                # the source vanished mid-snapshot: Nova deletes the image it was filling
+                self._set_image_status(image, "deleted", at)
+                self.images.remove(image.id)
+            self.jobs.pop(job.id, None)
+            return
+        if step in ("image_snapshot", "image_pending_upload", "image_uploading"):
+            server.task_state = step
+            server.updated_at = at
+        if step == "image_pending_upload":
+            image.disk_format = "qcow2"
+            image.container_format = server.system_metadata.get("container_format") or "bare"
+            image.properties.update({"image_location": "snapshot", "image_state": "available",
+                                     "owner_id": server.project_id})
+            image.updated_at = at
+        elif step == "image_uploading":
+            self._set_image_status(image, "saving", at)
+        elif step == "active":
+            payload = f"fakeecs snapshot {image.id} of {server.id}".encode()
+            image.checksum, image.os_hash_value = _digests(payload)
+            image.os_hash_algo = "sha512"
+            image.size = GiB
+            image.virtual_size = max(image.min_disk, 1) * GiB
+            self._set_image_status(image, "active", at)
+            server.task_state = None
+            server.updated_at = at
+
+
+def _sortable(value):
+    return (value is None, str(value) if not isinstance(value, (int, float)) else value)

@@ -1,0 +1,33 @@
+"""Who may do what: the caller's context and the role rules.
+
+Like Keystone-backed policy on ECS: ``admin`` may do anything, ``member`` may
+read and write its own project, ``reader`` may only read.
+"""
+from dataclasses import dataclass, field
+
+from .errors import Forbidden
+
+
+@dataclass(frozen=True)
+class Context:
+    """The authenticated caller of one request."""
+
+    user_id: str
+    project_id: str
+    roles: tuple = field(default_factory=tuple)
+    user_name: str = ""
+    project_name: str = ""
+
+    @property
+    def is_admin(self):
+        return "admin" in self.roles
+
+    @property
+    def can_write(self):
+        return self.is_admin or "member" in self.roles
+
+
+def authorize(context, rule, write):
+    """Raise :class:`Forbidden` unless the caller's roles allow ``rule``."""
+    if write and not context.can_write:
+        raise Forbidden(f"Policy doesn't allow {rule} to be performed.", rule=rule)

@@ -1,0 +1,69 @@
+"""Building a cloud from scenarios and serving it over HTTP on a real WSGI server."""
+import socket
+import threading
+
+from cheroot import wsgi
+
+from . import scenario
+from .api import create_app
+from .model import Cloud, VirtualClock, apply_world
+
+
+def build_cloud(scenarios=(scenario.DEFAULT,), *, seed=None, clock=None):
+    """A cloud with each scenario (name, path or dict) applied in turn."""
+    cloud = Cloud(seed=seed, clock=VirtualClock(mode=clock) if clock else None)
+    for item in scenarios:
+        apply_world(cloud, item if isinstance(item, dict) else scenario.read(item))
+    return cloud
+
+
+class HTTPServer:
+    """A threaded cheroot server for one app, with Nagle disabled."""
+
+    def __init__(self, app, host="127.0.0.1", port=0, threads=16):
+        self.app = app
+        self._server = wsgi.Server((host, port), app, numthreads=threads,
+                                   server_name="fakeecs", timeout=30)
+        self._server.nodelay = True
+        self._thread = None
+
+    def start(self):
+        """Bind and serve in a background thread; returns once the port is open."""
+        self._server.prepare()
+        self._thread = threading.Thread(target=self._server.serve, name="fakeecs-http",
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    @property
+    def host(self):
+        return self._server.bind_addr[0]
+
+    @property
+    def port(self):
+        return self._server.bind_addr[1]
+
+    @property
+    def url(self):
+        return f"http://{self.host}:{self.port}"
+
+    def serve_forever(self):
+        self._server.prepare()
+        self._server.serve()
+
+    def stop(self):
+        self._server.stop()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+
+def port_is_free(host, port):
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+__all__ = ["build_cloud", "create_app", "HTTPServer", "port_is_free"]

@@ -1,0 +1,87 @@
+"""Shared fixtures: a fresh cloud per test, a Flask client, a live server."""
+import pytest
+
+from fakeecs.api import create_app
+from fakeecs.server import HTTPServer, build_cloud
+
+PROJECT_ID = "0fae0ec5c0de4e1bb2b3c4d5e6f70819"
+BASE_IMAGE = "5f1b4c2e-8a3d-4e6f-9b7a-0c1d2e3f4a01"
+CENTOS_IMAGE = "5f1b4c2e-8a3d-4e6f-9b7a-0c1d2e3f4a02"
+
+
+@pytest.fixture
+def cloud():
+    """The default world on a frozen clock, seeded for stable ids."""
+    return build_cloud(["default"], seed=1234, clock="frozen")
+
+
+@pytest.fixture
+def app(cloud):
+    return create_app(cloud)
+
+
+class Api:
+    """A Flask test client that authenticates as one of the default users."""
+
+    def __init__(self, app, user="fakeecs"):
+        self.client = app.test_client()
+        self.cloud = app.extensions["fakeecs"]
+        self.token = self.login(user)
+
+    def login(self, user, password=None):
+        body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+            "name": user, "password": password or user, "domain": {"name": "Default"}}}},
+            "scope": {"project": {"name": "fakeecs", "domain": {"name": "Default"}}}}}
+        response = self.client.post("/v3/auth/tokens", json=body)
+        assert response.status_code == 201, response.get_data(as_text=True)
+        return response.headers["X-Subject-Token"]
+
+    def request(self, method, path, *, token=True, headers=None, **kwargs):
+        headers = dict(headers or {})
+        if token:
+            headers.setdefault("X-Auth-Token", self.token)
+        return self.client.open(path, method=method, headers=headers, **kwargs)
+
+    def get(self, path, **kwargs):
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path, **kwargs):
+        return self.request("POST", path, **kwargs)
+
+    def delete(self, path, **kwargs):
+        return self.request("DELETE", path, **kwargs)
+
+    def patch(self, path, **kwargs):
+        return self.request("PATCH", path, **kwargs)
+
+    def put(self, path, **kwargs):
+        return self.request("PUT", path, **kwargs)
+
+    def compute(self, path):
+        return f"/v2.1/{PROJECT_ID}{path}"
+
+    def boot(self, name="web-01", zone="cn-north-4a", image=BASE_IMAGE, settle=True, **extra):
+        """Create a server through the API and (by default) let it become ACTIVE."""
+        server = {"name": name, "flavorRef": "s6.small.1", "imageRef": image,
+                  "availability_zone": zone, "networks": "auto"}
+        server.update(extra)
+        response = self.post(self.compute("/servers"), json={"server": server},
+                             headers={"OpenStack-API-Version": "compute 2.60"})
+        assert response.status_code == 202, response.get_data(as_text=True)
+        server_id = response.get_json()["server"]["id"]
+        if settle:
+            self.cloud.clock.advance(5)
+        return server_id
+
+
+@pytest.fixture
+def api(app):
+    return Api(app)
+
+
+@pytest.fixture
+def live(cloud):
+    """The app served over real HTTP on an ephemeral loopback port."""
+    server = HTTPServer(create_app(cloud), "127.0.0.1", 0).start()
+    yield server
+    server.stop()
