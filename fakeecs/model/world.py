@@ -3,6 +3,9 @@ from .clock import parse_time
 from .entities import Image
 from .errors import Invalid
 
+#: the owner of public images that no project of the world owns
+PLATFORM_OWNER = "f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0"
+
 
 def apply_world(cloud, world):
     """Add what ``world`` describes on top of ``cloud``'s current state."""
@@ -53,10 +56,10 @@ def _domain(cloud, name):
 def _add_image(cloud, spec):
     owner_name = spec.get("owner")
     owner = cloud.find_project(name=owner_name) or cloud.find_project(project_id=owner_name)
-    if owner is None:
-        owner = next(iter(cloud.projects.values()))
+    # images of no project in the world belong to the platform (public images on Huawei Cloud)
+    owner_id = owner.id if owner is not None else (owner_name or PLATFORM_OWNER)
     now = parse_time(spec["created_at"]) if "created_at" in spec else cloud.now()
-    image = Image(id=spec.get("id") or cloud.ids.uuid(), name=spec["name"], owner=owner.id,
+    image = Image(id=spec.get("id") or cloud.ids.uuid(), name=spec["name"], owner=owner_id,
                   status=spec.get("status", "active"), created_at=now, updated_at=now,
                   seq=cloud.next_seq(), visibility=spec.get("visibility", "public"),
                   protected=spec.get("protected", False), os_hidden=spec.get("os_hidden", False),
