@@ -57,6 +57,10 @@ class ComputeMixin:
                       block_devices=None):
         """Start building a server; returns it in ``building``/``scheduling``."""
         authorize(context, "os_compute_api:servers:create", write=True)
+        # an image-to-local mapping is the image itself (how the openstack CLI boots)
+        block_devices = [bd for bd in block_devices or ()
+                         if not (bd.get("source_type") == "image"
+                                 and bd.get("destination_type", "local") == "local")]
         flavor = self.flavors.get(flavor_id)
         if flavor is None:
             raise Invalid(f"Flavor {flavor_id} could not be found.", rule="flavor")
