@@ -1,11 +1,414 @@
-"""Finding and reading scenario files (YAML worlds)."""
+"""Finding, reading and validating scenario files (YAML worlds).
+
+A scenario is a YAML mapping that describes a world (see the README's
+"Scenario format").  :func:`load` finds a scenario by name or path, parses it,
+validates it with marshmallow and returns a :class:`World` (a dict that also
+knows its source and the line of every key).  Parsed worlds are cached by
+path and modification time, so resets never re-read files.
+
+A mistake raises :class:`ScenarioError`, whose message names the file, the key
+path and line, and the problem, e.g.::
+
+    scenarios/broken.yaml: servers[1].flavor (line 14): Missing data for required field.
+"""
 import os
+import threading
 from importlib import resources
 
 import yaml
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 DEFAULT = "default"
 
+SERVER_VM_STATES = ("building", "active", "stopped", "paused", "suspended", "error",
+                    "rescued", "resized", "shelved", "shelved_offloaded", "soft-delete")
+SERVER_TASK_STATES = ("scheduling", "block_device_mapping", "networking", "spawning",
+                      "image_snapshot_pending", "image_snapshot", "image_pending_upload",
+                      "image_uploading", "powering-off", "powering-on", "pausing", "unpausing",
+                      "suspending", "resuming", "rebooting", "rebooting_hard", "deleting")
+IMAGE_STATUSES = ("queued", "saving", "active", "killed", "uploading", "importing",
+                  "pending_delete", "deactivated")
+ORIGIN_KINDS = ("base", "upload", "nova_snapshot", "ims_system", "ims_data", "ims_whole")
+VOLUME_STATUSES = ("creating", "available", "reserved", "in-use", "error", "error_deleting",
+                   "deleting")
+SNAPSHOT_STATUSES = ("creating", "available", "error", "error_deleting", "deleting")
+TOP_LEVEL_KEYS = ("region", "availability_zones", "domains", "projects", "users", "access_keys",
+                  "flavors", "images", "servers", "volumes", "snapshots", "transitions", "clock")
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be used: ``errors`` is a list of ``(key_path, line, problem)``."""
+
+    def __init__(self, source, errors):
+        self.source = source
+        self.errors = errors
+        lines = []
+        for path, line, problem in errors:
+            where = path or "(top level)"
+            if line is not None:
+                where += f" (line {line})"
+            lines.append(f"{source}: {where}: {problem}")
+        super().__init__("\n".join(lines))
+
+
+class World(dict):
+    """A validated scenario: the mapping, plus ``source``, ``source_key`` and ``lines``."""
+
+    def __init__(self, data, source="<inline>", source_key=None, lines=None):
+        super().__init__(data)
+        self.source = source
+        #: hashable identity of the file version (None for inline scenarios)
+        self.source_key = source_key
+        #: key path tuple -> 1-based line
+        self.lines = lines or {}
+
+    def line(self, path):
+        """The line of the nearest key of ``path`` (a tuple) that has one."""
+        path = tuple(path)
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return None
+
+    def where(self, path):
+        """``file: key.path (line N)`` for messages about ``path``."""
+        text = f"{self.source}: {format_path(path)}"
+        line = self.line(path)
+        return f"{text} (line {line})" if line is not None else text
+
+
+def format_path(path):
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+# -- marshmallow schemas ------------------------------------------------------------
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class Time(fields.Field):
+    """ISO-8601 text, a YAML timestamp or epoch seconds."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        from .model.clock import parse_time
+
+        try:
+            return parse_time(value)
+        except (ValueError, TypeError, OverflowError):
+            raise ValidationError(f"not a time (ISO-8601 like 2026-01-01T00:00:00Z, or epoch "
+                                  f"seconds): {value!r}") from None
+
+
+class Scalar(fields.Field):
+    """A string, number or boolean (image properties, metadata values)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, (str, int, float, bool)):
+            return value
+        raise ValidationError(f"must be a string, number or boolean, not {type(value).__name__}")
+
+
+class Duration(fields.Field):
+    """Seconds >= 0, ``manual`` or ``immediate``."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value in ("manual", "immediate"):
+            return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+            return value
+        raise ValidationError(f"must be seconds >= 0, 'manual' or 'immediate', not {value!r}")
+
+
+class Zone(fields.Field):
+    """An AZ name, or ``{name, available}``."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and value:
+            return value
+        if isinstance(value, dict):
+            errors = ZoneSpec().validate(value)
+            if errors:
+                raise ValidationError(errors)
+            return value
+        raise ValidationError("must be a zone name or {name, available}")
+
+
+def Str(**kwargs):
+    return fields.String(validate=validate.Length(min=1), **kwargs)
+
+
+def Int(minimum=0, **kwargs):
+    return fields.Integer(strict=True, validate=validate.Range(min=minimum), **kwargs)
+
+
+def Metadata():
+    return fields.Dict(keys=fields.String(), values=Scalar())
+
+
+class ZoneSpec(_Strict):
+    name = Str(required=True)
+    available = fields.Boolean()
+
+
+class DomainSpec(_Strict):
+    id = Str()
+    name = Str(required=True)
+
+
+class ProjectSpec(_Strict):
+    id = Str()
+    name = Str(required=True)
+    domain = Str()
+    description = fields.String()
+
+
+class UserSpec(_Strict):
+    id = Str()
+    name = Str(required=True)
+    password = fields.String()
+    domain = Str()
+    roles = fields.Dict(keys=fields.String(), values=fields.List(Str()))
+
+
+class AccessKeySpec(_Strict):
+    ak = fields.String(required=True, validate=validate.Regexp(
+        r"^[A-Za-z0-9]{8,128}$", error="an access key id is 8-128 letters and digits"))
+    sk = Str(required=True)
+    project = Str(required=True)
+    user = Str()
+    description = fields.String()
+    status = fields.String(validate=validate.OneOf(("active", "inactive")))
+
+
+class FlavorSpec(_Strict):
+    id = Str()
+    name = Str(required=True)
+    vcpus = Int(1, required=True)
+    ram = Int(1, required=True)
+    disk = Int()
+    ephemeral = Int()
+    swap = Int()
+    extra_specs = Metadata()
+    is_public = fields.Boolean()
+
+
+class OriginSpec(_Strict):
+    kind = fields.String(required=True, validate=validate.OneOf(ORIGIN_KINDS))
+    #: a server of this world, by name or id
+    server = Str()
+    server_id = Str()
+    availability_zone = Str()
+    project = Str()
+    volume_backed = fields.Boolean()
+
+
+class ImageSpec(_Strict):
+    id = Str()
+    name = Str(required=True)
+    owner = Str()
+    status = fields.String(validate=validate.OneOf(IMAGE_STATUSES))
+    visibility = fields.String(validate=validate.OneOf(("public", "private", "shared", "community")))
+    protected = fields.Boolean()
+    os_hidden = fields.Boolean()
+    disk_format = fields.String()
+    container_format = fields.String()
+    min_disk = Int()
+    min_ram = Int()
+    size = Int()
+    virtual_size = Int()
+    checksum = fields.String()
+    os_hash_algo = fields.String()
+    os_hash_value = fields.String()
+    tags = fields.List(fields.String())
+    properties = Metadata()
+    created_at = Time()
+    origin = fields.Nested(OriginSpec)
+
+    @validates_schema
+    def _origin(self, data, **kwargs):
+        origin = data.get("origin") or {}
+        if origin.get("kind") in ("nova_snapshot", "ims_system", "ims_data", "ims_whole"):
+            if not origin.get("server") and not (origin.get("server_id") and origin.get("availability_zone")):
+                raise ValidationError("an image made from a server needs origin.server (a server "
+                                      "of the world) or origin.server_id with "
+                                      "origin.availability_zone", "origin")
+
+
+class FaultSpec(_Strict):
+    code = Int(100)
+    message = fields.String(required=True)
+    details = fields.String()
+
+
+class ServerFault(fields.Field):
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            return value
+        if isinstance(value, dict):
+            errors = FaultSpec().validate(value)
+            if errors:
+                raise ValidationError(errors)
+            return value
+        raise ValidationError("must be a message or {code, message, details}")
+
+
+class ServerSpec(_Strict):
+    id = Str()
+    name = Str(required=True)
+    project = Str()
+    user = Str()
+    flavor = Str(required=True)
+    #: the base image (name or id); omit for a server booted from a volume
+    image = Str()
+    availability_zone = Str()
+    vm_state = fields.String(validate=validate.OneOf(SERVER_VM_STATES))
+    task_state = fields.String(allow_none=True, validate=validate.OneOf(SERVER_TASK_STATES))
+    fault = ServerFault()
+    locked = fields.Boolean()
+    metadata = Metadata()
+    tags = fields.List(fields.String())
+    description = fields.String()
+    key_name = fields.String()
+    created_at = Time()
+    launched_at = Time()
+
+
+class AttachmentSpec(_Strict):
+    server = Str(required=True)
+    device = Str()
+    boot_index = fields.Integer(strict=True)
+    delete_on_termination = fields.Boolean()
+
+
+class VolumeSpec(_Strict):
+    id = Str()
+    name = fields.String()
+    project = Str()
+    size = Int(1, required=True)
+    availability_zone = Str()
+    status = fields.String(validate=validate.OneOf(VOLUME_STATUSES))
+    bootable = fields.Boolean()
+    volume_type = Str()
+    description = fields.String()
+    metadata = Metadata()
+    #: the image the volume was made from (name or id)
+    image = Str()
+    attached_to = fields.Nested(AttachmentSpec)
+    created_at = Time()
+
+
+class SnapshotSpec(_Strict):
+    id = Str()
+    name = fields.String()
+    project = Str()
+    volume = Str(required=True)
+    size = Int(1)
+    status = fields.String(validate=validate.OneOf(SNAPSHOT_STATUSES))
+    description = fields.String()
+    metadata = Metadata()
+    created_at = Time()
+
+
+class ClockSpec(_Strict):
+    mode = fields.String(validate=validate.OneOf(("realtime", "frozen")))
+    now = Time()
+    speed = fields.Float(validate=validate.Range(min=0, min_inclusive=False))
+
+
+class ScenarioSchema(_Strict):
+    region = Str()
+    availability_zones = fields.List(Zone())
+    domains = fields.List(fields.Nested(DomainSpec))
+    projects = fields.List(fields.Nested(ProjectSpec))
+    users = fields.List(fields.Nested(UserSpec))
+    access_keys = fields.List(fields.Nested(AccessKeySpec))
+    flavors = fields.List(fields.Nested(FlavorSpec))
+    images = fields.List(fields.Nested(ImageSpec))
+    servers = fields.List(fields.Nested(ServerSpec))
+    volumes = fields.List(fields.Nested(VolumeSpec))
+    snapshots = fields.List(fields.Nested(SnapshotSpec))
+    transitions = fields.Dict(keys=fields.String(), values=Duration())
+    clock = fields.Nested(ClockSpec)
+
+
+def _flatten(errors, path=()):
+    """marshmallow's nested error dict as ``(path, message)`` pairs."""
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            if key == "_schema":
+                yield from _flatten(value, path)
+            else:
+                yield from _flatten(value, path + (key,))
+    elif isinstance(errors, list):
+        for item in errors:
+            if isinstance(item, (dict, list)):
+                yield from _flatten(item, path)
+            else:
+                yield path, str(item)
+    else:
+        yield path, str(errors)
+
+
+def _key_lines(node, path=(), lines=None):
+    """Key path -> line of a composed YAML node tree (keys point at their key line)."""
+    if lines is None:
+        lines = {}
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value
+            lines[path + (key,)] = key_node.start_mark.line + 1
+            _key_lines(value_node, path + (key,), lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            lines[path + (index,)] = item.start_mark.line + 1
+            _key_lines(item, path + (index,), lines)
+    return lines
+
+
+def validate(data, source="<inline>", source_key=None, lines=None):
+    """Check a scenario mapping; return it as a :class:`World` or raise :class:`ScenarioError`."""
+    if not isinstance(data, dict):
+        raise ScenarioError(source, [("", 1 if lines is not None else None,
+                                      "a scenario must be a mapping at the top level")])
+    world = World(data, source, source_key, lines)
+    errors = ScenarioSchema().validate(data)
+    if errors:
+        found = []
+        for path, message in _flatten(errors):
+            if message == "Unknown field." and len(path) == 1:
+                message += f" Known top-level keys: {', '.join(TOP_LEVEL_KEYS)}."
+            found.append((format_path(path), world.line(path), message))
+        found.sort(key=lambda e: (e[1] is None, e[1] or 0, e[0]))
+        raise ScenarioError(source, found)
+    return world
+
+
+def parse(text, source="<text>", source_key=None):
+    """Parse and validate scenario YAML text."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        problem = getattr(error, "problem", None) or str(error)
+        raise ScenarioError(source, [("", mark.line + 1 if mark else None,
+                                      f"not valid YAML: {problem}")]) from None
+    if data is None:
+        data = {}
+    lines = _key_lines(node) if node is not None else {}
+    return validate(data, source, source_key, lines)
+
+
+# -- finding scenarios --------------------------------------------------------------------
 
 def scenario_dirs():
     """Where named scenarios live: the repository's ``scenarios/`` or the installed copy."""
@@ -39,11 +442,43 @@ def available():
     return sorted(names)
 
 
-def read(name_or_path):
-    """The world described by a scenario, as a dict."""
+_cache = {}
+_cache_lock = threading.Lock()
+
+
+def _display(path):
+    relative = os.path.relpath(path)
+    return relative if not relative.startswith("..") else path
+
+
+def load(name_or_path):
+    """The validated :class:`World` of a scenario (cached by path and mtime)."""
     path = find(name_or_path)
+    stat = os.stat(path)
+    key = (os.path.realpath(path), stat.st_mtime_ns, stat.st_size)
+    with _cache_lock:
+        cached = _cache.get(key)
+    if cached is not None:
+        return cached
     with open(path, encoding="utf-8") as handle:
-        data = yaml.safe_load(handle) or {}
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: a scenario must be a mapping at the top level")
-    return data
+        text = handle.read()
+    world = parse(text, _display(path), key)
+    with _cache_lock:
+        _cache[key] = world
+    return world
+
+
+def read(name_or_path):
+    """The world described by a scenario, as a (validated) dict."""
+    return load(name_or_path)
+
+
+def describe(world):
+    """A one-line summary of what a world holds (for logs)."""
+    parts = [f"{len(world[k])} {k}" for k in TOP_LEVEL_KEYS
+             if isinstance(world.get(k), list) and world[k]]
+    return ", ".join(parts) or "empty"
+
+
+__all__ = ["DEFAULT", "ScenarioError", "World", "available", "find", "load", "parse", "read",
+           "validate"]

@@ -2,6 +2,7 @@
 from .cloud import CloudBase, operation
 from .clock import VirtualClock
 from .compute import ComputeMixin
+from .control import ControlMixin
 from .errors import (Conflict, DomainError, Forbidden, Invalid, NotFound, OverQuota,
                      Unauthorized)
 from .images import ImageMixin
@@ -9,7 +10,7 @@ from .policy import Context
 from .world import apply_world
 
 
-class Cloud(ImageMixin, ComputeMixin, CloudBase):
+class Cloud(ControlMixin, ImageMixin, ComputeMixin, CloudBase):
     """The whole simulated cloud."""
 
 

@@ -181,3 +181,16 @@ class Job(Entity):
     due: Optional[float]
     interval: float
     data: dict = field(default_factory=dict)
+
+
+@dataclass
+class AccessKey(Entity):
+    """A Huawei Cloud permanent access key (AK/SK) of a user, scoped to a project."""
+
+    ak: str
+    sk: str
+    project_id: str
+    user_id: Optional[str] = None
+    status: str = "active"
+    description: str = ""
+    created_at: float = 0.0

@@ -1,49 +1,433 @@
-"""Apply a scenario (a plain dict, already validated) to a cloud."""
+"""Apply a scenario (a world: a validated dict) to a cloud.
+
+The order is fixed so that references resolve: region and zones, domains,
+projects, users, access keys, flavors, images without a source server, servers,
+volumes (and their attachments), volume snapshots, images made from servers
+(with their provenance), transitions, clock.  A reference names a resource by
+name or id; a reference that does not resolve raises :class:`Invalid` naming
+the scenario file, the key path and its line.
+"""
+import hashlib
+
+from . import provenance, transitions
 from .clock import parse_time
-from .entities import Image
+from .entities import AccessKey, Image, Server, Snapshot, Volume
 from .errors import Invalid
 
 #: the owner of public images that no project of the world owns
 PLATFORM_OWNER = "f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0"
+GiB = 1024 ** 3
+SERVER_MADE = ("nova_snapshot", "ims_system", "ims_data", "ims_whole")
 
 
-def apply_world(cloud, world):
-    """Add what ``world`` describes on top of ``cloud``'s current state."""
+def apply_world(cloud, world, record=True):
+    """Add what ``world`` describes on top of ``cloud``'s current state.
+
+    ``world`` is a :class:`fakeecs.scenario.World` or a plain dict (validated
+    here).  With ``record``, a cloud that is still being built remembers the
+    world so that ``cloud.reset()`` can rebuild it without re-reading files.
+    """
+    from .. import scenario
+
+    if not isinstance(world, scenario.World):
+        world = scenario.validate(world)
     with cloud.lock:
+        _Applier(cloud, world).run()
+        if record and hasattr(cloud, "note_start_world"):
+            cloud.note_start_world(world)
+
+
+class _Applier:
+    def __init__(self, cloud, world):
+        self.cloud = cloud
+        self.world = world
+        declared = world.get("projects") or []
+        self.default_project = None
+        if declared:
+            self.default_project = declared[0]["name"]
+
+    def fail(self, path, message):
+        where = self.world.where(path) if hasattr(self.world, "where") else ".".join(map(str, path))
+        raise Invalid(f"{where}: {message}", rule="scenario", path=list(path))
+
+    # -- lookups -----------------------------------------------------------------
+
+    def project(self, ref, path):
+        cloud = self.cloud
+        if ref is None:
+            if self.default_project is not None:
+                ref = self.default_project
+            elif cloud.projects:
+                return next(iter(cloud.projects.values()))
+            else:
+                self.fail(path, "no project: declare one under projects")
+        found = cloud.find_project(project_id=ref) or cloud.find_project(name=ref)
+        if found is None:
+            self.fail(path, f"unknown project {ref!r}")
+        return found
+
+    def user(self, ref, project, path):
+        users = self.cloud.users
+        if ref is None:
+            for user in users.values():
+                if project.id in user.roles:
+                    return user
+            return None
+        found = users.get(ref) or next((u for u in users.values() if u.name == ref), None)
+        if found is None:
+            self.fail(path, f"unknown user {ref!r}")
+        return found
+
+    def flavor(self, ref, path):
+        flavors = self.cloud.flavors
+        found = flavors.get(ref) or next((f for f in flavors.values() if f.name == ref), None)
+        if found is None:
+            self.fail(path, f"unknown flavor {ref!r}; known: {', '.join(flavors) or 'none'}")
+        return found
+
+    def _named(self, store, ref, kind, path):
+        found = store.get(ref)
+        if found is None:
+            matches = [item for item in store if getattr(item, "name", None) == ref]
+            if len(matches) > 1:
+                self.fail(path, f"{len(matches)} {kind}s are named {ref!r}; use an id")
+            found = matches[0] if matches else None
+        if found is None:
+            self.fail(path, f"unknown {kind} {ref!r}")
+        return found
+
+    def image(self, ref, path):
+        return self._named(self.cloud.images, ref, "image", path)
+
+    def server(self, ref, path):
+        return self._named(self.cloud.servers, ref, "server", path)
+
+    def volume(self, ref, path):
+        return self._named(self.cloud.volumes, ref, "volume", path)
+
+    def zone(self, name, path):
+        if name not in self.cloud.availability_zones:
+            self.fail(path, f"unknown availability zone {name!r}; known: "
+                            f"{', '.join(self.cloud.availability_zones) or 'none'}")
+        return name
+
+    def time(self, spec, key):
+        return parse_time(spec[key]) if spec.get(key) is not None else self.cloud.now()
+
+    def new_id(self, store, spec, kind, path):
+        resource_id = spec.get("id") or self.cloud.ids.uuid()
+        if resource_id in store:
+            self.fail(path + ("id",), f"a {kind} with id {resource_id} already exists")
+        return resource_id
+
+    # -- the world ---------------------------------------------------------------------
+
+    def run(self):
+        cloud, world = self.cloud, self.world
         if "region" in world:
             cloud.region = world["region"]
-        for name in world.get("availability_zones", []):
+        for name in world.get("availability_zones") or []:
             if isinstance(name, dict):
                 cloud.add_availability_zone(name["name"], name.get("available", True))
             else:
                 cloud.add_availability_zone(name)
-        domains = {}
-        for spec in world.get("domains", []):
-            domain = cloud.find_domain(name=spec["name"]) or cloud.add_domain(spec["name"], spec.get("id"))
-            domains[domain.name] = domain
-        for spec in world.get("projects", []):
+        for spec in world.get("domains") or []:
+            if cloud.find_domain(name=spec["name"]) is None:
+                cloud.add_domain(spec["name"], spec.get("id"))
+        for spec in world.get("projects") or []:
             domain = _domain(cloud, spec.get("domain", "Default"))
             if cloud.find_project(name=spec["name"], domain_id=domain.id) is None:
                 cloud.add_project(spec["name"], domain.id, spec.get("id"))
-        for spec in world.get("users", []):
+        for index, spec in enumerate(world.get("users") or []):
             domain = _domain(cloud, spec.get("domain", "Default"))
             roles = {}
             for project_name, names in (spec.get("roles") or {}).items():
-                project = cloud.find_project(name=project_name) or cloud.find_project(project_id=project_name)
-                if project is None:
-                    raise Invalid(f"user {spec['name']}: unknown project {project_name!r}")
+                project = self.project(project_name, ("users", index, "roles", project_name))
                 roles[project.id] = list(names)
             cloud.add_user(spec["name"], spec.get("password", spec["name"]), domain.id, roles,
                            spec.get("id"))
-        for spec in world.get("flavors", []):
+        for index, spec in enumerate(world.get("access_keys") or []):
+            self.access_key(index, spec)
+        for spec in world.get("flavors") or []:
             cloud.add_flavor(**spec)
-        for spec in world.get("images", []):
-            _add_image(cloud, spec)
-        if "transitions" in world:
-            cloud.transitions.update(world["transitions"])
+        images = list(enumerate(world.get("images") or []))
+        for index, spec in images:
+            if (spec.get("origin") or {}).get("kind") not in SERVER_MADE:
+                self.base_image(index, spec)
+        servers = [self.server_from(index, spec)
+                   for index, spec in enumerate(world.get("servers") or [])]
+        for index, spec in enumerate(world.get("volumes") or []):
+            self.volume_from(index, spec)
+        for index, server in servers:
+            if not server.image_id and not server.volume_backed:
+                self.fail(("servers", index), "a server needs an image, or a volume attached "
+                                              "with boot_index 0")
+            self.start_build(server)
+        for index, spec in enumerate(world.get("snapshots") or []):
+            self.snapshot_from(index, spec)
+        for index, spec in images:
+            if (spec.get("origin") or {}).get("kind") in SERVER_MADE:
+                self.server_image(index, spec)
+        if world.get("transitions"):
+            checker = getattr(cloud, "_check_transitions", None)
+            try:
+                checked = checker(world["transitions"]) if checker else dict(world["transitions"])
+            except Invalid as error:
+                self.fail(("transitions",), error.message.split(": ", 1)[-1])
+            cloud.transitions.update(checked)
         clock = world.get("clock")
         if clock:
             cloud.clock.set(now=clock.get("now"), mode=clock.get("mode"), speed=clock.get("speed"))
+
+    def access_key(self, index, spec):
+        path = ("access_keys", index)
+        project = self.project(spec["project"], path + ("project",))
+        user = self.user(spec.get("user"), project, path + ("user",))
+        key = AccessKey(ak=spec["ak"], sk=spec["sk"], project_id=project.id,
+                        user_id=user.id if user is not None else None,
+                        status=spec.get("status", "active"),
+                        description=spec.get("description", ""), created_at=self.cloud.now())
+        self.cloud.access_keys[key.ak] = key
+
+    def base_image(self, index, spec):
+        cloud = self.cloud
+        path = ("images", index)
+        owner_ref = spec.get("owner")
+        owner = None
+        if owner_ref is not None:
+            owner = cloud.find_project(name=owner_ref) or cloud.find_project(project_id=owner_ref)
+        # images of no project in the world belong to the platform (public images on Huawei Cloud)
+        owner_id = owner.id if owner is not None else (owner_ref or PLATFORM_OWNER)
+        origin = dict(spec.get("origin") or {"kind": "base"})
+        return self._image(path, spec, owner_id, origin, default_visibility="public")
+
+    def _image(self, path, spec, owner_id, origin, default_visibility, properties=None, **core):
+        cloud = self.cloud
+        now = self.time(spec, "created_at")
+        props = dict(properties or {})
+        props.update({k: _text(v) for k, v in (spec.get("properties") or {}).items()})
+        values = {"min_disk": 0, "min_ram": 0, "size": None, "virtual_size": None,
+                  "checksum": None, "os_hash_algo": None, "os_hash_value": None}
+        values.update(core)
+        for key in values:
+            if key in spec:
+                values[key] = spec[key]
+        image = Image(id=self.new_id(cloud.images, spec, "image", path), name=spec["name"],
+                      owner=owner_id, status=spec.get("status", "active"), created_at=now,
+                      updated_at=now, seq=cloud.next_seq(),
+                      visibility=spec.get("visibility", default_visibility),
+                      protected=spec.get("protected", False), os_hidden=spec.get("os_hidden", False),
+                      disk_format=spec.get("disk_format", "qcow2"),
+                      container_format=spec.get("container_format", "bare"),
+                      tags=list(spec.get("tags", [])), properties=props, origin=origin, **values)
+        cloud.images.add(image)
+        return image
+
+    def server_image(self, index, spec):
+        """An image made from a server, with its provenance (origin)."""
+        cloud = self.cloud
+        path = ("images", index)
+        origin_spec = spec["origin"]
+        kind = origin_spec["kind"]
+        server = None
+        if origin_spec.get("server"):
+            server = self.server(origin_spec["server"], path + ("origin", "server"))
+            extra = {"volume_backed": server.volume_backed} if kind == "nova_snapshot" else {}
+            origin = provenance.from_server(kind, server, **extra)
+            project_id = server.project_id
+        else:
+            zone = self.zone(origin_spec["availability_zone"], path + ("origin", "availability_zone"))
+            project = self.project(origin_spec.get("project"), path + ("origin", "project"))
+            origin = {"kind": kind, "server_id": origin_spec["server_id"],
+                      "availability_zone": zone, "project_id": project.id}
+            if kind == "nova_snapshot":
+                origin["volume_backed"] = bool(origin_spec.get("volume_backed", False))
+            project_id = project.id
+        owner = (self.project(spec["owner"], path + ("owner",)).id if spec.get("owner")
+                 else project_id)
+        image_id = spec.get("id") or None
+        properties, core = {}, {}
+        if kind == "nova_snapshot":
+            properties = {"image_type": "snapshot", "instance_uuid": origin["server_id"],
+                          "image_location": "snapshot", "image_state": "available",
+                          "owner_id": project_id}
+            if server is not None:
+                meta = server.system_metadata
+                properties.update({k: _text(v) for k, v in meta.get("properties", {}).items()})
+                properties["base_image_ref"] = meta.get("base_image_ref", server.image_id or "")
+                properties["user_id"] = server.user_id
+                core["min_disk"] = meta.get("min_disk", 0)
+                core["min_ram"] = meta.get("min_ram", 0)
+        else:
+            properties = {"__imagetype": "private", "__image_source_type": "uds"}
+            if kind == "ims_whole":
+                properties["__whole_image"] = "true"
+        if spec.get("status", "active") == "active" and "size" not in spec:
+            payload = f"fakeecs snapshot {image_id or spec['name']} of {origin['server_id']}".encode()
+            core.update(size=GiB, virtual_size=max(core.get("min_disk", 0), 1) * GiB,
+                        checksum=hashlib.md5(payload).hexdigest(), os_hash_algo="sha512",
+                        os_hash_value=hashlib.sha512(payload).hexdigest())
+        return self._image(path, spec, owner, origin, "private", properties, **core)
+
+    def server_from(self, index, spec):
+        cloud = self.cloud
+        path = ("servers", index)
+        project = self.project(spec.get("project"), path + ("project",))
+        user = self.user(spec.get("user"), project, path + ("user",))
+        flavor = self.flavor(spec["flavor"], path + ("flavor",))
+        image = self.image(spec["image"], path + ("image",)) if spec.get("image") else None
+        default_zone = next(iter(cloud.availability_zones), None)
+        try:
+            zone = provenance.boot_zone([image] if image else [], spec.get("availability_zone"),
+                                        default=default_zone)
+        except Invalid as error:
+            self.fail(path + ("availability_zone",), error.message)
+        if zone is None:
+            self.fail(path, "no availability zone: declare availability_zones")
+        self.zone(zone, path + ("availability_zone",))
+        vm_state = spec.get("vm_state", "active")
+        task_state = spec.get("task_state", "scheduling" if vm_state == "building" else None)
+        now = self.time(spec, "created_at")
+        server = Server(id=self.new_id(cloud.servers, spec, "server", path), name=spec["name"],
+                        project_id=project.id, user_id=user.id if user is not None else "",
+                        availability_zone=zone, flavor_id=flavor.id, created_at=now,
+                        updated_at=now, seq=cloud.next_seq(), image_id=image.id if image else "",
+                        vm_state=vm_state, task_state=task_state,
+                        power_state=transitions.SETTLED_POWER[vm_state],
+                        locked=spec.get("locked", False),
+                        metadata={k: _text(v) for k, v in (spec.get("metadata") or {}).items()},
+                        description=spec.get("description"), key_name=spec.get("key_name"),
+                        tags=list(spec.get("tags") or []))
+        if image is not None:
+            server.system_metadata = provenance.inherited_image_meta(image, flavor)
+        if vm_state != "building":
+            server.launched_at = self.time(spec, "launched_at") if spec.get("launched_at") else now
+        fault = spec.get("fault")
+        if vm_state == "error" or fault:
+            if fault is None:
+                fault = {"message": "the server went into error"}
+            elif isinstance(fault, str):
+                fault = {"message": fault}
+            server.fault = {"code": fault.get("code", 500), "message": fault["message"],
+                            "details": fault.get("details", ""), "created": now}
+        allocate = getattr(cloud, "_allocate_addresses", None)
+        if allocate is not None:
+            server.addresses = allocate(server, "auto")
+        cloud.servers.add(server)
+        return index, server
+
+    def start_build(self, server):
+        if server.vm_state == "building" and hasattr(self.cloud, "start_job"):
+            self.cloud.start_job("server_build", "server", server.id, ["spawning", "active"])
+
+    def volume_from(self, index, spec):
+        cloud = self.cloud
+        path = ("volumes", index)
+        attach = spec.get("attached_to")
+        server = self.server(attach["server"], path + ("attached_to", "server")) if attach else None
+        if spec.get("project"):
+            project = self.project(spec["project"], path + ("project",))
+        elif server is not None:
+            project = cloud.projects[server.project_id]
+        else:
+            project = self.project(None, path + ("project",))
+        zone = spec.get("availability_zone") or (server.availability_zone if server else None) \
+            or next(iter(cloud.availability_zones), None)
+        self.zone(zone, path + ("availability_zone",))
+        if server is not None and zone != server.availability_zone:
+            self.fail(path + ("availability_zone",),
+                      f"volume in {zone} cannot be attached to server {server.name} in "
+                      f"{server.availability_zone}")
+        image = self.image(spec["image"], path + ("image",)) if spec.get("image") else None
+        if image is not None:
+            try:
+                if not (attach and attach.get("boot_index") == 0):
+                    provenance.check_data_disk(image)
+            except Invalid as error:
+                self.fail(path + ("image",), error.message)
+        boot = bool(attach and attach.get("boot_index") == 0)
+        now = self.time(spec, "created_at")
+        status = spec.get("status", "in-use" if server is not None else "available")
+        volume = Volume(id=self.new_id(cloud.volumes, spec, "volume", path), name=spec.get("name"),
+                        project_id=project.id, size=spec["size"], availability_zone=zone,
+                        status=status, created_at=now, updated_at=now, seq=cloud.next_seq(),
+                        description=spec.get("description"),
+                        bootable=spec.get("bootable", image is not None or boot),
+                        volume_type=spec.get("volume_type", "SSD"),
+                        metadata={k: _text(v) for k, v in (spec.get("metadata") or {}).items()},
+                        source_image_id=image.id if image else None,
+                        origin={"kind": "image", "image_id": image.id} if image else {"kind": "blank"})
+        if image is not None:
+            volume.image_metadata = _volume_image_metadata(image)
+            if image.min_disk and volume.size < image.min_disk:
+                self.fail(path + ("size",), f"{volume.size} GiB is smaller than the image's "
+                                            f"min_disk {image.min_disk} GiB")
+        if server is not None:
+            used = {bd.get("device_name") for bd in server.block_devices}
+            if boot and any(bd.get("boot_index") == 0 for bd in server.block_devices):
+                self.fail(path + ("attached_to", "boot_index"),
+                          f"server {server.name} already has a boot volume")
+            device = attach.get("device") or _next_device(used, boot)
+            if device in used:
+                self.fail(path + ("attached_to", "device"),
+                          f"device {device} of server {server.name} is taken")
+            volume.attachments = [{"server_id": server.id, "device": device,
+                                   "attachment_id": cloud.ids.uuid(),
+                                   "attached_at": now}]
+            server.block_devices.append({
+                "volume_id": volume.id, "device_name": device,
+                "boot_index": attach.get("boot_index", 0 if boot else None),
+                "delete_on_termination": attach.get("delete_on_termination", boot)})
+            if boot:
+                server.root_device_name = device
+                if image is not None and not server.system_metadata:
+                    flavor = cloud.flavors[server.flavor_id]
+                    server.system_metadata = provenance.inherited_image_meta(image, flavor)
+                    server.system_metadata["base_image_ref"] = ""
+        cloud.volumes.add(volume)
+        return volume
+
+    def snapshot_from(self, index, spec):
+        cloud = self.cloud
+        path = ("snapshots", index)
+        volume = self.volume(spec["volume"], path + ("volume",))
+        project = (self.project(spec["project"], path + ("project",)) if spec.get("project")
+                   else cloud.projects[volume.project_id])
+        now = self.time(spec, "created_at")
+        snapshot = Snapshot(id=self.new_id(cloud.snapshots, spec, "snapshot", path),
+                            name=spec.get("name"), project_id=project.id, volume_id=volume.id,
+                            size=spec.get("size", volume.size), status=spec.get("status", "available"),
+                            created_at=now, updated_at=now, seq=cloud.next_seq(),
+                            description=spec.get("description"),
+                            metadata={k: _text(v) for k, v in (spec.get("metadata") or {}).items()},
+                            origin={"kind": "volume", "volume_id": volume.id})
+        cloud.snapshots.add(snapshot)
+        return snapshot
+
+
+def _text(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _next_device(used, boot):
+    if boot and "/dev/vda" not in used:
+        return "/dev/vda"
+    for letter in "bcdefghijklmnopqrstuvwxyz":
+        device = f"/dev/vd{letter}"
+        if device not in used:
+            return device
+    return "/dev/vdz"
+
+
+def _volume_image_metadata(image):
+    meta = {"image_id": image.id, "image_name": image.name or "",
+            "min_disk": str(image.min_disk), "min_ram": str(image.min_ram),
+            "disk_format": image.disk_format or "", "container_format": image.container_format or "",
+            "size": str(image.size or 0), "checksum": image.checksum or ""}
+    meta.update(image.properties)
+    return meta
 
 
 def _domain(cloud, name):
@@ -51,25 +435,3 @@ def _domain(cloud, name):
     if domain is None:
         domain = cloud.add_domain(name)
     return domain
-
-
-def _add_image(cloud, spec):
-    owner_name = spec.get("owner")
-    owner = cloud.find_project(name=owner_name) or cloud.find_project(project_id=owner_name)
-    # images of no project in the world belong to the platform (public images on Huawei Cloud)
-    owner_id = owner.id if owner is not None else (owner_name or PLATFORM_OWNER)
-    now = parse_time(spec["created_at"]) if "created_at" in spec else cloud.now()
-    image = Image(id=spec.get("id") or cloud.ids.uuid(), name=spec["name"], owner=owner_id,
-                  status=spec.get("status", "active"), created_at=now, updated_at=now,
-                  seq=cloud.next_seq(), visibility=spec.get("visibility", "public"),
-                  protected=spec.get("protected", False), os_hidden=spec.get("os_hidden", False),
-                  disk_format=spec.get("disk_format", "qcow2"),
-                  container_format=spec.get("container_format", "bare"),
-                  min_disk=spec.get("min_disk", 0), min_ram=spec.get("min_ram", 0),
-                  size=spec.get("size"), virtual_size=spec.get("virtual_size"),
-                  checksum=spec.get("checksum"), os_hash_algo=spec.get("os_hash_algo"),
-                  os_hash_value=spec.get("os_hash_value"), tags=list(spec.get("tags", [])),
-                  properties={k: str(v) for k, v in (spec.get("properties") or {}).items()},
-                  origin=dict(spec.get("origin") or {"kind": "base"}))
-    cloud.images.add(image)
-    return image
