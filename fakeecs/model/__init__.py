@@ -7,10 +7,11 @@ from .errors import (Conflict, DomainError, Forbidden, Invalid, NotFound, OverQu
                      Unauthorized)
 from .images import ImageMixin
 from .policy import Context
+from .storage import StorageMixin
 from .world import apply_world
 
 
-class Cloud(ControlMixin, ImageMixin, ComputeMixin, CloudBase):
+class Cloud(ControlMixin, StorageMixin, ImageMixin, ComputeMixin, CloudBase):
     """The whole simulated cloud."""
 
 

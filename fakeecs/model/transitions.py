@@ -153,4 +153,9 @@ PROCESS_DEFAULTS = {
     "server_action": 0.5,
     "server_delete": 0.5,
     "image_snapshot": 2.0,
+    # Cinder (storage room)
+    "volume_create": 1.0,
+    "volume_delete": 0.5,
+    "snapshot_create": 1.0,
+    "snapshot_delete": 0.5,
 }

@@ -1,0 +1,672 @@
+"""The in-process handle: a real fakeecs HTTP server in a background thread.
+
+::
+
+    from fakeecs import FakeCloud
+
+    with FakeCloud.start(clock="frozen", seed=1) as fake:
+        conn = openstack.connect(**fake.openstack_connect_kwargs())
+        server = conn.compute.create_server(name="web", flavor_id="s6.small.1",
+                                            image_id=fake.base_image_id, networks="auto")
+        fake.clock.advance(5)                   # the build finishes in virtual time
+        assert fake.server(server.id).vm_state == "active"
+
+The handle and the HTTP server share one :class:`~fakeecs.model.Cloud`: what a
+test changes through the handle a client sees at once, and the other way round.
+Every control-plane operation is a thin delegation to the model's control
+methods (``fakeecs.model.control``); :class:`RemoteFakeCloud` offers the same
+methods over the ``/_fakeecs/`` HTTP routes of a fakeecs that runs elsewhere.
+"""
+import contextlib
+import json
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import warnings
+
+DEFAULT_PROJECT_ID = "0fae0ec5c0de4e1bb2b3c4d5e6f70819"
+DEFAULT_PROJECT = "fakeecs"
+DEFAULT_DOMAIN = "Default"
+DEFAULT_USER = "fakeecs"
+DEFAULT_PASSWORD = "fakeecs"
+DEFAULT_REGION = "cn-north-4"
+DEFAULT_AK = "FAKEECSAKEXAMPLE0001"
+DEFAULT_SK = "fakeecs-secret-key"
+#: the public base images of the default scenario
+UBUNTU_IMAGE_ID = "5f1b4c2e-8a3d-4e6f-9b7a-0c1d2e3f4a01"
+CENTOS_IMAGE_ID = "5f1b4c2e-8a3d-4e6f-9b7a-0c1d2e3f4a02"
+DEFAULT_FLAVOR = "s6.small.1"
+
+_real_sleep = time.sleep
+
+
+class FakeEcsError(RuntimeError):
+    """A control-plane call failed (bad argument, unknown resource, no control plane)."""
+
+    def __init__(self, message, status=None, body=None):
+        super().__init__(message)
+        self.status = status
+        self.body = body
+
+
+# ----------------------------------------------------------------------------
+# shared surface (in-process and remote)
+# ----------------------------------------------------------------------------
+
+class _Endpoint:
+    """Connection facts and the client-configuration helpers (no state access)."""
+
+    url = None
+    region = DEFAULT_REGION
+    project_id = DEFAULT_PROJECT_ID
+    project_name = DEFAULT_PROJECT
+    domain_name = DEFAULT_DOMAIN
+    username = DEFAULT_USER
+    password = DEFAULT_PASSWORD
+    access_key = DEFAULT_AK
+    secret_key = DEFAULT_SK
+    base_image_id = UBUNTU_IMAGE_ID
+    flavor_id = DEFAULT_FLAVOR
+
+    @property
+    def auth_url(self):
+        return f"{self.url}/v3"
+
+    @property
+    def compute_url(self):
+        return f"{self.url}/v2.1/{self.project_id}"
+
+    @property
+    def image_url(self):
+        return f"{self.url}/image"
+
+    @property
+    def credentials(self):
+        """The default user's credentials, as a dict."""
+        return {"username": self.username, "password": self.password,
+                "project_name": self.project_name, "project_id": self.project_id,
+                "user_domain_name": self.domain_name, "project_domain_name": self.domain_name,
+                "access_key": self.access_key, "secret_key": self.secret_key}
+
+    def openstack_connect_kwargs(self, **overrides):
+        """Keyword arguments for ``openstack.connect(**kwargs)`` (openstacksdk)."""
+        kwargs = {"auth_url": self.auth_url, "username": self.username,
+                  "password": self.password, "project_name": self.project_name,
+                  "user_domain_name": self.domain_name,
+                  "project_domain_name": self.domain_name, "region_name": self.region,
+                  "identity_api_version": "3", "interface": "public"}
+        kwargs.update(overrides)
+        return kwargs
+
+    def clouds_config(self, name="fakeecs"):
+        """The ``clouds.yaml`` content as a dict."""
+        return {"clouds": {name: {
+            "auth": {"auth_url": self.auth_url, "username": self.username,
+                     "password": self.password, "project_name": self.project_name,
+                     "user_domain_name": self.domain_name,
+                     "project_domain_name": self.domain_name},
+            "region_name": self.region, "identity_api_version": 3, "interface": "public"}}}
+
+    def clouds_yaml(self, name="fakeecs", path=None):
+        """A ``clouds.yaml`` text for ``openstack --os-cloud <name>``; written to ``path`` if given."""
+        import yaml
+
+        text = yaml.safe_dump(self.clouds_config(name), sort_keys=False)
+        if path is not None:
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        return text
+
+    def openstack_env(self):
+        """``OS_*`` environment variables for the ``openstack`` CLI and novaclient."""
+        return {"OS_AUTH_URL": self.auth_url, "OS_USERNAME": self.username,
+                "OS_PASSWORD": self.password, "OS_PROJECT_NAME": self.project_name,
+                "OS_USER_DOMAIN_NAME": self.domain_name,
+                "OS_PROJECT_DOMAIN_NAME": self.domain_name, "OS_REGION_NAME": self.region,
+                "OS_IDENTITY_API_VERSION": "3", "OS_INTERFACE": "public"}
+
+    def huawei_sdk_config(self):
+        """What the Huawei Cloud Python SDK needs (AK/SK signing, endpoint override).
+
+        ::
+
+            cfg = fake.huawei_sdk_config()
+            client = (EcsClient.new_builder()
+                      .with_credentials(BasicCredentials(cfg["ak"], cfg["sk"], cfg["project_id"]))
+                      .with_endpoints([cfg["endpoint"]]).build())
+        """
+        return {"ak": self.access_key, "sk": self.secret_key, "project_id": self.project_id,
+                "region": self.region, "endpoint": self.url, "iam_endpoint": self.url,
+                "endpoints": {"ecs": self.url, "ims": self.url, "evs": self.url,
+                              "iam": self.url},
+                "env": {"HUAWEICLOUD_SDK_AK": self.access_key,
+                        "HUAWEICLOUD_SDK_SK": self.secret_key,
+                        "HUAWEICLOUD_SDK_PROJECT_ID": self.project_id,
+                        "HUAWEICLOUD_SDK_IAM_ENDPOINT": self.url,
+                        "HUAWEICLOUD_SDK_REGION_ECS_" + self._region_env(): self.url,
+                        "HUAWEICLOUD_SDK_REGION_IMS_" + self._region_env(): self.url,
+                        "HUAWEICLOUD_SDK_REGION_EVS_" + self._region_env(): self.url}}
+
+    def _region_env(self):
+        return self.region.upper().replace("-", "_")
+
+    def openstack_connection(self, **overrides):
+        """An ``openstack.Connection`` to this cloud (needs openstacksdk)."""
+        import openstack
+
+        return openstack.connect(**self.openstack_connect_kwargs(**overrides))
+
+    def client(self, **overrides):
+        """A small authenticated HTTP client (see :class:`fakeecs.testing.client.Client`)."""
+        from .testing.client import Client
+
+        options = {"auth_url": self.auth_url, "username": self.username,
+                   "password": self.password, "project_name": self.project_name,
+                   "domain_name": self.domain_name, "region": self.region}
+        options.update(overrides)
+        return Client(**options)
+
+
+class _Clock:
+    """``fake.clock``: read and move the virtual clock."""
+
+    def __init__(self, owner):
+        self._owner = owner
+        self._budget_used = 0.0
+
+    def now(self):
+        """Virtual time, epoch seconds."""
+        return self._owner._clock_state()["now"]
+
+    @property
+    def mode(self):
+        return self._owner._clock_state()["mode"]
+
+    def advance(self, seconds):
+        """Move virtual time forward and run every transition that falls due."""
+        return self._owner._advance_clock(seconds)
+
+    def freeze(self, at=None):
+        """Stop the clock (at ``at``: an epoch, an ISO-8601 string or a datetime)."""
+        return self._owner._set_clock(mode="frozen", now=at)
+
+    def realtime(self, speed=1.0):
+        """Let virtual time run with the wall clock, ``speed`` times as fast."""
+        return self._owner._set_clock(mode="realtime", speed=speed)
+
+    def set(self, now=None, mode=None, speed=None):
+        return self._owner._set_clock(now=now, mode=mode, speed=speed)
+
+    @contextlib.contextmanager
+    def virtual_sleep(self, budget=3600.0):
+        """Within the block, ``time.sleep(s)`` in this thread advances a frozen clock.
+
+        Client wait loops (``openstack ... wait=True``, ``wait_for_server``) then
+        finish at once and deterministically.  Other threads sleep for real.
+        Once ``budget`` virtual seconds were slept (a resource stuck on a manual
+        transition, say) sleeps become real again and a warning says why.
+        """
+        owner_thread = threading.current_thread()
+        previous = time.sleep
+        clock = self
+        used = [0.0]
+
+        def sleep(seconds):
+            if threading.current_thread() is not owner_thread:
+                return _real_sleep(seconds)
+            if used[0] < budget and clock.mode == "frozen":
+                seconds = max(float(seconds), 0.0)
+                used[0] += seconds
+                if used[0] >= budget:
+                    warnings.warn(f"fakeecs: the test slept {budget:g} virtual seconds on a "
+                                  "frozen clock; sleeping for real from now on (is a resource "
+                                  "waiting on a 'manual' transition?)", RuntimeWarning,
+                                  stacklevel=2)
+                if seconds:
+                    clock.advance(seconds)
+                return _real_sleep(0)
+            return _real_sleep(seconds)
+
+        time.sleep = sleep
+        try:
+            yield self
+        finally:
+            time.sleep = previous
+
+
+class _ControlSurface(_Endpoint):
+    """The control-plane methods, implemented by ``_call`` in each subclass."""
+
+    has_control_plane = True
+
+    def __init__(self):
+        self.clock = _Clock(self)
+
+    # -- world ---------------------------------------------------------------
+    def reset(self, scenario=None):
+        """Back to the starting world (or start over from ``scenario``).
+
+        Faults and the request journal are cleared; ids restart from the same
+        seed, so each test sees the same ids.  Cheap: an import of a prepared state.
+        """
+        return self._call("reset", scenario)
+
+    def load_scenario(self, scenario):
+        """Add a scenario (name, path or dict) on top of the current state."""
+        return self._call("load_scenario", scenario)
+
+    def export_state(self):
+        """The whole state as versioned JSON-friendly data."""
+        return self._call("export_state")
+
+    def import_state(self, state):
+        return self._call("import_state", state)
+
+    def seed(self, value):
+        """Re-seed the id generator (and the fault probability generator)."""
+        return self._call("seed", value)
+
+    # -- transitions ------------------------------------------------------------
+    def transitions(self):
+        """Process durations: ``{"server_build": 1.0, "image_snapshot": 2.0, ...}``."""
+        return self._call("get_transitions")
+
+    def set_transition(self, process, duration):
+        """One timed process (``server_build``, ``image_snapshot``, ...): seconds,
+        ``"manual"``, ``"immediate"`` or None (the default)."""
+        return self._call("set_transitions", {process: duration})
+
+    def set_transitions(self, mapping, replace=False):
+        return self._call("set_transitions", dict(mapping), replace=replace)
+
+    def describe(self, kind, resource_id):
+        """A resource's state and the processes pending on it."""
+        return self._call("describe_resource", kind, resource_id)
+
+    def advance_resource(self, kind, resource_id, steps=1):
+        """Run the next ``steps`` step(s) (or ``"all"``) of a resource's pending process."""
+        return self._call("advance_resource", kind, resource_id, steps)
+
+    def force_state(self, kind, resource_id, state=None, **fields):
+        """Force a resource's state along a legal path of its transition table.
+
+        ``force_state("server", sid, "error")`` or with fields: ``vm_state``,
+        ``task_state``, ``power_state``, ``fault``, ``locked`` (servers), ``status``.
+        """
+        if state is not None:
+            fields["vm_state" if kind == "server" else "status"] = state
+        return self._call("force_state", kind, resource_id, **fields)
+
+    # -- faults ------------------------------------------------------------------
+    def add_fault(self, rule=None, **fields):
+        """Add a fault rule (a dict and/or keyword fields: ``match``, ``status``,
+        ``message``, ``body``, ``times``, ``skip``, ``probability``, ``latency_ms``,
+        ``side_effect``); returns the rule as a dict (with its ``id``)."""
+        spec = dict(rule or {})
+        spec.update(fields)
+        return _as_dict(self._call("add_fault", spec))
+
+    def remove_fault(self, fault_id):
+        return _as_dict(self._call("remove_fault", fault_id))
+
+    def faults(self):
+        return [_as_dict(rule) for rule in self._call("list_faults")]
+
+    def clear_faults(self):
+        return self._call("clear_faults")
+
+    # -- journal -------------------------------------------------------------------
+    def requests(self, **filters):
+        """The request journal, oldest first (filters: method, path glob, status,
+        action, project, since, limit)."""
+        return self._call("list_requests", **filters)["requests"]
+
+    def clear_requests(self):
+        return self._call("clear_requests")
+
+
+def _as_dict(value):
+    return value.to_dict() if hasattr(value, "to_dict") else value
+
+
+# ----------------------------------------------------------------------------
+# the in-process handle
+# ----------------------------------------------------------------------------
+
+class FakeCloud(_ControlSurface):
+    """A fakeecs cloud served on loopback by a background thread.
+
+    Use :meth:`start` (``with FakeCloud.start() as fake: ...``).  ``fake.cloud``
+    is the model itself, for direct reads in assertions.
+    """
+
+    def __init__(self, cloud, server=None):
+        super().__init__()
+        self.cloud = cloud
+        self.http_server = server
+        self.app = server.app if server is not None else None
+
+    @classmethod
+    def start(cls, port=0, *, scenario="default", clock="frozen", seed=None,
+              host="127.0.0.1", transitions=None, threads=16):
+        """Build a cloud from ``scenario`` and serve it on ``host:port`` (0: a free port).
+
+        ``scenario`` is a name, a path, a dict, or a list of them applied in
+        order.  Binding fails at once (``OSError``) if the port is taken.
+        """
+        from .api import create_app
+        from .server import HTTPServer, build_cloud
+
+        scenarios = scenario if isinstance(scenario, (list, tuple)) else [scenario]
+        cloud = build_cloud([s for s in scenarios if s is not None], seed=seed, clock=clock)
+        if transitions:
+            cloud.set_transitions(dict(transitions))
+        cloud.mark_baseline()  # reset() comes back here, without re-reading any scenario
+        server = HTTPServer(create_app(cloud), host, port, threads=threads)
+        server.start()
+        return cls(cloud, server)
+
+    # -- lifecycle -------------------------------------------------------------
+    def stop(self):
+        if self.http_server is not None:
+            self.http_server.stop()
+            self.http_server = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    @property
+    def running(self):
+        return self.http_server is not None
+
+    @property
+    def url(self):
+        if self.http_server is None:
+            raise FakeEcsError("this FakeCloud is stopped")
+        return self.http_server.url
+
+    @property
+    def port(self):
+        return self.http_server.port
+
+    # -- identity facts come from the model (a scenario may change them) -----------
+    @property
+    def region(self):
+        return self.cloud.region
+
+    def _default_account(self):
+        cloud = self.cloud
+        project = cloud.projects.get(DEFAULT_PROJECT_ID)
+        if project is None and cloud.projects:
+            project = next(iter(cloud.projects.values()))
+        return project
+
+    @property
+    def project_id(self):
+        project = self._default_account()
+        return project.id if project is not None else DEFAULT_PROJECT_ID
+
+    @property
+    def project_name(self):
+        project = self._default_account()
+        return project.name if project is not None else DEFAULT_PROJECT
+
+    @property
+    def domain_name(self):
+        project = self._default_account()
+        domain = self.cloud.domains.get(project.domain_id) if project is not None else None
+        return domain.name if domain is not None else DEFAULT_DOMAIN
+
+    def _default_user(self):
+        project_id = self.project_id
+        for user in self.cloud.users.values():
+            if user.name == DEFAULT_USER and project_id in user.roles:
+                return user
+        for user in self.cloud.users.values():
+            if "admin" in user.roles.get(project_id, ()):
+                return user
+        return next((u for u in self.cloud.users.values() if project_id in u.roles), None)
+
+    @property
+    def username(self):
+        user = self._default_user()
+        return user.name if user is not None else DEFAULT_USER
+
+    @property
+    def password(self):
+        user = self._default_user()
+        return user.password if user is not None else DEFAULT_PASSWORD
+
+    # -- control plane: thin delegations to the model ---------------------------------
+    def _call(self, name, *args, **kwargs):
+        if name == "list_faults":
+            return self.cloud.faults
+        method = getattr(self.cloud, name, None)
+        if method is None:
+            raise FakeEcsError(f"this fakeecs model has no control operation {name!r}")
+        return method(*args, **kwargs)
+
+    def _clock_state(self):
+        return {"now": self.cloud.clock.now(), "mode": self.cloud.clock.mode}
+
+    def _advance_clock(self, seconds):
+        return self._call("advance_clock", seconds)
+
+    def _set_clock(self, **options):
+        return self._call("set_clock", **{k: v for k, v in options.items() if v is not None})
+
+    # -- direct read access to the model ------------------------------------------------
+    def context(self, user=None, project=None):
+        """A model :class:`~fakeecs.model.Context` for calling model methods directly."""
+        return self.cloud.context_for_user(user or self.username, project)
+
+    def _read(self, fn):
+        with self.cloud.lock:
+            self.cloud.settle()
+            return fn()
+
+    def server(self, server_id):
+        """The model's server entity (``None`` once it is gone)."""
+        return self._read(lambda: self.cloud.servers.get(server_id))
+
+    def image(self, image_id):
+        return self._read(lambda: self.cloud.images.get(image_id))
+
+    def servers(self):
+        """Every server, oldest first (all projects)."""
+        return self._read(lambda: sorted(self.cloud.servers, key=lambda s: s.seq))
+
+    def images(self, include_public=True):
+        return self._read(lambda: sorted(
+            (i for i in self.cloud.images if include_public or i.visibility != "public"),
+            key=lambda i: i.seq))
+
+    def jobs(self):
+        return self._read(lambda: list(self.cloud.jobs.values()))
+
+    # -- arrange helpers (through the model, as the default admin user) -----------------
+    def create_server(self, name="server-1", *, image=None, flavor=None, zone=None,
+                      settle=True, **options):
+        """Create a server through the model; with ``settle`` run its build to ACTIVE."""
+        server = self.cloud.create_server(
+            self.context(), name=name, flavor_id=flavor or self.flavor_id,
+            image_id=image or self.base_image_id, availability_zone=zone, **options)
+        if settle:
+            self._settle_jobs("server", server.id)
+        return server
+
+    def create_server_image(self, server_id, name="image-1", metadata=None, *, settle=True):
+        """``createImage`` through the model; with ``settle`` the image ends ``active``."""
+        image = self.cloud.create_server_image(self.context(), server_id, name, metadata)
+        if settle:
+            self._settle_jobs("server", server_id)
+        return image
+
+    def _settle_jobs(self, kind, resource_id):
+        """Advance the clock until ``resource_id`` has no timed job left (manual ones stay)."""
+        for _ in range(1000):
+            with self.cloud.lock:
+                pending = [j for j in self.cloud.jobs_for(kind, resource_id) if j.due is not None]
+                if not pending:
+                    return
+                step = max(min(j.due for j in pending) - self.cloud.now(), 0.0)
+            self.clock.advance(step)
+
+    def __repr__(self):
+        where = self.http_server.url if self.http_server is not None else "stopped"
+        return f"<FakeCloud {where} region={self.region}>"
+
+
+# ----------------------------------------------------------------------------
+# a fakeecs (or another cloud) elsewhere, driven over HTTP
+# ----------------------------------------------------------------------------
+
+class RemoteFakeCloud(_ControlSurface):
+    """The same methods as :class:`FakeCloud`, against ``url`` over HTTP.
+
+    If the endpoint has no fakeecs control plane (a real cloud), connection
+    facts and client helpers work and every control method raises
+    :class:`FakeEcsError`; ``has_control_plane`` tells which it is.
+    """
+
+    #: method name -> (HTTP method, path, how to build the body/query)
+    def __init__(self, url, *, username=DEFAULT_USER, password=DEFAULT_PASSWORD,
+                 project_name=DEFAULT_PROJECT, project_id=None, domain_name=DEFAULT_DOMAIN,
+                 region=DEFAULT_REGION, auth_url=None, access_key=DEFAULT_AK,
+                 secret_key=DEFAULT_SK, timeout=10.0):
+        super().__init__()
+        self.url = url.rstrip("/")
+        self.username = username
+        self.password = password
+        self.project_name = project_name
+        self.project_id = project_id or (DEFAULT_PROJECT_ID if project_name == DEFAULT_PROJECT
+                                         else None)
+        self.domain_name = domain_name
+        self.region = region
+        self._auth_url = auth_url
+        self.access_key = access_key
+        self.secret_key = secret_key
+        self.timeout = timeout
+        self.has_control_plane = self._probe()
+
+    @classmethod
+    def connect(cls, url, **options):
+        return cls(url, **options)
+
+    @property
+    def auth_url(self):
+        return self._auth_url or f"{self.url}/v3"
+
+    def stop(self):
+        """Nothing to stop: the server runs elsewhere."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def _probe(self):
+        try:
+            status, body = self._http("GET", "/_fakeecs/health")
+        except (OSError, FakeEcsError):
+            return False
+        return status == 200
+
+    def _http(self, method, path, body=None, query=None):
+        url = self.url + path
+        if query:
+            url += "?" + urllib.parse.urlencode(query, doseq=True)
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(url, data=data, method=method,
+                                         headers={"Content-Type": "application/json",
+                                                  "Accept": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                raw = response.read()
+                status = response.status
+        except urllib.error.HTTPError as error:
+            raw = error.read()
+            status = error.code
+        text = raw.decode("utf-8", "replace")
+        try:
+            decoded = json.loads(text) if text.strip() else None
+        except ValueError:
+            decoded = text
+        return status, decoded
+
+    def _control(self, method, path, body=None, query=None):
+        if not self.has_control_plane:
+            raise FakeEcsError(f"{self.url} has no fakeecs control plane (/_fakeecs/)")
+        status, decoded = self._http(method, "/_fakeecs" + path, body, query)
+        if status >= 400:
+            message = decoded
+            if isinstance(decoded, dict):
+                message = (decoded.get("error") or {}).get("message", decoded)
+            raise FakeEcsError(f"{method} /_fakeecs{path}: {status} {message}", status, decoded)
+        return decoded
+
+    def _call(self, name, *args, **kwargs):
+        route = REMOTE_ROUTES.get(name)
+        if route is None:
+            raise FakeEcsError(f"no HTTP route for control operation {name!r}")
+        return route(self, *args, **kwargs)
+
+    def _clock_state(self):
+        return self._control("GET", "/clock")
+
+    def _advance_clock(self, seconds):
+        return self._control("POST", "/clock/advance", {"seconds": seconds})
+
+    def _set_clock(self, **options):
+        return self._control("PUT", "/clock", {k: v for k, v in options.items() if v is not None})
+
+    def __repr__(self):
+        return f"<RemoteFakeCloud {self.url} control_plane={self.has_control_plane}>"
+
+
+def _scenario_body(scenario):
+    if isinstance(scenario, dict):
+        return scenario
+    from . import scenario as scenarios
+
+    return scenarios.read(scenario)
+
+
+def _journal(remote, **filters):
+    body = remote._control("GET", "/requests", query=filters or None)
+    if isinstance(body, dict) and "requests" in body:
+        return body["requests"]
+    return body
+
+
+#: control operation -> how :class:`RemoteFakeCloud` performs it over HTTP
+REMOTE_ROUTES = {
+    "reset": lambda r: r._control("POST", "/reset"),
+    "load_scenario": lambda r, s: r._control("POST", "/scenario", _scenario_body(s)),
+    "export_state": lambda r: r._control("GET", "/state"),
+    "import_state": lambda r, state: r._control("PUT", "/state", state),
+    "seed": lambda r, value: r._control("POST", "/seed", {"seed": value}),
+    "set_transitions": lambda r, mapping: r._control("PUT", "/transitions", mapping),
+    "advance_resource": lambda r, kind, rid, **o: r._control(
+        "POST", f"/resources/{kind}/{rid}/advance", o),
+    "force_state": lambda r, kind, rid, *a, **o: r._control(
+        "POST", f"/resources/{kind}/{rid}/state", dict(o, **({"state": a[0]} if a else {}))),
+    "add_fault": lambda r, spec: r._control("POST", "/faults", spec),
+    "remove_fault": lambda r, fault_id: r._control("DELETE", f"/faults/{fault_id}"),
+    "list_faults": lambda r: r._control("GET", "/faults"),
+    "journal": _journal,
+}
+
+
+def connect(url, **options):
+    """A handle on a fakeecs (or any Keystone-fronted cloud) already running at ``url``."""
+    return RemoteFakeCloud(url, **options)
+
+
+__all__ = ["FakeCloud", "RemoteFakeCloud", "FakeEcsError", "connect"]

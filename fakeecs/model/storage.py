@@ -1,0 +1,951 @@
+"""Block storage (Cinder volumes and snapshots) and everything servers do with it.
+
+The storage room of :class:`~fakeecs.model.Cloud`:
+
+* Cinder volumes and snapshots with their status walks (``creating`` ->
+  ``available``, ``deleting`` -> gone) on the virtual clock;
+* boot-from-volume servers (``block_device_mapping_v2``): the system disk and the
+  data disks are volumes in the server's AZ, attached while the server builds;
+* Nova's ``snapshot_volume_backed`` path of ``createImage`` (a Cinder snapshot per
+  attached volume, an ``active`` image of size 0 that maps them);
+* the server deletion side: volumes are detached, and deleted only when their
+  ``delete_on_termination`` says so (and Cinder lets it: never a volume that still
+  has snapshots);
+* ways into ``error``: a failed build (a flavor or an image flagged in the scenario,
+  or a boot volume that cannot be made) and :meth:`StorageMixin.force_server_error`.
+
+The documented constraints are decided by :mod:`fakeecs.model.provenance`; this
+room only calls them (``boot_zone`` through the compute room,
+``check_data_disk`` for every data disk).
+
+Scenario flags (no extra scenario keys are needed):
+
+* a flavor whose ``extra_specs`` has ``fakeecs:fail_build`` fails every build;
+* an image whose properties have ``fakeecs:fail_build`` fails every build from it;
+* an image whose properties have ``fakeecs:fail_volume`` makes every volume created
+  from it end in ``error`` (so a server booting from such a volume fails to build).
+
+The value of a flag is the fault message (``"true"`` means the default message).
+
+Snapshots record their availability zone in ``origin["availability_zone"]`` (see
+:meth:`StorageMixin.snapshot_zone`); ``origin["kind"]`` is ``"nova_snapshot"`` for
+the snapshots of ``createImage`` (with ``server_id``, ``image_id``) and
+``"cinder"`` for the ones made through the volume API.
+"""
+import hashlib
+import json
+
+from . import provenance, transitions
+from .cloud import operation
+from .errors import Conflict, Invalid, NotFound
+from .entities import Snapshot, Volume
+from .policy import authorize
+
+GiB = 1024 ** 3
+
+#: scenario flags, see the module docstring
+FAIL_BUILD = "fakeecs:fail_build"
+FAIL_VOLUME = "fakeecs:fail_volume"
+
+#: Nova's fault message when no host takes the instance
+NO_VALID_HOST = "No valid host was found. There are not enough hosts available."
+
+#: Cinder's refusal to delete a volume (cinder/volume/api.py, Queens)
+VOLUME_DELETE_REFUSED = (
+    "Invalid volume: Volume status must be available or error or error_restoring or "
+    "error_extending or error_managing and must not be migrating, attached, belong to a group, "
+    "have snapshots or be disassociated from snapshots after volume transfer.")
+SNAPSHOT_DELETE_REFUSED = ("Invalid snapshot: Snapshot status must be available or error and "
+                           "must not be part of a group.")
+
+BDM_INVALID = "Block Device Mapping is Invalid: "
+BOOT_SEQUENCE = (BDM_INVALID + "Boot sequence for the instance and image/block device mapping "
+                 "combination is not valid.")
+
+
+def _flag(value):
+    if value in (None, False, "", "false", "False"):
+        return None
+    if value in (True, "true", "True", "1", 1):
+        return ""
+    return str(value)
+
+
+def image_mappings(image):
+    """The ``block_device_mapping`` of a volume-backed snapshot image, or ``None``."""
+    raw = image.properties.get("block_device_mapping")
+    if not raw or str(image.properties.get("bdm_v2", "")).lower() != "true":
+        return None
+    try:
+        mappings = json.loads(raw)
+    except ValueError:
+        return None
+    return mappings if isinstance(mappings, list) else None
+
+
+def _int_or_none(value, field):
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise Invalid(f"Invalid input for field/attribute {field}. Value: {value}. "
+                      f"{value!r} is not of type 'integer'", rule="bdm_format")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Invalid(f"Invalid input for field/attribute {field}. Value: {value}. "
+                      f"{value!r} is not of type 'integer'", rule="bdm_format") from None
+
+
+class StorageMixin:
+    """The storage room of :class:`~fakeecs.model.Cloud` (Cinder v3 and boot from volume)."""
+
+    # ------------------------------------------------------------------ lookups
+
+    def _visible(self, context, item):
+        return item.project_id == context.project_id or context.is_admin
+
+    def _volume(self, context, volume_id):
+        volume = self.volumes.get(volume_id)
+        if volume is None or not self._visible(context, volume):
+            raise NotFound("volume", volume_id, f"Volume {volume_id} could not be found.")
+        return volume
+
+    def _snapshot(self, context, snapshot_id):
+        snapshot = self.snapshots.get(snapshot_id)
+        if snapshot is None or not self._visible(context, snapshot):
+            raise NotFound("snapshot", snapshot_id, f"Snapshot {snapshot_id} could not be found.")
+        return snapshot
+
+    def snapshot_zone(self, snapshot):
+        """The availability zone a snapshot lives in (that of its source volume)."""
+        zone = snapshot.origin.get("availability_zone")
+        if zone:
+            return zone
+        volume = self.volumes.get(snapshot.volume_id)
+        return volume.availability_zone if volume is not None else None
+
+    def snapshots_of_volume(self, volume_id):
+        """Every snapshot (in any state) whose source is ``volume_id``."""
+        return [s for s in self.snapshots if s.volume_id == volume_id]
+
+    def server_volumes(self, server):
+        """``(block_device, volume)`` pairs of a server, boot disk first; volume may be None."""
+        devices = sorted(server.block_devices,
+                         key=lambda bd: (bd.get("boot_index") is None or bd.get("boot_index") < 0,
+                                         bd.get("boot_index") or 0))
+        return [(bd, self.volumes.get(bd["volume_id"])) for bd in devices]
+
+    @operation
+    def get_volume(self, context, volume_id):
+        """A volume of the caller's project (any project for admins); ``NotFound`` else."""
+        authorize(context, "volume:get", write=False)
+        return self._volume(context, volume_id)
+
+    @operation
+    def get_snapshot(self, context, snapshot_id):
+        """A snapshot of the caller's project (any project for admins); ``NotFound`` else."""
+        authorize(context, "volume:get_snapshot", write=False)
+        return self._snapshot(context, snapshot_id)
+
+    def _page(self, store, context, filters, limit, marker, all_projects, kind):
+        filters = {k: v for k, v in (filters or {}).items() if v is not None}
+
+        def keep(item):
+            if item.project_id != context.project_id and not (all_projects and context.is_admin):
+                return False
+            for key, value in filters.items():
+                actual = self.snapshot_zone(item) if (kind == "snapshot" and key == "availability_zone") \
+                    else getattr(item, key, None)
+                if isinstance(actual, bool):
+                    actual = "true" if actual else "false"
+                    value = str(value).lower()
+                if str(actual) != str(value):
+                    return False
+            return True
+
+        if marker is not None:
+            found = store.get(marker)
+            if found is None or not self._visible(context, found):
+                raise Invalid(f"Invalid input received: marker [{marker}] not found",
+                              rule="marker")
+        return store.page(marker=marker, limit=limit, keep=keep)
+
+    @operation
+    def list_volumes(self, context, *, filters=None, limit=None, marker=None, all_projects=False):
+        """Volumes newest first; returns ``(volumes, more)``.
+
+        ``filters`` compares attributes of :class:`Volume` for equality (``name``,
+        ``status``, ``availability_zone``, ``bootable``, ...).
+        """
+        authorize(context, "volume:get_all", write=False)
+        return self._page(self.volumes, context, filters, limit, marker, all_projects, "volume")
+
+    @operation
+    def list_snapshots(self, context, *, filters=None, limit=None, marker=None,
+                       all_projects=False):
+        """Snapshots newest first; returns ``(snapshots, more)``.
+
+        ``filters``: ``name``, ``status``, ``volume_id``, ``availability_zone``.
+        """
+        authorize(context, "volume:get_all_snapshots", write=False)
+        return self._page(self.snapshots, context, filters, limit, marker, all_projects,
+                          "snapshot")
+
+    # ------------------------------------------------------------------ volumes
+
+    @operation
+    def create_volume(self, context, *, size=None, name=None, description=None,
+                      availability_zone=None, image_id=None, snapshot_id=None,
+                      volume_type=None, metadata=None):
+        """Cinder ``POST /volumes``: a new volume in ``creating`` (then ``available``).
+
+        From ``image_id`` (``imageRef``): the image must be usable as a disk
+        (:func:`provenance.check_data_disk`, constraint 5), be active, and fit the
+        size.  From ``snapshot_id``: the snapshot must be ``available``, the zone is
+        the snapshot's (another zone is refused) and the size defaults to its size.
+        """
+        authorize(context, "volume:create", write=True)
+        image = snapshot = None
+        if image_id is not None and snapshot_id is not None:
+            raise Invalid("Invalid input received: Cannot create a volume from both an image "
+                          "and a snapshot.", rule="volume_source")
+        if image_id is not None:
+            image = self._image_for_volume(context, image_id)
+            provenance.check_data_disk(image)
+        if snapshot_id is not None:
+            snapshot = self._snapshot_for_volume(context, snapshot_id, "Invalid input received: ")
+            if size is None:
+                size = snapshot.size
+        zone = self._volume_zone(availability_zone, snapshot)
+        size = self._check_volume_size(size, image, snapshot)
+        return self._new_volume(context.project_id, zone, size, name=name,
+                                description=description, volume_type=volume_type,
+                                metadata=metadata, image=image, snapshot=snapshot,
+                                user_id=context.user_id)
+
+    def _image_for_volume(self, context, image_id):
+        image = self.images.get(image_id)
+        if image is None or not self._image_visible(context, image):
+            raise Invalid("Invalid imageRef provided.", rule="image")
+        if image.status != "active":
+            raise Invalid(f"Invalid image identifier or unable to access requested image.",
+                          rule="image_status", image_id=image_id)
+        return image
+
+    def _snapshot_for_volume(self, context, snapshot_id, prefix):
+        snapshot = self.snapshots.get(snapshot_id)
+        if snapshot is None or not self._visible(context, snapshot):
+            raise NotFound("snapshot", snapshot_id, f"Snapshot {snapshot_id} could not be found.")
+        if snapshot.status != "available":
+            raise Invalid(f"Invalid snapshot: Originating snapshot status must be 'available' "
+                          f"to create a volume (snapshot {snapshot_id} is {snapshot.status}).",
+                          rule="snapshot_status", snapshot_id=snapshot_id)
+        return snapshot
+
+    def _volume_zone(self, requested, snapshot):
+        if snapshot is not None:
+            source = self.snapshot_zone(snapshot)
+            if requested is not None and requested != source:
+                raise Invalid("Invalid input received: Volume must be in the same availability "
+                              f"zone as the snapshot (snapshot {snapshot.id} is in {source}, "
+                              f"not {requested}).", rule="snapshot_zone",
+                              snapshot_id=snapshot.id, source_zone=source, requested_zone=requested)
+            requested = source
+        if requested is None:
+            return self.default_zone()
+        zone = self.availability_zones.get(requested)
+        if zone is None or not zone.available:
+            raise Invalid(f"Invalid input received: Availability zone '{requested}' is invalid.",
+                          rule="availability_zone", zone=requested)
+        return requested
+
+    def _check_volume_size(self, size, image, snapshot):
+        if size is None or isinstance(size, bool) or not isinstance(size, int) or size <= 0:
+            raise Invalid(f"Invalid input received: Volume size '{size}' must be an integer and "
+                          "greater than 0", rule="size")
+        if snapshot is not None and size < snapshot.size:
+            raise Invalid(f"Invalid input received: Volume size '{size}'GB cannot be smaller than "
+                          f"the snapshot size {snapshot.size}GB. They must be >= original "
+                          "snapshot size.", rule="size")
+        if image is not None:
+            image_gb = -(-(image.size or 0) // GiB)
+            if image_gb > size:
+                raise Invalid(f"Invalid input received: Size of specified image {image_gb}GB is "
+                              f"larger than volume size {size}GB.", rule="size")
+            if (image.min_disk or 0) > size:
+                raise Invalid(f"Invalid input received: Volume size {size}GB cannot be smaller "
+                              f"than the image minDisk size {image.min_disk}GB.", rule="size")
+        return size
+
+    def _new_volume(self, project_id, zone, size, *, name=None, description=None,
+                    volume_type=None, metadata=None, image=None, snapshot=None, user_id=None,
+                    timed=True, origin=None):
+        """Add a volume in ``creating``; with ``timed`` a job makes it ``available``."""
+        now = self.now()
+        volume = Volume(id=self.ids.uuid(), name=name, project_id=project_id, size=size,
+                        availability_zone=zone, status="creating", created_at=now,
+                        updated_at=now, seq=self.next_seq(), description=description,
+                        volume_type=volume_type or "SSD", metadata=dict(metadata or {}),
+                        origin=dict(origin or {"kind": "cinder"}))
+        if user_id:
+            volume.origin.setdefault("user_id", user_id)
+        if image is not None:
+            volume.source_image_id = image.id
+            volume.bootable = True
+            volume.image_metadata = self._volume_image_metadata(image)
+            if _flag(image.properties.get(FAIL_VOLUME)) is not None:
+                volume.origin["fail"] = (_flag(image.properties.get(FAIL_VOLUME))
+                                         or f"Failed to copy image {image.id} to volume.")
+        if snapshot is not None:
+            volume.snapshot_id = snapshot.id
+            source = self.volumes.get(snapshot.volume_id)
+            volume.bootable = bool(source.bootable) if source is not None else \
+                bool(snapshot.origin.get("image_metadata"))
+            volume.image_metadata = dict(snapshot.origin.get("image_metadata")
+                                         or (source.image_metadata if source else {}))
+        self.volumes.add(volume)
+        if timed:
+            self.start_job("volume_create", "volume", volume.id, ["available"])
+        return volume
+
+    @staticmethod
+    def _volume_image_metadata(image):
+        meta = {"image_id": image.id, "image_name": image.name or "",
+                "checksum": image.checksum or "", "min_disk": str(image.min_disk or 0),
+                "min_ram": str(image.min_ram or 0), "size": str(image.size or 0),
+                "disk_format": image.disk_format or "", "container_format":
+                image.container_format or ""}
+        for key, value in image.properties.items():
+            if key not in provenance.NON_INHERITABLE:
+                meta.setdefault(key, value)
+        return meta
+
+    def _finish_volume(self, volume, at):
+        """``creating`` -> ``available`` (or ``error`` when flagged); True on success."""
+        if volume.status != "creating":
+            return volume.status not in ("error", "deleting")
+        failure = volume.origin.get("fail")
+        target = "error" if failure else "available"
+        transitions.check("volume", volume.status, target)
+        volume.status = target
+        volume.updated_at = at
+        return not failure
+
+    def _step_volume_create(self, job, step, at):
+        volume = self.volumes.get(job.target_id)
+        if volume is not None:
+            self._finish_volume(volume, at)
+
+    @operation
+    def delete_volume(self, context, volume_id):
+        """Cinder ``DELETE /volumes/{id}``: ``deleting``, then gone.
+
+        Refused (``Invalid``, Cinder's 400) while the volume is attached, being
+        created or has snapshots: a deletion never cascades to snapshots.
+        """
+        authorize(context, "volume:delete", write=True)
+        volume = self._volume(context, volume_id)
+        if volume.status == "deleting":
+            return volume
+        if (volume.status not in ("available", "error", "error_deleting") or volume.attachments
+                or self.snapshots_of_volume(volume.id)):
+            raise Invalid(VOLUME_DELETE_REFUSED, rule="volume_delete", volume_id=volume_id,
+                          status=volume.status)
+        self._start_volume_delete(volume)
+        return volume
+
+    def _start_volume_delete(self, volume):
+        transitions.check("volume", volume.status, "deleting")
+        volume.status = "deleting"
+        volume.updated_at = self.now()
+        self.cancel_jobs("volume", volume.id)
+        self.start_job("volume_delete", "volume", volume.id, ["deleted"])
+
+    def _step_volume_delete(self, job, step, at):
+        volume = self.volumes.get(job.target_id)
+        if volume is None or volume.status != "deleting":
+            return
+        transitions.check("volume", volume.status, "deleted")
+        volume.status = "deleted"
+        volume.updated_at = at
+        self.volumes.remove(volume.id)
+
+    # ---------------------------------------------------------------- snapshots
+
+    @operation
+    def create_snapshot(self, context, volume_id, *, name=None, description=None,
+                        metadata=None, force=False):
+        """Cinder ``POST /snapshots``: a snapshot in ``creating`` (then ``available``).
+
+        An ``in-use`` volume needs ``force=True`` (what Nova's ``create_snapshot_force``
+        sends).  The snapshot lives in its volume's AZ.
+        """
+        authorize(context, "volume:create_snapshot", write=True)
+        volume = self._volume(context, volume_id)
+        allowed = ("available", "in-use") if force else ("available",)
+        if volume.status not in allowed:
+            if force:
+                message = (f"Invalid volume: Volume {volume_id} status must be available or "
+                           f"in-use, but current status is: {volume.status}.")
+            else:
+                message = (f"Invalid volume: Volume {volume_id} status must be available, but "
+                           f"current status is: {volume.status}.")
+            raise Invalid(message, rule="snapshot_volume_status", volume_id=volume_id,
+                          status=volume.status)
+        return self._new_snapshot(volume, name=name, description=description,
+                                  metadata=metadata, origin={"kind": "cinder"})
+
+    def _new_snapshot(self, volume, *, name, description=None, metadata=None, origin=None):
+        now = self.now()
+        record = dict(origin or {})
+        record.setdefault("kind", "cinder")
+        record["availability_zone"] = volume.availability_zone
+        if volume.image_metadata:
+            record["image_metadata"] = dict(volume.image_metadata)
+        snapshot = Snapshot(id=self.ids.uuid(), name=name, project_id=volume.project_id,
+                            volume_id=volume.id, size=volume.size, status="creating",
+                            created_at=now, updated_at=now, seq=self.next_seq(),
+                            description=description, metadata=dict(metadata or {}),
+                            origin=record)
+        self.snapshots.add(snapshot)
+        self.start_job("snapshot_create", "snapshot", snapshot.id, ["available"])
+        return snapshot
+
+    def _step_snapshot_create(self, job, step, at):
+        snapshot = self.snapshots.get(job.target_id)
+        if snapshot is None or snapshot.status != "creating":
+            return
+        transitions.check("snapshot", snapshot.status, "available")
+        snapshot.status = "available"
+        snapshot.updated_at = at
+
+    @operation
+    def delete_snapshot(self, context, snapshot_id):
+        """Cinder ``DELETE /snapshots/{id}``: ``deleting``, then gone.
+
+        Allowed even when an image maps the snapshot (the image then cannot boot,
+        see :meth:`_expand_image_mappings`).
+        """
+        authorize(context, "volume:delete_snapshot", write=True)
+        snapshot = self._snapshot(context, snapshot_id)
+        if snapshot.status == "deleting":
+            return snapshot
+        if snapshot.status not in ("available", "error", "error_deleting"):
+            raise Invalid(SNAPSHOT_DELETE_REFUSED, rule="snapshot_delete",
+                          snapshot_id=snapshot_id, status=snapshot.status)
+        transitions.check("snapshot", snapshot.status, "deleting")
+        snapshot.status = "deleting"
+        snapshot.updated_at = self.now()
+        self.cancel_jobs("snapshot", snapshot.id)
+        self.start_job("snapshot_delete", "snapshot", snapshot.id, ["deleted"])
+        return snapshot
+
+    def _step_snapshot_delete(self, job, step, at):
+        snapshot = self.snapshots.get(job.target_id)
+        if snapshot is None or snapshot.status != "deleting":
+            return
+        transitions.check("snapshot", snapshot.status, "deleted")
+        snapshot.status = "deleted"
+        snapshot.updated_at = at
+        self.snapshots.remove(snapshot.id)
+
+    # ------------------------------------------------------- attach / detach
+
+    @operation
+    def attach_volume(self, context, server_id, volume_id, *, device=None,
+                      delete_on_termination=False):
+        """Attach an ``available`` volume of the server's AZ as a data disk.
+
+        Returns the block-device dict added to ``server.block_devices``.
+        """
+        authorize(context, "os_compute_api:os-volumes-attachments:create", write=True)
+        server = self._server(context, server_id)
+        self._check_lock(context, server)
+        volume = self._volume(context, volume_id)
+        if server.vm_state not in ("active", "stopped", "paused", "suspended") \
+                or server.task_state is not None:
+            attr, state = (("task_state", server.task_state) if server.task_state is not None
+                           else ("vm_state", server.vm_state))
+            from .compute import conflict
+            raise conflict("attach_volume", server_id, attr, state)
+        if volume.status != "available":
+            raise Invalid(f"Invalid volume: volume '{volume_id}' status must be 'available'. "
+                          f"Currently in '{volume.status}'", rule="volume_status",
+                          volume_id=volume_id)
+        self._check_same_zone(server.availability_zone, volume)
+        entry = {"volume_id": volume.id, "device_name": device or self._next_device(server),
+                 "boot_index": None, "delete_on_termination": bool(delete_on_termination),
+                 "source_type": "volume", "destination_type": "volume"}
+        transitions.check("volume", volume.status, "in-use")
+        self._attach(server, volume, entry, self.now())
+        return entry
+
+    @operation
+    def detach_volume(self, context, server_id, volume_id):
+        """Detach a data disk (never the boot disk); the volume becomes ``available``."""
+        authorize(context, "os_compute_api:os-volumes-attachments:delete", write=True)
+        server = self._server(context, server_id)
+        self._check_lock(context, server)
+        entry = next((bd for bd in server.block_devices if bd["volume_id"] == volume_id), None)
+        if entry is None:
+            raise NotFound("volume_attachment", volume_id,
+                           f"volume_id not found: {volume_id}")
+        if entry.get("boot_index") == 0:
+            raise Invalid("Invalid volume: Can't detach root device volume", rule="root_volume",
+                          volume_id=volume_id)
+        server.block_devices = [bd for bd in server.block_devices if bd is not entry]
+        server.updated_at = self.now()
+        volume = self.volumes.get(volume_id)
+        if volume is not None:
+            self._detach(server, volume, self.now())
+        return entry
+
+    def _check_same_zone(self, zone, volume):
+        if volume.availability_zone != zone:
+            raise Invalid("Server and volumes are not in the same availability zone. Server is "
+                          f"in: {zone}. Volumes are in: {volume.availability_zone}",
+                          rule="volume_zone", volume_id=volume.id, server_zone=zone,
+                          volume_zone=volume.availability_zone)
+
+    @staticmethod
+    def _next_device(server):
+        used = {bd.get("device_name") for bd in server.block_devices}
+        for letter in "bcdefghijklmnopqrstuvwxyz":
+            name = f"/dev/vd{letter}"
+            if name not in used:
+                return name
+        raise Invalid("No free device name.", rule="device")
+
+    def _attach(self, server, volume, entry, at):
+        if entry not in server.block_devices:
+            server.block_devices.append(entry)
+        if volume.status != "in-use":
+            transitions.check("volume", volume.status, "in-use")
+            volume.status = "in-use"
+        volume.attachments = [a for a in volume.attachments if a["server_id"] != server.id]
+        volume.attachments.append({"server_id": server.id, "device": entry["device_name"],
+                                   "attachment_id": self.ids.uuid(), "attached_at": at})
+        volume.updated_at = at
+
+    def _detach(self, server, volume, at):
+        volume.attachments = [a for a in volume.attachments if a["server_id"] != server.id]
+        if volume.status == "in-use" and not volume.attachments:
+            transitions.check("volume", volume.status, "available")
+            volume.status = "available"
+        volume.updated_at = at
+
+    # ------------------------------------------------ boot from volume (hooks)
+
+    @operation
+    def create_server(self, context, *, image_id=None, availability_zone=None,
+                      block_devices=None, **kwargs):
+        """The compute room's ``create_server``, with Nova's storage preparations.
+
+        * ``imageRef`` of a volume-backed snapshot image (it carries
+          ``block_device_mapping``) boots from volumes made from its snapshots;
+        * without an AZ, a server whose disks come from existing volumes or
+          snapshots goes to their AZ (zone-bound images still win, constraint 2).
+        """
+        devices = [dict(bd) for bd in block_devices or ()]
+        if image_id and not any(self._boot_index(bd) == 0 for bd in devices):
+            image = self.images.get(image_id)
+            if image is not None and self._image_visible(context, image) and image_mappings(image):
+                devices.insert(0, {"source_type": "image", "destination_type": "volume",
+                                   "uuid": image_id, "boot_index": 0})
+        if availability_zone is None and devices:
+            availability_zone = self._zone_hint(context, devices)
+        return super().create_server(context, image_id=image_id,
+                                     availability_zone=availability_zone,
+                                     block_devices=devices or None, **kwargs)
+
+    def _zone_hint(self, context, devices):
+        for bd in devices:
+            source = bd.get("source_type")
+            uuid = bd.get("uuid") or bd.get(f"{source}_id")
+            if source == "volume":
+                volume = self.volumes.get(uuid) if isinstance(uuid, str) else None
+                if volume is not None and self._visible(context, volume):
+                    return volume.availability_zone
+            elif source == "snapshot":
+                snapshot = self.snapshots.get(uuid) if isinstance(uuid, str) else None
+                if snapshot is not None and self._visible(context, snapshot):
+                    return self.snapshot_zone(snapshot)
+        return None
+
+    @staticmethod
+    def _boot_index(bd):
+        value = bd.get("boot_index")
+        try:
+            return None if value is None or value == "" else int(value)
+        except (TypeError, ValueError):
+            return None
+
+    def _boot_images_of(self, context, block_devices):
+        """Images that the mapping makes disks from (for the AZ rule of ``boot_zone``)."""
+        found = []
+        for bd in block_devices:
+            if bd.get("source_type") != "image":
+                continue
+            uuid = bd.get("uuid") or bd.get("image_id")
+            image = self.images.get(uuid) if isinstance(uuid, str) else None
+            if image is not None and self._image_visible(context, image):
+                found.append(image)
+        return found
+
+    def _attach_boot_volumes(self, context, server, block_devices):
+        """Plan every disk of ``block_device_mapping_v2``, check it all, then create.
+
+        Nothing is created unless every entry is valid, so a refusal leaves no
+        volume behind.  Volumes start ``creating`` and become ``in-use`` when the
+        build reaches ``spawning`` (see :meth:`_step_server_build`).
+        """
+        plan = self._plan_block_devices(context, server, block_devices)
+        flavor = self.flavors.get(server.flavor_id)
+        boot = next((p for p in plan if p["boot_index"] == 0), None)
+        if boot is None and server.system_metadata.get("base_image_ref"):
+            # imageRef plus data disks: still an image-backed server
+            server.image_id = server.system_metadata["base_image_ref"]
+        elif boot is not None and not server.system_metadata:
+            meta = self._boot_image_meta(boot, flavor)
+            if meta:
+                server.system_metadata = meta
+        letters = iter("bcdefghijklmnopqrstuvwxyz")
+        used = {p["device_name"] for p in plan if p["device_name"]}
+        for item in plan:
+            if item["source"] == "volume":
+                volume = item["volume"]
+                transitions.check("volume", volume.status, "reserved")
+                volume.status = "reserved"
+                volume.updated_at = self.now()
+            else:
+                volume = self._new_volume(
+                    server.project_id, server.availability_zone, item["size"],
+                    name="", volume_type=item["volume_type"], image=item["image"],
+                    snapshot=item["snapshot"], timed=False,
+                    origin={"kind": "server", "server_id": server.id,
+                            "user_id": context.user_id})
+            device = item["device_name"]
+            if not device:
+                if item["boot_index"] == 0:
+                    device = server.root_device_name
+                else:
+                    device = next(f"/dev/vd{c}" for c in letters if f"/dev/vd{c}" not in used)
+                used.add(device)
+            server.block_devices.append({
+                "volume_id": volume.id, "device_name": device, "boot_index": item["boot_index"],
+                "delete_on_termination": item["delete_on_termination"],
+                "source_type": item["source"], "destination_type": "volume",
+                "disk_bus": item.get("disk_bus"), "device_type": item.get("device_type") or "disk",
+                "volume_size": volume.size,
+            })
+
+    def _boot_image_meta(self, boot, flavor):
+        if boot["image"] is not None:
+            return provenance.inherited_image_meta(boot["image"], flavor)
+        image_meta = {}
+        if boot["volume"] is not None:
+            image_meta = boot["volume"].image_metadata
+        elif boot["snapshot"] is not None:
+            image_meta = boot["snapshot"].origin.get("image_metadata") or {}
+        if not image_meta:
+            return {}
+        core = ("image_id", "image_name", "checksum", "min_disk", "min_ram", "size",
+                "disk_format", "container_format")
+        return {"base_image_ref": image_meta.get("image_id", ""),
+                "min_disk": max(int(image_meta.get("min_disk") or 0), flavor.disk or 0),
+                "min_ram": int(image_meta.get("min_ram") or 0),
+                "disk_format": image_meta.get("disk_format"),
+                "container_format": image_meta.get("container_format"),
+                "properties": {k: v for k, v in image_meta.items() if k not in core}}
+
+    def _plan_block_devices(self, context, server, block_devices):
+        plan = []
+        for bd in block_devices:
+            plan.extend(self._plan_entry(context, server, bd))
+        boots = [p for p in plan if p["boot_index"] == 0]
+        if len(boots) > 1 or (not boots and not server.system_metadata.get("base_image_ref")):
+            raise Invalid(BOOT_SEQUENCE, rule="boot_sequence")
+        indexes = [p["boot_index"] for p in plan if p["boot_index"] is not None]
+        if len(indexes) != len(set(indexes)):
+            raise Invalid(BOOT_SEQUENCE, rule="boot_sequence")
+        seen = set()
+        for item in plan:
+            if item["volume"] is not None:
+                if item["volume"].id in seen:
+                    raise Invalid(BDM_INVALID + f"volume {item['volume'].id} is mapped more than "
+                                  "once.", rule="bdm_duplicate")
+                seen.add(item["volume"].id)
+        return plan
+
+    def _plan_entry(self, context, server, bd):
+        source = bd.get("source_type")
+        destination = bd.get("destination_type") or ("volume" if source != "image" else "local")
+        if destination != "volume":
+            raise Invalid(BDM_INVALID + f"destination_type '{destination}' is not supported: "
+                          "ECS block devices must have destination_type 'volume'.",
+                          rule="bdm_destination")
+        boot_index = _int_or_none(bd.get("boot_index"), "boot_index")
+        if boot_index is not None and boot_index < 0:
+            boot_index = None
+        size = _int_or_none(bd.get("volume_size"), "volume_size")
+        if size is not None and size <= 0:
+            raise Invalid(f"Invalid input for field/attribute volume_size. Value: {size}. "
+                          f"{size} is less than the minimum of 1", rule="bdm_format")
+        item = {"boot_index": boot_index, "source": source, "image": None, "volume": None,
+                "snapshot": None, "size": size,
+                "delete_on_termination": bool(bd.get("delete_on_termination", False)),
+                "delete_on_termination_given": "delete_on_termination" in bd,
+                "device_name": bd.get("device_name"), "volume_type": bd.get("volume_type"),
+                "disk_bus": bd.get("disk_bus"), "device_type": bd.get("device_type")}
+        uuid = bd.get("uuid") or bd.get(f"{source}_id")
+        if source in ("image", "volume", "snapshot") and not isinstance(uuid, str):
+            raise Invalid(BDM_INVALID + "Missing device UUID.", rule="bdm_format")
+        if source == "blank":
+            if size is None:
+                raise Invalid(BDM_INVALID + "Blank volumes need a non-zero volume_size.",
+                              rule="bdm_size")
+            if boot_index == 0:
+                raise Invalid(BOOT_SEQUENCE, rule="boot_sequence")
+            return [item]
+        if source == "volume":
+            volume = self.volumes.get(uuid)
+            if volume is None or not self._visible(context, volume):
+                raise Invalid(BDM_INVALID + f"failed to get volume {uuid}.", rule="bdm_volume",
+                              volume_id=uuid)
+            if volume.status != "available":
+                raise Invalid(f"Invalid volume: volume '{uuid}' status must be 'available'. "
+                              f"Currently in '{volume.status}'", rule="volume_status",
+                              volume_id=uuid)
+            self._check_same_zone(server.availability_zone, volume)
+            item.update(volume=volume, size=volume.size)
+            return [item]
+        if source == "snapshot":
+            snapshot = self.snapshots.get(uuid)
+            if snapshot is None or not self._visible(context, snapshot):
+                raise Invalid(BDM_INVALID + f"failed to get snapshot {uuid}.",
+                              rule="bdm_snapshot", snapshot_id=uuid)
+            self._check_snapshot_source(server, snapshot)
+            item.update(snapshot=snapshot, size=max(size or 0, snapshot.size))
+            return [item]
+        # source image
+        image = self.images.get(uuid)
+        if image is None or not self._image_visible(context, image):
+            raise Invalid(BDM_INVALID + f"failed to get image {uuid}.", rule="bdm_image",
+                          image_id=uuid)
+        if image.status != "active":
+            raise Invalid(f"Image {uuid} is not active.", rule="image_status", image_id=uuid)
+        if boot_index != 0:
+            provenance.check_data_disk(image)
+        mappings = image_mappings(image)
+        if mappings is not None:
+            if boot_index != 0:
+                raise Invalid(BOOT_SEQUENCE, rule="boot_sequence")
+            return self._expand_image_mappings(context, server, image, item)
+        if size is None:
+            raise Invalid(BDM_INVALID + "Images with destination_type 'volume' need to have a "
+                          "non-zero size specified", rule="bdm_size")
+        if (image.min_disk or 0) > size:
+            raise Invalid("Volume is smaller than the minimum size specified in image metadata. "
+                          f"Volume size is {size * GiB} bytes, minimum size is "
+                          f"{image.min_disk * GiB} bytes.", rule="min_disk")
+        item["image"] = image
+        return [item]
+
+    def _check_snapshot_source(self, server, snapshot, image=None):
+        if snapshot.status != "available":
+            prefix = f"Image {image.id} maps snapshot {snapshot.id}, which" if image is not None \
+                else f"Snapshot {snapshot.id}"
+            raise Invalid(f"Invalid snapshot: {prefix} is {snapshot.status}; a volume can only be "
+                          "created from an 'available' snapshot.", rule="snapshot_status",
+                          snapshot_id=snapshot.id)
+        zone = self.snapshot_zone(snapshot)
+        if zone != server.availability_zone:
+            raise Invalid("Invalid input received: Volume must be in the same availability zone "
+                          f"as the snapshot (snapshot {snapshot.id} is in {zone}, the server in "
+                          f"{server.availability_zone}).", rule="snapshot_zone",
+                          snapshot_id=snapshot.id, source_zone=zone,
+                          requested_zone=server.availability_zone)
+
+    def _expand_image_mappings(self, context, server, image, root):
+        """The disks of a volume-backed snapshot image: one volume per mapped snapshot.
+
+        A mapped snapshot that was deleted makes the image unbootable (400).
+        """
+        plan = []
+        for mapping in image_mappings(image):
+            if not isinstance(mapping, dict) or mapping.get("source_type") != "snapshot":
+                continue
+            snapshot_id = mapping.get("snapshot_id")
+            snapshot = self.snapshots.get(snapshot_id) if isinstance(snapshot_id, str) else None
+            if snapshot is None or snapshot.status in ("deleting", "deleted") \
+                    or not self._visible(context, snapshot):
+                raise Invalid(f"Image {image.id} cannot be used to create a server: its block "
+                              f"device mapping refers to snapshot {snapshot_id}, which could not "
+                              "be found (it was deleted).", rule="image_snapshot_missing",
+                              image_id=image.id, snapshot_id=snapshot_id)
+            self._check_snapshot_source(server, snapshot, image)
+            boot_index = _int_or_none(mapping.get("boot_index"), "boot_index")
+            is_root = boot_index == 0
+            size = mapping.get("volume_size") or snapshot.size
+            if is_root and root["size"]:
+                size = max(size, root["size"])
+            plan.append({
+                "boot_index": 0 if is_root else (boot_index if boot_index and boot_index > 0
+                                                 else None),
+                "source": "snapshot", "image": None, "volume": None, "snapshot": snapshot,
+                "size": max(int(size), snapshot.size),
+                "delete_on_termination": (root["delete_on_termination"] if is_root
+                                          and root["delete_on_termination_given"]
+                                          else bool(mapping.get("delete_on_termination"))),
+                "device_name": None if is_root else mapping.get("device_name"),
+                "volume_type": mapping.get("volume_type"), "disk_bus": mapping.get("disk_bus"),
+                "device_type": mapping.get("device_type"),
+            })
+        if not any(p["boot_index"] == 0 for p in plan):
+            raise Invalid(BOOT_SEQUENCE, rule="boot_sequence")
+        return plan
+
+    # --------------------------------------------------------- build and error
+
+    def _step_server_build(self, job, step, at):
+        """Attach the server's volumes when it starts spawning, or fail the build."""
+        server = self.servers.get(job.target_id)
+        if server is not None and server.vm_state == "building" and step == "spawning":
+            failure = self._build_failure(server, at)
+            if failure is not None:
+                self.jobs.pop(job.id, None)
+                self.set_server_state(server, "error", at=at,
+                                      fault={"code": 500, "message": failure, "created": at})
+                return
+        super()._step_server_build(job, step, at)
+
+    def _build_failure(self, server, at):
+        """Make the server's volumes and return why the build fails, or ``None``."""
+        flavor = self.flavors.get(server.flavor_id)
+        reason = None
+        if flavor is not None and _flag(flavor.extra_specs.get(FAIL_BUILD)) is not None:
+            reason = _flag(flavor.extra_specs.get(FAIL_BUILD)) or NO_VALID_HOST
+        base = self.images.get(server.system_metadata.get("base_image_ref") or "")
+        if reason is None and base is not None and _flag(base.properties.get(FAIL_BUILD)) is not None:
+            reason = _flag(base.properties.get(FAIL_BUILD)) or NO_VALID_HOST
+        for bd, volume in self.server_volumes(server):
+            if volume is None:
+                continue
+            if volume.status == "creating" and not self._finish_volume(volume, at):
+                if reason is None:
+                    reason = (f"Build of instance {server.id} aborted: Volume {volume.id} did not "
+                              "finish being created even after we waited 0 seconds or 1 "
+                              "attempts. And its status is error.")
+                continue
+            if volume.status in ("available", "reserved"):
+                self._attach(server, volume, bd, at)
+        return reason
+
+    @operation
+    def force_server_error(self, server_id, fault_message="Forced into error by the control plane",
+                           *, code=500):
+        """Put a server into ``error`` (vm_state) with a fault, as a failure would.
+
+        For the control plane.  A running build stops (its volumes are kept), a
+        running image snapshot is abandoned and its unfinished image deleted, as
+        Nova does on failure.  Refused (``Conflict``) while the server is deleting.
+        """
+        server = self.servers.get(server_id)
+        if server is None:
+            raise NotFound("server", server_id, f"Instance {server_id} could not be found.")
+        if server.task_state == "deleting":
+            raise Conflict(f"Cannot force instance {server_id} into error while it is in "
+                           "task_state deleting", attr="task_state", state="deleting",
+                           server_id=server_id)
+        now = self.now()
+        for job in self.jobs_for("server", server.id):
+            if job.process == "image_snapshot":
+                image = self.images.get(job.data.get("image_id"))
+                if image is not None and image.status in ("queued", "saving"):
+                    self._set_image_status(image, "deleted", now)
+                    self.images.remove(image.id)
+        self.cancel_jobs("server", server.id)
+        if server.vm_state == "building":
+            self._build_failure(server, now)
+        self.set_server_state(server, "error", at=now,
+                              fault={"code": code, "message": fault_message, "created": now})
+        return server
+
+    # ------------------------------------------------------------- delete
+
+    def _release_server_volumes(self, server):
+        """Detach every volume; delete those with ``delete_on_termination``.
+
+        A volume that still has snapshots is detached and left ``available``
+        (Cinder refuses to delete it and Nova only logs that): snapshots made by
+        ``createImage`` survive the server (constraint 3).
+        """
+        now = self.now()
+        for bd, volume in self.server_volumes(server):
+            if volume is None:
+                continue
+            if volume.status == "creating":
+                self._finish_volume(volume, now)
+            if volume.status == "reserved":
+                transitions.check("volume", volume.status, "available")
+                volume.status = "available"
+            self._detach(server, volume, now)
+            if not bd.get("delete_on_termination"):
+                continue
+            if (volume.status in ("available", "error") and not volume.attachments
+                    and not self.snapshots_of_volume(volume.id)):
+                self._start_volume_delete(volume)
+
+    # ------------------------------------------------ createImage, volume-backed
+
+    def _snapshot_volume_backed(self, context, server, name, metadata):
+        """Nova's ``snapshot_volume_backed``: synchronous, no task_state.
+
+        One forced Cinder snapshot per attached volume (``snapshot for <name>``),
+        then an image of size 0, ``active`` at once, whose ``block_device_mapping``
+        (a JSON string) and ``bdm_v2`` map those snapshots.
+        """
+        devices = [(bd, volume) for bd, volume in self.server_volumes(server) if volume is not None]
+        for bd, volume in devices:
+            if volume.status not in ("available", "in-use"):
+                raise Invalid(f"Invalid volume: Volume {volume.id} status must be available or "
+                              f"in-use, but current status is: {volume.status}.",
+                              rule="snapshot_volume_status", volume_id=volume.id)
+        properties = self._snapshot_properties(context, server)
+        properties.update(metadata)
+        for key in ("block_device_mapping", "bdm_v2", "root_device_name"):
+            properties.pop(key, None)
+        properties["root_device_name"] = server.root_device_name
+        meta = server.system_metadata
+        image = self._new_snapshot_image(context, server, name, properties,
+                                         min_disk=int(meta.get("min_disk", 0) or 0),
+                                         min_ram=int(meta.get("min_ram", 0) or 0))
+        mappings, snapshot_ids = [], []
+        for bd, volume in devices:
+            snapshot = self._new_snapshot(
+                volume, name=f"snapshot for {name}", description=volume.description,
+                origin={"kind": "nova_snapshot", "server_id": server.id, "image_id": image.id,
+                        "project_id": server.project_id})
+            snapshot_ids.append(snapshot.id)
+            mappings.append({
+                "guest_format": None, "boot_index": bd.get("boot_index"),
+                "no_device": None, "image_id": None, "volume_id": None,
+                "device_name": bd.get("device_name"), "disk_bus": bd.get("disk_bus"),
+                "volume_size": volume.size, "source_type": "snapshot",
+                "device_type": bd.get("device_type") or "disk", "snapshot_id": snapshot.id,
+                "destination_type": "volume", "tag": None,
+                "delete_on_termination": bool(bd.get("delete_on_termination")),
+            })
+        if mappings:
+            image.properties["block_device_mapping"] = json.dumps(mappings)
+            image.properties["bdm_v2"] = "True"
+        image.origin["snapshot_ids"] = snapshot_ids
+        image.size = 0
+        image.disk_format = "raw"
+        image.container_format = "bare"
+        image.checksum = hashlib.md5(b"").hexdigest()
+        image.os_hash_algo = "sha512"
+        image.os_hash_value = hashlib.sha512(b"").hexdigest()
+        image.virtual_size = None
+        self._set_image_status(image, "active")
+        return image
