@@ -5,6 +5,9 @@ from ..model import Unauthorized
 from .errors import ApiError
 
 UNAUTHORIZED = "The request you have made requires authentication."
+#: callables ``() -> Context | None`` tried before ``X-Auth-Token`` (e.g. AK/SK signatures);
+#: one returns ``None`` when the request is not its kind, or raises ``ApiError``
+AUTHENTICATORS = []
 
 
 def cloud():
@@ -19,6 +22,11 @@ def require_token():
     """Set ``g.context`` from ``X-Auth-Token`` or answer 401 as keystonemiddleware does."""
     if getattr(g, "context", None) is not None:
         return g.context
+    for authenticator in AUTHENTICATORS:
+        context = authenticator()
+        if context is not None:
+            g.context = context
+            return context
     token = request.headers.get("X-Auth-Token")
     try:
         if not token:

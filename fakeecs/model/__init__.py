@@ -6,12 +6,13 @@ from .control import ControlMixin
 from .errors import (Conflict, DomainError, Forbidden, Invalid, NotFound, OverQuota,
                      Unauthorized)
 from .images import ImageMixin
+from .ims import ImsMixin
 from .policy import Context
 from .storage import StorageMixin
 from .world import apply_world
 
 
-class Cloud(ControlMixin, StorageMixin, ImageMixin, ComputeMixin, CloudBase):
+class Cloud(ControlMixin, ImsMixin, StorageMixin, ImageMixin, ComputeMixin, CloudBase):
     """The whole simulated cloud."""
 
 

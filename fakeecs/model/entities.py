@@ -194,3 +194,47 @@ class AccessKey(Entity):
     status: str = "active"
     description: str = ""
     created_at: float = 0.0
+
+
+@dataclass
+class ImsJob(Entity):
+    """An IMS asynchronous job as ``GET /v1/{project_id}/jobs/{job_id}`` shows it."""
+
+    id: str
+    job_type: str
+    project_id: str
+    #: INIT, RUNNING, SUCCESS or FAIL
+    status: str
+    begin_time: float
+    seq: int = 0
+    end_time: Optional[float] = None
+    error_code: Optional[str] = None
+    fail_reason: Optional[str] = None
+    process_percent: float = 0.0
+    current_task: Optional[str] = None
+    #: image_id, image_name, ... (IMS ``entities``)
+    entities: dict = field(default_factory=dict)
+    #: ids of the sub-jobs (data-disk images), in order
+    sub_job_ids: list = field(default_factory=list)
+    parent_id: Optional[str] = None
+    #: what the job works on: server_id, volume_id, image_id, bucket, ...
+    data: dict = field(default_factory=dict)
+
+
+@dataclass
+class ExportedObject(Entity):
+    """An image file IMS wrote to an OBS bucket (``POST /v1/cloudimages/{id}/file``)."""
+
+    id: str
+    image_id: str
+    project_id: str
+    bucket: str
+    file_name: str
+    file_format: str
+    created_at: float
+    seq: int = 0
+    job_id: Optional[str] = None
+    quick: bool = False
+    size: Optional[int] = None
+    #: the exported image's origin kind, for assertions
+    image_kind: Optional[str] = None

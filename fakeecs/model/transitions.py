@@ -122,11 +122,21 @@ SNAPSHOT_TRANSITIONS = {
     "deleted": set(),
 }
 
+# --- IMS asynchronous jobs (ims_03_0905: INIT, RUNNING, SUCCESS, FAIL) ----------
+
+IMS_JOB_TRANSITIONS = {
+    "INIT": {"RUNNING", "FAIL"},
+    "RUNNING": {"RUNNING", "SUCCESS", "FAIL"},
+    "SUCCESS": set(),
+    "FAIL": set(),
+}
+
 TABLES = {
     "server": SERVER_TRANSITIONS,
     "image": IMAGE_TRANSITIONS,
     "volume": VOLUME_TRANSITIONS,
     "snapshot": SNAPSHOT_TRANSITIONS,
+    "ims_job": IMS_JOB_TRANSITIONS,
 }
 
 
@@ -158,4 +168,7 @@ PROCESS_DEFAULTS = {
     "volume_delete": 0.5,
     "snapshot_create": 1.0,
     "snapshot_delete": 0.5,
+    # IMS jobs (image from a server, data-disk images, full-ECS image, export to OBS)
+    "ims_image": 30.0,
+    "ims_export": 20.0,
 }

@@ -1,0 +1,632 @@
+"""IMS: images made from servers, their export to OBS, and IMS asynchronous jobs.
+
+Huawei's Image Management Service makes images from ECSs in three ways, each an
+asynchronous job (``INIT`` -> ``RUNNING`` -> ``SUCCESS``/``FAIL``) that runs on
+the virtual clock:
+
+* a system-disk image from ``instance_id`` (``imsCreateImageByInstance``);
+* data-disk images from ``data_images`` (volumes attached to a server as data
+  disks; ``imsVolumesToSysDataImagesJob`` with one ``imsCopyVolumeToImageJob``
+  sub-job per volume);
+* a full-ECS image from ``instance_id`` (``imsCreateWholeImageByInstanceJob``).
+
+The images are ordinary :class:`~fakeecs.model.entities.Image` records (so
+Glance, Nova and IMS all see them), with Huawei's ``__*`` fields as properties
+and an ``origin`` of kind ``ims_system``, ``ims_data`` or ``ims_whole``.  The
+rules that depend on the origin (export, data disks) live in
+:mod:`fakeecs.model.provenance`; this module applies them.
+
+Exporting an image (``imsNativeExportImageJob``) records an
+:class:`~fakeecs.model.entities.ExportedObject` when the job succeeds.
+"""
+import hashlib
+import re
+
+from . import provenance, transitions
+from .cloud import operation
+from .entities import ExportedObject, Image, ImsJob
+from .errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from .images import IMAGE_CORE_WRITABLE
+from .policy import Context, authorize
+from .store import Collection
+
+GiB = 1024 ** 3
+
+JOB_SYSTEM = "imsCreateImageByInstance"
+JOB_DATA = "imsVolumesToSysDataImagesJob"
+JOB_DATA_SUB = "imsCopyVolumeToImageJob"
+JOB_WHOLE = "imsCreateWholeImageByInstanceJob"
+JOB_EXPORT = "imsNativeExportImageJob"
+
+#: formats IMS can export to (ExportImageRequestBody.file_format)
+EXPORT_FORMATS = ("qcow2", "vhd", "zvhd", "vmdk")
+#: the steps of every IMS job and the progress each one reports
+JOB_STEPS = ["running", "uploading", "done"]
+STEP_PERCENT = {"running": 10.0, "uploading": 60.0, "done": 100.0}
+#: an OBS bucket name (3-63 lower-case letters, digits, hyphens and periods)
+BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
+#: states a server may be imaged from through IMS (not error, not building)
+IMAGEABLE_VM_STATES = transitions.SNAPSHOT_VM_STATES
+#: image kinds whose data are being made by an IMS job while not yet active
+IMS_KINDS = ("ims_system", "ims_data", "ims_whole")
+
+
+def huawei_fields(image):
+    """Huawei's image fields (``__imagetype``, ``virtual_env_type``, ...) of ``image``.
+
+    IMS-made images store them as properties; any other image (a base image,
+    an upload, a native ``createImage`` snapshot) gets the value IMS would show.
+    """
+    props = image.properties
+    kind = provenance.kind(image)
+    if image.visibility == "public":
+        imagetype = props.get("__imagetype", "gold") if kind == "base" else "gold"
+    elif image.visibility == "shared":
+        imagetype = "shared"
+    else:
+        imagetype = "private"
+    fields = {
+        "__imagetype": imagetype,
+        "__isregistered": props.get("__isregistered", "true"),
+        "__image_source_type": props.get("__image_source_type", "uds"),
+        "__os_bit": props.get("__os_bit", "64"),
+        "virtual_env_type": props.get("virtual_env_type", "FusionCompute"),
+        "enterprise_project_id": props.get("enterprise_project_id", "0"),
+    }
+    os_type = props.get("__os_type") or {"linux": "Linux", "windows": "Windows"}.get(
+        str(props.get("os_type", "")).lower())
+    if os_type and fields["virtual_env_type"] != "DataImage":
+        fields["__os_type"] = os_type
+    for key in ("__platform", "__os_version", "__description", "__originalimagename",
+                "__whole_image", "__backup_id", "__lazyloading", "hw_firmware_type",
+                "max_ram", "__support_kvm", "__root_origin"):
+        if key in props:
+            fields[key] = props[key]
+    origin = image.origin
+    if "__data_origin" in props and kind in IMS_KINDS:
+        fields["__data_origin"] = props["__data_origin"]
+    elif origin.get("server_id"):
+        fields["__data_origin"] = f"instance,{origin['server_id']}"
+    if kind == "nova_snapshot" and "base_image_ref" in props:
+        fields.setdefault("__originalimagename", props["base_image_ref"])
+    if image.size is not None:
+        fields["__image_size"] = str(image.size)
+    return fields
+
+
+class ImsMixin:
+    """The IMS room of :class:`~fakeecs.model.Cloud`."""
+
+    def _init_stores(self):
+        super()._init_stores()
+        self.ims_jobs = Collection()
+        self.image_exports = Collection()
+        self.register_store("ims_jobs", ImsJob)
+        self.register_store("image_exports", ExportedObject)
+
+    # -- AK/SK callers -------------------------------------------------------------
+
+    def _access_key(self, ak):
+        keys = getattr(self, "access_keys", None) or {}
+        key = keys.get(ak)
+        if key is None:
+            return None
+        if isinstance(key, dict):
+            return key
+        return key.to_dict() if hasattr(key, "to_dict") else dict(vars(key))
+
+    def access_key_secret(self, ak):
+        """The secret key of access key ``ak``, or ``None`` if it is unknown or inactive."""
+        key = self._access_key(ak)
+        if key is None or key.get("status", "active") != "active":
+            return None
+        return key.get("sk")
+
+    @operation
+    def context_for_access_key(self, ak, project_id=None):
+        """The caller a verified AK/SK signature stands for, in ``project_id``.
+
+        The key's project is used when the request names none; naming another
+        project is refused (the key is scoped to its project).
+        """
+        key = self._access_key(ak)
+        if key is None:
+            raise Unauthorized(f"Incorrect IAM authentication information: ak {ak} not exist")
+        key_project = key.get("project_id") or key.get("project")
+        project = self.find_project(project_id=key_project) or self.find_project(name=key_project)
+        if project is None:
+            raise Unauthorized(f"Access key {ak} belongs to no project of this cloud.")
+        if project_id and project_id != project.id:
+            raise Forbidden(f"Access key {ak} is not authorized for project {project_id}; it "
+                            f"belongs to project {project.id} ({project.name}).",
+                            rule="access_key_project")
+        user = self.users.get(key.get("user_id") or "")
+        if user is None:
+            holders = [u for u in self.users.values() if u.roles.get(project.id)]
+            user = holders[0] if holders else None
+        if user is None:
+            return Context(user_id="ak-" + ak, project_id=project.id, roles=("member", "reader"),
+                           user_name=ak, project_name=project.name)
+        return Context(user_id=user.id, project_id=project.id,
+                       roles=tuple(user.roles.get(project.id, ("member", "reader"))),
+                       user_name=user.name, project_name=project.name)
+
+    # -- lookups -----------------------------------------------------------------
+
+    def _ims_server(self, context, server_id):
+        server = self.servers.get(server_id)
+        if server is None or (server.project_id != context.project_id and not context.is_admin):
+            raise NotFound("server", server_id, f"The ECS {server_id} does not exist.")
+        return server
+
+    def _ims_check_server(self, server, whole=False):
+        if server.vm_state not in IMAGEABLE_VM_STATES or server.launched_at is None:
+            what = "a full-ECS image" if whole else "an image"
+            raise Conflict(f"The ECS {server.id} in vm_state {server.vm_state} cannot be used to "
+                           f"create {what}.", rule="ims_server_state", attr="vm_state",
+                           state=server.vm_state, whole=whole)
+        if server.task_state is not None:
+            raise Conflict(f"The ECS {server.id} cannot be used to create an image because it "
+                           f"has an in-progress task ({server.task_state}).",
+                           rule="ims_server_busy", attr="task_state", state=server.task_state)
+
+    def _ims_image(self, context, image_id):
+        image = self.images.get(image_id)
+        if image is None or not self._image_visible(context, image):
+            raise NotFound("image", image_id, f"The image {image_id} does not exist.")
+        return image
+
+    def _ims_job(self, context, job_id):
+        job = self.ims_jobs.get(job_id)
+        if job is None or (job.project_id != context.project_id and not context.is_admin):
+            raise NotFound("ims_job", job_id, f"The job {job_id} does not exist.")
+        return job
+
+    @operation
+    def get_ims_job(self, context, job_id):
+        return self._ims_job(context, job_id)
+
+    def ims_sub_jobs(self, job):
+        return [self.ims_jobs.get(i) for i in job.sub_job_ids if self.ims_jobs.get(i)]
+
+    # -- the disks of a server ------------------------------------------------------
+
+    def _boot_volume(self, server):
+        for device in server.block_devices:
+            if device.get("boot_index") == 0:
+                return self.volumes.get(device.get("volume_id"))
+        return None
+
+    def _data_volumes(self, server):
+        out = []
+        for device in server.block_devices:
+            if device.get("boot_index") == 0:
+                continue
+            volume = self.volumes.get(device.get("volume_id"))
+            if volume is not None:
+                out.append(volume)
+        return out
+
+    def _system_disk_gib(self, server):
+        volume = self._boot_volume(server)
+        if volume is not None:
+            return volume.size
+        flavor = self.flavors.get(server.flavor_id)
+        return max(server.system_metadata.get("min_disk") or 0, flavor.disk if flavor else 0) or 40
+
+    def _base_properties(self, server):
+        props = dict(server.system_metadata.get("properties", {}))
+        volume = self._boot_volume(server)
+        if volume is not None:
+            for key, value in (volume.image_metadata or {}).items():
+                props.setdefault(key, value)
+        return {k: str(v) for k, v in props.items() if k not in provenance.NON_INHERITABLE}
+
+    # -- creating images ----------------------------------------------------------
+
+    def _new_ims_job(self, context, job_type, *, entities=None, data=None, parent_id=None):
+        job = ImsJob(id=self.ids.hex32(), job_type=job_type, project_id=context.project_id,
+                     status="INIT", begin_time=self.now(), seq=self.next_seq(),
+                     entities=dict(entities or {}), data=dict(data or {}), parent_id=parent_id)
+        self.ims_jobs.add(job)
+        return job
+
+    def _new_ims_image(self, context, *, name, origin, properties, min_disk, min_ram=0,
+                       tags=(), description=None, max_ram=None, enterprise_project_id=None):
+        now = self.now()
+        props = dict(properties)
+        if description:
+            props["__description"] = description
+        if max_ram:
+            props["max_ram"] = str(max_ram)
+        props["enterprise_project_id"] = enterprise_project_id or "0"
+        image = Image(id=self.ids.uuid(), name=name, owner=context.project_id, status="queued",
+                      created_at=now, updated_at=now, seq=self.next_seq(), visibility="private",
+                      disk_format="zvhd2", container_format="bare", min_disk=int(min_disk),
+                      min_ram=int(min_ram or 0), tags=list(tags),
+                      properties={k: str(v) for k, v in props.items()}, origin=origin)
+        self.images.add(image)
+        return image
+
+    def _system_properties(self, server, whole=False):
+        props = self._base_properties(server)
+        base_id = server.system_metadata.get("base_image_ref") or server.image_id
+        props.update({
+            "__imagetype": "private", "__isregistered": "true", "__image_source_type": "uds",
+            "__os_bit": props.get("__os_bit", "64"), "__os_type": props.get("__os_type", "Linux"),
+            "__data_origin": f"instance,{server.id}", "__lazyloading": "true",
+            "__support_kvm": "true", "virtual_env_type": "FusionCompute",
+            "hw_firmware_type": props.get("hw_firmware_type", "bios"),
+            "image_type": "private",
+        })
+        if base_id:
+            props["__originalimagename"] = base_id
+        if whole:
+            props["__whole_image"] = "true"
+            props["__root_origin"] = "instance"
+        return props
+
+    @operation
+    def ims_create_image(self, context, *, name=None, instance_id=None, data_images=None,
+                         description=None, tags=(), min_ram=None, max_ram=None,
+                         enterprise_project_id=None):
+        """IMS ``POST /v2/cloudimages/action``: an image of ``instance_id``'s system disk,
+        or data-disk images of the volumes in ``data_images``; returns the job."""
+        authorize(context, "ims:images:create", write=True)
+        if instance_id and data_images:
+            raise Invalid("instance_id and data_images cannot both be given: a data disk image "
+                          "is made from the data disks in data_images alone (give instance_id "
+                          "only for a system disk image).", rule="ims_both_sources")
+        if data_images:
+            return self._ims_data_images(context, data_images, enterprise_project_id)
+        if not instance_id:
+            raise Invalid("The ECS ID is not specified: give instance_id for a system disk "
+                          "image or data_images for data disk images.", rule="ims_no_source")
+        if not name:
+            raise Invalid("The image name is not specified.", rule="ims_no_name")
+        server = self._ims_server(context, instance_id)
+        self._ims_check_server(server)
+        props = self._system_properties(server)
+        image = self._new_ims_image(
+            context, name=name, properties=props, min_disk=self._system_disk_gib(server),
+            min_ram=min_ram or server.system_metadata.get("min_ram", 0), tags=tags,
+            description=description, max_ram=max_ram, enterprise_project_id=enterprise_project_id,
+            origin=provenance.from_server("ims_system", server,
+                                          volume_backed=server.volume_backed))
+        job = self._new_ims_job(context, JOB_SYSTEM,
+                                entities={"image_id": image.id, "image_name": image.name},
+                                data={"server_id": server.id, "image_ids": [image.id]})
+        image.origin["job_id"] = job.id
+        self.start_job("ims_image", "ims_job", job.id, JOB_STEPS)
+        return job
+
+    def _ims_data_images(self, context, data_images, enterprise_project_id):
+        servers = {}
+        volumes = []
+        for spec in data_images:
+            volume_id = spec.get("volume_id")
+            volume = self.volumes.get(volume_id or "")
+            if volume is None or (volume.project_id != context.project_id and not context.is_admin):
+                raise Invalid(f"The specified data disk {volume_id} is unavailable: it does not "
+                              "exist.", rule="ims_data_volume", volume_id=volume_id)
+            owners = [a.get("server_id") for a in volume.attachments if a.get("server_id")]
+            server = self.servers.get(owners[0]) if owners else None
+            if server is None:
+                raise Invalid(f"The specified data disk {volume_id} is unavailable: it is not "
+                              "attached to an ECS.", rule="ims_data_volume", volume_id=volume_id)
+            if volume.id not in [v.id for v in self._data_volumes(server)]:
+                raise Invalid(f"The specified data disk {volume_id} is unavailable: it is the "
+                              f"system disk of ECS {server.id}.", rule="ims_data_volume",
+                              volume_id=volume_id)
+            servers[server.id] = server
+            volumes.append((spec, volume, server))
+        if len(servers) > 1:
+            raise Invalid("The disks in the request come from different ECSs: "
+                          f"{', '.join(sorted(servers))}.", rule="ims_data_servers")
+        server = next(iter(servers.values()))
+        self._ims_check_server(server)
+        parent = self._new_ims_job(context, JOB_DATA, data={"server_id": server.id,
+                                                            "image_ids": []})
+        for spec, volume, _ in volumes:
+            props = {"__imagetype": "private", "__isregistered": "true",
+                     "__image_source_type": "uds", "__data_origin": f"volume,{volume.id}",
+                     "virtual_env_type": "DataImage", "__lazyloading": "true",
+                     "image_type": "private"}
+            image = self._new_ims_image(
+                context, name=spec["name"], properties=props, min_disk=volume.size,
+                tags=spec.get("tags") or (), description=spec.get("description"),
+                enterprise_project_id=enterprise_project_id,
+                origin=provenance.from_server("ims_data", server, volume_id=volume.id,
+                                              job_id=parent.id))
+            sub = self._new_ims_job(context, JOB_DATA_SUB, parent_id=parent.id,
+                                    entities={"image_id": image.id, "image_name": image.name},
+                                    data={"server_id": server.id, "volume_id": volume.id,
+                                          "image_ids": [image.id]})
+            parent.sub_job_ids.append(sub.id)
+            parent.data["image_ids"].append(image.id)
+        self.start_job("ims_image", "ims_job", parent.id, JOB_STEPS)
+        return parent
+
+    @operation
+    def ims_create_whole_image(self, context, *, name, instance_id=None, backup_id=None,
+                               description=None, tags=(), min_ram=None, max_ram=None,
+                               vault_id=None, enterprise_project_id=None):
+        """IMS ``POST /v1/cloudimages/wholeimages/action`` from an ECS; returns the job."""
+        authorize(context, "ims:images:create", write=True)
+        if backup_id and not instance_id:
+            raise Invalid("fakeecs makes full-ECS images from an ECS only (instance_id); "
+                          "CSBS/CBR backups are not simulated.", rule="ims_backup_source")
+        if instance_id and backup_id:
+            raise Invalid("instance_id and backup_id cannot both be given.",
+                          rule="ims_both_sources")
+        if not instance_id:
+            raise Invalid("The ECS ID is not specified.", rule="ims_no_source")
+        server = self._ims_server(context, instance_id)
+        self._ims_check_server(server, whole=True)
+        props = self._system_properties(server, whole=True)
+        props["__backup_id"] = self.ids.uuid()
+        data_volumes = [v.id for v in self._data_volumes(server)]
+        image = self._new_ims_image(
+            context, name=name, properties=props, min_disk=self._system_disk_gib(server),
+            min_ram=min_ram or server.system_metadata.get("min_ram", 0), tags=tags,
+            description=description, max_ram=max_ram, enterprise_project_id=enterprise_project_id,
+            origin=provenance.from_server("ims_whole", server, data_volume_ids=data_volumes,
+                                          vault_id=vault_id, backup_id=props["__backup_id"]))
+        job = self._new_ims_job(context, JOB_WHOLE,
+                                entities={"image_id": image.id, "image_name": image.name},
+                                data={"server_id": server.id, "image_ids": [image.id]})
+        image.origin["job_id"] = job.id
+        self.start_job("ims_image", "ims_job", job.id, JOB_STEPS)
+        return job
+
+    # -- export ------------------------------------------------------------------
+
+    @operation
+    def ims_export_image(self, context, image_id, *, bucket_url, file_format=None, quick=False):
+        """IMS ``POST /v1/cloudimages/{image_id}/file``: export to ``bucket:file``."""
+        authorize(context, "ims:images:export", write=True)
+        image = self._ims_image(context, image_id)
+        if image.owner != context.project_id:
+            if image.visibility == "public":
+                raise Invalid(f"The public image {image_id} cannot be exported.",
+                              rule="export_public", image_id=image_id)
+            raise Forbidden("This operation can be performed only by the image owner.",
+                            rule="owner", image_id=image_id)
+        kind = provenance.kind(image)
+        if kind == "ims_whole":
+            raise Invalid(f"The full-ECS image {image_id} cannot be exported.",
+                          rule="export_whole", image_id=image_id)
+        if kind not in provenance.EXPORTABLE:
+            origin = image.origin
+            raise Invalid(
+                f"The image cannot be exported: image {image_id} was created from ECS "
+                f"{origin.get('server_id')} with the native createImage action (POST "
+                "/v2[.1]/{project_id}/servers/{server_id}/action), and such images cannot be "
+                "exported to OBS buckets. Create the image with the IMS API (POST "
+                "/v2/cloudimages/action) to export it.", rule="export", image_id=image_id,
+                kind=kind)
+        if image.status != "active":
+            raise Invalid(f"The image {image_id} is unavailable (status {image.status}).",
+                          rule="image_status", image_id=image_id, status=image.status)
+        bucket, sep, file_name = (bucket_url or "").partition(":")
+        if not bucket:
+            raise Invalid("The specified bucket name is empty.", rule="bucket_empty")
+        if not sep or not file_name or not BUCKET.match(bucket):
+            raise Invalid(f"The specified bucket cannot be accessed: bucket_url {bucket_url!r} "
+                          "must be <bucket name>:<file name>.", rule="bucket")
+        if quick and file_format:
+            raise Invalid("file_format cannot be given with is_quick_export.",
+                          rule="export_format")
+        if not quick and file_format not in EXPORT_FORMATS:
+            raise Invalid(f"The specified image format {file_format!r} is not supported; use "
+                          f"one of {', '.join(EXPORT_FORMATS)}.", rule="export_format")
+        for job in self.ims_jobs:
+            if (job.job_type == JOB_EXPORT and job.data.get("image_id") == image_id
+                    and job.status in ("INIT", "RUNNING")):
+                raise Conflict(f"The image {image_id} is being exported.",
+                               rule="export_running", image_id=image_id)
+        for item in self.image_exports:
+            if item.bucket == bucket and item.file_name == file_name:
+                raise Conflict(f"The image file {bucket}:{file_name} already exists.",
+                               rule="export_exists", bucket=bucket, file_name=file_name)
+        job = self._new_ims_job(context, JOB_EXPORT, entities={"image_id": image.id},
+                                data={"image_id": image.id, "bucket": bucket,
+                                      "file_name": file_name, "quick": bool(quick),
+                                      "file_format": file_format or image.disk_format})
+        self.start_job("ims_export", "ims_job", job.id, JOB_STEPS)
+        return job
+
+    @operation
+    def list_image_exports(self, context=None, *, image_id=None, bucket=None):
+        """Every object IMS has written to OBS (oldest first), optionally filtered."""
+        found, _ = self.image_exports.page(newest_first=False)
+        return [item for item in found
+                if (context is None or context.is_admin or item.project_id == context.project_id)
+                and (image_id is None or item.image_id == image_id)
+                and (bucket is None or item.bucket == bucket)]
+
+    # -- listing, updating and deleting through IMS --------------------------------
+
+    @operation
+    def ims_list_images(self, context, *, filters=None, limit=None, marker=None, sort=None):
+        """``GET /v2/cloudimages``: visible images matching ``filters``; ``(images, more)``.
+
+        ``filters`` maps a field (core attribute, property or Huawei field) to a
+        string; ``created_at``/``updated_at`` take ``(op, epoch)``; ``tag`` a list.
+        """
+        filters = dict(filters or {})
+        tags = filters.pop("tag", None) or []
+        times = {k: filters.pop(k) for k in ("created_at", "updated_at") if k in filters}
+        member_status = filters.pop("member_status", None)
+
+        def value(image, key):
+            if key in ("id", "name", "status", "visibility", "owner", "disk_format",
+                       "container_format", "min_disk", "min_ram", "protected"):
+                found = getattr(image, key)
+                return str(found).lower() if isinstance(found, bool) else str(found)
+            fields = huawei_fields(image)
+            if key in fields:
+                return str(fields[key])
+            return image.properties.get(key)
+
+        def keep(image):
+            if not self._image_visible(context, image):
+                return False
+            if member_status and image.visibility != "shared":
+                return False
+            if any(tag not in image.tags for tag in tags):
+                return False
+            for key, (op, moment) in times.items():
+                if not _compare(getattr(image, key), op, moment):
+                    return False
+            return all(value(image, key) == str(expected) for key, expected in filters.items())
+
+        if marker is not None and self.images.get(marker) is None:
+            raise Invalid(f"The marker {marker} is not an image.", rule="marker")
+        if not sort or sort[0] == ("created_at", "desc"):
+            return self.images.page(marker=marker, limit=limit, keep=keep)
+        key, direction = sort[0]
+        chosen = [image for image in self.images if keep(image)]
+        chosen.sort(key=lambda image: _sortable(value(image, key) if key not in (
+            "created_at", "updated_at", "min_disk", "min_ram", "size") else getattr(image, key)),
+            reverse=direction == "desc")
+        if marker is not None:
+            ids = [image.id for image in chosen]
+            chosen = chosen[ids.index(marker) + 1:] if marker in ids else []
+        if limit is not None and len(chosen) > limit:
+            return chosen[:limit], True
+        return chosen, False
+
+    @operation
+    def ims_update_image(self, context, image_id, changes):
+        """IMS ``PATCH /v2/cloudimages/{id}``: only active images; ``replace`` adds."""
+        image = self._ims_image(context, image_id)
+        if image.status != "active":
+            raise Invalid(f"The image {image_id} is unavailable (status {image.status}); only "
+                          "active images can be updated.", rule="image_status",
+                          image_id=image_id, status=image.status)
+        staged = []
+        for change in changes:
+            change = dict(change)
+            if (change["op"] == "replace" and change["path"] not in image.properties
+                    and change["path"] not in IMAGE_CORE_WRITABLE):
+                change["op"] = "add"
+            staged.append(change)
+        return self.update_image(context, image_id, staged)
+
+    @operation
+    def ims_delete_image(self, context, image_id, *, delete_backup=False):
+        """Glance ``DELETE /v2/images/{id}`` as IMS serves it.
+
+        An image an IMS job is still making cannot be deleted; a full-ECS
+        image's backup is deleted with it when ``delete_backup`` is true.
+        """
+        image = self._ims_image(context, image_id)
+        if provenance.kind(image) in IMS_KINDS and image.status in ("queued", "saving"):
+            raise Conflict(f"The image {image_id} is being created and cannot be deleted.",
+                           rule="image_creating", image_id=image_id, status=image.status)
+        deleted = self.delete_image(context, image_id)
+        if delete_backup and provenance.kind(image) == "ims_whole":
+            deleted.origin["backup_deleted"] = True
+        return deleted
+
+    # -- the jobs on the virtual clock -------------------------------------------------
+
+    def _set_job_status(self, job, status, at, *, error_code=None, fail_reason=None):
+        transitions.check("ims_job", job.status, status)
+        job.status = status
+        job.process_percent = STEP_PERCENT["done"] if status == "SUCCESS" else job.process_percent
+        if status in ("SUCCESS", "FAIL"):
+            job.end_time = at
+            job.current_task = None
+        if error_code:
+            job.error_code = error_code
+            job.fail_reason = fail_reason
+
+    def _step_ims_image(self, job, step, at):
+        ims_job = self.ims_jobs.get(job.target_id)
+        if ims_job is None or ims_job.status in ("SUCCESS", "FAIL"):
+            return
+        units = self.ims_sub_jobs(ims_job) or [ims_job]
+        for unit in units:
+            if unit.status not in ("SUCCESS", "FAIL"):
+                self._advance_image_unit(unit, step, at)
+        if ims_job not in units:
+            failed = [u for u in units if u.status == "FAIL"]
+            if ims_job.status == "INIT":
+                self._set_job_status(ims_job, "RUNNING", at)
+            if all(u.status in ("SUCCESS", "FAIL") for u in units):
+                if failed:
+                    self._set_job_status(ims_job, "FAIL", at, error_code=failed[0].error_code,
+                                         fail_reason=failed[0].fail_reason)
+                else:
+                    self._set_job_status(ims_job, "SUCCESS", at)
+            else:
+                ims_job.process_percent = STEP_PERCENT[step]
+                ims_job.current_task = step
+        if ims_job.status in ("SUCCESS", "FAIL"):
+            self.jobs.pop(job.id, None)
+
+    def _advance_image_unit(self, unit, step, at):
+        image = self.images.get(unit.entities.get("image_id", ""))
+        if image is None or image.status in ("deleted", "killed"):
+            self._set_job_status(unit, "FAIL", at, error_code="IMG.0144",
+                                 fail_reason=f"The image {unit.entities.get('image_id')} was "
+                                             "deleted before the job finished.")
+            return
+        if unit.status == "INIT":
+            self._set_job_status(unit, "RUNNING", at)
+        unit.current_task = step
+        unit.process_percent = STEP_PERCENT[step]
+        if step == "running" and image.status == "queued":
+            self._set_image_status(image, "saving", at)
+        elif step == "done":
+            if image.status == "queued":
+                self._set_image_status(image, "saving", at)
+            payload = f"fakeecs ims image {image.id}".encode()
+            image.checksum = hashlib.md5(payload).hexdigest()
+            image.os_hash_algo = "sha512"
+            image.os_hash_value = hashlib.sha512(payload).hexdigest()
+            image.size = GiB
+            image.virtual_size = max(image.min_disk, 1) * GiB
+            image.properties["__image_size"] = str(image.size)
+            self._set_image_status(image, "active", at)
+            self._set_job_status(unit, "SUCCESS", at)
+
+    def _step_ims_export(self, job, step, at):
+        ims_job = self.ims_jobs.get(job.target_id)
+        if ims_job is None or ims_job.status in ("SUCCESS", "FAIL"):
+            return
+        image = self.images.get(ims_job.data["image_id"])
+        if image is None or image.status != "active":
+            self._set_job_status(ims_job, "FAIL", at, error_code="IMG.0144",
+                                 fail_reason=f"The image {ims_job.data['image_id']} was deleted "
+                                             "before the export finished.")
+            self.jobs.pop(job.id, None)
+            return
+        if ims_job.status == "INIT":
+            self._set_job_status(ims_job, "RUNNING", at)
+        ims_job.current_task = step
+        ims_job.process_percent = STEP_PERCENT[step]
+        if step != "done":
+            return
+        data = ims_job.data
+        record = ExportedObject(id=self.ids.uuid(), image_id=image.id,
+                                project_id=ims_job.project_id, bucket=data["bucket"],
+                                file_name=data["file_name"], file_format=data["file_format"],
+                                created_at=at, seq=self.next_seq(), job_id=ims_job.id,
+                                quick=data["quick"], size=image.size,
+                                image_kind=provenance.kind(image))
+        self.image_exports.add(record)
+        data["export_id"] = record.id
+        self._set_job_status(ims_job, "SUCCESS", at)
+
+
+def _compare(actual, op, expected):
+    return {"gt": actual > expected, "gte": actual >= expected, "lt": actual < expected,
+            "lte": actual <= expected, "eq": actual == expected,
+            "neq": actual != expected}[op]
+
+
+def _sortable(value):
+    return (value is None, str(value) if not isinstance(value, (int, float)) else value)
