@@ -153,10 +153,17 @@ class _Endpoint:
         return self.region.upper().replace("-", "_")
 
     def openstack_connection(self, **overrides):
-        """An ``openstack.Connection`` to this cloud (needs openstacksdk)."""
-        import openstack
+        """An ``openstack.Connection`` to this cloud (needs openstacksdk).
 
-        return openstack.connect(**self.openstack_connect_kwargs(**overrides))
+        ``clouds.yaml`` files and ``OS_*`` variables are ignored, so a developer's
+        real cloud settings can never leak into a test.
+        """
+        from openstack import config as os_config
+        from openstack import connection
+
+        region = os_config.get_cloud_region(load_yaml_config=False, load_envvars=False,
+                                            **self.openstack_connect_kwargs(**overrides))
+        return connection.Connection(config=region)
 
     def client(self, **overrides):
         """A small authenticated HTTP client (see :class:`fakeecs.testing.client.Client`)."""
@@ -534,11 +541,10 @@ class RemoteFakeCloud(_ControlSurface):
     :class:`FakeEcsError`; ``has_control_plane`` tells which it is.
     """
 
-    #: method name -> (HTTP method, path, how to build the body/query)
     def __init__(self, url, *, username=DEFAULT_USER, password=DEFAULT_PASSWORD,
                  project_name=DEFAULT_PROJECT, project_id=None, domain_name=DEFAULT_DOMAIN,
                  region=DEFAULT_REGION, auth_url=None, access_key=DEFAULT_AK,
-                 secret_key=DEFAULT_SK, timeout=10.0):
+                 secret_key=DEFAULT_SK, admin_token=None, timeout=10.0):
         super().__init__()
         self.url = url.rstrip("/")
         self.username = username
@@ -552,6 +558,7 @@ class RemoteFakeCloud(_ControlSurface):
         self.access_key = access_key
         self.secret_key = secret_key
         self.timeout = timeout
+        self.admin_token = admin_token
         self.has_control_plane = self._probe()
 
     @classmethod
@@ -574,18 +581,25 @@ class RemoteFakeCloud(_ControlSurface):
     def _probe(self):
         try:
             status, body = self._http("GET", "/_fakeecs/health")
-        except (OSError, FakeEcsError):
+        except OSError:
             return False
-        return status == 200
+        if status == 200 and isinstance(body, dict) and body.get("status") == "ok":
+            return True
+        error = body.get("error") if isinstance(body, dict) else None
+        if status in (401, 403) and isinstance(error, dict) and "status" in error:
+            raise FakeEcsError(f"{self.url}: the fakeecs control plane needs an admin token "
+                               f"({error.get('message')}); pass admin_token=", status, body)
+        return False
 
     def _http(self, method, path, body=None, query=None):
         url = self.url + path
         if query:
             url += "?" + urllib.parse.urlencode(query, doseq=True)
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(url, data=data, method=method,
-                                         headers={"Content-Type": "application/json",
-                                                  "Accept": "application/json"})
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if self.admin_token:
+            headers["X-FakeECS-Admin-Token"] = self.admin_token
+        request = urllib.request.Request(url, data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 raw = response.read()
@@ -618,7 +632,8 @@ class RemoteFakeCloud(_ControlSurface):
         return route(self, *args, **kwargs)
 
     def _clock_state(self):
-        return self._control("GET", "/clock")
+        state = self._control("GET", "/clock")
+        return {"now": state["epoch"], "mode": state["mode"]}
 
     def _advance_clock(self, seconds):
         return self._control("POST", "/clock/advance", {"seconds": seconds})
@@ -630,37 +645,54 @@ class RemoteFakeCloud(_ControlSurface):
         return f"<RemoteFakeCloud {self.url} control_plane={self.has_control_plane}>"
 
 
-def _scenario_body(scenario):
-    if isinstance(scenario, dict):
-        return scenario
-    from . import scenario as scenarios
+def _scenario_ref(item):
+    """A scenario for the wire: names stay names; local files and dicts travel as dicts."""
+    import os
 
-    return scenarios.read(scenario)
+    if isinstance(item, dict):
+        return dict(item)
+    if isinstance(item, str) and os.path.isfile(item):
+        from . import scenario as scenarios
+
+        return dict(scenarios.read(item))
+    return item
 
 
-def _journal(remote, **filters):
-    body = remote._control("GET", "/requests", query=filters or None)
-    if isinstance(body, dict) and "requests" in body:
-        return body["requests"]
-    return body
+def _remote_reset(remote, scenario=None):
+    if scenario is None:
+        return remote._control("POST", "/reset")
+    items = scenario if isinstance(scenario, (list, tuple)) else [scenario]
+    return remote._control("POST", "/reset", {"scenario": [_scenario_ref(i) for i in items]})
+
+
+def _remote_load(remote, scenario):
+    ref = _scenario_ref(scenario)
+    body = {"scenario": ref} if isinstance(ref, dict) else (
+        {"path": ref} if "/" in ref or ref.endswith((".yaml", ".yml")) else {"name": ref})
+    return remote._control("POST", "/scenarios", body)
 
 
 #: control operation -> how :class:`RemoteFakeCloud` performs it over HTTP
 REMOTE_ROUTES = {
-    "reset": lambda r: r._control("POST", "/reset"),
-    "load_scenario": lambda r, s: r._control("POST", "/scenario", _scenario_body(s)),
+    "reset": _remote_reset,
+    "load_scenario": _remote_load,
     "export_state": lambda r: r._control("GET", "/state"),
     "import_state": lambda r, state: r._control("PUT", "/state", state),
     "seed": lambda r, value: r._control("POST", "/seed", {"seed": value}),
-    "set_transitions": lambda r, mapping: r._control("PUT", "/transitions", mapping),
-    "advance_resource": lambda r, kind, rid, **o: r._control(
-        "POST", f"/resources/{kind}/{rid}/advance", o),
-    "force_state": lambda r, kind, rid, *a, **o: r._control(
-        "POST", f"/resources/{kind}/{rid}/state", dict(o, **({"state": a[0]} if a else {}))),
+    "get_transitions": lambda r: r._control("GET", "/transitions"),
+    "set_transitions": lambda r, mapping, replace=False: r._control(
+        "PUT", "/transitions", mapping, {"replace": "true"} if replace else None),
+    "describe_resource": lambda r, kind, rid: r._control("GET", f"/resources/{kind}/{rid}"),
+    "advance_resource": lambda r, kind, rid, steps=1: r._control(
+        "POST", f"/resources/{kind}/{rid}/advance", {"steps": steps}),
+    "force_state": lambda r, kind, rid, **fields: r._control(
+        "POST", f"/resources/{kind}/{rid}/state", fields),
     "add_fault": lambda r, spec: r._control("POST", "/faults", spec),
     "remove_fault": lambda r, fault_id: r._control("DELETE", f"/faults/{fault_id}"),
-    "list_faults": lambda r: r._control("GET", "/faults"),
-    "journal": _journal,
+    "list_faults": lambda r: r._control("GET", "/faults")["faults"],
+    "clear_faults": lambda r: r._control("DELETE", "/faults"),
+    "list_requests": lambda r, **query: r._control("GET", "/requests", query=query or None),
+    "clear_requests": lambda r: r._control("DELETE", "/requests"),
 }
 
 
