@@ -1,14 +1,63 @@
 """The ``fakeecs`` command line: ``fakeecs serve``."""
 import argparse
+import ipaddress
+import json
+import os
 import signal
 import sys
 
 from . import __version__
+from .model import DomainError
 from .server import HTTPServer, build_cloud, create_app
 
 
-def connection_text(url, cloud):
+def is_loopback(host):
+    """Whether binding ``host`` only accepts local connections."""
+    if host in ("localhost", "ip6-localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def control_config(host, admin_token):
+    """The control plane answers on loopback, or anywhere with an admin token."""
+    return {"enabled": bool(admin_token) or is_loopback(host), "admin_token": admin_token or None}
+
+
+def load_state_file(cloud, path):
+    """Replace ``cloud``'s state with the export in ``path``; it becomes the reset point."""
+    with open(path, encoding="utf-8") as handle:
+        try:
+            data = json.load(handle)
+        except ValueError as error:
+            raise ValueError(f"{path}: not a JSON state export ({error})") from None
+    try:
+        cloud.import_state(data)
+    except DomainError as error:
+        raise ValueError(f"{path}: {error.message}") from None
+    cloud.mark_baseline()
+
+
+def save_state_file(cloud, path):
+    """Write ``cloud``'s state export to ``path`` atomically."""
+    temporary = f"{path}.tmp-{os.getpid()}"
+    with open(temporary, "w", encoding="utf-8") as handle:
+        json.dump(cloud.export_state(), handle, indent=1)
+        handle.write("\n")
+    os.replace(temporary, path)
+
+
+def connection_text(url, cloud, control=None):
     """How to connect: URLs, credentials and a clouds.yaml entry."""
+    control = control or {"enabled": True, "admin_token": None}
+    if not control["enabled"]:
+        control_line = "off (non-loopback bind; use --admin-token to enable)"
+    elif control["admin_token"]:
+        control_line = f"{url}/_fakeecs/ (needs header X-FakeECS-Admin-Token)"
+    else:
+        control_line = f"{url}/_fakeecs/ (openapi: {url}/_fakeecs/openapi.json)"
     project = next(iter(cloud.projects.values()))
     domain = cloud.domains[project.domain_id]
     user = next((u for u in cloud.users.values() if project.id in u.roles), None)
@@ -22,6 +71,7 @@ def connection_text(url, cloud):
   region:     {cloud.region}
   project:    {project.name} ({project.id}), domain {domain.name}
   user:       {name} / password {password}
+  control:    {control_line}
 
 clouds.yaml entry (use with `openstack --os-cloud fakeecs ...`):
 clouds:
@@ -50,19 +100,43 @@ def main(argv=None):
                        help="scenario name or path (repeatable; default: default)")
     serve.add_argument("--seed", type=int, default=None, help="seed the id generator")
     serve.add_argument("--clock", choices=("realtime", "frozen"), default=None)
+    serve.add_argument("--state", metavar="FILE", default=None,
+                       help="start from this state export (GET /_fakeecs/state) instead of "
+                            "the scenarios; with --save-state it may not exist yet")
+    serve.add_argument("--save-state", action="store_true",
+                       help="write the state to --state FILE on clean shutdown")
+    serve.add_argument("--admin-token", default=None,
+                       help="require this token in X-FakeECS-Admin-Token on every control "
+                            "call (and allow the control plane on a non-loopback bind)")
+    serve.add_argument("--journal-size", type=int, default=None,
+                       help="how many requests the journal keeps (default 1000)")
     args = parser.parse_args(argv)
+    if args.save_state and not args.state:
+        print("fakeecs: --save-state needs --state FILE", file=sys.stderr)
+        return 2
+    if args.journal_size is not None and args.journal_size < 1:
+        print("fakeecs: --journal-size must be at least 1", file=sys.stderr)
+        return 2
     try:
         cloud = build_cloud(args.scenario or ["default"], seed=args.seed, clock=args.clock)
-    except (FileNotFoundError, ValueError) as error:
+        cloud.mark_baseline()
+        if args.state and (os.path.exists(args.state) or not args.save_state):
+            load_state_file(cloud, args.state)
+    except (OSError, ValueError, DomainError) as error:
         print(f"fakeecs: {error}", file=sys.stderr)
         return 2
-    server = HTTPServer(create_app(cloud), args.host, args.port)
+    if args.journal_size is not None:
+        cloud.journal.resize(args.journal_size)
+    app = create_app(cloud)
+    control = control_config(args.host, args.admin_token)
+    app.config["FAKEECS_CONTROL"] = control
+    server = HTTPServer(app, args.host, args.port)
     try:
         server.start()
     except OSError as error:
         print(f"fakeecs: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
         return 2
-    print(connection_text(server.url, cloud), flush=True)
+    print(connection_text(server.url, cloud, control), flush=True)
     stopped = []
     signal.signal(signal.SIGTERM, lambda *_: stopped.append(1))
     try:
@@ -71,6 +145,13 @@ def main(argv=None):
     except KeyboardInterrupt:
         pass
     server.stop()
+    if args.save_state:
+        try:
+            save_state_file(cloud, args.state)
+        except OSError as error:
+            print(f"fakeecs: cannot save the state to {args.state}: {error}", file=sys.stderr)
+            return 1
+        print(f"fakeecs: state saved to {args.state}", flush=True)
     return 0
 
 
