@@ -32,7 +32,7 @@ ORIGIN_KINDS = ("base", "upload", "nova_snapshot", "ims_system", "ims_data", "im
 VOLUME_STATUSES = ("creating", "available", "reserved", "in-use", "error", "error_deleting",
                    "deleting")
 SNAPSHOT_STATUSES = ("creating", "available", "error", "error_deleting", "deleting")
-TOP_LEVEL_KEYS = ("region", "availability_zones", "domains", "projects", "users", "access_keys",
+TOP_LEVEL_KEYS = ("base", "region", "availability_zones", "domains", "projects", "users", "access_keys",
                   "flavors", "images", "servers", "volumes", "snapshots", "transitions", "clock")
 
 
@@ -325,6 +325,8 @@ class ClockSpec(_Strict):
 
 
 class ScenarioSchema(_Strict):
+    #: the scenario this one builds on, applied first when it starts a world
+    base = Str()
     region = Str()
     availability_zones = fields.List(Zone())
     domains = fields.List(fields.Nested(DomainSpec))

@@ -617,6 +617,15 @@ class ControlMixin:
         if locked is not None and not isinstance(locked, bool):
             raise Invalid("locked: must be true or false", rule="state")
         # -- apply --
+        helper = getattr(self, "force_server_error", None)
+        if path and path[-1] == "error" and helper is not None and transitions.can_move(
+                "server", server.vm_state, "error"):
+            # the storage room's failure: stops a build, abandons a snapshot in progress
+            message = (fault or {}).get("message") or "forced into error by fakeecs"
+            helper(server.id, message, code=(fault or {}).get("code", 500))
+            path = []
+            if fault is not None:
+                fault["created"] = server.fault.get("created", self.now()) if server.fault else self.now()
         for state in path:
             self.set_server_state(server, state, task_state=None)
             if state == "active" and server.launched_at is None:

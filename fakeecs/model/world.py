@@ -32,9 +32,28 @@ def apply_world(cloud, world, record=True):
     if not isinstance(world, scenario.World):
         world = scenario.validate(world)
     with cloud.lock:
+        _apply_base(cloud, world, 0)
         _Applier(cloud, world).run()
         if record and hasattr(cloud, "note_start_world"):
             cloud.note_start_world(world)
+
+
+def _apply_base(cloud, world, depth):
+    """A scenario's ``base`` is applied first when it starts a world (no project yet)."""
+    from .. import scenario
+
+    name = world.get("base")
+    if not name or cloud.projects:
+        return
+    where = world.where(("base",))
+    if depth >= 8:
+        raise Invalid(f"{where}: bases nest too deep (a cycle?)", rule="scenario")
+    try:
+        base = scenario.load(name)
+    except (scenario.ScenarioError, FileNotFoundError) as error:
+        raise Invalid(f"{where}: {error}", rule="scenario") from None
+    _apply_base(cloud, base, depth + 1)
+    _Applier(cloud, base).run()
 
 
 class _Applier:
@@ -356,7 +375,7 @@ class _Applier:
                         volume_type=spec.get("volume_type", "SSD"),
                         metadata={k: _text(v) for k, v in (spec.get("metadata") or {}).items()},
                         source_image_id=image.id if image else None,
-                        origin={"kind": "image", "image_id": image.id} if image else {"kind": "blank"})
+                        origin={"kind": "scenario"})
         if image is not None:
             volume.image_metadata = _volume_image_metadata(image)
             if image.min_disk and volume.size < image.min_disk:
@@ -377,7 +396,9 @@ class _Applier:
             server.block_devices.append({
                 "volume_id": volume.id, "device_name": device,
                 "boot_index": attach.get("boot_index", 0 if boot else None),
-                "delete_on_termination": attach.get("delete_on_termination", boot)})
+                "delete_on_termination": attach.get("delete_on_termination", boot),
+                "source_type": "volume", "destination_type": "volume", "disk_bus": None,
+                "device_type": "disk", "volume_size": volume.size})
             if boot:
                 server.root_device_name = device
                 if image is not None and not server.system_metadata:
@@ -400,7 +421,7 @@ class _Applier:
                             created_at=now, updated_at=now, seq=cloud.next_seq(),
                             description=spec.get("description"),
                             metadata={k: _text(v) for k, v in (spec.get("metadata") or {}).items()},
-                            origin={"kind": "volume", "volume_id": volume.id})
+                            origin=_snapshot_origin(volume))
         cloud.snapshots.add(snapshot)
         return snapshot
 
@@ -409,6 +430,13 @@ def _text(value):
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def _snapshot_origin(volume):
+    record = {"kind": "scenario", "availability_zone": volume.availability_zone}
+    if volume.image_metadata:
+        record["image_metadata"] = dict(volume.image_metadata)
+    return record
 
 
 def _next_device(used, boot):
