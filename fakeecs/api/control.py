@@ -42,6 +42,11 @@ def cloud():
 
 # -- schemas (they validate the bodies and generate the OpenAPI document) --------------------
 
+def Bool(**kwargs):
+    """A JSON boolean (``"yes"`` or ``1`` are refused)."""
+    return fields.Boolean(truthy={True}, falsy={False}, **kwargs)
+
+
 class _Body(Schema):
     class Meta:
         unknown = RAISE
@@ -200,7 +205,7 @@ class ForceBody(_Body):
     task_state = fields.String(allow_none=True)
     power_state = fields.Raw()
     fault = Fault()
-    locked = fields.Boolean()
+    locked = Bool()
     status = fields.String()
 
 
@@ -225,7 +230,7 @@ class FaultBody(_Body):
     times = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1))
     latency_ms = fields.Float(validate=validate.Range(min=0))
     probability = fields.Float(validate=validate.Range(0, 1))
-    side_effect = fields.Boolean(metadata={"description": "the operation still happens"})
+    side_effect = Bool(metadata={"description": "the operation still happens"})
 
 
 class SeedBody(_Body):
