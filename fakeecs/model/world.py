@@ -43,15 +43,17 @@ def _apply_base(cloud, world, depth):
     from .. import scenario
 
     name = world.get("base")
-    if not name or cloud.projects:
+    if not name:
         return
     where = world.where(("base",))
     if depth >= 8:
         raise Invalid(f"{where}: bases nest too deep (a cycle?)", rule="scenario")
     try:
-        base = scenario.load(name)
+        base = scenario.load(name)  # checked (and cached) even when it is not applied
     except (scenario.ScenarioError, FileNotFoundError) as error:
         raise Invalid(f"{where}: {error}", rule="scenario") from None
+    if cloud.projects:
+        return
     _apply_base(cloud, base, depth + 1)
     _Applier(cloud, base).run()
 
@@ -60,10 +62,6 @@ class _Applier:
     def __init__(self, cloud, world):
         self.cloud = cloud
         self.world = world
-        declared = world.get("projects") or []
-        self.default_project = None
-        if declared:
-            self.default_project = declared[0]["name"]
 
     def fail(self, path, message):
         where = self.world.where(path) if hasattr(self.world, "where") else ".".join(map(str, path))
@@ -73,13 +71,10 @@ class _Applier:
 
     def project(self, ref, path):
         cloud = self.cloud
-        if ref is None:
-            if self.default_project is not None:
-                ref = self.default_project
-            elif cloud.projects:
+        if ref is None:  # the first project of the cloud (the base world's)
+            if cloud.projects:
                 return next(iter(cloud.projects.values()))
-            else:
-                self.fail(path, "no project: declare one under projects")
+            self.fail(path, "no project: declare one under projects")
         found = cloud.find_project(project_id=ref) or cloud.find_project(name=ref)
         if found is None:
             self.fail(path, f"unknown project {ref!r}")
