@@ -1,9 +1,10 @@
 """Apply a scenario (a world: a validated dict) to a cloud.
 
-The order is fixed so that references resolve: region and zones, domains,
-projects, users, access keys, flavors, images without a source server, servers,
-volumes (and their attachments), volume snapshots, images made from servers
-(with their provenance), transitions, clock.  A reference names a resource by
+The order is fixed so that references resolve: region, clock (so that every
+timestamp is on the scenario's clock), zones, domains, projects, users, access
+keys, flavors, images without a source server, servers, volumes (and their
+attachments), volume snapshots, images made from servers (with their
+provenance), transitions.  A reference names a resource by
 name or id; a reference that does not resolve raises :class:`Invalid` naming
 the scenario file, the key path and its line.
 """
@@ -140,6 +141,9 @@ class _Applier:
         cloud, world = self.cloud, self.world
         if "region" in world:
             cloud.region = world["region"]
+        clock = world.get("clock")
+        if clock:  # first, so that every timestamp of the world is on the scenario's clock
+            cloud.clock.set(now=clock.get("now"), mode=clock.get("mode"), speed=clock.get("speed"))
         for name in world.get("availability_zones") or []:
             if isinstance(name, dict):
                 cloud.add_availability_zone(name["name"], name.get("available", True))
@@ -189,9 +193,6 @@ class _Applier:
             except Invalid as error:
                 self.fail(("transitions",), error.message.split(": ", 1)[-1])
             cloud.transitions.update(checked)
-        clock = world.get("clock")
-        if clock:
-            cloud.clock.set(now=clock.get("now"), mode=clock.get("mode"), speed=clock.get("speed"))
 
     def access_key(self, index, spec):
         path = ("access_keys", index)
