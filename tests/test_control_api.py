@@ -521,3 +521,13 @@ def test_control_plane_can_be_off(cloud):
     client = app.test_client()
     message = error_of(client.post("/_fakeecs/reset"), 404)
     assert "the control plane is off" in message and "--admin-token" in message
+
+
+def test_fault_on_a_huawei_native_path_uses_the_huawei_error_body(api, control):
+    control.post("/_fakeecs/faults", json={"match": {"family": "ims"}, "status": 500,
+                                           "message": "IMS is down", "times": 1})
+    response = api.get("/v2/cloudimages")
+    assert response.status_code == 500
+    assert response.get_json() == {"error": {"code": "IMG.0500", "message": "IMS is down"}}
+    [entry] = control.get("/_fakeecs/requests?path=/v2/cloudimages").get_json()["requests"]
+    assert entry["family"] == "ims"
