@@ -11,7 +11,7 @@ from ...model.clock import isoformat, parse_time
 from ..auth import base_url, cloud
 from ..errors import ApiError
 from ..jsonbody import json_body
-from . import legacy, route
+from . import bp, legacy
 
 #: Glance status -> Nova image status (views/images.py)
 STATUS = {"active": "ACTIVE", "queued": "SAVING", "saving": "SAVING", "deleted": "DELETED",
@@ -20,6 +20,20 @@ PROGRESS = {"queued": 25, "saving": 50, "active": 100}
 #: Nova's ``metadata_items`` quota
 METADATA_LIMIT = 128
 NOT_FOUND = "Image not found."
+
+
+def route(rule, **options):
+    """Like :func:`fakeecs.api.compute.route`, but only with the ``/{project_id}`` prefix.
+
+    Without a project, ``/v2/images/...`` would shadow Glance served at the root
+    (the Huawei IMS room's ``/v2/images``).
+    """
+
+    def decorator(view):
+        bp.add_url_rule("/<pid:project_id>" + rule, view_func=view, **options)
+        return view
+
+    return decorator
 
 
 def _gate(maximum):
