@@ -422,3 +422,19 @@ def test_image_metadata_routes_up_to_2_38(api, cloud):
     assert api.get(path, headers=headers).status_code == 200
     headers = {"OpenStack-API-Version": "compute 2.39"}
     assert fault(api.get(path, headers=headers), 404, "itemNotFound") == "The resource could not be found."
+
+
+def test_cli_style_image_to_local_root_of_a_volume_backed_image_boots_from_its_snapshots(api, cloud):
+    source = boot_bfv(api, zone="cn-north-4b")
+    image_id = create_image(api, source)
+    settle(cloud)
+    response = create_server(api, imageRef=image_id, block_device_mapping_v2=[
+        {"source_type": "image", "destination_type": "local", "uuid": image_id, "boot_index": 0,
+         "delete_on_termination": True}])
+    assert response.status_code == 202, response.get_data(as_text=True)
+    settle(cloud)
+    server = show(api, response.get_json()["server"]["id"])
+    assert server["image"] == "" and server["OS-EXT-AZ:availability_zone"] == "cn-north-4b"
+    (attached,) = server["os-extended-volumes:volumes_attached"]
+    volume = api.get(f"{V}/volumes/{attached['id']}").get_json()["volume"]
+    assert volume["snapshot_id"] is not None and volume["status"] == "in-use"

@@ -83,6 +83,11 @@ def image_mappings(image):
     return mappings if isinstance(mappings, list) else None
 
 
+def _image_local(bd):
+    """An image-to-local mapping: the image itself, not a volume."""
+    return bd.get("source_type") == "image" and bd.get("destination_type", "local") == "local"
+
+
 def _int_or_none(value, field):
     if value is None or value == "":
         return None
@@ -547,9 +552,12 @@ class StorageMixin:
           snapshots goes to their AZ (zone-bound images still win, constraint 2).
         """
         devices = [dict(bd) for bd in block_devices or ()]
-        if image_id and not any(self._boot_index(bd) == 0 for bd in devices):
+        if image_id and not any(self._boot_index(bd) == 0 and not _image_local(bd)
+                                for bd in devices):
             image = self.images.get(image_id)
             if image is not None and self._image_visible(context, image) and image_mappings(image):
+                # the image's own mapping replaces an image-to-local root (openstack CLI)
+                devices = [bd for bd in devices if not _image_local(bd)]
                 devices.insert(0, {"source_type": "image", "destination_type": "volume",
                                    "uuid": image_id, "boot_index": 0})
         if availability_zone is None and devices:
