@@ -389,7 +389,6 @@ def test_image_proxy_not_found_and_delete(api, cloud):
     assert api.delete(api.compute(f"/images/{image_id}")).status_code == 204
     assert fault(api.delete(api.compute(f"/images/{image_id}")), 404, "itemNotFound") == "Image not found."
     from conftest import Api
-    from fakeecs.api import create_app  # noqa: F401
 
     reader = Api(api.client.application, "fakeecs-reader")
     message = fault(reader.delete(api.compute(f"/images/{BASE_IMAGE}")), 403, "forbidden")

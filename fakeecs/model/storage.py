@@ -218,7 +218,7 @@ class StorageMixin:
             image = self._image_for_volume(context, image_id)
             provenance.check_data_disk(image)
         if snapshot_id is not None:
-            snapshot = self._snapshot_for_volume(context, snapshot_id, "Invalid input received: ")
+            snapshot = self._snapshot_for_volume(context, snapshot_id)
             if size is None:
                 size = snapshot.size
         zone = self._volume_zone(availability_zone, snapshot)
@@ -233,11 +233,11 @@ class StorageMixin:
         if image is None or not self._image_visible(context, image):
             raise Invalid("Invalid imageRef provided.", rule="image")
         if image.status != "active":
-            raise Invalid(f"Invalid image identifier or unable to access requested image.",
+            raise Invalid("Invalid image identifier or unable to access requested image.",
                           rule="image_status", image_id=image_id)
         return image
 
-    def _snapshot_for_volume(self, context, snapshot_id, prefix):
+    def _snapshot_for_volume(self, context, snapshot_id):
         snapshot = self.snapshots.get(snapshot_id)
         if snapshot is None or not self._visible(context, snapshot):
             raise NotFound("snapshot", snapshot_id, f"Snapshot {snapshot_id} could not be found.")
