@@ -11,15 +11,16 @@ from marshmallow import fields
 
 from ..model.clock import isoformat
 from .auth import base_url, cloud, require_token
-from .compute.validation import NovaError, NovaMetadata, NovaSchema, NovaString, invalid, load
+from .compute import microversion
+from .compute.validation import NovaError, NovaMetadata, NovaSchema, NovaString, invalid
 from .errors import ApiError
 from .jsonbody import json_body
+from .params import malformed, validated
 
 bp = Blueprint("volume", __name__)
 
 MIN_VERSION = (3, 0)
 MAX_VERSION = (3, 59)
-_FORMAT = re.compile(r"^([1-9]\d*)\.([1-9]\d*|0)$")
 PUBLIC_ENDPOINTS = {"versions_root", "versions_v3"}
 
 
@@ -39,27 +40,10 @@ def version_entry():
 
 def negotiate(headers):
     """Cinder's microversion from ``OpenStack-API-Version: volume X`` (3.0 by default)."""
-    raw = None
-    value = headers.get("OpenStack-API-Version")
-    if value:
-        for item in reversed([part.strip() for part in value.split(",")]):
-            service, _, version = item.partition(" ")
-            if service.lower() == "volume" and version.strip():
-                raw = version.strip()
-                break
-    if raw is None:
-        return MIN_VERSION
-    if raw == "latest":
-        return MAX_VERSION
-    match = _FORMAT.match(raw)
-    if not match:
-        raise ApiError(400, f"API Version String {raw} is of invalid format. Must be of format "
-                            "MajorNum.MinorNum.")
-    version = (int(match.group(1)), int(match.group(2)))
-    if not MIN_VERSION <= version <= MAX_VERSION:
-        raise ApiError(406, f"Version {_fmt(version)} is not supported by the API. Minimum is "
-                            f"{_fmt(MIN_VERSION)} and maximum is {_fmt(MAX_VERSION)}.")
-    return version
+    try:
+        return microversion.negotiate(headers, "volume", MIN_VERSION, MAX_VERSION, None)
+    except microversion.VersionError as error:
+        raise ApiError(error.status, error.message) from None
 
 
 @bp.before_request
@@ -165,17 +149,6 @@ def snapshot_view(snapshot, detail=True):
 
 
 # -- request parsing ----------------------------------------------------------------
-
-def _malformed():
-    return ApiError(400, "Malformed request body")
-
-
-def _validated(schema, data):
-    try:
-        return load(schema, data)
-    except ValueError as error:
-        raise ApiError(400, str(error)) from None
-
 
 class Size(fields.Field):
     """Cinder's ``volume_size``: an integer >= 1, or a string of digits, or null."""
@@ -319,8 +292,8 @@ def list_volumes_detail(project_id):
 
 @bp.post(PREFIX + "/volumes")
 def create_volume(project_id):
-    outer = _validated(VolumeBody(), json_body(_malformed))
-    spec = _validated(VolumeCreate(), outer["volume"])
+    outer = validated(VolumeBody(), json_body(malformed))
+    spec = validated(VolumeCreate(), outer["volume"])
     volume = cloud().create_volume(
         g.context, size=spec.get("size"), name=spec.get("name", spec.get("display_name")),
         description=spec.get("description", spec.get("display_description")),
@@ -358,8 +331,8 @@ def list_snapshots_detail(project_id):
 
 @bp.post(PREFIX + "/snapshots")
 def create_snapshot(project_id):
-    outer = _validated(SnapshotBody(), json_body(_malformed))
-    spec = _validated(SnapshotCreate(), outer["snapshot"])
+    outer = validated(SnapshotBody(), json_body(malformed))
+    spec = validated(SnapshotCreate(), outer["snapshot"])
     if not spec.get("volume_id"):
         raise ApiError(400, "Invalid input received: volume_id must be given")
     snapshot = cloud().create_snapshot(

@@ -11,6 +11,7 @@ from ...model.clock import isoformat, parse_time
 from ..auth import base_url, cloud
 from ..errors import ApiError
 from ..jsonbody import json_body
+from ..params import int_param
 from . import bp, legacy
 
 #: Glance status -> Nova image status (views/images.py)
@@ -80,19 +81,6 @@ def image_view(image, detail=True):
     return body
 
 
-def _int_arg(name):
-    value = request.args.get(name)
-    if value is None:
-        return None
-    try:
-        number = int(value)
-    except ValueError:
-        raise ApiError(400, f"{name} param must be an integer") from None
-    if number < 0:
-        raise ApiError(400, f"{name} param must be positive")
-    return number
-
-
 def _list(detail):
     _gate((2, 35))
     filters = {}
@@ -114,8 +102,8 @@ def _list(detail):
             since = parse_time(args["changes-since"])
         except ValueError:
             raise ApiError(400, f"Invalid filter value {args['changes-since']}.") from None
-    min_ram, min_disk = _int_arg("minRam"), _int_arg("minDisk")
-    limit, marker = _int_arg("limit"), args.get("marker")
+    min_ram, min_disk = int_param("minRam"), int_param("minDisk")
+    limit, marker = int_param("limit"), args.get("marker")
     found, _ = cloud().list_images(g.context, filters=filters)
     found = [image for image in found
              if (since is None or image.updated_at >= since)

@@ -21,34 +21,38 @@ def fmt(version):
     return "%d.%d" % version
 
 
-def requested(headers):
+def requested(headers, service="compute", legacy_header="X-OpenStack-Nova-API-Version"):
     """The raw version string the client asked for, or ``None``."""
     value = headers.get("OpenStack-API-Version")
     if value:
         for item in reversed([part.strip() for part in value.split(",")]):
-            service, _, version = item.partition(" ")
-            if service.lower() == "compute" and version.strip():
+            name, _, version = item.partition(" ")
+            if name.lower() == service and version.strip():
                 return version.strip()
-    legacy = headers.get("X-OpenStack-Nova-API-Version")
+    legacy = headers.get(legacy_header) if legacy_header else None
     if legacy:
         return legacy.split(",")[-1].strip()
     return None
 
 
-def negotiate(headers):
-    """The version to serve, as a tuple; raises :class:`VersionError`."""
-    raw = requested(headers)
+def negotiate(headers, service="compute", minimum=MIN_VERSION, maximum=MAX_VERSION,
+              legacy_header="X-OpenStack-Nova-API-Version"):
+    """The version to serve, as a tuple; raises :class:`VersionError`.
+
+    Shared by every microversioned service (compute, and volume with its own range).
+    """
+    raw = requested(headers, service, legacy_header)
     if raw is None:
-        return MIN_VERSION
+        return minimum
     if raw == "latest":
-        return MAX_VERSION
+        return maximum
     match = _FORMAT.match(raw)
     if not match:
         raise VersionError(400, f"API Version String {raw} is of invalid format. "
                                 "Must be of format MajorNum.MinorNum.")
     version = (int(match.group(1)), int(match.group(2)))
-    if not MIN_VERSION <= version <= MAX_VERSION:
+    if not minimum <= version <= maximum:
         raise VersionError(406, f"Version {fmt(version)} is not supported by the API. "
-                                f"Minimum is {fmt(MIN_VERSION)} and maximum is {fmt(MAX_VERSION)}.",
+                                f"Minimum is {fmt(minimum)} and maximum is {fmt(maximum)}.",
                            version)
     return version

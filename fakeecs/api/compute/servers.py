@@ -6,32 +6,8 @@ from flask import Response, g, jsonify, request
 from ..auth import base_url, cloud, require_token
 from ..errors import ApiError
 from ..jsonbody import json_body
+from ..params import int_param, malformed, validated
 from . import bp, check_project, legacy, route, schemas, views
-from .validation import load
-
-
-def _malformed():
-    return ApiError(400, "Malformed request body")
-
-
-def _validated(schema, data):
-    try:
-        return load(schema, data)
-    except ValueError as error:
-        raise ApiError(400, str(error)) from None
-
-
-def _int_param(name):
-    value = request.args.get(name)
-    if value is None:
-        return None
-    try:
-        number = int(value)
-    except ValueError:
-        raise ApiError(400, f"{name} param must be an integer") from None
-    if number < 0:
-        raise ApiError(400, f"{name} param must be positive")
-    return number
 
 
 def _server_view(server):
@@ -42,7 +18,7 @@ def _server_view(server):
 # -- servers -------------------------------------------------------------------
 
 def _list(detail, project_id):
-    limit = _int_param("limit")
+    limit = int_param("limit")
     all_projects = request.args.get("all_tenants", "").lower() in ("1", "true", "yes")
     try:
         found, more = cloud().list_servers(
@@ -71,11 +47,11 @@ def list_servers_detail(project_id):
 
 @route("/servers", methods=["POST"])
 def create_server(project_id):
-    body = json_body(_malformed)
-    outer = _validated(schemas.CreateServer(), body)
+    body = json_body(malformed)
+    outer = validated(schemas.CreateServer(), body)
     required_networks = g.version >= (2, 37) and not legacy()
     spec_schema = schemas.ServerSpecNetworksRequired if required_networks else schemas.ServerSpec
-    spec = _validated(spec_schema(relaxed=legacy()), outer["server"])
+    spec = validated(spec_schema(relaxed=legacy()), outer["server"])
     server = cloud().create_server(
         g.context, name=spec["name"], flavor_id=spec["flavorRef"],
         image_id=spec.get("imageRef") or None,
@@ -109,7 +85,7 @@ def _peek(body):
     if body is None or isinstance(body, (bool, int, float)):
         raise ApiError(404, "The resource could not be found.")
     if len(body) != 1:
-        raise _malformed()
+        raise malformed()
     if not isinstance(body, dict):
         raise ApiError(404, "The resource could not be found.")
     return next(iter(body))
@@ -117,7 +93,7 @@ def _peek(body):
 
 @route("/servers/<server_id>/action", methods=["POST"])
 def server_action(project_id, server_id):
-    body = json_body(_malformed)
+    body = json_body(malformed)
     name = _peek(body)
     handler = ACTIONS.get(name)
     if handler is None:
@@ -127,7 +103,7 @@ def server_action(project_id, server_id):
 
 
 def create_image(server_id, spec):
-    data = _validated(schemas.CreateImage(relaxed=legacy()), spec)
+    data = validated(schemas.CreateImage(relaxed=legacy()), spec)
     old_style = legacy() or g.version < (2, 45)
     image = cloud().create_server_image(
         g.context, server_id, data["name"], data.get("metadata"),
@@ -150,7 +126,7 @@ def _simple(action):
 
 
 def reboot(server_id, spec):
-    data = _validated(schemas.Reboot(), spec)
+    data = validated(schemas.Reboot(), spec)
     kind = data["type"]
     if not isinstance(kind, str) or kind.upper() not in ("SOFT", "HARD"):
         raise ApiError(400, f"Invalid input for field/attribute type. Value: {kind}. "
