@@ -442,3 +442,25 @@ def test_ecs_show_server_shape(hw):
     assert body["OS-EXT-AZ:availability_zone"] == "cn-north-4a"
     missing = hw.get(f"/v1/{PROJECT_ID}/cloudservers/nope")
     assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "Ecs.0114"
+
+
+def test_ims_patch_values_are_checked_like_glance(hw):
+    _, image_id = ims_image(hw, boot(hw))
+    ok = hw.patch(f"/v2/cloudimages/{image_id}", json=[
+        {"op": "replace", "path": "/min_ram", "value": "2048"},
+        {"op": "replace", "path": "/protected", "value": "true"},
+        {"op": "replace", "path": "/__description", "value": "d"}])
+    assert ok.status_code == 200, ok.get_data(as_text=True)
+    body = ok.get_json()
+    assert (body["min_ram"], body["protected"], body["__description"]) == (2048, True, "d")
+    before = hw.cloud.images.get(image_id).to_dict()
+    for change, status, code in (
+            ({"op": "replace", "path": "/visibility", "value": 5}, 400, "IMG.0001"),
+            ({"op": "replace", "path": "/min_ram", "value": "lots"}, 400, "IMG.0001"),
+            ({"op": "replace", "path": "/id", "value": "x"}, 403, "IMG.0105"),
+            ({"op": "move", "path": "/name", "value": "x"}, 400, "IMG.0001"),
+            ({"op": "replace", "path": "/a/b", "value": "x"}, 400, "IMG.0001")):
+        ims_error(hw.patch(f"/v2/cloudimages/{image_id}", json=[change]), status, code)
+    assert hw.cloud.images.get(image_id).to_dict() == before
+    protected = hw.delete(f"/v2/images/{image_id}")
+    ims_error(protected, 403, "IMG.0047")

@@ -49,6 +49,9 @@ RULE_CODES = {
     "image_creating": (400, "IMG.0090"),
     "marker": (400, "IMG.0001"),
     "protected": (403, "IMG.0047"),
+    "read_only": (403, "IMG.0105"),
+    "reserved": (403, "IMG.0105"),
+    "core": (403, "IMG.0105"),
 }
 
 
@@ -378,6 +381,27 @@ class PatchItem(_Loose):
     value = fields.Raw()
 
 
+def _patch_value(key, value):
+    """A JSON-patch value checked as Glance's schema does (IMS sends every value as a string)."""
+    if key in ("min_ram", "min_disk") and isinstance(value, str):
+        try:
+            value = int(value)
+        except ValueError:
+            raise _bad("IMG.0001", f"The request message format is invalid: {key} must be "
+                                   "an integer.") from None
+    elif key in ("protected", "os_hidden") and value in ("true", "false"):
+        value = value == "true"
+    if key == "name":
+        _check_name(value if isinstance(value, str) else None)
+    if key in glance.CORE_KEYS and key != "id":
+        try:
+            return glance.ImageCreate().load({key: value})[key]
+        except ValidationError as error:
+            raise _bad("IMG.0001", "The request message format is invalid: "
+                                   + _first(error.messages)) from None
+    return value if value is None else str(value)
+
+
 def _changes(body):
     if not isinstance(body, list) or not body:
         raise _bad("IMG.0001", "The request message format is invalid: the body must be a "
@@ -394,22 +418,8 @@ def _changes(body):
         if data["op"] != "remove" and "value" not in data:
             raise _bad("IMG.0001", f"The request message format is invalid: {path} needs a "
                                    "value.")
-        if key in ("min_ram", "min_disk") and data["op"] != "remove":
-            try:
-                value = int(value)
-            except (TypeError, ValueError):
-                raise _bad("IMG.0001", f"The request message format is invalid: {key} must "
-                                       "be an integer.") from None
-        elif key == "name":
-            _check_name(value)
-        elif key in ("protected", "os_hidden") and not isinstance(value, bool):
-            raise _bad("IMG.0001", f"The request message format is invalid: {key} must be a "
-                                   "boolean.")
-        elif key == "tags" and not isinstance(value, list):
-            raise _bad("IMG.0001", "The request message format is invalid: tags must be a "
-                                   "list.")
-        elif key not in ("protected", "os_hidden", "tags", "visibility") and value is not None:
-            value = str(value)
+        if data["op"] != "remove":
+            value = _patch_value(key, value)
         changes.append({"op": data["op"], "path": key, "value": value})
     return changes
 
