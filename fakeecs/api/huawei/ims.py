@@ -494,5 +494,10 @@ def glance_schema_image():
     return jsonify(glance.image_schema())
 
 
+@bp.get("/v2/schemas/images")
+def glance_schema_images():
+    return glance.schema_images()
+
+
 def register(app):
     app.register_blueprint(bp)
