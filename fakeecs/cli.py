@@ -63,6 +63,8 @@ def connection_text(url, cloud, control=None):
     user = next((u for u in cloud.users.values() if project.id in u.roles), None)
     name = user.name if user else "fakeecs"
     password = user.password if user else "fakeecs"
+    key = next((k for k in cloud.access_keys.values() if k.project_id == project.id), None)
+    aksk = f"AK {key.ak} / SK {key.sk} (Huawei SDK endpoint: {url})" if key else "none"
     return f"""fakeecs {__version__} serving on {url}
   auth URL:   {url}/v3
   compute:    {url}/v2.1/{project.id}
@@ -71,6 +73,7 @@ def connection_text(url, cloud, control=None):
   region:     {cloud.region}
   project:    {project.name} ({project.id}), domain {domain.name}
   user:       {name} / password {password}
+  AK/SK:      {aksk}
   control:    {control_line}
 
 clouds.yaml entry (use with `openstack --os-cloud fakeecs ...`):

@@ -150,3 +150,26 @@ def test_worlds_apply_on_top_of_each_other():
     apply_world(cloud, {"availability_zones": ["z2"], "flavors": [{"name": "f", "vcpus": 1, "ram": 512}]})
     assert list(cloud.availability_zones) == ["z1", "z2"]
     assert cloud.context_for_user("u").roles == ("member",)
+
+
+def test_snapshot_of_a_gold_image_is_private_for_huawei(cloud):
+    ctx = cloud.context_for_user("fakeecs")
+    server = cloud.create_server(ctx, name="a", flavor_id="s6.small.1", image_id=BASE_IMAGE)
+    cloud.clock.advance(5)
+    image = cloud.create_server_image(ctx, server.id, "snap")
+    assert cloud.images.get(BASE_IMAGE).properties["__imagetype"] == "gold"
+    assert image.properties["__imagetype"] == "private"
+
+
+def test_data_disk_images_cannot_boot_servers(cloud):
+    from fakeecs.model.world import apply_world as apply
+
+    apply(cloud, {"images": [{"id": "0e3c6bd0-5c2b-4c5e-9d0f-00000000da7a", "name": "data",
+                              "origin": {"kind": "ims_data", "server_id": "gone",
+                                         "availability_zone": "cn-north-4a"}}]})
+    ctx = cloud.context_for_user("fakeecs")
+    with pytest.raises(Invalid) as refused:
+        cloud.create_server(ctx, name="a", flavor_id="s6.small.1",
+                            image_id="0e3c6bd0-5c2b-4c5e-9d0f-00000000da7a")
+    assert refused.value.rule == "system_disk"
+    assert len(cloud.servers) == 0

@@ -95,6 +95,7 @@ class ComputeMixin:
             raise Invalid(f"Image {image_id} could not be found.", rule="image")
         if image.status != "active":
             raise Invalid(f"Image {image_id} is not active.", rule="image_status")
+        provenance.check_system_disk(image)
         return image
 
     def _boot_images_of(self, context, block_devices):

@@ -237,6 +237,7 @@ class ImageMixin:
         properties["owner_project_name"] = context.project_name
         properties["owner_user_name"] = context.user_name
         properties["boot_roles"] = ",".join(context.roles)
+        properties.update(provenance.SNAPSHOT_PLATFORM_FIELDS)
         return properties
 
     def _new_snapshot_image(self, context, server, name, properties, **core):

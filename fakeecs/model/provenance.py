@@ -20,6 +20,8 @@ from .errors import Invalid
 ZONE_BOUND = frozenset({"nova_snapshot"})
 #: kinds that cannot become data disks (constraint 5, and IMS system images)
 NOT_DATA_DISK = frozenset({"nova_snapshot", "ims_system", "ims_whole"})
+#: kinds that cannot be a system disk (Huawei: a data-disk image only makes data disks)
+NOT_SYSTEM_DISK = frozenset({"ims_data"})
 #: kinds that IMS may export to OBS (constraint 6)
 EXPORTABLE = frozenset({"ims_system", "ims_data", "base", "upload"})
 
@@ -57,6 +59,17 @@ def boot_zone(images, requested, default):
                 rule="same_az", image_id=image.id, source_zone=source, requested_zone=requested)
         requested = source
     return requested if requested is not None else default
+
+
+#: Huawei's fields a server snapshot gets whatever its base image had (a private image)
+SNAPSHOT_PLATFORM_FIELDS = {"__imagetype": "private"}
+
+
+def check_system_disk(image):
+    """Refuse to boot a server from an image that can only make data disks."""
+    if kind(image) in NOT_SYSTEM_DISK:
+        raise Invalid(f"Image {image.id} is a data disk image and cannot be used to create "
+                      "a system disk or a server.", rule="system_disk", image_id=image.id)
 
 
 def check_data_disk(image):

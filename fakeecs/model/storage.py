@@ -744,6 +744,8 @@ class StorageMixin:
             raise Invalid(f"Image {uuid} is not active.", rule="image_status", image_id=uuid)
         if boot_index != 0:
             provenance.check_data_disk(image)
+        else:
+            provenance.check_system_disk(image)
         mappings = image_mappings(image)
         if mappings is not None:
             if boot_index != 0:
