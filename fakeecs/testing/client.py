@@ -4,6 +4,8 @@ It logs in through Keystone v3 (password, project scope), finds the compute
 and image endpoints in the catalog, and sends JSON requests with ``requests``,
 so it works the same against fakeecs and against a real OpenStack/ECS cloud.
 """
+from urllib.parse import urlsplit
+
 import requests
 
 COMPUTE = "compute"
@@ -25,6 +27,10 @@ class Client:
         self.timeout = timeout
         self.session = session or requests.Session()
         self.session.verify = verify
+        host = urlsplit(self.auth_url).hostname or ""
+        if session is None and (host in ("localhost", "::1") or host.startswith("127.")):
+            # loopback: no proxy from the environment may intercept it (and it is faster)
+            self.session.trust_env = False
         self.token = None
         self.project_id = None
         self.catalog = []
