@@ -222,7 +222,8 @@ class _Clock:
 
     def freeze(self, at=None):
         """Stop the clock (at ``at``: an epoch, an ISO-8601 string or a datetime)."""
-        return self._owner._set_clock(mode="frozen", now=at)
+        state = self._owner._set_clock(mode="frozen")
+        return state if at is None else self._owner._set_clock(now=at)
 
     def realtime(self, speed=1.0):
         """Let virtual time run with the wall clock, ``speed`` times as fast."""

@@ -165,6 +165,10 @@ class FakeEcsMachine(RuleBasedStateMachine):
     settle_seconds = 600.0
     #: compute microversion of everything but createImage (which draws its own)
     microversion = "2.60"
+    #: on a cloud without a virtual clock: real seconds per "advance time" second, and the
+    #: pause between polls while settling
+    real_time_scale = 1.0
+    poll_interval = 2.0
     #: may a server be deleted while a snapshot of it is being made?
     delete_during_snapshot = True
 
@@ -272,13 +276,13 @@ class FakeEcsMachine(RuleBasedStateMachine):
         if self.controlled and self.frozen:
             self.fake.clock.advance(seconds)
         else:
-            time.sleep(seconds)
+            time.sleep(seconds * self.real_time_scale)
 
     # -- rules -------------------------------------------------------------------------------
 
     @precondition(lambda self: len(self.live_servers()) < self.max_servers)
-    @rule(data=st.data())
-    def create_server(self, data):
+    @rule(data=st.data(), wait=st.booleans())
+    def create_server(self, data, wait):
         zone = data.draw(st.one_of(st.none(), st.sampled_from(self.zones)), label="zone")
         image_id = data.draw(st.sampled_from(self.boot_images), label="image")
         name = self.unique_name()
@@ -286,11 +290,13 @@ class FakeEcsMachine(RuleBasedStateMachine):
         self.expect(response, 202)
         server_id = response.json()["server"]["id"]
         self._add_server(server_id, name, zone, image_id)
+        if wait:
+            self.settle()
 
     @precondition(lambda self: self.active_images()
                   and len(self.live_servers()) < self.max_servers)
-    @rule(data=st.data())
-    def boot_from_image(self, data):
+    @rule(data=st.data(), wait=st.booleans())
+    def boot_from_image(self, data, wait):
         """Constraint: a server made from a createImage image must be in its source's AZ."""
         image = data.draw(st.sampled_from(sorted(self.active_images(), key=lambda i: i.id)),
                           label="image")
@@ -302,12 +308,27 @@ class FakeEcsMachine(RuleBasedStateMachine):
             return
         self.expect(response, 202)
         self._add_server(response.json()["server"]["id"], name, image.zone, image.id)
+        if wait:
+            self.settle()
+
+    def pick_server(self, data, ready=None):
+        """A live server; mostly (when there are any) one for which ``ready(server)`` holds."""
+        live = sorted(self.live_servers(), key=lambda s: s.id)
+        good = [s for s in live if ready(s)] if ready else []
+        choices = st.sampled_from(live)
+        if good:
+            choices = st.one_of(st.sampled_from(good), st.sampled_from(good), choices)
+        return data.draw(choices, label="server")
 
     @precondition(lambda self: self.live_servers())
-    @rule(data=st.data(), action=st.sampled_from(sorted(ACTIONS)))
-    def server_action(self, data, action):
-        ref = data.draw(st.sampled_from(sorted(self.live_servers(), key=lambda s: s.id)),
-                        label="server")
+    @rule(data=st.data(), wait=st.booleans())
+    def server_action(self, data, wait):
+        ref = self.pick_server(data, lambda s: s.pending is None)
+        legal = sorted(a for a, (allowed, _, _) in ACTIONS.items() if ref.vm_state in allowed)
+        actions = st.sampled_from(sorted(ACTIONS))
+        if legal and ref.pending is None:
+            actions = st.one_of(st.sampled_from(legal), actions)
+        action = data.draw(actions, label="action")
         body = self.fetch_server(ref)
         if body is None or ref.pending == "delete":
             return
@@ -316,14 +337,16 @@ class FakeEcsMachine(RuleBasedStateMachine):
         if body["OS-EXT-STS:vm_state"] in allowed and body["OS-EXT-STS:task_state"] is None:
             self.expect(response, 202)
             ref.pending, ref.target, ref.task = "action", target, task
+            if wait:
+                self.settle()
         else:
             self.expect(response, 409, "Cannot")
 
     @precondition(lambda self: self.live_servers() and len(self.images) < self.max_images)
-    @rule(data=st.data(), case=fst.create_image_cases())
-    def create_image(self, data, case):
-        ref = data.draw(st.sampled_from(sorted(self.live_servers(), key=lambda s: s.id)),
-                        label="server")
+    @rule(data=st.data(), case=fst.create_image_cases(), wait=st.booleans())
+    def create_image(self, data, case, wait):
+        ref = self.pick_server(data, lambda s: s.pending is None
+                               and s.vm_state in SNAPSHOT_VM_STATES)
         body = self.fetch_server(ref)
         if body is None or ref.pending == "delete":
             return
@@ -338,6 +361,8 @@ class FakeEcsMachine(RuleBasedStateMachine):
         self.expect(response, 202)
         image_id = self._image_id_of(response, case.version)
         self._add_image(image_id, case.name, ref, case.metadata or {})
+        if wait:
+            self.settle()
 
     def deletable_servers(self):
         return [s for s in self.live_servers()
@@ -385,7 +410,7 @@ class FakeEcsMachine(RuleBasedStateMachine):
                 self.observe()
                 if not self._pending():
                     break
-                time.sleep(min(5.0, deadline / 20))
+                time.sleep(self.poll_interval)
         self.observe()
         stuck = self._pending()
         if stuck:
@@ -396,8 +421,8 @@ class FakeEcsMachine(RuleBasedStateMachine):
     def create_image_with_fault(self, data, false_negative, status):
         """A createImage that fails with ``status``; with ``false_negative`` the image is made
         anyway (what retry logic must survive)."""
-        ref = data.draw(st.sampled_from(sorted(self.live_servers(), key=lambda s: s.id)),
-                        label="server")
+        ref = self.pick_server(data, lambda s: s.pending is None
+                               and s.vm_state in SNAPSHOT_VM_STATES)
         body = self.fetch_server(ref)
         if body is None or not self._can_snapshot(body) or len(self.images) >= self.max_images:
             return
