@@ -22,6 +22,7 @@ Options (command line, or ini without the dashes and with ``_``)
 When a test that used ``fakeecs`` fails, its report gets a "fakeecs request
 journal" section listing the requests the cloud received during the test.
 """
+import json
 import os
 from urllib.parse import urlencode
 
@@ -274,11 +275,43 @@ def format_journal(entries, dropped=0):
             extras.append(f"{float(duration):.1f} ms")
         if extras:
             text += "  (" + ", ".join(extras) + ")"
-        error = entry.get("error") or entry.get("message")
-        if error and (entry.get("status") or 0) >= 400:
-            text += f"\n      {str(error)[:300]}"
+        body = entry.get("body")
+        if body not in (None, "", {}) and entry.get("method") not in ("GET", "HEAD"):
+            shown = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
+            if "/auth/tokens" in entry.get("path", ""):
+                shown = "(credentials hidden)"
+            text += f"\n      request: {_clip(shown)}"
+        if (entry.get("status") or 0) >= 400:
+            message = _error_message(entry.get("response"))
+            if message:
+                text += f"\n      error: {_clip(message)}"
         lines.append(text)
     return "\n".join(lines) if lines else "(no requests reached fakeecs during this test)"
+
+
+def _clip(text, limit=300):
+    text = str(text).replace("\n", " ")
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _error_message(body):
+    """The message of an error body of any family (Nova, Glance, Keystone, Huawei, control)."""
+    if isinstance(body, str):
+        return body
+    if not isinstance(body, dict):
+        return None
+    if isinstance(body.get("message"), str):
+        return body["message"]
+    for key in ("error_msg", "error_description"):
+        if isinstance(body.get(key), str):
+            return body[key]
+    for value in body.values():
+        if isinstance(value, dict):
+            inner = value.get("message") or value.get("error_msg")
+            if isinstance(inner, str):
+                code = value.get("code") or value.get("error_code")
+                return f"{code}: {inner}" if code and not isinstance(code, int) else inner
+    return None
 
 
 @pytest.hookimpl(hookwrapper=True)
