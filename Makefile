@@ -23,5 +23,8 @@ run: install
 test: install-test
 	$(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
 
+bench: install-test
+	$(BIN)/python -m fakeecs.bench $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -398,6 +398,8 @@ class FakeCloud(_ControlSurface):
             cloud.set_transitions(dict(transitions))
         cloud.mark_baseline()  # reset() comes back here, without re-reading any scenario
         server = HTTPServer(create_app(cloud), host, port, threads=threads)
+        # cheroot's selector wakes every expiration_interval (0.5 s) and stop() waits for it
+        server._server.expiration_interval = 0.05
         server.start()
         handle = cls(cloud, server)
         _track(handle)
