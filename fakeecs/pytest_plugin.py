@@ -142,7 +142,8 @@ def fakeecs_server(request):
                                  password=creds["password"], project_name=creds["project"],
                                  domain_name=creds["domain"], region=creds["region"],
                                  admin_token=_setting(request.config, "admin_token") or None)
-        workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+        workerinput = getattr(request.config, "workerinput", None)  # set in xdist workers
+        workers = int(workerinput.get("workercount", 1)) if workerinput else 1
         if handle.has_control_plane and workers > 1:
             raise pytest.UsageError(
                 f"fakeecs: {workers} xdist workers cannot share the fakeecs at {settings.url}: "

@@ -271,6 +271,20 @@ class FakeEcsMachine(RuleBasedStateMachine):
         self._check_server(ref, body)
         return body
 
+    @property
+    def racy(self):
+        """True where time runs by itself: a state seen just before a request may have moved
+        on when the request arrives, so both answers are accepted for resources in flux."""
+        return not (self.controlled and self.frozen)
+
+    def _resync(self, ref):
+        """After a raced request: take the server's current state as the model's."""
+        response = self.client.get_server(ref.id)
+        self.expect(response, 200)
+        body = response.json()["server"]
+        ref.vm_state, ref.task = body["OS-EXT-STS:vm_state"], body["OS-EXT-STS:task_state"]
+        ref.pending, ref.target = None, None
+
     def wait(self, seconds):
         """Let ``seconds`` of (virtual, or on a real cloud, real) time pass."""
         if self.controlled and self.frozen:
@@ -333,8 +347,15 @@ class FakeEcsMachine(RuleBasedStateMachine):
         if body is None or ref.pending == "delete":
             return
         allowed, task, target = ACTIONS[action]
+        in_flux = self.racy and ref.pending is not None
         response = self.client.server_action(ref.id, {action: None})
-        if body["OS-EXT-STS:vm_state"] in allowed and body["OS-EXT-STS:task_state"] is None:
+        ok = body["OS-EXT-STS:vm_state"] in allowed and body["OS-EXT-STS:task_state"] is None
+        if in_flux:
+            self.expect(response, {202, 409})
+            ok = response.status_code == 202
+            if ok:
+                self._resync(ref)
+        if ok:
             self.expect(response, 202)
             ref.pending, ref.target, ref.task = "action", target, task
             if wait:
@@ -355,7 +376,12 @@ class FakeEcsMachine(RuleBasedStateMachine):
         if case.status != 202:
             self.expect(response, case.status, case.fragment)
             return
-        if not self._can_snapshot(body):
+        if self.racy and ref.pending is not None:
+            self.expect(response, {202, 409})
+            if response.status_code == 409:
+                return
+            self._resync(ref)
+        elif not self._can_snapshot(body):
             self.expect(response, 409, "Cannot 'createImage'")
             return
         self.expect(response, 202)
