@@ -206,7 +206,6 @@ class _Clock:
 
     def __init__(self, owner):
         self._owner = owner
-        self._budget_used = 0.0
 
     def now(self):
         """Virtual time, epoch seconds."""

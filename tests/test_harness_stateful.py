@@ -16,10 +16,30 @@ CI = settings(max_examples=EXAMPLES, stateful_step_count=20, deadline=None,
 QUICK = settings(max_examples=15, stateful_step_count=15, deadline=None, derandomize=True,
                  phases=[Phase.generate], suppress_health_check=[HealthCheck.too_slow])
 
-#: fakeecs cancels a snapshot when its server is deleted, leaving the image queued for ever
-#: (Nova deletes the unfinished image); until that is fixed the CI machine does not delete
-#: servers mid-snapshot, and test_deleting_a_server_mid_snapshot_... records the bug.
-SNAPSHOT_DELETE_BUG = True
+
+
+def _snapshot_delete_bug():
+    """Does deleting a server mid-snapshot leave the unfinished image behind for ever?
+
+    Nova deletes the unfinished image; fakeecs cancelled the snapshot job instead, so the
+    image stayed ``queued``.  While that is so, the CI machine does not delete servers
+    mid-snapshot and the strict xfail below records it; once fixed, both turn back on
+    by themselves.
+    """
+    from fakeecs.server import build_cloud
+
+    cloud = build_cloud(["default"], seed=1, clock="frozen")
+    context = cloud.context_for_user("fakeecs")
+    server = cloud.create_server(context, name="probe", flavor_id="s6.small.1",
+                                 image_id="5f1b4c2e-8a3d-4e6f-9b7a-0c1d2e3f4a01")
+    cloud.advance_clock(10)
+    image = cloud.create_server_image(context, server.id, "probe")
+    cloud.delete_server(context, server.id)
+    cloud.advance_clock(600)
+    return image.id in cloud.images
+
+
+SNAPSHOT_DELETE_BUG = _snapshot_delete_bug()
 
 
 def test_machine_against_the_in_process_server(fakeecs_server):
