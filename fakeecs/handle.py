@@ -17,7 +17,6 @@ Every control-plane operation is a thin delegation to the model's control
 methods (``fakeecs.model.control``); :class:`RemoteFakeCloud` offers the same
 methods over the ``/_fakeecs/`` HTTP routes of a fakeecs that runs elsewhere.
 """
-import atexit
 import contextlib
 import json
 import threading
@@ -26,7 +25,6 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import warnings
-import weakref
 
 DEFAULT_PROJECT_ID = "0fae0ec5c0de4e1bb2b3c4d5e6f70819"
 DEFAULT_PROJECT = "fakeecs"
@@ -42,31 +40,6 @@ CENTOS_IMAGE_ID = "5f1b4c2e-8a3d-4e6f-9b7a-0c1d2e3f4a02"
 DEFAULT_FLAVOR = "s6.small.1"
 
 _real_sleep = time.sleep
-_RUNNING = weakref.WeakSet()
-_EXIT_HOOK = []
-
-
-def _stop_running():
-    for handle in list(_RUNNING):
-        try:
-            handle.stop()
-        except Exception:  # best effort at interpreter exit
-            pass
-
-
-def _track(handle):
-    """Stop ``handle`` at interpreter exit if nobody did: the server's worker threads
-    are not daemons, so a forgotten server would otherwise keep the process alive."""
-    _RUNNING.add(handle)
-    if not _EXIT_HOOK:
-        register = getattr(threading, "_register_atexit", None)  # runs before thread joins
-        try:
-            register(_stop_running) if register else atexit.register(_stop_running)
-        except RuntimeError:
-            atexit.register(_stop_running)
-        _EXIT_HOOK.append(True)
-
-
 class FakeEcsError(RuntimeError):
     """A control-plane call failed (bad argument, unknown resource, no control plane)."""
 
@@ -396,20 +369,14 @@ class FakeCloud(_ControlSurface):
         if transitions:
             cloud.set_transitions(dict(transitions))
         cloud.mark_baseline()  # reset() comes back here, without re-reading any scenario
-        server = HTTPServer(create_app(cloud), host, port, threads=threads)
-        # cheroot's selector wakes every expiration_interval (0.5 s) and stop() waits for it
-        server._server.expiration_interval = 0.05
-        server.start()
-        handle = cls(cloud, server)
-        _track(handle)
-        return handle
+        server = HTTPServer(create_app(cloud), host, port, threads=threads).start()
+        return cls(cloud, server)
 
     # -- lifecycle -------------------------------------------------------------
     def stop(self):
         server, self.http_server = self.http_server, None
         if server is not None:
             server.stop()
-        _RUNNING.discard(self)
 
     def __enter__(self):
         return self

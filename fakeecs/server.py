@@ -1,6 +1,8 @@
 """Building a cloud from scenarios and serving it over HTTP on a real WSGI server."""
+import atexit
 import socket
 import threading
+import weakref
 
 from cheroot import wsgi
 
@@ -17,6 +19,31 @@ def build_cloud(scenarios=(scenario.DEFAULT,), *, seed=None, clock=None):
     return cloud
 
 
+_RUNNING = weakref.WeakSet()
+_EXIT_HOOK = []
+
+
+def _stop_running():
+    for server in list(_RUNNING):
+        try:
+            server.stop()
+        except Exception:  # best effort at interpreter exit
+            pass
+
+
+def _track(server):
+    """Stop ``server`` at interpreter exit if nobody did: cheroot's worker threads
+    are not daemons, so a forgotten server would otherwise keep the process alive."""
+    _RUNNING.add(server)
+    if not _EXIT_HOOK:
+        register = getattr(threading, "_register_atexit", None)  # runs before thread joins
+        try:
+            register(_stop_running) if register else atexit.register(_stop_running)
+        except RuntimeError:
+            atexit.register(_stop_running)
+        _EXIT_HOOK.append(True)
+
+
 class HTTPServer:
     """A threaded cheroot server for one app, with Nagle disabled."""
 
@@ -25,6 +52,8 @@ class HTTPServer:
         self._server = wsgi.Server((host, port), app, numthreads=threads,
                                    server_name="fakeecs", timeout=30)
         self._server.nodelay = True
+        # cheroot's selector wakes every expiration_interval (0.5 s) and stop() waits for it
+        self._server.expiration_interval = 0.05
         self._thread = None
 
     def start(self):
@@ -33,6 +62,7 @@ class HTTPServer:
         self._thread = threading.Thread(target=self._server.serve, name="fakeecs-http",
                                         daemon=True)
         self._thread.start()
+        _track(self)
         return self
 
     @property
@@ -52,6 +82,7 @@ class HTTPServer:
         self._server.serve()
 
     def stop(self):
+        _RUNNING.discard(self)
         self._server.stop()
         if self._thread is not None:
             self._thread.join(timeout=5)

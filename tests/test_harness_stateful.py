@@ -17,40 +17,11 @@ QUICK = settings(max_examples=15, stateful_step_count=15, deadline=None, derando
                  phases=[Phase.generate], suppress_health_check=[HealthCheck.too_slow])
 
 
-
-def _snapshot_delete_bug():
-    """Does deleting a server mid-snapshot leave the unfinished image behind for ever?
-
-    Nova deletes the unfinished image; fakeecs cancelled the snapshot job instead, so the
-    image stayed ``queued``.  While that is so, the CI machine does not delete servers
-    mid-snapshot and the strict xfail below records it; once fixed, both turn back on
-    by themselves.
-    """
-    from fakeecs.server import build_cloud
-
-    cloud = build_cloud(["default"], seed=1, clock="frozen")
-    context = cloud.context_for_user("fakeecs")
-    server = cloud.create_server(context, name="probe", flavor_id="s6.small.1",
-                                 image_id="5f1b4c2e-8a3d-4e6f-9b7a-0c1d2e3f4a01")
-    cloud.advance_clock(10)
-    image = cloud.create_server_image(context, server.id, "probe")
-    cloud.delete_server(context, server.id)
-    cloud.advance_clock(600)
-    return image.id in cloud.images
-
-
-SNAPSHOT_DELETE_BUG = _snapshot_delete_bug()
-
-
 def test_machine_against_the_in_process_server(fakeecs_server):
-    machine = FakeEcsMachine.using(fakeecs_server,
-                                   delete_during_snapshot=not SNAPSHOT_DELETE_BUG)
+    machine = FakeEcsMachine.using(fakeecs_server)
     run_state_machine_as_test(machine, settings=CI)
 
 
-@pytest.mark.xfail(SNAPSHOT_DELETE_BUG, strict=True,
-                   reason="fakeecs bug: delete_server cancels the image_snapshot job, so the "
-                          "unfinished image stays queued instead of being deleted")
 def test_deleting_a_server_mid_snapshot_deletes_the_unfinished_image(fakeecs):
     server = fakeecs.create_server("s")
     image = fakeecs.create_server_image(server.id, "unfinished", settle=False)
@@ -63,8 +34,7 @@ def test_deleting_a_server_mid_snapshot_deletes_the_unfinished_image(fakeecs):
 
 def test_machine_targets_a_fakeecs_by_url(fakeecs_server):
     """The same machine, driven through RemoteFakeCloud (HTTP control plane only)."""
-    machine = FakeEcsMachine.using(RemoteFakeCloud(fakeecs_server.url),
-                                   delete_during_snapshot=not SNAPSHOT_DELETE_BUG)
+    machine = FakeEcsMachine.using(RemoteFakeCloud(fakeecs_server.url))
     run_state_machine_as_test(machine, settings=QUICK)
 
 
@@ -76,8 +46,7 @@ def test_machine_runs_where_there_is_no_control_plane():
         machine = FakeEcsMachine.against(fake.url)
         assert machine.target.has_control_plane is False
         machine = FakeEcsMachine.using(machine.target, real_time_scale=0.01, poll_interval=0.01,
-                                       settle_seconds=10, transitions=None,
-                                       delete_during_snapshot=not SNAPSHOT_DELETE_BUG)
+                                       settle_seconds=10, transitions=None)
         run_state_machine_as_test(machine, settings=settings(QUICK, max_examples=6))
         fake.clock.advance(60)  # let the machine's clean-up deletions finish
         leftovers = [s for s in fake.servers() if s.task_state != "deleting"]
@@ -114,7 +83,6 @@ def test_users_subclass_with_their_own_rules(fakeecs_server):
             seen.append(len(names))
             assert {i.name for i in self.active_images()} <= names
 
-    run_state_machine_as_test(MyMachine.using(fakeecs_server,
-                                              delete_during_snapshot=not SNAPSHOT_DELETE_BUG),
+    run_state_machine_as_test(MyMachine.using(fakeecs_server),
                               settings=settings(QUICK, max_examples=30))
     assert seen, "the user's rule never ran"

@@ -191,6 +191,7 @@ class ComputeMixin:
         self._check_lock(context, server)
         if server.task_state == "deleting":
             return server
+        self.abandon_snapshots(server, self.now())
         server.task_state = "deleting"
         server.updated_at = self.now()
         self.cancel_jobs("server", server.id)

@@ -337,7 +337,7 @@ class ControlMixin:
                     self._advance_to(target)
                 else:
                     self.clock.set(now=target)
-            self.clock.set(mode=mode, speed=speed)
+            self.clock.set(now=target, mode=mode, speed=speed)
             self.settle()
             return self.get_clock()
 

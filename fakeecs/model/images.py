@@ -251,6 +251,23 @@ class ImageMixin:
         self.images.add(image)
         return image
 
+    def abandon_snapshots(self, server, at):
+        """Stop the server's running snapshots and delete their unfinished images.
+
+        Nova's ``delete_image_on_error``: a snapshot that cannot finish (the server
+        failed or is being deleted) leaves no half-made image behind.
+        """
+        for job in self.jobs_for("server", server.id):
+            if job.process != "image_snapshot":
+                continue
+            image = self.images.get(job.data.get("image_id"))
+            if image is not None and image.status in ("queued", "saving"):
+                self._set_image_status(image, "deleted", at)
+                self.images.remove(image.id)
+            self.jobs.pop(job.id, None)
+            if server.task_state and server.task_state.startswith("image_"):
+                server.task_state = None
+
     def _snapshot_volume_backed(self, context, server, name, metadata):
         raise Invalid("Volume-backed snapshots are not supported.", rule="volume_backed")
 

@@ -868,12 +868,7 @@ class StorageMixin:
                            "task_state deleting", attr="task_state", state="deleting",
                            server_id=server_id)
         now = self.now()
-        for job in self.jobs_for("server", server.id):
-            if job.process == "image_snapshot":
-                image = self.images.get(job.data.get("image_id"))
-                if image is not None and image.status in ("queued", "saving"):
-                    self._set_image_status(image, "deleted", now)
-                    self.images.remove(image.id)
+        self.abandon_snapshots(server, now)
         self.cancel_jobs("server", server.id)
         if server.vm_state == "building":
             self._build_failure(server, now)
