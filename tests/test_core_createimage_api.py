@@ -157,6 +157,10 @@ def test_deleted_server_is_404(api):
                        "'name' is a required property"),
     ({"foo": 1}, "Invalid input for field/attribute createImage. Value: {'foo': 1}. "
                  "'name' is a required property"),
+    # property errors come before "required", as JSON schema walks its keywords
+    ({"metadata": []}, "Invalid input for field/attribute metadata. Value: []. "
+                       "[] is not of type 'object'"),
+    ({"name": "", "foo": 1}, "Invalid input for field/attribute name. Value: . '' is too short"),
     ({"name": ""}, "Invalid input for field/attribute name. Value: . '' is too short"),
     ({"name": "a" * 256}, f"Invalid input for field/attribute name. Value: {'a' * 256}. "
                           f"'{'a' * 256}' is too long"),
@@ -316,3 +320,24 @@ def test_url_project_must_match_token(api):
     response = api.post(f"/v2.1/{other}/servers/x/action", json={"createImage": {"name": "a"}})
     fault(response, 400, "badRequest", f"Malformed request URL: URL's project_id '{other}' doesn't "
                                        f"match Context's project_id '{PROJECT_ID}'")
+
+
+@pytest.mark.parametrize("key,message", [("location", "Attribute 'location' is reserved."),
+                                         ("os_glance_x", "Attribute 'os_glance_x' is reserved."),
+                                         ("self", "Attribute 'self' is read-only."),
+                                         ("stores", "Attribute 'stores' is read-only.")])
+def test_metadata_keys_glance_refuses_are_403(api, key, message):
+    server_id = api.boot()
+    response = action(api, server_id, {"createImage": {"name": "a", "metadata": {key: "v"}}}, MV)
+    fault(response, 403, "forbidden", message)
+    assert len(api.cloud.images) == 2
+    api.cloud.settle()
+    assert api.cloud.servers.get(server_id).task_state is None
+
+
+def test_metadata_keys_nova_drops_do_not_reach_the_image(api):
+    server_id = api.boot()
+    response = action(api, server_id, {"createImage": {"name": "a", "metadata": {
+        "status": "active", "size": "5", "kept": "yes"}}}, MV)
+    image = api.get(f"/image/v2/images/{response.get_json()['image_id']}").get_json()
+    assert (image["status"], image["size"], image["kept"]) == ("queued", None, "yes")

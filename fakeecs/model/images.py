@@ -206,6 +206,7 @@ class ImageMixin:
         if check_metadata_quota and len(metadata) > METADATA_ITEMS_QUOTA:
             raise OverQuota("Image metadata limit exceeded", rule="metadata_items")
         server = self._server(context, server_id)
+        metadata = snapshot_metadata(metadata)
         if server.vm_state not in transitions.SNAPSHOT_VM_STATES:
             raise conflict("createImage", server_id, "vm_state", server.vm_state)
         if server.task_state is not None:
@@ -304,6 +305,22 @@ class ImageMixin:
             self._set_image_status(image, "active", at)
             server.task_state = None
             server.updated_at = at
+
+
+#: keys Nova drops before it sends the image to Glance (``_convert_to_v2``)
+SNAPSHOT_DROPPED_KEYS = ("status", "created_at", "updated_at", "deleted_at", "size", "deleted")
+#: keys Glance refuses in a new image, and how (Nova passes its 403 on)
+SNAPSHOT_READ_ONLY_KEYS = ("self", "file", "schema", "direct_url", "stores")
+
+
+def snapshot_metadata(metadata):
+    """User metadata as Glance will take it: refused keys raise, dropped keys go."""
+    for key in metadata:
+        if key == "location" or key.startswith("os_glance"):
+            raise Forbidden(f"Attribute '{key}' is reserved.", rule="reserved")
+        if key in SNAPSHOT_READ_ONLY_KEYS:
+            raise Forbidden(f"Attribute '{key}' is read-only.", rule="read_only")
+    return {k: v for k, v in metadata.items() if k not in SNAPSHOT_DROPPED_KEYS}
 
 
 def _sortable(value):

@@ -8,7 +8,7 @@ order: type, minLength, maxLength, format).
 import re
 import unicodedata
 
-from marshmallow import RAISE, Schema, ValidationError, fields, missing as missing_, pre_load
+from marshmallow import RAISE, Schema, ValidationError, fields, missing as missing_
 
 INVALID_NAME = ("An invalid 'name' value was provided. The name must be: printable "
                 "characters. Can not start or end with whitespace.")
@@ -135,23 +135,22 @@ class NovaSchema(Schema):
         super().__init__(*args, **kwargs)
         self.relaxed = relaxed
 
-    @pre_load
-    def _object_checks(self, data, **kwargs):
+    def load(self, data, **kwargs):
+        """Check in JSON schema's keyword order: type, properties, required, additional."""
         if not isinstance(data, dict):
             raise NovaError(invalid(self.nova_name, data, f"{data!r} is not of type 'object'"))
+        known = {f.data_key or name for name, f in self.fields.items()}
+        result = super().load({k: v for k, v in data.items() if k in known}, **kwargs)
         for key in self.nova_required:
             if key not in data:
                 raise NovaError(invalid(self.nova_name, data, f"{key!r} is a required property"))
-        known = {f.data_key or name for name, f in self.fields.items()}
         extra = [key for key in data if key not in known]
-        if extra and self.relaxed:
-            return {k: v for k, v in data.items() if k in known}
-        if extra:
+        if extra and not self.relaxed:
             listed = ", ".join(repr(k) for k in extra)
             verb = "was" if len(extra) == 1 else "were"
             raise NovaError(invalid(self.nova_name, data,
                                     f"Additional properties are not allowed ({listed} {verb} unexpected)"))
-        return data
+        return result
 
 
 def first_message(error):
