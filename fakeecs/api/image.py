@@ -238,8 +238,11 @@ def _sort():
     return pairs
 
 
-@bp.get("/image/v2/images")
-def list_images():
+def list_response(bad_request):
+    """Glance's ``GET /v2/images`` body; ``bad_request(message)`` builds the 400 to raise.
+
+    Shared by Glance under ``/image`` and Glance at the root (the IMS family).
+    """
     limit = request.args.get("limit")
     if limit is not None:
         try:
@@ -247,7 +250,7 @@ def list_images():
             if limit < 0:
                 raise ValueError
         except ValueError:
-            raise ApiError(400, "limit param must be positive") from None
+            raise bad_request("limit param must be positive") from None
     marker = request.args.get("marker")
     found, more = cloud().list_images(g.context, filters=_filters(), limit=limit,
                                       marker=marker, sort=_sort())
@@ -260,6 +263,11 @@ def list_images():
         args["marker"] = found[-1].id
         body["next"] = "/v2/images?" + "&".join(f"{k}={v}" for k, v in args.items())
     return jsonify(body)
+
+
+@bp.get("/image/v2/images")
+def list_images():
+    return list_response(lambda message: ApiError(400, message))
 
 
 @bp.get("/image/v2/images/<image_id>/tasks")

@@ -80,16 +80,7 @@ class ImageMixin:
         default_sort = [("created_at", "desc"), ("id", "desc")]
         if not sort or sort == default_sort or sort == [("created_at", "desc")]:
             return self.images.page(marker=marker, limit=limit, keep=keep)
-        chosen = [image for image in self.images if keep(image)]
-        for key, direction in reversed(sort):
-            chosen.sort(key=lambda image: _sortable(self._image_field(image, key)),
-                        reverse=direction == "desc")
-        if marker is not None:
-            ids = [image.id for image in chosen]
-            chosen = chosen[ids.index(marker) + 1:] if marker in ids else []
-        if limit is not None and len(chosen) > limit:
-            return chosen[:limit], True
-        return chosen, False
+        return sorted_page(self.images, keep, sort, self._image_field, marker, limit)
 
     @staticmethod
     def _image_field(image, key):
@@ -321,6 +312,24 @@ def snapshot_metadata(metadata):
         if key in SNAPSHOT_READ_ONLY_KEYS:
             raise Forbidden(f"Attribute '{key}' is read-only.", rule="read_only")
     return {k: v for k, v in metadata.items() if k not in SNAPSHOT_DROPPED_KEYS}
+
+
+def sorted_page(collection, keep, sort, value, marker=None, limit=None):
+    """Items ``keep`` accepts, ordered by ``sort`` (``[(key, "asc"|"desc")]``, first key
+    first, read with ``value(item, key)``), after ``marker``; returns ``(items, more)``.
+
+    For orders other than creation order, which :meth:`Collection.page` serves without
+    a full scan.
+    """
+    chosen = [item for item in collection if keep(item)]
+    for key, direction in reversed(sort):
+        chosen.sort(key=lambda item: _sortable(value(item, key)), reverse=direction == "desc")
+    if marker is not None:
+        ids = [item.id for item in chosen]
+        chosen = chosen[ids.index(marker) + 1:] if marker in ids else []
+    if limit is not None and len(chosen) > limit:
+        return chosen[:limit], True
+    return chosen, False
 
 
 def _sortable(value):

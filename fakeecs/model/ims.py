@@ -26,7 +26,7 @@ from . import provenance, transitions
 from .cloud import operation
 from .entities import ExportedObject, Image, ImsJob
 from .errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
-from .images import IMAGE_CORE_WRITABLE
+from .images import IMAGE_CORE_WRITABLE, sorted_page
 from .policy import Context, authorize
 from .store import Collection
 
@@ -485,17 +485,12 @@ class ImsMixin:
             raise Invalid(f"The marker {marker} is not an image.", rule="marker")
         if not sort or sort[0] == ("created_at", "desc"):
             return self.images.page(marker=marker, limit=limit, keep=keep)
-        key, direction = sort[0]
-        chosen = [image for image in self.images if keep(image)]
-        chosen.sort(key=lambda image: _sortable(value(image, key) if key not in (
-            "created_at", "updated_at", "min_disk", "min_ram", "size") else getattr(image, key)),
-            reverse=direction == "desc")
-        if marker is not None:
-            ids = [image.id for image in chosen]
-            chosen = chosen[ids.index(marker) + 1:] if marker in ids else []
-        if limit is not None and len(chosen) > limit:
-            return chosen[:limit], True
-        return chosen, False
+        numeric = ("created_at", "updated_at", "min_disk", "min_ram", "size")
+
+        def sort_value(image, key):
+            return getattr(image, key) if key in numeric else value(image, key)
+
+        return sorted_page(self.images, keep, sort[:1], sort_value, marker, limit)
 
     @operation
     def ims_update_image(self, context, image_id, changes):
@@ -627,6 +622,3 @@ def _compare(actual, op, expected):
             "lte": actual <= expected, "eq": actual == expected,
             "neq": actual != expected}[op]
 
-
-def _sortable(value):
-    return (value is None, str(value) if not isinstance(value, (int, float)) else value)

@@ -436,26 +436,7 @@ def update_cloudimage(image_id):
 @bp.get("/v2/images")
 @ims_errors
 def glance_list():
-    limit = request.args.get("limit")
-    if limit is not None:
-        try:
-            limit = int(limit)
-            if limit < 0:
-                raise ValueError
-        except ValueError:
-            raise _bad("IMG.0001", "limit param must be positive") from None
-    marker = request.args.get("marker")
-    found, more = cloud().list_images(g.context, filters=glance._filters(), limit=limit,
-                                      marker=marker, sort=glance._sort())
-    query = request.query_string.decode()
-    body = {"images": [image_view(image) for image in found],
-            "first": "/v2/images" + (f"?{query}" if query else ""),
-            "schema": "/v2/schemas/images"}
-    if more and found:
-        args = {k: v for k, v in request.args.items() if k != "marker"}
-        args["marker"] = found[-1].id
-        body["next"] = "/v2/images?" + "&".join(f"{k}={v}" for k, v in args.items())
-    return jsonify(body)
+    return glance.list_response(lambda message: _bad("IMG.0001", message))
 
 
 @bp.get("/v2/images/<image_id>")
