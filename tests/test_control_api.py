@@ -110,11 +110,6 @@ def test_load_scenario_by_name_path_and_inline(control, cloud, tmp_path):
     assert "cn-north-4d" in cloud.availability_zones
 
 
-def test_load_scenario_singular_alias(control):
-    response = control.post("/_fakeecs/scenario", json={"name": "server-in-error"})
-    assert response.status_code == 200
-
-
 @pytest.mark.parametrize("body, message", [
     ({}, "give exactly one of name, path or scenario"),
     ({"name": "a", "path": "b.yaml"}, "give exactly one of name, path or scenario"),

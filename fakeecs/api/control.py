@@ -363,9 +363,6 @@ def load_scenario():
     return _json(cloud().load_scenario(target))
 
 
-# the singular spelling is accepted too (not in the OpenAPI document)
-bp.add_url_rule("/scenario", "load_scenario_alias", load_scenario, methods=["POST"])
-
 
 @route("/state", ["GET"], "Export the whole state (versioned JSON)")
 def export_state():
