@@ -649,7 +649,7 @@ def _scenario_ref(item):
     if isinstance(item, dict):
         return dict(item)
     if isinstance(item, str) and os.path.isfile(item):
-        from . import scenario as scenarios
+        from .model import scenario as scenarios
 
         return dict(scenarios.read(item))
     return item

@@ -6,7 +6,7 @@ import weakref
 
 from cheroot import wsgi
 
-from . import scenario
+from .model import scenario
 from .api import create_app
 from .model import Cloud, VirtualClock, apply_world
 

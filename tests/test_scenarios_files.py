@@ -4,7 +4,7 @@ import textwrap
 
 import pytest
 
-from fakeecs import scenario
+from fakeecs.model import scenario
 from fakeecs.model import Conflict, Invalid
 from fakeecs.server import build_cloud
 

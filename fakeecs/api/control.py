@@ -349,7 +349,7 @@ def reset():
 
 @route("/scenarios", ["GET"], "The named scenarios that can be loaded")
 def list_scenarios():
-    from .. import scenario
+    from ..model import scenario
 
     return _json({"scenarios": scenario.available()})
 

@@ -166,7 +166,7 @@ class ControlMixin:
     # -- scenarios ---------------------------------------------------------------
 
     def _read_world(self, item):
-        from .. import scenario as scenarios
+        from . import scenario as scenarios
 
         try:
             if isinstance(item, dict):

@@ -24,11 +24,11 @@ SERVER_MADE = ("nova_snapshot", "ims_system", "ims_data", "ims_whole")
 def apply_world(cloud, world, record=True):
     """Add what ``world`` describes on top of ``cloud``'s current state.
 
-    ``world`` is a :class:`fakeecs.scenario.World` or a plain dict (validated
+    ``world`` is a :class:`fakeecs.model.scenario.World` or a plain dict (validated
     here).  With ``record``, a cloud that is still being built remembers the
     world so that ``cloud.reset()`` can rebuild it without re-reading files.
     """
-    from .. import scenario
+    from . import scenario
 
     if not isinstance(world, scenario.World):
         world = scenario.validate(world)
@@ -41,7 +41,7 @@ def apply_world(cloud, world, record=True):
 
 def _apply_base(cloud, world, depth):
     """A scenario's ``base`` is applied first when it starts a world (no project yet)."""
-    from .. import scenario
+    from . import scenario
 
     name = world.get("base")
     if not name:
@@ -240,7 +240,6 @@ class _Applier:
 
     def server_image(self, index, spec):
         """An image made from a server, with its provenance (origin)."""
-        cloud = self.cloud
         path = ("images", index)
         origin_spec = spec["origin"]
         kind = origin_spec["kind"]

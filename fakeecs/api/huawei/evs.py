@@ -11,7 +11,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields
 from ...model.clock import isoformat
 from ..errors import ApiError
 from ..jsonbody import json_body
-from .common import authenticate, check_path_project, cloud
+from .common import authenticate, cloud
 
 bp = Blueprint("huawei_evs", __name__)
 

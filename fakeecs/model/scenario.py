@@ -99,7 +99,7 @@ class Time(fields.Field):
     """ISO-8601 text, a YAML timestamp or epoch seconds."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        from .model.clock import parse_time
+        from .clock import parse_time
 
         try:
             return parse_time(value)
@@ -414,8 +414,8 @@ def parse(text, source="<text>", source_key=None):
 
 def scenario_dirs():
     """Where named scenarios live: the repository's ``scenarios/`` or the installed copy."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    dirs = [os.path.join(os.path.dirname(here), "scenarios")]
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    dirs = [os.path.join(os.path.dirname(package), "scenarios")]
     try:
         dirs.append(str(resources.files("fakeecs._scenarios")))
     except ModuleNotFoundError:
