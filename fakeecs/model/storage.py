@@ -356,24 +356,28 @@ class StorageMixin:
                 or self.snapshots_of_volume(volume.id)):
             raise Invalid(VOLUME_DELETE_REFUSED, rule="volume_delete", volume_id=volume_id,
                           status=volume.status)
-        self._start_volume_delete(volume)
+        self._start_delete("volume", volume)
         return volume
 
-    def _start_volume_delete(self, volume):
-        transitions.check("volume", volume.status, "deleting")
-        volume.status = "deleting"
-        volume.updated_at = self.now()
-        self.cancel_jobs("volume", volume.id)
-        self.start_job("volume_delete", "volume", volume.id, ["deleted"])
+    def _start_delete(self, kind, resource):
+        """Move a volume or snapshot to ``deleting``; its ``<kind>_delete`` process ends it."""
+        transitions.check(kind, resource.status, "deleting")
+        resource.status = "deleting"
+        resource.updated_at = self.now()
+        self.cancel_jobs(kind, resource.id)
+        self.start_job(f"{kind}_delete", kind, resource.id, ["deleted"])
+
+    def _finish_delete(self, kind, store, job, at):
+        resource = store.get(job.target_id)
+        if resource is None or resource.status != "deleting":
+            return
+        transitions.check(kind, resource.status, "deleted")
+        resource.status = "deleted"
+        resource.updated_at = at
+        store.remove(resource.id)
 
     def _step_volume_delete(self, job, step, at):
-        volume = self.volumes.get(job.target_id)
-        if volume is None or volume.status != "deleting":
-            return
-        transitions.check("volume", volume.status, "deleted")
-        volume.status = "deleted"
-        volume.updated_at = at
-        self.volumes.remove(volume.id)
+        self._finish_delete("volume", self.volumes, job, at)
 
     # ---------------------------------------------------------------- snapshots
 
@@ -438,21 +442,11 @@ class StorageMixin:
         if snapshot.status not in ("available", "error", "error_deleting"):
             raise Invalid(SNAPSHOT_DELETE_REFUSED, rule="snapshot_delete",
                           snapshot_id=snapshot_id, status=snapshot.status)
-        transitions.check("snapshot", snapshot.status, "deleting")
-        snapshot.status = "deleting"
-        snapshot.updated_at = self.now()
-        self.cancel_jobs("snapshot", snapshot.id)
-        self.start_job("snapshot_delete", "snapshot", snapshot.id, ["deleted"])
+        self._start_delete("snapshot", snapshot)
         return snapshot
 
     def _step_snapshot_delete(self, job, step, at):
-        snapshot = self.snapshots.get(job.target_id)
-        if snapshot is None or snapshot.status != "deleting":
-            return
-        transitions.check("snapshot", snapshot.status, "deleted")
-        snapshot.status = "deleted"
-        snapshot.updated_at = at
-        self.snapshots.remove(snapshot.id)
+        self._finish_delete("snapshot", self.snapshots, job, at)
 
     # ------------------------------------------------------- attach / detach
 
@@ -899,7 +893,7 @@ class StorageMixin:
                 continue
             if (volume.status in ("available", "error") and not volume.attachments
                     and not self.snapshots_of_volume(volume.id)):
-                self._start_volume_delete(volume)
+                self._start_delete("volume", volume)
 
     # ------------------------------------------------ createImage, volume-backed
 
