@@ -1,4 +1,6 @@
-"""Shared fixtures: a fresh cloud per test, a Flask client, a live server."""
+"""Shared fixtures (a fresh cloud per test, a Flask client, a live server) and assertions."""
+import json
+
 import pytest
 
 from fakeecs.api import create_app
@@ -85,3 +87,25 @@ def live(cloud):
     server = HTTPServer(create_app(cloud), "127.0.0.1", 0).start()
     yield server
     server.stop()
+
+
+def state(cloud):
+    """Every registered store, settled, as comparable JSON (to show nothing changed)."""
+    with cloud.lock:
+        cloud.settle()
+        out = {}
+        for name in cloud.stores:
+            store = getattr(cloud, name)
+            items = store.values() if isinstance(store, dict) else store
+            out[name] = sorted(json.dumps(item.to_dict(), sort_keys=True, default=str)
+                               for item in items)
+        return out
+
+
+def fault(response, status, name):
+    """Assert a Nova/Cinder fault body ``{name: {"code": status, ...}}``; return its message."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    body = response.get_json()
+    assert list(body) == [name], body
+    assert body[name]["code"] == status
+    return body[name]["message"]

@@ -10,7 +10,7 @@ import openstack
 import pytest
 from openstack import exceptions
 
-from conftest import BASE_IMAGE
+from conftest import BASE_IMAGE, state
 from fakeecs.model import apply_world, provenance
 
 warnings.filterwarnings("ignore", module="openstack")
@@ -21,18 +21,6 @@ def conn(live):
     return openstack.connect(auth_url=live.url + "/v3", username="fakeecs", password="fakeecs",
                              project_name="fakeecs", user_domain_name="Default",
                              project_domain_name="Default", region_name="cn-north-4")
-
-
-def state(cloud):
-    """Every registered store, settled, as comparable JSON."""
-    with cloud.lock:
-        cloud.settle()
-        out = {}
-        for name in cloud.stores:
-            store = getattr(cloud, name)
-            items = store.values() if isinstance(store, dict) else store
-            out[name] = sorted(json.dumps(item.to_dict(), sort_keys=True) for item in items)
-        return out
 
 
 def settle(cloud, seconds=5):

@@ -8,28 +8,16 @@ rules).  Invariants checked after every step:
   the sequence deletes *it* explicitly (not its server, not its image);
 * every refused operation leaves the state exactly as it was.
 """
-import json
 
 from hypothesis import HealthCheck, event, settings, strategies as st
 from hypothesis.stateful import (Bundle, RuleBasedStateMachine, consumes, initialize, invariant,
                                  multiple, rule)
 
-from conftest import BASE_IMAGE
+from conftest import BASE_IMAGE, state
 from fakeecs.model import Conflict, Invalid, NotFound, provenance
 from fakeecs.server import build_cloud
 
 ZONES = ["cn-north-4a", "cn-north-4b", "cn-north-4c"]
-
-
-def state(cloud):
-    with cloud.lock:
-        cloud.settle()
-        out = {}
-        for name in cloud.stores:
-            store = getattr(cloud, name)
-            items = store.values() if isinstance(store, dict) else store
-            out[name] = sorted(json.dumps(item.to_dict(), sort_keys=True) for item in items)
-        return out
 
 
 class ConstraintMachine(RuleBasedStateMachine):

@@ -3,18 +3,10 @@ import json
 
 import pytest
 
-from conftest import BASE_IMAGE, CENTOS_IMAGE, PROJECT_ID
+from conftest import BASE_IMAGE, CENTOS_IMAGE, PROJECT_ID, fault
 
 V = f"/volume/v3/{PROJECT_ID}"
 MV60 = {"OpenStack-API-Version": "compute 2.60"}
-
-
-def fault(response, status, name):
-    assert response.status_code == status, response.get_data(as_text=True)
-    body = response.get_json()
-    assert list(body) == [name], body
-    assert body[name]["code"] == status
-    return body[name]["message"]
 
 
 def settle(cloud, seconds=5):

@@ -1,18 +1,10 @@
 """Cinder v3 under /volume/v3/{project_id}: versions, volumes, snapshots, errors."""
 import pytest
 
-from conftest import BASE_IMAGE, PROJECT_ID
+from conftest import BASE_IMAGE, PROJECT_ID, fault
 
 V = f"/volume/v3/{PROJECT_ID}"
 MV = {"OpenStack-API-Version": "volume 3.59"}
-
-
-def fault(response, status, name):
-    assert response.status_code == status, response.get_data(as_text=True)
-    body = response.get_json()
-    assert list(body) == [name], body
-    assert body[name]["code"] == status
-    return body[name]["message"]
 
 
 def make_volume(api, **spec):
