@@ -35,6 +35,7 @@ the snapshots of ``createImage`` (with ``server_id``, ``image_id``) and
 import hashlib
 import json
 import re
+import uuid
 
 from . import provenance, transitions
 from .cloud import operation
@@ -138,6 +139,11 @@ def check_metadata(metadata):
 
 
 UNSET = object()
+
+
+def cinder_request_id():
+    """The id of the Cinder request Nova made (quoted in its error); not a seeded id."""
+    return f"req-{uuid.uuid4()}"
 
 BDM_INVALID = "Block Device Mapping is Invalid: "
 BOOT_SEQUENCE = (BDM_INVALID + "Boot sequence for the instance and image/block device mapping "
@@ -730,7 +736,7 @@ class StorageMixin:
             raise Conflict(f"The supplied device path ({device}) is in use.", rule="device_in_use",
                            device=device)
         self._check_same_zone(server.availability_zone, volume)
-        check_volume_status(volume, "attach", request_id=f"req-{self.ids.uuid()}")
+        check_volume_status(volume, "attach", request_id=cinder_request_id())
         entry = {"volume_id": volume.id, "device_name": device or self._next_device(server),
                  "boot_index": None, "delete_on_termination": bool(delete_on_termination),
                  "source_type": "volume", "destination_type": "volume"}
@@ -755,7 +761,7 @@ class StorageMixin:
                             volume_id=volume_id)
         self._check_lock(context, server)
         self._check_attach_state("detach_volume", server)
-        check_volume_status(volume, "detach", request_id=f"req-{self.ids.uuid()}",
+        check_volume_status(volume, "detach", request_id=cinder_request_id(),
                             ok=any(a["server_id"] == server.id for a in volume.attachments))
         server.block_devices = [bd for bd in server.block_devices if bd is not entry]
         server.updated_at = self.now()
