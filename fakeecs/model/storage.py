@@ -32,7 +32,6 @@ Snapshots record their availability zone in ``origin["availability_zone"]`` (see
 the snapshots of ``createImage`` (with ``server_id``, ``image_id``) and
 ``"cinder"`` for the ones made through the volume API.
 """
-import hashlib
 import json
 import re
 import uuid
@@ -41,6 +40,7 @@ from . import provenance, transitions
 from .cloud import operation
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .entities import Snapshot, Volume
+from .images import give_generated_data
 from .policy import authorize
 
 GiB = 1024 ** 3
@@ -1247,12 +1247,9 @@ class StorageMixin:
             image.properties["block_device_mapping"] = json.dumps(mappings)
             image.properties["bdm_v2"] = "True"
         image.origin["snapshot_ids"] = snapshot_ids
-        image.size = 0
+        give_generated_data(image, 0)  # Nova uploads no data: size 0
         image.disk_format = "raw"
         image.container_format = "bare"
-        image.checksum = hashlib.md5(b"").hexdigest()
-        image.os_hash_algo = "sha512"
-        image.os_hash_value = hashlib.sha512(b"").hexdigest()
         image.virtual_size = None
         self._set_image_status(image, "active")
         return image
