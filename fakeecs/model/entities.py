@@ -84,6 +84,9 @@ class Image(Entity):
     os_hash_algo: Optional[str] = None
     os_hash_value: Optional[str] = None
     tags: list = field(default_factory=list)
+    #: base64 of the bytes uploaded through Glance; None for made-up data
+    #: (see :func:`fakeecs.model.images.give_generated_data`)
+    payload: Optional[str] = None
     #: custom (string) properties, shown as top-level keys by Glance
     properties: dict = field(default_factory=dict)
     #: provenance: how the image was made, see :mod:`fakeecs.model.provenance`

@@ -1,4 +1,5 @@
 """Glance images, and the native ``createImage`` server action that makes them."""
+import base64
 import hashlib
 
 from . import provenance, transitions
@@ -21,8 +22,72 @@ IMAGE_READ_ONLY = ("id", "status", "owner", "size", "virtual_size", "checksum", 
 IMAGE_RESERVED = ("location", "deleted", "deleted_at")
 
 
+#: Glance's ``image_tag_quota`` (glance/common/config.py)
+IMAGE_TAG_QUOTA = 128
+#: bytes of an image whose data fakeecs makes up (createImage, IMS and scenario server
+#: images): small, so a test downloads and checks it in no time
+GENERATED_DATA_SIZE = 64 * 1024
+_BLOCK = hashlib.sha512().digest_size
+#: statuses in which an image has data (Glance: it has locations)
+DATA_STATUSES = ("active", "deactivated")
+
+
 def _digests(payload):
     return (hashlib.md5(payload).hexdigest(), hashlib.sha512(payload).hexdigest())
+
+
+def generated_chunks(image_id, start, stop):
+    """Bytes ``start..stop-1`` of the made-up data of ``image_id`` (any length).
+
+    Byte ``n`` is byte ``n % 64`` of ``sha512("fakeecs image data <id> <n // 64>")``,
+    so any range is computed directly, the same in every run and after a state
+    export and import.
+    """
+    block = start // _BLOCK
+    skip = start - block * _BLOCK
+    out = bytearray()
+    position = block * _BLOCK
+    while position < stop:
+        out += hashlib.sha512(f"fakeecs image data {image_id} {block}".encode()).digest()
+        position += _BLOCK
+        block += 1
+        if len(out) >= 1 << 16:
+            yield bytes(out[skip:len(out) - max(position - stop, 0)])
+            out, skip = bytearray(), 0
+    if out:
+        yield bytes(out[skip:len(out) - max(position - stop, 0)])
+
+
+def give_generated_data(image, size=GENERATED_DATA_SIZE):
+    """Record made-up data of ``size`` bytes on ``image``: size, checksum, os_hash_*.
+
+    The one rule for images whose bytes fakeecs invents (createImage, IMS, images
+    of scenario files); :meth:`ImageMixin.image_data` serves the same bytes.
+    """
+    payload = b"".join(generated_chunks(image.id, 0, size))
+    image.size = size
+    image.checksum, image.os_hash_value = _digests(payload)
+    image.os_hash_algo = "sha512"
+    image.payload = None
+
+
+class ImageBytes:
+    """The data of one image: ``size``, ``checksum`` and ``chunks(start, stop)``."""
+
+    def __init__(self, image):
+        self.image_id = image.id
+        self.size = image.size
+        self.checksum = image.checksum
+        self._payload = base64.b64decode(image.payload) if image.payload is not None else None
+
+    def chunks(self, start=0, stop=None):
+        """Bytes ``start..stop-1`` (``stop`` defaults to the end), in pieces."""
+        stop = self.size if stop is None else min(stop, self.size)
+        if start >= stop:
+            return iter(())
+        if self._payload is not None:
+            return iter((self._payload[start:stop],))
+        return generated_chunks(self.image_id, start, stop)
 
 
 class ImageMixin:
@@ -125,7 +190,55 @@ class ImageMixin:
         image.virtual_size = None
         image.checksum, image.os_hash_value = _digests(payload)
         image.os_hash_algo = "sha512"
+        image.payload = base64.b64encode(payload).decode("ascii")
         self._set_image_status(image, "active")
+        return image
+
+    @operation
+    def image_data(self, context, image_id):
+        """Glance's download: the image's :class:`ImageBytes`, or ``None`` without data.
+
+        Uploaded images serve what was uploaded; every other image serves the
+        bytes of :func:`generated_chunks` (its ``size`` as recorded).  A
+        deactivated image is refused to non-admins.
+        """
+        image = self._image(context, image_id)
+        if image.status == "deactivated" and not context.is_admin:
+            raise Forbidden("The requested image has been deactivated. Image data download is "
+                            "forbidden.", rule="deactivated")
+        if image.status not in DATA_STATUSES or image.size is None:
+            return None
+        return ImageBytes(image)
+
+    def _tag_target(self, context, image_id, verb):
+        image = self.images.get(image_id)
+        if image is None or not self._image_visible(context, image):
+            raise NotFound("image", image_id, f"Image {image_id} not found.")
+        if (image.owner != context.project_id and not context.is_admin) or not context.can_write:
+            raise Forbidden(f"Not allowed to {verb} tags for image {image_id}.", rule="owner")
+        return image
+
+    @operation
+    def add_image_tag(self, context, image_id, tag):
+        """Glance ``PUT /v2/images/{id}/tags/{tag}``: a set, at most ``IMAGE_TAG_QUOTA``."""
+        image = self._tag_target(context, image_id, "update")
+        tags = list(image.tags) + ([tag] if tag not in image.tags else [])
+        if len(tags) > IMAGE_TAG_QUOTA:
+            raise OverQuota(f"Image tag limit exceeded for image {image_id}: The limit has been "
+                            "exceeded on the number of allowed image tags. Attempted: "
+                            f"{len(tags)}, Maximum: {IMAGE_TAG_QUOTA}:", rule="image_tag_quota")
+        image.tags = tags
+        image.updated_at = self.now()
+        return image
+
+    @operation
+    def remove_image_tag(self, context, image_id, tag):
+        """Glance ``DELETE /v2/images/{id}/tags/{tag}``; ``NotFound`` (rule ``tag``) if absent."""
+        image = self._tag_target(context, image_id, "delete")
+        if tag not in image.tags:
+            raise NotFound("image_tag", tag, "The resource could not be found.")
+        image.tags = [t for t in image.tags if t != tag]
+        image.updated_at = self.now()
         return image
 
     def _owned_image(self, context, image_id):
@@ -288,10 +401,7 @@ class ImageMixin:
         elif step == "image_uploading":
             self._set_image_status(image, "saving", at)
         elif step == "active":
-            payload = f"fakeecs snapshot {image.id} of {server.id}".encode()
-            image.checksum, image.os_hash_value = _digests(payload)
-            image.os_hash_algo = "sha512"
-            image.size = GiB
+            give_generated_data(image)
             image.virtual_size = max(image.min_disk, 1) * GiB
             self._set_image_status(image, "active", at)
             server.task_state = None

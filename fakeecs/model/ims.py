@@ -19,14 +19,13 @@ rules that depend on the origin (export, data disks) live in
 Exporting an image (``imsNativeExportImageJob``) records an
 :class:`~fakeecs.model.entities.ExportedObject` when the job succeeds.
 """
-import hashlib
 import re
 
 from . import provenance, transitions
 from .cloud import operation
 from .entities import ExportedObject, Image, ImsJob
 from .errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
-from .images import IMAGE_CORE_WRITABLE, sorted_page
+from .images import IMAGE_CORE_WRITABLE, give_generated_data, sorted_page
 from .policy import Context, authorize
 from .store import Collection
 
@@ -578,11 +577,7 @@ class ImsMixin:
         elif step == "done":
             if image.status == "queued":
                 self._set_image_status(image, "saving", at)
-            payload = f"fakeecs ims image {image.id}".encode()
-            image.checksum = hashlib.md5(payload).hexdigest()
-            image.os_hash_algo = "sha512"
-            image.os_hash_value = hashlib.sha512(payload).hexdigest()
-            image.size = GiB
+            give_generated_data(image)
             image.virtual_size = max(image.min_disk, 1) * GiB
             image.properties["__image_size"] = str(image.size)
             self._set_image_status(image, "active", at)
