@@ -115,6 +115,13 @@ class Server(Entity):
     tags: list = field(default_factory=list)
     key_name: Optional[str] = None
     config_drive: str = ""
+    #: base64 text as sent on create (Nova stores it as is)
+    user_data: Optional[str] = None
+    access_ipv4: str = ""
+    access_ipv6: str = ""
+    disk_config: str = "MANUAL"
+    #: the guest hostname, fixed at create (a rename keeps it)
+    hostname: str = ""
     addresses: dict = field(default_factory=dict)
     launched_at: Optional[float] = None
     terminated_at: Optional[float] = None
