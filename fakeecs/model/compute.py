@@ -5,6 +5,7 @@ from . import provenance, transitions
 from .cloud import operation
 from .entities import Server
 from .errors import Conflict, Invalid, NotFound
+from .pager import server_where
 from .policy import authorize
 
 
@@ -47,7 +48,9 @@ class ComputeMixin:
 
         if marker is not None and marker not in self.servers:
             raise Invalid(f"marker [{marker}] not found", rule="marker")
-        return self.servers.page(marker=marker, limit=limit, keep=keep)
+        where = server_where(context, all_projects, status=wanted, pattern=pattern,
+                             distinct_names=lambda: self.servers.distinct("name"))
+        return self.servers.page(marker=marker, limit=limit, keep=keep, where=where)
 
     # -- create ----------------------------------------------------------------
 

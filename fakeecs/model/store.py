@@ -17,8 +17,8 @@ from typing import Any, Callable, Iterable, Iterator, Optional
 
 from .index import INDEXED_FIELDS, MULTI_VALUED, WATCH, Index, WatchedList
 
-#: a query clause: (field, values); an entity matches when its field holds any value
-Clause = tuple
+#: a query clause: ``(field, value)`` pairs; an entity matches when it holds any of them
+Clause = Iterable[tuple]
 
 
 def _key(item: Any) -> tuple:
@@ -163,10 +163,11 @@ class Collection:
              where: Iterable[Clause] = ()) -> tuple[list, bool]:
         """Up to ``limit`` entities after ``marker`` that ``keep`` accepts.
 
-        ``where`` narrows the walk: clauses ``(field, values)`` every match must
-        satisfy (its indexed ``field`` holds one of ``values``); only the clause
-        with the fewest candidates is walked, and ``keep`` still decides, so a
-        clause may be looser than the filter but never stricter.  Raises
+        ``where`` narrows the walk: clauses every match satisfies, each a list of
+        ``(field, value)`` pairs of which the entity holds at least one (in
+        indexed fields); only the clause with the fewest candidates is walked,
+        and ``keep`` still decides, so a clause may be looser than the filter
+        but never stricter.  Raises
         ``KeyError`` for an unknown marker.  Returns ``(items, more)`` where
         ``more`` says whether another matching entity follows.
         """
@@ -189,11 +190,10 @@ class Collection:
                     newest_first: bool) -> Iterator[tuple]:
         lists = [self._keys]
         best = None
-        for field, values in where:
-            index = self._indexes.get(field)
-            if index is None:
+        for clause in where:
+            if any(field not in self._indexes for field, _ in clause):
                 continue
-            chosen = [index.keys_for(value) for value in set(values)]
+            chosen = [self._indexes[field].keys_for(value) for field, value in set(clause)]
             size = sum(len(keys) for keys in chosen)
             if best is None or size < best:
                 best, lists = size, [keys for keys in chosen if keys]
