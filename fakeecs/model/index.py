@@ -89,19 +89,21 @@ class WatchedList(list):
     lists or unlinked, so only the entity's own field reports.
     """
 
-    __slots__ = ("_owner",)
+    __slots__ = ("_owner", "_field")
 
-    def __init__(self, values: Iterable = (), owner: Optional[Callable] = None):
+    def __init__(self, values: Iterable = (), owner: Any = None, field: str = ""):
         super().__init__(values)
         self._owner = owner
+        self._field = field
 
     def _changed(self, change: Callable, *args: Any) -> Any:
         owner = self._owner
-        if owner is None:
+        store = owner.__dict__.get(WATCH) if owner is not None else None
+        if store is None:
             return change(self, *args)
         before = list(self)
         result = change(self, *args)
-        owner(before, self)
+        store.list_changed(owner, self._field, before, self)
         return result
 
     def append(self, value):

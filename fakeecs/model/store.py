@@ -15,7 +15,7 @@ from bisect import bisect_left, bisect_right
 from heapq import merge
 from typing import Any, Callable, Iterable, Iterator, Optional
 
-from .index import INDEXED_FIELDS, MULTI_VALUED, WATCH, Index, WatchedList
+from .index import INDEXED_FIELDS, MULTI_VALUED, WATCH, Index, WatchedList, index_value
 
 #: a query clause: ``(field, value)`` pairs; an entity matches when it holds any of them
 Clause = Iterable[tuple]
@@ -110,10 +110,6 @@ class Collection:
         for index in self._indexes.values():
             index.discard(key, index.values_of(item))
         item.__dict__.pop(WATCH, None)
-        for name in MULTI_VALUED:
-            value = item.__dict__.get(name)
-            if isinstance(value, WatchedList):
-                value._owner = None
         if self.touched is not None:
             self.touched.add(resource_id)
         return item
@@ -133,15 +129,15 @@ class Collection:
                     item.__dict__[name] = self._watched_list(item, name, value)
 
     def _watched_list(self, item: Any, name: str, values: Iterable) -> WatchedList:
-        index = self._indexes[name]
+        return WatchedList(values, item, name)
 
-        def changed(before: list, after: list) -> None:
-            if self._by_id.get(item.id) is item:
-                key = _key(item)
-                index.discard(key, {str(v) for v in before})
-                index.add(key, {str(v) for v in after})
-
-        return WatchedList(values, changed)
+    def list_changed(self, item: Any, name: str, before: list, after: list) -> None:
+        """``item``'s list field ``name`` changed in place: move it in that index."""
+        if self._by_id.get(item.id) is item and item.__dict__.get(name) is after:
+            index = self._indexes[name]
+            key = _key(item)
+            index.discard(key, {index_value(v) for v in before})
+            index.add(key, {index_value(v) for v in after})
 
     def field_changing(self, item: Any, name: str, value: Any) -> None:
         """Assign ``item.name = value`` and move the item in that field's index."""
