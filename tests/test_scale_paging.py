@@ -9,6 +9,7 @@ with a plain-Python scan of the exported state.
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from fakeecs.model import pager
 from fakeecs.model.clock import isoformat
 from fakeecs.model.entities import Image
 from fakeecs.model.store import Collection
@@ -147,26 +148,33 @@ def test_glance_pages_match_a_full_scan(specs, steps, query, limit):
     assert [image.id for image in whole] == _reference(cloud, query) and not more
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(specs=image_specs, steps=mutations, query=filters, limit=st.integers(1, 7),
-       descending=st.booleans())
-def test_sorted_by_name_pages_match_a_full_scan(specs, steps, query, limit, descending):
+       key=st.sampled_from(["name", "status", "owner", "visibility", "size"]),
+       descending=st.booleans(), view=st.booleans())
+def test_sorted_pages_match_a_full_scan(specs, steps, query, limit, key, descending, view):
+    """Other sort orders: from the kept sorted view (``view``) or by sorting the candidates."""
     query.pop("created_at", None)
     cloud = _cloud(specs)
     _mutate(cloud, steps)
     context = cloud.context_for_user("fakeecs")
-    sort = [("name", "desc" if descending else "asc")]
+    sort = [(key, "desc" if descending else "asc")]
     expected_ids = _reference(cloud, query)
     records = {r["id"]: r for r in cloud.export_state()["stores"]["images"]}
     oldest_first = list(reversed(expected_ids))
-    expected = sorted(oldest_first, key=lambda i: (records[i]["name"] is None,
-                                                   str(records[i]["name"])),
+    expected = sorted(oldest_first, key=lambda i: (records[i][key] is None,
+                                                   str(records[i][key])),
                       reverse=descending)
 
     def list_page(marker, size):
         return cloud.list_images(context, filters=query, marker=marker, limit=size, sort=sort)
 
-    assert _all_pages(list_page, limit) == expected
+    saved = pager.VIEW_THRESHOLD
+    pager.VIEW_THRESHOLD = -1 if view else 10 ** 9
+    try:
+        assert _all_pages(list_page, limit) == expected
+    finally:
+        pager.VIEW_THRESHOLD = saved
 
 
 @settings(max_examples=60, deadline=None)

@@ -91,7 +91,8 @@ class ImageMixin:
         default_sort = [("created_at", "desc"), ("id", "desc")]
         if not sort or sort == default_sort or sort == [("created_at", "desc")]:
             return self.images.page(marker=marker, limit=limit, keep=keep, where=where)
-        return sorted_page(self.images, keep, sort, self._image_field, marker, limit, where)
+        return sorted_page(self.images, keep, sort, self._image_field, marker, limit, where,
+                           viewable=("name", "status", "owner", "visibility"))
 
     @staticmethod
     def _image_field(image, key):

@@ -46,6 +46,8 @@ class Index:
         self.field = field
         self.multi = field in MULTI_VALUED
         self.lists: dict[str, list] = {}
+        #: the values in sorted order, kept once asked for (a sorted view)
+        self._ordered: Optional[list] = None
 
     def values_of(self, item: Any) -> Iterable[str]:
         value = getattr(item, self.field, None)
@@ -58,6 +60,8 @@ class Index:
             keys = self.lists.get(value)
             if keys is None:
                 self.lists[value] = [key]
+                if self._ordered is not None:
+                    insort(self._ordered, value)
             elif keys[-1] < key:
                 keys.append(key)
             else:
@@ -73,9 +77,17 @@ class Index:
                 del keys[position]
             if not keys:
                 del self.lists[value]
+                if self._ordered is not None:
+                    del self._ordered[bisect_left(self._ordered, value)]
 
     def keys_for(self, value: Any) -> list:
         return self.lists.get(index_value(value), [])
+
+    def ordered(self) -> list:
+        """The distinct values, sorted (kept up to date from the first call on)."""
+        if self._ordered is None:
+            self._ordered = sorted(self.lists)
+        return self._ordered
 
     def distinct(self) -> list[str]:
         """Every value some entity holds (for filters no single value names)."""

@@ -79,21 +79,36 @@ def server_where(context: Any, all_projects: bool, *, status: Optional[str] = No
     return where
 
 
+#: below this many candidates, collecting and sorting them costs less than a sorted view
+VIEW_THRESHOLD = 2000
+
+
 def sorted_page(collection: Any, keep: Callable[[Any], bool], sort: list,
                 value: Callable[[Any, str], Any], marker: Any = None, limit: Optional[int] = None,
-                where: Where = ()) -> tuple[list, bool]:
+                where: Where = (), viewable: Iterable[str] = ()) -> tuple[list, bool]:
     """Items ``keep`` accepts, ordered by ``sort`` (``[(key, "asc"|"desc")]``, first key
     first, read with ``value(item, key)``), after ``marker``; returns ``(items, more)``.
 
-    For orders other than creation order: the candidates of ``where`` are
-    collected and sorted (ties stay oldest first).
+    For orders other than creation order (ties stay oldest first).  One key in
+    ``viewable`` that the store indexes is walked from the index's sorted view
+    (``value`` must then be the attribute itself); otherwise, or when ``where``
+    leaves few candidates, the candidates are collected and sorted.  A marker
+    that does not match the filters still marks its place in the order.
     """
+    if (len(sort) == 1 and sort[0][0] in viewable and collection.can_order(sort[0][0])
+            and collection.candidate_count(where) > VIEW_THRESHOLD):
+        field, direction = sort[0]
+        return collection.page(marker=marker, limit=limit, keep=keep,
+                               order=(field, direction == "desc"))
     chosen, _ = collection.page(newest_first=False, keep=keep, where=where)
+    if marker is not None and all(item.id != marker for item in chosen):
+        chosen.append(collection.get(marker))
+        chosen.sort(key=lambda item: (item.seq, item.id))
     for key, direction in reversed(sort):
         chosen.sort(key=lambda item: _sortable(value(item, key)), reverse=direction == "desc")
     if marker is not None:
         ids = [item.id for item in chosen]
-        chosen = chosen[ids.index(marker) + 1:] if marker in ids else []
+        chosen = chosen[ids.index(marker) + 1:]
     if limit is not None and len(chosen) > limit:
         return chosen[:limit], True
     return chosen, False

@@ -156,21 +156,27 @@ class Collection:
 
     def page(self, *, newest_first: bool = True, marker: Any = None, limit: Optional[int] = None,
              keep: Optional[Callable[[Any], bool]] = None,
-             where: Iterable[Clause] = ()) -> tuple[list, bool]:
+             where: Iterable[Clause] = (), order: Optional[tuple] = None) -> tuple[list, bool]:
         """Up to ``limit`` entities after ``marker`` that ``keep`` accepts.
 
         ``where`` narrows the walk: clauses every match satisfies, each a list of
         ``(field, value)`` pairs of which the entity holds at least one (in
         indexed fields); only the clause with the fewest candidates is walked,
         and ``keep`` still decides, so a clause may be looser than the filter
-        but never stricter.  Raises
+        but never stricter.  ``order`` ``(field, descending)`` walks the sorted
+        view of an indexed field instead of creation order (see
+        :meth:`_ordered_walk`; ``where`` is then not used).  Raises
         ``KeyError`` for an unknown marker.  Returns ``(items, more)`` where
         ``more`` says whether another matching entity follows.
         """
         start = _key(self._by_id[marker]) if marker is not None else None
+        if order is not None:
+            walk = self._ordered_walk(order[0], order[1], marker)
+        else:
+            walk = self._candidates(where, start, newest_first)
         found: list = []
         more = False
-        for key in self._candidates(where, start, newest_first):
+        for key in walk:
             item = self._by_id[key[1]]
             if keep is not None and not keep(item):
                 continue
@@ -182,8 +188,11 @@ class Collection:
             self.touched.update(item.id for item in found)
         return found, more
 
-    def _candidates(self, where: Iterable[Clause], start: Optional[tuple],
-                    newest_first: bool) -> Iterator[tuple]:
+    def candidate_count(self, where: Iterable[Clause]) -> int:
+        """How many entities the narrowest clause of ``where`` leaves to look at."""
+        return sum(len(keys) for keys in self._narrowest(where))
+
+    def _narrowest(self, where: Iterable[Clause]) -> list:
         lists = [self._keys]
         best = None
         for clause in where:
@@ -193,10 +202,62 @@ class Collection:
             size = sum(len(keys) for keys in chosen)
             if best is None or size < best:
                 best, lists = size, [keys for keys in chosen if keys]
+        return lists
+
+    def _candidates(self, where: Iterable[Clause], start: Optional[tuple],
+                    newest_first: bool) -> Iterator[tuple]:
+        lists = self._narrowest(where)
         walks = [_walk(keys, start, newest_first) for keys in lists]
         if len(walks) == 1:
             return walks[0]
         return _unique(merge(*walks, reverse=newest_first))
+
+
+    def can_order(self, field: str) -> bool:
+        """Whether ``field`` has a sorted view (an indexed single-valued field)."""
+        return field in self._indexes and field not in MULTI_VALUED
+
+    def _ordered_walk(self, field: str, descending: bool, marker: Any) -> Iterator[tuple]:
+        """Keys ordered as a stable sort by ``(value is None, str(value))`` of the
+        oldest-first entities would order them (``reverse`` when ``descending``).
+
+        Within a value the oldest comes first; ``None`` (indexed as ``"None"``,
+        like the string) sorts after every string.
+        """
+        index = self._indexes[field]
+        values = index.ordered()
+        null = index_value(None)
+        after, from_nulls, position = None, False, None
+        if marker is not None:
+            item = self._by_id[marker]
+            after = _key(item)
+            from_nulls = getattr(item, field) is None
+            if not from_nulls:
+                position = bisect_left(values, index_value(getattr(item, field)))
+        if descending:
+            if marker is None or from_nulls:
+                yield from self._bucket(index, null, True, after)
+                after, position = None, len(values) - 1
+            for number in range(position, -1, -1):
+                yield from self._bucket(index, values[number], False, after)
+                after = None
+        else:
+            if not from_nulls:
+                for number in range(position or 0, len(values)):
+                    yield from self._bucket(index, values[number], False, after)
+                    after = None
+            yield from self._bucket(index, null, True, after)
+
+    def _bucket(self, index: Index, value: str, nulls: bool, after: Optional[tuple]):
+        """The keys holding ``value`` (after ``after``), oldest first; in the ``"None"``
+        bucket only real ``None``s when ``nulls``, else only the string."""
+        keys = index.lists.get(value, ())
+        check = value == index_value(None)
+        for number in range(0 if after is None else bisect_right(keys, after), len(keys)):
+            key = keys[number]
+            if check and (getattr(self._by_id[key[1]], index.field) is None) != nulls:
+                continue
+            yield key
 
 
 def _walk(keys: list, start: Optional[tuple], newest_first: bool) -> Iterator[tuple]:
