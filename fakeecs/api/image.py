@@ -6,6 +6,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from ..model import OverQuota
 from ..model.clock import isoformat
+from ..model.timefilter import TimeFilterError, parse_time_filter
 from .auth import base_url, cloud, require_token
 from .errors import ApiError
 from .jsonbody import json_body
@@ -302,11 +303,25 @@ def _filters():
         filters["os_hidden"] = hidden.lower() == "true"
     if args.getlist("tag"):
         filters["tag"] = args.getlist("tag")
+    for key in ("created_at", "updated_at"):
+        if key in args:
+            filters[key] = _time_filter(key, args[key])
     for key in args:
         if key not in filters and key not in ("limit", "marker", "sort", "sort_key", "sort_dir",
                                               "os_hidden", "tag", "member_status"):
             filters[key] = args[key]
     return filters
+
+
+def _time_filter(key, expression):
+    """``(operator, epoch)`` of a Glance date filter, or its 400."""
+    try:
+        return parse_time_filter(expression)
+    except TimeFilterError as error:
+        if error.kind == "operator":
+            raise ApiError(400, "Unable to filter on a unknown operator.") from None
+        raise ApiError(400, f'Bad "{key}" query filter format. Use ISO 8601 DateTime '
+                            "notation.") from None
 
 
 def _sort():

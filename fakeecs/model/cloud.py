@@ -16,7 +16,7 @@ from .entities import (AvailabilityZone, Domain, Flavor, Image, Job, Project, Se
 from .errors import Invalid, NotFound, Unauthorized
 from .ids import IdGenerator
 from .policy import Context
-from .store import Collection
+from .store import Collection, TrackedDict
 
 TOKEN_EXPIRES_AT = "2099-12-31T23:59:59.000000Z"
 
@@ -73,6 +73,11 @@ class CloudBase:
     def register_store(self, name, cls):
         """Declare ``self.<name>`` (a dict or :class:`Collection` of ``cls``) as state."""
         self.stores[name] = cls
+        store = getattr(self, name)
+        if isinstance(store, Collection):
+            store.bind(cls)
+        elif type(store) is dict:
+            setattr(self, name, TrackedDict(store))
 
     # -- time and sequence -------------------------------------------------
 

@@ -11,6 +11,7 @@ from .cloud import operation
 from .entities import Server
 from .errors import Forbidden, Invalid, NotFound
 from .instance_checks import check_lock, invalid_state
+from .pager import server_where
 from .policy import authorize, authorize_admin
 from .server_filters import ANY_DELETION, DELETED_ONLY, LIVE_ONLY, ServerQuery, server_matches
 from .servermeta import ServerMetaMixin, check_metadata_quota, check_tags
@@ -69,10 +70,12 @@ class ComputeMixin(ServerMetaMixin):
             query.deleted = DELETED_ONLY if deleted else LIVE_ONLY
         elif query.changes_since is not None:
             query.deleted = ANY_DELETION
+        where = server_where(query.project_id, status=query.status, pattern=query.name,
+                             distinct_names=lambda: self.servers.distinct("name"))
         return self._server_page(lambda server: server_matches(server, query), marker, limit,
-                                 with_deleted=query.wants_deleted)
+                                 with_deleted=query.wants_deleted, where=where)
 
-    def _server_page(self, keep, marker, limit, *, with_deleted):
+    def _server_page(self, keep, marker, limit, *, with_deleted, where=()):
         """A page of live servers (and tombstones when asked) after ``marker``.
 
         Live servers page through their index; a list that also walks the
@@ -82,7 +85,7 @@ class ComputeMixin(ServerMetaMixin):
         if marker is not None and marker not in self.servers and marker not in self.deleted_servers:
             raise Invalid(f"marker [{marker}] not found", rule="marker")
         if not with_deleted and (marker is None or marker in self.servers):
-            return self.servers.page(marker=marker, limit=limit, keep=keep)
+            return self.servers.page(marker=marker, limit=limit, keep=keep, where=where)
         both = Collection()
         for server in list(self.servers) + list(self.deleted_servers):
             if server.id == marker or keep(server):

@@ -6,8 +6,10 @@ state can be exported and imported as is.  Times are virtual epoch seconds.
 from dataclasses import asdict, dataclass, field, fields
 from typing import Optional
 
+from .index import Watched
 
-class Entity:
+
+class Entity(Watched):
     """Shared (de)serialisation for the dataclasses below."""
 
     def to_dict(self):

@@ -7,6 +7,8 @@ from .cloud import operation
 from .compute import conflict
 from .entities import Image
 from .errors import Conflict, Forbidden, Invalid, NotFound, OverQuota
+from .pager import image_where, sorted_page
+from .timefilter import time_matches
 from .policy import authorize
 
 #: Nova's default ``metadata_items`` quota, checked below microversion 2.39
@@ -111,16 +113,21 @@ class ImageMixin:
         return self._image(context, image_id)
 
     @operation
-    def list_images(self, context, *, filters=None, limit=None, marker=None, sort=None):
+    def list_images(self, context, *, filters=None, limit=None, marker=None, sort=None,
+                    keep_also=None):
         """Visible images after ``marker``; returns ``(images, more)``.
 
         ``filters`` may hold name, status, visibility, owner, os_hidden, tag,
-        ``id`` and any custom property; ``sort`` is a list of ``(key, dir)``.
+        ``id``, ``created_at``/``updated_at`` as ``(operator, epoch)`` and any
+        custom property; ``sort`` is a list of ``(key, dir)``; ``keep_also`` a
+        further predicate (the Nova proxy's filters).
         """
         filters = dict(filters or {})
         visibility = filters.pop("visibility", None)
         hidden = filters.pop("os_hidden", False)
         tags = filters.pop("tag", None) or []
+        times = {k: filters.pop(k) for k in ("created_at", "updated_at") if k in filters}
+        where = image_where(context, filters, visibility=visibility, tags=tags)
 
         def keep(image):
             if not self._image_visible(context, image):
@@ -133,10 +140,14 @@ class ImageMixin:
                 return False
             if any(tag not in image.tags for tag in tags):
                 return False
+            for key, (op, moment) in times.items():
+                # Glance keeps and shows whole seconds
+                if not time_matches(int(getattr(image, key)), op, moment):
+                    return False
             for key, value in filters.items():
                 if str(self._image_field(image, key)) != str(value):
                     return False
-            return True
+            return keep_also is None or keep_also(image)
 
         if marker is not None:
             found = self.images.get(marker)
@@ -144,8 +155,9 @@ class ImageMixin:
                 raise Invalid("Invalid marker. Image could not be found.", rule="marker")
         default_sort = [("created_at", "desc"), ("id", "desc")]
         if not sort or sort == default_sort or sort == [("created_at", "desc")]:
-            return self.images.page(marker=marker, limit=limit, keep=keep)
-        return sorted_page(self.images, keep, sort, self._image_field, marker, limit)
+            return self.images.page(marker=marker, limit=limit, keep=keep, where=where)
+        return sorted_page(self.images, keep, sort, self._image_field, marker, limit, where,
+                           viewable=("name", "status", "owner", "visibility"))
 
     @staticmethod
     def _image_field(image, key):
@@ -422,25 +434,3 @@ def snapshot_metadata(metadata):
         if key in SNAPSHOT_READ_ONLY_KEYS:
             raise Forbidden(f"Attribute '{key}' is read-only.", rule="read_only")
     return {k: v for k, v in metadata.items() if k not in SNAPSHOT_DROPPED_KEYS}
-
-
-def sorted_page(collection, keep, sort, value, marker=None, limit=None):
-    """Items ``keep`` accepts, ordered by ``sort`` (``[(key, "asc"|"desc")]``, first key
-    first, read with ``value(item, key)``), after ``marker``; returns ``(items, more)``.
-
-    For orders other than creation order, which :meth:`Collection.page` serves without
-    a full scan.
-    """
-    chosen = [item for item in collection if keep(item)]
-    for key, direction in reversed(sort):
-        chosen.sort(key=lambda item: _sortable(value(item, key)), reverse=direction == "desc")
-    if marker is not None:
-        ids = [item.id for item in chosen]
-        chosen = chosen[ids.index(marker) + 1:] if marker in ids else []
-    if limit is not None and len(chosen) > limit:
-        return chosen[:limit], True
-    return chosen, False
-
-
-def _sortable(value):
-    return (value is None, str(value) if not isinstance(value, (int, float)) else value)

@@ -26,6 +26,8 @@ from .cloud import operation
 from .entities import ExportedObject, Image, ImsJob
 from .errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from .images import IMAGE_CORE_WRITABLE, give_generated_data, sorted_page
+from .pager import image_where
+from .timefilter import time_matches
 from .policy import Context, authorize
 from .store import Collection
 
@@ -476,20 +478,21 @@ class ImsMixin:
             if any(tag not in image.tags for tag in tags):
                 return False
             for key, (op, moment) in times.items():
-                if not _compare(getattr(image, key), op, moment):
+                if not time_matches(getattr(image, key), op, moment):
                     return False
             return all(value(image, key) == str(expected) for key, expected in filters.items())
 
         if marker is not None and self.images.get(marker) is None:
             raise Invalid(f"The marker {marker} is not an image.", rule="marker")
+        where = image_where(context, filters, visibility=filters.get("visibility", "all"), tags=tags)
         if not sort or sort[0] == ("created_at", "desc"):
-            return self.images.page(marker=marker, limit=limit, keep=keep)
+            return self.images.page(marker=marker, limit=limit, keep=keep, where=where)
         numeric = ("created_at", "updated_at", "min_disk", "min_ram", "size")
 
         def sort_value(image, key):
             return getattr(image, key) if key in numeric else value(image, key)
 
-        return sorted_page(self.images, keep, sort[:1], sort_value, marker, limit)
+        return sorted_page(self.images, keep, sort[:1], sort_value, marker, limit, where)
 
     @operation
     def ims_update_image(self, context, image_id, changes):
@@ -610,10 +613,3 @@ class ImsMixin:
         self.image_exports.add(record)
         data["export_id"] = record.id
         self._set_job_status(ims_job, "SUCCESS", at)
-
-
-def _compare(actual, op, expected):
-    return {"gt": actual > expected, "gte": actual >= expected, "lt": actual < expected,
-            "lte": actual <= expected, "eq": actual == expected,
-            "neq": actual != expected}[op]
-

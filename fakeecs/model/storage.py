@@ -41,6 +41,7 @@ from .cloud import operation
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .entities import Snapshot, Volume
 from .images import give_generated_data
+from .pager import equal_clauses, project_clause
 from .policy import authorize
 
 GiB = 1024 ** 3
@@ -260,7 +261,9 @@ class StorageMixin:
             if found is None or not self._visible(context, found):
                 raise Invalid(f"Invalid input received: marker [{marker}] not found",
                               rule="marker")
-        return store.page(marker=marker, limit=limit, keep=keep)
+        indexed = ("name", "status", "volume_id") + (("availability_zone",) if kind == "volume" else ())
+        where = project_clause(context, all_projects) + equal_clauses(filters, indexed)
+        return store.page(marker=marker, limit=limit, keep=keep, where=where)
 
     @operation
     def list_volumes(self, context, *, filters=None, limit=None, marker=None, all_projects=False):
