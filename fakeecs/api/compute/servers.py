@@ -48,10 +48,10 @@ def list_servers_detail(project_id):
 @route("/servers", methods=["POST"])
 def create_server(project_id):
     body = json_body(malformed)
-    outer = validated(schemas.CreateServer(), body)
+    outer = validated(schemas.CreateServer, body)
     required_networks = g.version >= (2, 37) and not legacy()
     spec_schema = schemas.ServerSpecNetworksRequired if required_networks else schemas.ServerSpec
-    spec = validated(spec_schema(relaxed=legacy()), outer["server"])
+    spec = validated(spec_schema, outer["server"], relaxed=legacy())
     server = cloud().create_server(
         g.context, name=spec["name"], flavor_id=spec["flavorRef"],
         image_id=spec.get("imageRef") or None,
@@ -103,7 +103,7 @@ def server_action(project_id, server_id):
 
 
 def create_image(server_id, spec):
-    data = validated(schemas.CreateImage(relaxed=legacy()), spec)
+    data = validated(schemas.CreateImage, spec, relaxed=legacy())
     old_style = legacy() or g.version < (2, 45)
     image = cloud().create_server_image(
         g.context, server_id, data["name"], data.get("metadata"),
@@ -126,7 +126,7 @@ def _simple(action):
 
 
 def reboot(server_id, spec):
-    data = validated(schemas.Reboot(), spec)
+    data = validated(schemas.Reboot, spec)
     kind = data["type"]
     if not isinstance(kind, str) or kind.upper() not in ("SOFT", "HARD"):
         raise ApiError(400, f"Invalid input for field/attribute type. Value: {kind}. "
