@@ -640,13 +640,17 @@ def _action(method, path, raw):
     return None
 
 
-def _request_raw():
+def _request_raw(req=None):
     """The request body when it is small enough to look at, else ``None`` (an oversized
-    or streamed upload is never read by the hooks)."""
-    length = request.content_length
-    if length is None or length > JOURNAL_BODY_LIMIT:
-        return request.get_data(cache=True) if length is None else None
-    return request.get_data(cache=True)
+    or streamed upload is never read by the hooks; a request without a body costs nothing)."""
+    req = req or request._get_current_object()
+    environ = req.environ
+    length = req.content_length
+    if length is None:
+        if "HTTP_TRANSFER_ENCODING" not in environ:
+            return b""
+        return req.get_data(cache=True)
+    return req.get_data(cache=True) if length <= JOURNAL_BODY_LIMIT else None
 
 
 def _project(model):
@@ -758,35 +762,35 @@ def _body_record(raw, content_type, length=None):
 def _journal(response, rule):
     """Record the exchange cheaply: raw bytes and references now, decoding on read."""
     model = cloud()
-    environ = request.environ
-    method, path = request.method, request.path
-    info = g.get("fakeecs_request")
+    req, facts = request._get_current_object(), g._get_current_object()
+    environ = req.environ
+    method, path = req.method, req.path
+    info = facts.get("fakeecs_request")
     if info is not None:
         project_id, project_name = info.project_id, info.project_name
     else:
         project_id, project_name = _project(model)
-    started = g.get("fakeecs_started")
+    started = facts.get("fakeecs_started")
     now = model.now()
-    raw = _request_raw()
     headers = [(name, environ[key]) for name, key in _JOURNAL_ENVIRON if key in environ]
-    args = request.args
     response_raw = None
     if not response.direct_passthrough and not response.is_streamed:
         response_raw = response.get_data()
     details = functools.partial(
-        _journal_details, now=now, method=method, path=path, args=args, headers=headers,
-        raw=raw, content_type=request.content_type, length=request.content_length,
-        action=info.action if info is not None else None, known=info is not None,
-        response_raw=response_raw, response_type=response.content_type)
+        _journal_details, now=now, method=method, path=path, args=req.args, headers=headers,
+        raw=_request_raw(req), content_type=environ.get("CONTENT_TYPE"),
+        length=req.content_length, action=info.action if info is not None else None,
+        known=info is not None, response_raw=response_raw,
+        response_type=response.content_type)
     model.journal.record({
         "epoch": now,
         "method": method,
         "path": path,
         "project_id": project_id,
         "project_name": project_name,
-        "family": g.get("path_family") or family_for(path),
+        "family": facts.get("path_family") or family_for(path),
         "status": response.status_code,
-        "request_id": response.headers.get("X-OpenStack-Request-ID") or g.get("request_id"),
+        "request_id": response.headers.get("X-OpenStack-Request-ID") or facts.get("request_id"),
         "fault": rule.id if rule is not None and rule.status is not None else None,
         "duration_ms": round((time.perf_counter() - started) * 1000, 3) if started else None,
     }, details)
