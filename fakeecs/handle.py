@@ -355,7 +355,7 @@ class FakeCloud(_ControlSurface):
 
     @classmethod
     def start(cls, port=0, *, scenario="default", clock="frozen", seed=None,
-              host="127.0.0.1", transitions=None, threads=16):
+              host="127.0.0.1", transitions=None, threads=None):
         """Build a cloud from ``scenario`` and serve it on ``host:port`` (0: a free port).
 
         ``scenario`` is a name, a path, a dict, or a list of them applied in

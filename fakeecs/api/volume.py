@@ -20,7 +20,7 @@ from .compute import microversion
 from .compute.validation import NovaError, NovaMetadata, NovaSchema, NovaString, invalid
 from .errors import ApiError
 from .jsonbody import json_body
-from .params import malformed, validated
+from .params import MAX_INT, decimal, malformed, validated
 
 bp = Blueprint("volume", __name__)
 
@@ -269,7 +269,10 @@ def _int_param(name):
         return None
     if not re.fullmatch(r"[0-9]+", value):
         raise ApiError(400, f"Invalid input received: {name} must be an integer")
-    return int(value)
+    number = decimal(value)
+    if number > MAX_INT:
+        raise ApiError(400, f"Invalid input received: {name} must be <= {MAX_INT}")
+    return number
 
 
 def _all_projects():
@@ -314,8 +317,8 @@ def list_volumes_detail(project_id):
 
 @bp.post(PREFIX + "/volumes")
 def create_volume(project_id):
-    outer = validated(VolumeBody(), json_body(malformed))
-    spec = validated(VolumeCreate(), outer["volume"])
+    outer = validated(VolumeBody, json_body(malformed))
+    spec = validated(VolumeCreate, outer["volume"])
     volume = cloud().create_volume(
         g.context, size=spec.get("size"), name=spec.get("name", spec.get("display_name")),
         description=spec.get("description", spec.get("display_description")),
@@ -404,8 +407,8 @@ def list_snapshots_detail(project_id):
 
 @bp.post(PREFIX + "/snapshots")
 def create_snapshot(project_id):
-    outer = validated(SnapshotBody(), json_body(malformed))
-    spec = validated(SnapshotCreate(), outer["snapshot"])
+    outer = validated(SnapshotBody, json_body(malformed))
+    spec = validated(SnapshotCreate, outer["snapshot"])
     if not spec.get("volume_id"):
         raise ApiError(400, "Invalid input received: volume_id must be given")
     snapshot = cloud().create_snapshot(

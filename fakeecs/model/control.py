@@ -707,7 +707,12 @@ class ControlMixin:
             self._fault_set.clear()
 
     def match_fault(self, request):
-        """The rule that fires for ``request`` (a :class:`RequestInfo` or dict), or None."""
+        """The rule that fires for ``request`` (a :class:`RequestInfo` or dict, or a callable
+        building one, called only when rules are set), or None."""
+        if not self._fault_set.rules:  # no rule, no cost
+            return None
+        if callable(request):
+            request = request()
         if isinstance(request, dict):
             request = RequestInfo(**request)
         with self.lock:

@@ -33,7 +33,8 @@ VOLUME_STATUSES = ("creating", "available", "reserved", "in-use", "error", "erro
                    "deleting")
 SNAPSHOT_STATUSES = ("creating", "available", "error", "error_deleting", "deleting")
 TOP_LEVEL_KEYS = ("base", "region", "availability_zones", "domains", "projects", "users", "access_keys",
-                  "flavors", "images", "servers", "volumes", "snapshots", "transitions", "clock")
+                  "flavors", "images", "servers", "volumes", "snapshots", "transitions", "clock",
+                  "token_ttl")
 
 
 class ScenarioError(ValueError):
@@ -340,6 +341,9 @@ class ScenarioSchema(_Strict):
     snapshots = fields.List(fields.Nested(SnapshotSpec))
     transitions = fields.Dict(keys=fields.String(), values=Duration())
     clock = fields.Nested(ClockSpec)
+    #: seconds a token lives on the virtual clock (null: practically forever)
+    token_ttl = fields.Float(allow_none=True, allow_nan=False,
+                             validate=validate.Range(min=0, min_inclusive=False))
 
 
 def _flatten(errors, path=()):

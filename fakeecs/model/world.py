@@ -141,6 +141,8 @@ class _Applier:
         cloud, world = self.cloud, self.world
         if "region" in world:
             cloud.region = world["region"]
+        if "token_ttl" in world:
+            cloud.token_ttl = world["token_ttl"]
         clock = world.get("clock")
         if clock:  # first, so that every timestamp of the world is on the scenario's clock
             cloud.clock.set(now=clock.get("now"), mode=clock.get("mode"), speed=clock.get("speed"))

@@ -176,7 +176,7 @@ def server_action(project_id, server_id):
 
 
 def create_image(server_id, spec):
-    data = validated(schemas.CreateImage(relaxed=legacy()), spec)
+    data = validated(schemas.CreateImage, spec, relaxed=legacy())
     old_style = legacy() or g.version < (2, 45)
     image = cloud().create_server_image(
         g.context, server_id, data["name"], data.get("metadata"),
@@ -199,7 +199,7 @@ def _simple(action):
 
 
 def reboot(server_id, spec):
-    data = validated(schemas.Reboot(), spec)
+    data = validated(schemas.Reboot, spec)
     kind = data["type"]
     if not isinstance(kind, str) or kind.upper() not in ("SOFT", "HARD"):
         raise ApiError(400, f"Invalid input for field/attribute type. Value: {kind}. "
