@@ -128,7 +128,8 @@ def check_path_project(project_id, family):
 def translating(table):
     """Decorate a view so that model errors become the family's coded body.
 
-    ``table(error) -> (status, code)`` picks the code for a :class:`DomainError`.
+    ``table(error) -> (status, code)`` picks the code for a :class:`DomainError`
+    (``(status, code, message)`` also replaces the model's message).
     """
 
     def decorator(view):
@@ -137,9 +138,10 @@ def translating(table):
             try:
                 return view(*args, **kwargs)
             except DomainError as error:
-                status, code = table(error)
+                status, code, *message = table(error)
                 family = "ecs" if code.startswith("Ecs.") else "ims"
-                raise api_error(status, code, error.message, family) from None
+                raise api_error(status, code, message[0] if message else error.message,
+                                family) from None
 
         return wrapper
 
