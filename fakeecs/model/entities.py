@@ -282,8 +282,8 @@ class Subnet(Entity):
     description: str = ""
     #: the AZ the subnet is bound to, or "" (any AZ of the region)
     availability_zone: str = ""
-    #: Neutron's network id (what ``NovaServerNetwork.uuid`` names)
-    neutron_network_id: str = ""
+    #: the id of the Neutron subnet behind it (the VPC subnet id is the Neutron network id)
+    neutron_subnet_id: str = ""
     primary_dns: str = "100.125.1.250"
     secondary_dns: str = "100.125.21.250"
     dhcp_enable: bool = True

@@ -88,8 +88,8 @@ class NetworkMixin:
                         vpc_id=vpc.id, cidr=str(network), gateway_ip=gateway, created_at=now,
                         updated_at=now, seq=self.next_seq(), description=description,
                         availability_zone=availability_zone,
-                        neutron_network_id=str(uuid.uuid5(uuid.NAMESPACE_URL,
-                                                          f"fakeecs:network:{subnet_id}")))
+                        neutron_subnet_id=str(uuid.uuid5(uuid.NAMESPACE_URL,
+                                                         f"fakeecs:subnet:{subnet_id}")))
         self.subnets.add(subnet)
         return subnet
 
