@@ -12,9 +12,7 @@ from conftest import BASE_IMAGE, CENTOS_IMAGE, PROJECT_ID
 
 pytest.importorskip("huaweicloudsdkvpc")
 
-from huaweicloudsdkcore.auth.credentials import BasicCredentials  # noqa: E402
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException  # noqa: E402
-from huaweicloudsdkcore.http.http_config import HttpConfig  # noqa: E402
 from huaweicloudsdkecs.v2 import EcsClient  # noqa: E402
 from huaweicloudsdkecs.v2 import model as m  # noqa: E402
 from huaweicloudsdkims.v2 import ImsClient  # noqa: E402
@@ -22,18 +20,12 @@ from huaweicloudsdkims.v2 import model as ims_model  # noqa: E402
 from huaweicloudsdkvpc.v2 import VpcClient  # noqa: E402
 from huaweicloudsdkvpc.v2 import model as vpc_model  # noqa: E402
 
-AK, SK = "FAKEECSAKEXAMPLE0001", "fakeecs-secret-key"
+from test_huawei_sdk import build  # noqa: E402  (AK/SK clients pointed at a URL)
+
 VPC_ID = "7a1c0b9e-5d3f-4e2a-8b6c-9d0e1f2a3b01"
 SUBNET_ID = "7a1c0b9e-5d3f-4e2a-8b6c-9d0e1f2a3b02"
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-
-def build(cls, url, project_id=PROJECT_ID):
-    config = HttpConfig.get_default_config()
-    config.timeout = (5, 30)
-    return (cls.new_builder().with_credentials(BasicCredentials(AK, SK, project_id))
-            .with_http_config(config).with_endpoints([url]).build())
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ import hashlib
 import re
 
 from flask import Blueprint, Response, g, jsonify, request
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import ValidationError, fields, validate
 
 from ...model import errors as domain
 from ...model import transitions
@@ -186,9 +186,7 @@ def server_view(server):
 
 # -- request schemas (built once) -------------------------------------------------------
 
-class _Loose(Schema):
-    class Meta:
-        unknown = EXCLUDE
+_Loose = ims_api._Loose  # unknown fields are ignored, as the services do
 
 
 NAME = re.compile(r"^[\w\-.]+$", re.UNICODE)
@@ -326,15 +324,6 @@ SCHEMAS = {name: cls() for name, cls in (
     ("update", UpdateBody), ("attach", AttachBody), ("tags", TagActionBody))}
 
 
-def _first(messages, path=""):
-    if isinstance(messages, dict):
-        key, value = next(iter(messages.items()))
-        return _first(value, f"{path}.{key}" if path else str(key))
-    if isinstance(messages, list) and messages:
-        return _first(messages[0], path)
-    return f"{path}: {messages}" if path else str(messages)
-
-
 def _load(name):
     body = json_body(lambda: _bad("Invalid parameter values: the body is not JSON."))
     if not isinstance(body, dict):
@@ -342,7 +331,7 @@ def _load(name):
     try:
         return SCHEMAS[name].load(body)
     except ValidationError as error:
-        raise _bad("Invalid parameter values: " + _first(error.messages)) from None
+        raise _bad("Invalid parameter values: " + ims_api._first(error.messages)) from None
 
 
 def _check_name(name, what="name"):
