@@ -3,16 +3,19 @@ from .cloud import CloudBase, operation
 from .clock import VirtualClock
 from .compute import ComputeMixin
 from .control import ControlMixin
+from .ecs import EcsMixin
 from .errors import (Conflict, DomainError, Forbidden, Invalid, NotFound, OverQuota,
                      Unauthorized)
 from .images import ImageMixin
 from .ims import ImsMixin
+from .network import NetworkMixin
 from .policy import Context
 from .storage import StorageMixin
 from .world import apply_world
 
 
-class Cloud(ControlMixin, ImsMixin, StorageMixin, ImageMixin, ComputeMixin, CloudBase):
+class Cloud(ControlMixin, EcsMixin, NetworkMixin, ImsMixin, StorageMixin, ImageMixin,
+            ComputeMixin, CloudBase):
     """The whole simulated cloud."""
 
 

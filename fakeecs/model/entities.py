@@ -134,6 +134,8 @@ class Server(Entity):
     root_device_name: str = "/dev/vda"
     #: system metadata the snapshot inherits (image_* keys of the base image)
     system_metadata: dict = field(default_factory=dict)
+    #: the hostname ECS shows (``OS-EXT-SRV-ATTR:hostname``); the name when unset
+    hostname: Optional[str] = None
 
     @property
     def volume_backed(self):
@@ -250,3 +252,51 @@ class ExportedObject(Entity):
     size: Optional[int] = None
     #: the exported image's origin kind, for assertions
     image_kind: Optional[str] = None
+
+
+@dataclass
+class EcsJob(ImsJob):
+    """An ECS asynchronous job (create, delete, batch start/stop/reboot, attach, detach).
+
+    Same fields as an IMS job; ``entities`` holds ``server_id`` and
+    ``sub_job_ids`` the per-ECS sub-jobs (``createSingleServer``, ...).
+    """
+
+
+@dataclass
+class Vpc(Entity):
+    """A Virtual Private Cloud of a project (VPC API ``/v1/{project_id}/vpcs``)."""
+
+    id: str
+    name: str
+    project_id: str
+    cidr: str
+    created_at: float
+    updated_at: float
+    seq: int = 0
+    description: str = ""
+    status: str = "OK"
+
+
+@dataclass
+class Subnet(Entity):
+    """A subnet of a VPC; servers get their fixed addresses from its CIDR."""
+
+    id: str
+    name: str
+    project_id: str
+    vpc_id: str
+    cidr: str
+    gateway_ip: str
+    created_at: float
+    updated_at: float
+    seq: int = 0
+    description: str = ""
+    #: the AZ the subnet is bound to, or "" (any AZ of the region)
+    availability_zone: str = ""
+    #: the id of the Neutron subnet behind it (the VPC subnet id is the Neutron network id)
+    neutron_subnet_id: str = ""
+    primary_dns: str = "100.125.1.250"
+    secondary_dns: str = "100.125.21.250"
+    dhcp_enable: bool = True
+    status: str = "ACTIVE"

@@ -33,8 +33,8 @@ VOLUME_STATUSES = ("creating", "available", "reserved", "in-use", "error", "erro
                    "deleting")
 SNAPSHOT_STATUSES = ("creating", "available", "error", "error_deleting", "deleting")
 TOP_LEVEL_KEYS = ("base", "region", "availability_zones", "domains", "projects", "users", "access_keys",
-                  "flavors", "images", "servers", "volumes", "snapshots", "transitions", "clock",
-                  "token_ttl")
+                  "flavors", "images", "servers", "volumes", "snapshots", "vpcs", "subnets",
+                  "transitions", "clock", "token_ttl")
 
 
 class ScenarioError(ValueError):
@@ -319,6 +319,25 @@ class SnapshotSpec(_Strict):
     created_at = Time()
 
 
+class VpcSpec(_Strict):
+    id = Str()
+    name = Str(required=True)
+    project = Str()
+    cidr = Str(required=True)
+    description = fields.String()
+
+
+class SubnetSpec(_Strict):
+    id = Str()
+    name = Str(required=True)
+    #: the VPC (name or id) of the world
+    vpc = Str(required=True)
+    cidr = Str(required=True)
+    gateway_ip = Str()
+    availability_zone = Str()
+    description = fields.String()
+
+
 class ClockSpec(_Strict):
     mode = fields.String(validate=validate.OneOf(("realtime", "frozen")))
     now = Time()
@@ -339,6 +358,8 @@ class ScenarioSchema(_Strict):
     servers = fields.List(fields.Nested(ServerSpec))
     volumes = fields.List(fields.Nested(VolumeSpec))
     snapshots = fields.List(fields.Nested(SnapshotSpec))
+    vpcs = fields.List(fields.Nested(VpcSpec))
+    subnets = fields.List(fields.Nested(SubnetSpec))
     transitions = fields.Dict(keys=fields.String(), values=Duration())
     clock = fields.Nested(ClockSpec)
     #: seconds a token lives on the virtual clock (null: practically forever)

@@ -190,4 +190,6 @@ PROCESS_DEFAULTS = {
     # IMS jobs (image from a server, data-disk images, full-ECS image, export to OBS)
     "ims_image": 30.0,
     "ims_export": 20.0,
+    # ECS-native attach/detach jobs (the other ECS jobs follow the server's own processes)
+    "ecs_volume": 1.0,
 }

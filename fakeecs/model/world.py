@@ -170,6 +170,10 @@ class _Applier:
             self.access_key(index, spec)
         for spec in world.get("flavors") or []:
             cloud.add_flavor(**spec)
+        for index, spec in enumerate(world.get("vpcs") or []):
+            self.vpc_from(index, spec)
+        for index, spec in enumerate(world.get("subnets") or []):
+            self.subnet_from(index, spec)
         images = list(enumerate(world.get("images") or []))
         for index, spec in images:
             if (spec.get("origin") or {}).get("kind") not in SERVER_MADE:
@@ -195,6 +199,36 @@ class _Applier:
             except Invalid as error:
                 self.fail(("transitions",), error.message.split(": ", 1)[-1])
             cloud.transitions.update(checked)
+
+    def vpc_from(self, index, spec):
+        """A VPC of a project (the first project of the world by default)."""
+        path = ("vpcs", index)
+        project = self.project(spec.get("project"), path + ("project",))
+        if spec.get("id") and spec["id"] in self.cloud.vpcs:
+            self.fail(path + ("id",), f"a vpc with id {spec['id']} already exists")
+        try:
+            return self.cloud.add_vpc(project.id, spec["name"], spec["cidr"],
+                                      vpc_id=spec.get("id"),
+                                      description=spec.get("description", ""))
+        except Invalid as error:
+            self.fail(path + ("cidr",), error.message)
+
+    def subnet_from(self, index, spec):
+        """A subnet of a VPC of the world, inside its CIDR."""
+        path = ("subnets", index)
+        vpc = self._named(self.cloud.vpcs, spec["vpc"], "vpc", path + ("vpc",))
+        if spec.get("availability_zone"):
+            self.zone(spec["availability_zone"], path + ("availability_zone",))
+        if spec.get("id") and spec["id"] in self.cloud.subnets:
+            self.fail(path + ("id",), f"a subnet with id {spec['id']} already exists")
+        try:
+            return self.cloud.add_subnet(vpc, spec["name"], spec["cidr"],
+                                         gateway_ip=spec.get("gateway_ip"),
+                                         subnet_id=spec.get("id"),
+                                         availability_zone=spec.get("availability_zone", ""),
+                                         description=spec.get("description", ""))
+        except Invalid as error:
+            self.fail(path + ("cidr",), error.message)
 
     def access_key(self, index, spec):
         path = ("access_keys", index)

@@ -2,9 +2,10 @@
 
 * IMS (``/v1|v2|v2.1/cloudimages...``, the job queries) and Glance at the root
   (``/v2/images...``): :mod:`.ims`;
-* ECS ``/v1/{project_id}/cloudservers/{id}``: :mod:`.ecs`;
+* ECS ``/v1[.1]/{project_id}/cloudservers...`` (servers, their jobs): :mod:`.ecs`;
 * EVS ``/v2/{project_id}/cloudsnapshots...``: :mod:`.evs`;
 * IAM ``/v3/projects``: :mod:`.iam`;
+* VPC ``/v1/{project_id}/vpcs|subnets`` (read-only): :mod:`.vpc`;
 * AK/SK signatures, accepted on every route that asks for a caller: :mod:`.aksk`.
 
 Path clashes (huawei-clients.md 8.5 and 9): Nova's project-id converter only
@@ -14,7 +15,7 @@ family through :data:`fakeecs.api.FAMILY_RESOLVERS`.
 """
 from .. import FAMILY_RESOLVERS
 from ..auth import AUTHENTICATORS
-from . import aksk, common, ecs, evs, iam, ims
+from . import aksk, common, ecs, evs, iam, ims, vpc
 
 
 def register(app):
@@ -24,7 +25,7 @@ def register(app):
     if aksk.authenticate not in AUTHENTICATORS:
         AUTHENTICATORS.append(aksk.authenticate)
     app.extensions[aksk.EXTENSION] = True
-    for module in (ims, ecs, evs, iam):
+    for module in (ims, ecs, evs, iam, vpc):
         module.register(app)
     hooks = app.config["FAKEECS_HOOKS"]["after"]
     if common.add_request_id not in hooks:

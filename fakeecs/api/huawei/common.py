@@ -25,7 +25,8 @@ IMS_PATH = re.compile(r"^/(v1|v2|v2\.1)/cloudimages(/|$)|^/v2/(images|schemas)(/
                       r"|^/v1/[^/]+/jobs(/|$)")
 ECS_PATH = re.compile(r"^/v1(\.1)?/[^/]+/cloudservers(/|$)")
 EVS_PATH = re.compile(r"^/v2(\.1)?/[^/]+/cloudsnapshots(/|$)")
-HUAWEI_FAMILIES = ("ims", "ecs", "gateway")
+VPC_PATH = re.compile(r"^/v1/[^/]+/(vpcs|subnets)(/|$)")
+HUAWEI_FAMILIES = ("ims", "ecs", "gateway", "vpc")
 
 #: fallback IMS/ECS codes by status when no documented code applies
 IMS_STATUS_CODES = {400: "IMG.0001", 401: "APIG.0301", 403: "IMG.0047", 404: "IMG.0027",
@@ -42,6 +43,8 @@ def resolve_family(path):
         return "ecs"
     if EVS_PATH.match(path):
         return "cinder"
+    if VPC_PATH.match(path):
+        return "vpc"
     return None
 
 
@@ -89,6 +92,8 @@ def api_error(status, code, message, family="ims"):
     """An :class:`ApiError` whose body is already in the family's format."""
     if family == "gateway":
         body = gateway_body(code, message)
+    elif family == "vpc":
+        body = {"code": code, "message": message}
     else:
         body = ims_body(code, message)
     return ApiError(status, message, {"X-Request-Id": request_id()}, body=body)
@@ -112,23 +117,30 @@ def authenticate():
                             "SDK-HMAC-SHA256 signature") from None
 
 
+#: family -> (code for a missing project id, (status, code) for another project's)
+PATH_PROJECT_CODES = {"ecs": ("Ecs.0005", (400, "Ecs.0023")),
+                      "vpc": ("VPC.0101", (400, "VPC.0007")),
+                      "ims": ("IMG.0001", (403, "IMG.0026"))}
+
+
 def check_path_project(project_id, family):
     context = g.context
+    missing, (status, other) = PATH_PROJECT_CODES.get(family, PATH_PROJECT_CODES["ims"])
     if project_id == "{project_id}":
-        code = "Ecs.0005" if family == "ecs" else "IMG.0001"
-        raise api_error(400, code, "The URL has no project id ('{project_id}' was sent as is): "
-                                   "build the SDK client with BasicCredentials(ak, sk, "
-                                   "project_id) or with_region(...).", family)
+        raise api_error(400, missing, "The URL has no project id ('{project_id}' was sent as "
+                                      "is): build the SDK client with BasicCredentials(ak, sk, "
+                                      "project_id) or with_region(...).", family)
     if project_id is not None and project_id != context.project_id and not context.is_admin:
-        code = "Ecs.0102" if family == "ecs" else "IMG.0026"
-        raise api_error(403, code, f"The project {project_id} in the URL is not the project "
-                                   f"of the credentials ({context.project_id}).", family)
+        raise api_error(status, other, f"The project {project_id} in the URL is not the "
+                                       f"project of the credentials ({context.project_id}).",
+                        family)
 
 
 def translating(table):
     """Decorate a view so that model errors become the family's coded body.
 
-    ``table(error) -> (status, code)`` picks the code for a :class:`DomainError`.
+    ``table(error) -> (status, code)`` picks the code for a :class:`DomainError`
+    (``(status, code, message)`` also replaces the model's message).
     """
 
     def decorator(view):
@@ -137,9 +149,10 @@ def translating(table):
             try:
                 return view(*args, **kwargs)
             except DomainError as error:
-                status, code = table(error)
+                status, code, *message = table(error)
                 family = "ecs" if code.startswith("Ecs.") else "ims"
-                raise api_error(status, code, error.message, family) from None
+                raise api_error(status, code, message[0] if message else error.message,
+                                family) from None
 
         return wrapper
 
