@@ -27,12 +27,14 @@ class ComputeMixin:
 
     @operation
     def get_server(self, context, server_id):
+        self.touch("server", server_id)
         return self._server(context, server_id)
 
     @operation
     def list_servers(self, context, *, name=None, status=None, limit=None, marker=None,
                      all_projects=False):
         """Servers newest first; ``name`` is a regular expression as in Nova."""
+        self.touch("server", (s.id for s in self.servers if s.project_id == context.project_id))
         pattern = re.compile(name) if name else None
         wanted = status.upper() if status else None
 

@@ -43,6 +43,7 @@ class ImageMixin:
 
     @operation
     def get_image(self, context, image_id):
+        self.touch("image", image_id)
         return self._image(context, image_id)
 
     @operation
@@ -52,6 +53,7 @@ class ImageMixin:
         ``filters`` may hold name, status, visibility, owner, os_hidden, tag,
         ``id`` and any custom property; ``sort`` is a list of ``(key, dir)``.
         """
+        self.touch("image", (i.id for i in self.images if i.owner == context.project_id))
         filters = dict(filters or {})
         visibility = filters.pop("visibility", None)
         hidden = filters.pop("os_hidden", False)

@@ -184,6 +184,7 @@ class ImsMixin:
 
     @operation
     def get_ims_job(self, context, job_id):
+        self.touch("ims_job", job_id)
         return self._ims_job(context, job_id)
 
     def ims_sub_jobs(self, job):
@@ -454,6 +455,7 @@ class ImsMixin:
         ``filters`` maps a field (core attribute, property or Huawei field) to a
         string; ``created_at``/``updated_at`` take ``(op, epoch)``; ``tag`` a list.
         """
+        self.touch("image", (i.id for i in self.images if i.owner == context.project_id))
         filters = dict(filters or {})
         tags = filters.pop("tag", None) or []
         times = {k: filters.pop(k) for k in ("created_at", "updated_at") if k in filters}
