@@ -59,6 +59,8 @@ def connection_text(url, cloud, control=None):
         control_line = f"{url}/_fakeecs/ (needs header X-FakeECS-Admin-Token)"
     else:
         control_line = f"{url}/_fakeecs/ (openapi: {url}/_fakeecs/openapi.json)"
+    if control["enabled"]:
+        control_line += f"\n  dashboard:  {url}/_fakeecs/ui"
     project = next(iter(cloud.projects.values()))
     domain = cloud.domains[project.domain_id]
     user = next((u for u in cloud.users.values() if project.id in u.roles), None)

@@ -779,7 +779,10 @@ def _journal(response, rule):
 
 
 def register(app):
+    from . import ui
+
     app.register_blueprint(bp)
+    ui.register(app)  # the dashboard, /_fakeecs/ui, under the same access rules
     app.config.setdefault("FAKEECS_CONTROL", {"enabled": True, "admin_token": None})
     hooks = app.config["FAKEECS_HOOKS"]
     hooks["before"].insert(0, before_hook)

@@ -184,7 +184,9 @@ class ImsMixin:
 
     @operation
     def get_ims_job(self, context, job_id):
-        self.touch("ims_job", job_id)
+        found = self.ims_jobs.get(job_id)
+        # a sub-job (data-disk image) moves with its parent's process
+        self.touch("ims_job", [job_id] + ([found.parent_id] if found and found.parent_id else []))
         return self._ims_job(context, job_id)
 
     def ims_sub_jobs(self, job):
