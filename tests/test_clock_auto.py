@@ -310,33 +310,24 @@ def test_marker_does_not_leak_into_the_next_test(fakeecs):
 
 # -- the openstack CLI against `fakeecs serve --clock auto-finish` ------------------------------
 
-def test_openstack_cli_waits_finish_on_the_first_poll(tmp_path):
+def test_openstack_cli_waits_finish_on_the_first_poll():
     cli = os.path.join(os.path.dirname(sys.executable), "openstack")
     if not os.path.exists(cli):
         pytest.skip("the openstack CLI is not installed (python-openstackclient)")
     process, url = serve("--clock", "auto-finish", "--seed", "3")
     try:
-        clouds = tmp_path / "clouds.yaml"
-        clouds.write_text(f"""clouds:
-  fakeecs:
-    auth: {{auth_url: {url}/v3, username: fakeecs, password: fakeecs,
-           project_name: fakeecs, user_domain_name: Default, project_domain_name: Default}}
-    region_name: cn-north-4
-    identity_api_version: 3
-""")
-        env = dict(os.environ, OS_CLIENT_CONFIG_FILE=str(clouds), OS_CLOUD="fakeecs")
-
-        def run(*args):
-            result = subprocess.run([cli, *args, "-f", "json"], env=env, capture_output=True,
-                                    text=True, timeout=120)
-            assert result.returncode == 0, result.stderr
-            return json.loads(result.stdout)
-
-        server = run("server", "create", "--flavor", "s6.small.1", "--image", BASE_IMAGE,
-                     "--nic", "auto", "--wait", "auto-web")
-        assert server["status"] == "ACTIVE"
-        image = run("server", "image", "create", "--name", "auto-snap", "--wait", "auto-web")
-        assert image["status"] == "active"
+        env = dict(os.environ, **RemoteFakeCloud(url).openstack_env())
+        outputs = []
+        for command in (["server", "create", "--flavor", "s6.small.1", "--image", BASE_IMAGE,
+                         "--nic", "auto", "--wait", "auto-web"],
+                        ["server", "image", "create", "--name", "auto-snap", "--wait",
+                         "auto-web"]):
+            done = subprocess.run([cli, *command, "-f", "json"], env=env, text=True,
+                                  capture_output=True, timeout=120)
+            assert done.returncode == 0, done.stderr
+            outputs.append(json.loads(done.stdout))
+        server, image = outputs
+        assert (server["status"], image["status"]) == ("ACTIVE", "active")
         # each wait ended on its first poll: the first GET already saw the end state
         gets = requests.get(url + "/_fakeecs/requests", params={"method": "GET"},
                             timeout=10).json()["requests"]
