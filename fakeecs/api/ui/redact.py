@@ -27,12 +27,14 @@ MIN_SECRET_LENGTH = 6
 
 def known_secrets(cloud, admin_token: Optional[str] = None) -> Optional[Pattern]:
     """A pattern of every secret value ``cloud`` knows, longest first (None: none)."""
-    names = set()
-    for store in (cloud.users, cloud.projects, cloud.domains):
-        names.update(item.name for item in store.values())
-    values = set(getattr(cloud, "tokens", {}) or {})
-    values.update(key.sk for key in getattr(cloud, "access_keys", {}).values())
-    values.update(user.password for user in cloud.users.values() if user.password not in names)
+    with cloud.lock:
+        names = set()
+        for store in (cloud.users, cloud.projects, cloud.domains):
+            names.update(item.name for item in store.values())
+        values = set(getattr(cloud, "tokens", {}) or {})
+        values.update(key.sk for key in getattr(cloud, "access_keys", {}).values())
+        values.update(user.password for user in cloud.users.values()
+                      if user.password not in names)
     if admin_token:
         values.add(admin_token)
     values = sorted((v for v in values if isinstance(v, str) and len(v) >= MIN_SECRET_LENGTH),
