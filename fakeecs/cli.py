@@ -8,6 +8,7 @@ import sys
 
 from . import __version__
 from .model import DomainError
+from .model.clock import PRESETS
 from .server import HTTPServer, build_cloud, create_app
 
 
@@ -62,6 +63,8 @@ def connection_text(url, cloud, control=None):
         control_line = f"{url}/_fakeecs/ (needs header X-FakeECS-Admin-Token)"
     else:
         control_line = f"{url}/_fakeecs/ (openapi: {url}/_fakeecs/openapi.json)"
+    if control["enabled"]:
+        control_line += f"\n  dashboard:  {url}/_fakeecs/ui"
     project = next(iter(cloud.projects.values()))
     domain = cloud.domains[project.domain_id]
     user = next((u for u in cloud.users.values() if project.id in u.roles), None)
@@ -106,7 +109,9 @@ def main(argv=None):
     serve.add_argument("--scenario", action="append", default=None,
                        help="scenario name or path (repeatable; default: default)")
     serve.add_argument("--seed", type=int, default=None, help="seed the id generator")
-    serve.add_argument("--clock", choices=("realtime", "frozen"), default=None)
+    serve.add_argument("--clock", choices=tuple(PRESETS), default=None,
+                       help="realtime (default), frozen, or frozen with reads that move it: "
+                            "auto-step (one step per read), auto-finish (the whole process)")
     serve.add_argument("--state", metavar="FILE", default=None,
                        help="start from this state export (GET /_fakeecs/state) instead of "
                             "the scenarios; with --save-state it may not exist yet")

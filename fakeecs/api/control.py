@@ -18,7 +18,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from .. import __version__
-from ..model.clock import isoformat
+from ..model.clock import AUTO_FLAVOURS, isoformat
 from ..model.faults import MATCH_KEYS, RequestInfo
 from . import errors, family_for
 from .errors import ApiError
@@ -171,16 +171,19 @@ class StateBody(Schema):
 
 
 class ClockBody(_Body):
-    """Set the clock's mode, speed and/or time."""
+    """Set the clock's mode, speed, time and/or auto flavour."""
 
     mode = fields.String(validate=validate.OneOf(("realtime", "frozen")))
     now = NumberOrString()
     speed = fields.Float(validate=validate.Range(min=0, min_inclusive=False))
+    auto = fields.String(validate=validate.OneOf(AUTO_FLAVOURS), metadata={
+        "description": "how a read of a resource with pending work moves the clock: off, "
+                       "step (to its next step) or finish (to the end of its process)"})
 
     @validates_schema
     def _something(self, data, **kwargs):
         if not data:
-            raise ValidationError("give at least one of mode, now, speed")
+            raise ValidationError("give at least one of mode, now, speed, auto")
 
 
 class AdvanceBody(_Body):
@@ -383,7 +386,7 @@ def get_clock():
     return _json(cloud().get_clock())
 
 
-@route("/clock", ["PUT"], "Set the clock mode, speed and/or time", body=ClockBody)
+@route("/clock", ["PUT"], "Set the clock mode, speed, time and/or auto flavour", body=ClockBody)
 def set_clock():
     data = _body(ClockBody())
     return _json(cloud().set_clock(**data))
@@ -814,7 +817,10 @@ def _journal_details(*, now, method, path, args, headers, raw, content_type, len
 
 
 def register(app):
+    from . import ui
+
     app.register_blueprint(bp)
+    ui.register(app)  # the dashboard, /_fakeecs/ui, under the same access rules
     app.config.setdefault("FAKEECS_CONTROL", {"enabled": True, "admin_token": None})
     hooks = app.config["FAKEECS_HOOKS"]
     hooks["before"].insert(0, before_hook)

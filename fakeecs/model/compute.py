@@ -39,6 +39,7 @@ class ComputeMixin(ServerMetaMixin):
 
     @operation
     def get_server(self, context, server_id):
+        self.touch("server", server_id)
         return self._server(context, server_id)
 
     @operation
@@ -59,6 +60,8 @@ class ComputeMixin(ServerMetaMixin):
             authorize_admin(context, f"os_compute_api:servers:{view}:get_all_tenants")
         else:
             query.project_id = context.project_id
+        self.touch("server", (s.id for s in self.servers
+                              if query.project_id is None or s.project_id == query.project_id))
         if not context.is_admin:
             deleted = None
         if query.status == "DELETED":

@@ -32,7 +32,7 @@ from dataclasses import MISSING, fields, is_dataclass
 
 from .. import __version__
 from . import transitions
-from .clock import VirtualClock, isoformat, parse_time
+from .clock import AUTO_FLAVOURS, VirtualClock, isoformat, parse_time
 from .entities import AccessKey, Entity
 from .errors import Conflict, Invalid, NotFound
 from .faults import FaultSet, Journal, RequestInfo
@@ -116,7 +116,8 @@ class ControlMixin:
         self.ids.setstate(self._start["ids"])
         start = self._start["clock"]
         now = start["now"] if start["mode"] == "frozen" else time.time()
-        self.clock.set(now=now, mode=start["mode"], speed=start["speed"])
+        self.clock.set(now=now, mode=start["mode"], speed=start["speed"],
+                       auto=start.get("auto", "off"))
 
     def _build(self, worlds):
         """The export of a blank cloud with ``worlds`` applied; the state is left unchanged."""
@@ -326,7 +327,8 @@ class ControlMixin:
     def _commit_scalars(self, data, clock, new_transitions):
         """Everything of a checked export but the stores: region, clock, ids, seq, heap."""
         self.region = data.get("region", self.region)
-        self.clock.set(now=clock["now"], mode=clock["mode"], speed=clock["speed"])
+        self.clock.set(now=clock["now"], mode=clock["mode"], speed=clock["speed"],
+                       auto=clock["auto"])
         self.ids.setstate(data["ids"])
         self._seq = data.get("seq", 0)
         self.transitions = new_transitions
@@ -346,18 +348,27 @@ class ControlMixin:
     # -- the virtual clock ---------------------------------------------------------
 
     def get_clock(self):
+        """``{mode, speed, now, epoch}``, and ``auto`` when reads move the clock."""
         with self.lock:
             now = self.clock.now()
-            return {"mode": self.clock.mode, "speed": self.clock.speed, "now": _iso(now),
-                    "epoch": now}
+            state = {"mode": self.clock.mode, "speed": self.clock.speed, "now": _iso(now),
+                     "epoch": now}
+            if self.clock.auto != "off":
+                state["auto"] = self.clock.auto
+            return state
 
-    def set_clock(self, *, mode=None, now=None, speed=None):
-        """Set the mode (``realtime``/``frozen``), speed and/or time.
+    def set_clock(self, *, mode=None, now=None, speed=None, auto=None):
+        """Set the mode (``realtime``/``frozen``), speed, time and/or auto flavour.
 
         Moving the time forward runs every transition that falls due, in order.
+        ``auto`` (``off``, ``step``, ``finish``) says how reads move the clock
+        (:mod:`fakeecs.model.autoclock`).
         """
         if mode is not None and mode not in VirtualClock.MODES:
             raise Invalid(f"mode: must be one of {', '.join(VirtualClock.MODES)}, not {mode!r}",
+                          rule="clock")
+        if auto is not None and auto not in AUTO_FLAVOURS:
+            raise Invalid(f"auto: must be one of {', '.join(AUTO_FLAVOURS)}, not {auto!r}",
                           rule="clock")
         if speed is not None and (not _is_number(speed) or speed <= 0):
             raise Invalid(f"speed: must be a number > 0, not {speed!r}", rule="clock")
@@ -375,7 +386,7 @@ class ControlMixin:
                     self._advance_to(target)
                 else:
                     self.clock.set(now=target)
-            self.clock.set(now=target, mode=mode, speed=speed)
+            self.clock.set(now=target, mode=mode, speed=speed, auto=auto)
             self.settle()
             return self.get_clock()
 
@@ -826,4 +837,7 @@ def _check_clock(clock):
     speed = clock.get("speed", 1.0)
     if not _is_number(speed) or speed <= 0:
         raise Invalid("state.clock.speed: must be a number > 0", rule="state")
-    return {"mode": mode, "now": clock["now"], "speed": speed}
+    auto = clock.get("auto", "off")
+    if auto not in AUTO_FLAVOURS:
+        raise Invalid(f"state.clock.auto: must be one of {', '.join(AUTO_FLAVOURS)}", rule="state")
+    return {"mode": mode, "now": clock["now"], "speed": speed, "auto": auto}

@@ -110,6 +110,7 @@ class ImageMixin:
 
     @operation
     def get_image(self, context, image_id):
+        self.touch("image", image_id)
         return self._image(context, image_id)
 
     @operation
@@ -122,6 +123,7 @@ class ImageMixin:
         custom property; ``sort`` is a list of ``(key, dir)``; ``keep_also`` a
         further predicate (the Nova proxy's filters).
         """
+        self.touch("image", (i.id for i in self.images if i.owner == context.project_id))
         filters = dict(filters or {})
         visibility = filters.pop("visibility", None)
         hidden = filters.pop("os_hidden", False)

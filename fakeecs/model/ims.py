@@ -185,6 +185,9 @@ class ImsMixin:
 
     @operation
     def get_ims_job(self, context, job_id):
+        found = self.ims_jobs.get(job_id)
+        # a sub-job (data-disk image) moves with its parent's process
+        self.touch("ims_job", [job_id] + ([found.parent_id] if found and found.parent_id else []))
         return self._ims_job(context, job_id)
 
     def ims_sub_jobs(self, job):
@@ -455,6 +458,7 @@ class ImsMixin:
         ``filters`` maps a field (core attribute, property or Huawei field) to a
         string; ``created_at``/``updated_at`` take ``(op, epoch)``; ``tag`` a list.
         """
+        self.touch("image", (i.id for i in self.images if i.owner == context.project_id))
         filters = dict(filters or {})
         tags = filters.pop("tag", None) or []
         times = {k: filters.pop(k) for k in ("created_at", "updated_at") if k in filters}

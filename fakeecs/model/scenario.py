@@ -18,6 +18,8 @@ from importlib import resources
 import yaml
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from .clock import AUTO_FLAVOURS
+
 DEFAULT = "default"
 
 SERVER_VM_STATES = ("building", "active", "stopped", "paused", "suspended", "error",
@@ -340,6 +342,8 @@ class SubnetSpec(_Strict):
 
 class ClockSpec(_Strict):
     mode = fields.String(validate=validate.OneOf(("realtime", "frozen")))
+    #: how reads move the clock (fakeecs.model.autoclock): off, step, finish
+    auto = fields.String(validate=validate.OneOf(AUTO_FLAVOURS))
     now = Time()
     speed = fields.Float(validate=validate.Range(min=0, min_inclusive=False))
 

@@ -232,15 +232,18 @@ class StorageMixin:
     def get_volume(self, context, volume_id):
         """A volume of the caller's project (any project for admins); ``NotFound`` else."""
         authorize(context, "volume:get", write=False)
+        self.touch("volume", volume_id)
         return self._volume(context, volume_id)
 
     @operation
     def get_snapshot(self, context, snapshot_id):
         """A snapshot of the caller's project (any project for admins); ``NotFound`` else."""
         authorize(context, "volume:get_snapshot", write=False)
+        self.touch("snapshot", snapshot_id)
         return self._snapshot(context, snapshot_id)
 
     def _page(self, store, context, filters, limit, marker, all_projects, kind):
+        self.touch(kind, (item.id for item in store if item.project_id == context.project_id))
         filters = {k: v for k, v in (filters or {}).items() if v is not None}
 
         def keep(item):

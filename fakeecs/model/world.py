@@ -145,7 +145,8 @@ class _Applier:
             cloud.token_ttl = world["token_ttl"]
         clock = world.get("clock")
         if clock:  # first, so that every timestamp of the world is on the scenario's clock
-            cloud.clock.set(now=clock.get("now"), mode=clock.get("mode"), speed=clock.get("speed"))
+            cloud.clock.set(now=clock.get("now"), mode=clock.get("mode"), speed=clock.get("speed"),
+                            auto=clock.get("auto"))
         for name in world.get("availability_zones") or []:
             if isinstance(name, dict):
                 cloud.add_availability_zone(name["name"], name.get("available", True))
