@@ -354,7 +354,10 @@ def update_volume(project_id, volume_id):
 
 @bp.post(PREFIX + "/volumes/<volume_id>/action")
 def volume_action(project_id, volume_id):
-    name, args = _action(("os-extend", "os-reset_status"))
+    name, args = _action(("os-extend", "os-reset_status", "os-set_bootable",
+                          "os-set_image_metadata", "os-unset_image_metadata"))
+    if name in IMAGE_METADATA_ACTIONS:
+        return IMAGE_METADATA_ACTIONS[name](volume_id, args)
     if name == "os-extend":
         new_size = args.get("new_size") if isinstance(args, dict) else None
         try:
@@ -371,6 +374,40 @@ def volume_action(project_id, volume_id):
                               "for update.")
         cloud().reset_volume_status(g.context, volume_id, **reset)
     return Response(status=202)
+
+
+def _set_bootable(volume_id, args):
+    cloud().get_volume(g.context, volume_id)
+    if not isinstance(args, dict) or "bootable" not in args:
+        raise ApiError(400, "Must specify bootable in request.")
+    value = args["bootable"]
+    flag = _boolean(value)
+    if flag is None:
+        raise ApiError(400, "Bad value for 'bootable'")
+    cloud().set_volume_bootable(g.context, volume_id, flag)
+    return Response(status=200)
+
+
+def _set_image_metadata(volume_id, args):
+    if not isinstance(args, dict) or "metadata" not in args:
+        raise ApiError(400, "Malformed request body.")
+    metadata = _cinder(cloud().set_volume_image_metadata, g.context, volume_id, args["metadata"])
+    return jsonify({"metadata": metadata})
+
+
+def _unset_image_metadata(volume_id, args):
+    if not isinstance(args, dict) or "key" not in args:
+        raise ApiError(400, "Malformed request body.")
+    if not args["key"]:
+        raise ApiError(400, "The key cannot be None.")
+    cloud().unset_volume_image_metadata(g.context, volume_id, args["key"])
+    return Response(status=200)
+
+
+#: volume actions that answer with their own body (200)
+IMAGE_METADATA_ACTIONS = {"os-set_bootable": _set_bootable,
+                          "os-set_image_metadata": _set_image_metadata,
+                          "os-unset_image_metadata": _unset_image_metadata}
 
 
 @bp.route(PREFIX + "/volumes/<volume_id>/metadata", methods=["GET", "POST", "PUT"])
@@ -576,16 +613,26 @@ def _cinder(call, *args, **kwargs):
         raise
 
 
-def _bool_param(name):
-    value = request.args.get(name)
-    if value is None:
-        return False
-    lowered = value.strip().lower()
+def _boolean(value):
+    """oslo's strict ``bool_from_string``: True, False, or None when not a boolean."""
+    if isinstance(value, bool):
+        return value
+    lowered = str(value).strip().lower()
     if lowered in ("1", "t", "true", "on", "y", "yes"):
         return True
     if lowered in ("0", "f", "false", "off", "n", "no"):
         return False
-    raise ApiError(400, f"Value '{value}' for '{name}' is not a boolean.")
+    return None
+
+
+def _bool_param(name):
+    value = request.args.get(name)
+    if value is None:
+        return False
+    flag = _boolean(value)
+    if flag is None:
+        raise ApiError(400, f"Value '{value}' for '{name}' is not a boolean.")
+    return flag
 
 
 def _action(known):

@@ -515,6 +515,38 @@ class StorageMixin:
         volume.size = job.data["new_size"]
         volume.updated_at = at
 
+    @operation
+    def set_volume_bootable(self, context, volume_id, bootable):
+        """Cinder ``os-set_bootable``: the ``bootable`` flag, as an update (not in maintenance)."""
+        authorize(context, "volume:update", write=True)
+        volume = self._volume(context, volume_id)
+        check_volume_status(volume, "update")
+        volume.bootable = bool(bootable)
+        volume.updated_at = self.now()
+        return volume
+
+    @operation
+    def set_volume_image_metadata(self, context, volume_id, metadata):
+        """Cinder ``os-set_image_metadata``: merge into ``volume_image_metadata``."""
+        authorize(context, "volume:update_volume_metadata", write=True)
+        volume = self._volume(context, volume_id)
+        check_volume_status(volume, "update_metadata")
+        volume.image_metadata = {**volume.image_metadata, **check_metadata(metadata)}
+        volume.updated_at = self.now()
+        return dict(volume.image_metadata)
+
+    @operation
+    def unset_volume_image_metadata(self, context, volume_id, key):
+        """Cinder ``os-unset_image_metadata``: drop one key; ``NotFound`` if absent."""
+        authorize(context, "volume:delete_volume_metadata", write=True)
+        volume = self._volume(context, volume_id)
+        if key not in volume.image_metadata:
+            raise NotFound("volume_image_metadata", volume_id,
+                           f"Glance metadata for volume/snapshot {volume_id} cannot be found.")
+        check_volume_status(volume, "delete_metadata")
+        volume.image_metadata = {k: v for k, v in volume.image_metadata.items() if k != key}
+        volume.updated_at = self.now()
+
     # ------------------------------------------------------------ metadata
 
     def _metadata_owner(self, context, kind, resource_id, write=None):
