@@ -216,12 +216,17 @@ class NullableMetadata(NovaMetadata):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-class VolumeCreate(NovaSchema):
-    nova_name = "volume"
+class Described(NovaSchema):
+    """Cinder's name and description fields (and their v1 ``display_`` aliases)."""
+
     name = NovaString(max_length=255, nullable=True)
     display_name = NovaString(max_length=255, nullable=True)
     description = NovaString(max_length=255, nullable=True)
     display_description = NovaString(max_length=255, nullable=True)
+
+
+class VolumeCreate(Described):
+    nova_name = "volume"
     size = Size(allow_none=True)
     availability_zone = NovaString(min_length=1, max_length=255, nullable=True)
     imageRef = Uuid(allow_none=True)
@@ -410,16 +415,6 @@ IMAGE_METADATA_ACTIONS = {"os-set_bootable": _set_bootable,
                           "os-unset_image_metadata": _unset_image_metadata}
 
 
-@bp.route(PREFIX + "/volumes/<volume_id>/metadata", methods=["GET", "POST", "PUT"])
-def volume_metadata(project_id, volume_id):
-    return _metadata_collection("volume", volume_id)
-
-
-@bp.route(PREFIX + "/volumes/<volume_id>/metadata/<key>", methods=["GET", "PUT", "DELETE"])
-def volume_metadata_item(project_id, volume_id, key):
-    return _metadata_item("volume", volume_id, key)
-
-
 @bp.get(PREFIX + "/os-availability-zone")
 def availability_zones(project_id):
     zones = cloud().list_availability_zones()
@@ -492,14 +487,23 @@ def snapshot_action(project_id, snapshot_id):
     return Response(status=202)
 
 
-@bp.route(PREFIX + "/snapshots/<snapshot_id>/metadata", methods=["GET", "POST", "PUT"])
-def snapshot_metadata(project_id, snapshot_id):
-    return _metadata_collection("snapshot", snapshot_id)
+def _metadata_routes(kind):
+    """``/{kind}s/{id}/metadata[/{key}]`` for volumes and snapshots (same shapes)."""
+
+    def collection(project_id, resource_id):
+        return _metadata_collection(kind, resource_id)
+
+    def item(project_id, resource_id, key):
+        return _metadata_item(kind, resource_id, key)
+
+    path = f"{PREFIX}/{kind}s/<resource_id>/metadata"
+    bp.add_url_rule(path, f"{kind}_metadata", collection, methods=["GET", "POST", "PUT"])
+    bp.add_url_rule(path + "/<key>", f"{kind}_metadata_item", item,
+                    methods=["GET", "PUT", "DELETE"])
 
 
-@bp.route(PREFIX + "/snapshots/<snapshot_id>/metadata/<key>", methods=["GET", "PUT", "DELETE"])
-def snapshot_metadata_item(project_id, snapshot_id, key):
-    return _metadata_item("snapshot", snapshot_id, key)
+for _kind in ("volume", "snapshot"):
+    _metadata_routes(_kind)
 
 
 # -- updates, actions and metadata: parsing ----------------------------------------------
@@ -545,12 +549,8 @@ class VolumeUpdate(Schema):
         return data
 
 
-class SnapshotUpdate(NovaSchema):
+class SnapshotUpdate(Described):
     nova_name = "snapshot"
-    name = NovaString(max_length=255, nullable=True)
-    display_name = NovaString(max_length=255, nullable=True)
-    description = NovaString(max_length=255, nullable=True)
-    display_description = NovaString(max_length=255, nullable=True)
 
     @post_load
     def _strip(self, data, **kwargs):

@@ -472,14 +472,15 @@ class StorageMixin:
         check_volume_status(volume, "update")
         if metadata is not UNSET:
             metadata = check_metadata(metadata)
-        if name is not UNSET:
-            volume.name = name
-        if description is not UNSET:
-            volume.description = description
-        if metadata is not UNSET:
-            volume.metadata = metadata
-        volume.updated_at = self.now()
-        return volume
+        return self._apply(volume, name=name, description=description, metadata=metadata)
+
+    def _apply(self, resource, **values):
+        """Set the given (not ``UNSET``) attributes of a volume or snapshot; touch it."""
+        for key, value in values.items():
+            if value is not UNSET:
+                setattr(resource, key, value)
+        resource.updated_at = self.now()
+        return resource
 
     @operation
     def extend_volume(self, context, volume_id, new_size, *, attached_ok=False):
@@ -723,12 +724,7 @@ class StorageMixin:
         """Cinder ``PUT /snapshots/{id}``: name and description, in any status."""
         authorize(context, "volume:update_snapshot", write=True)
         snapshot = self._snapshot(context, snapshot_id)
-        if name is not UNSET:
-            snapshot.name = name
-        if description is not UNSET:
-            snapshot.description = description
-        snapshot.updated_at = self.now()
-        return snapshot
+        return self._apply(snapshot, name=name, description=description)
 
     def _step_snapshot_delete(self, job, step, at):
         self._finish_delete("snapshot", self.snapshots, job, at)
