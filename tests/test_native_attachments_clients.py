@@ -106,11 +106,10 @@ def test_openstack_cli_server_add_and_remove_volume(storage, cli):
     conn = connect(storage.url)
     server, volume = _server_and_volume(conn)
     cli("server", "add", "volume", server.id, volume.id, output=False)
-    shown = cli("volume", "show", volume.id)
-    assert shown["status"] == "in-use"
-    assert shown["attachments"][0]["server_id"] == server.id
+    shown = conn.block_storage.get_volume(volume.id)
+    assert (shown.status, shown.attachments[0]["server_id"]) == ("in-use", server.id)
     listed = cli("server", "volume", "list", server.id)
     assert [(row["Volume ID"], row["Device"]) for row in listed] == [(volume.id, "/dev/vdb")]
     cli("server", "remove", "volume", server.id, volume.id, output=False)
-    assert cli("volume", "show", volume.id)["status"] == "available"
+    assert conn.block_storage.get_volume(volume.id).status == "available"
     conn.close()
