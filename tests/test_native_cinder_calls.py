@@ -381,3 +381,20 @@ def test_bootable_and_image_metadata_actions(api):
         name = {400: "badRequest", 404: "itemNotFound"}[status]
         assert fault(api.post(path, json=body), status, name) == message
     assert state(api.cloud) == before
+
+
+def test_attached_volume_extending_when_its_server_goes_ends_available(api):
+    server_id = api.boot()
+    volume_id = make_volume(api)
+    api.post(api.compute(f"/servers/{server_id}/os-volume_attachments"),
+             json={"volumeAttachment": {"volumeId": volume_id}})
+    api.cloud.transitions["volume_extend"] = "manual"
+    assert api.post(f"{V}/volumes/{volume_id}/action", json={"os-extend": {"new_size": 12}},
+                    headers=mv("3.42")).status_code == 202
+    assert api.delete(api.compute(f"/servers/{server_id}")).status_code == 204
+    api.cloud.clock.advance(5)
+    (job,) = [j for j in api.cloud.jobs.values() if j.process == "volume_extend"]
+    with api.cloud.lock:
+        api.cloud.run_step(job, api.cloud.now())
+    shown = show(api, "volume", volume_id)
+    assert (shown["status"], shown["size"], shown["attachments"]) == ("available", 12, [])

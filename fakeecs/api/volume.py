@@ -199,12 +199,10 @@ class Unsupported(fields.Field):
 
 class Force(fields.Field):
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no",
-                                                        "on", "off", "y", "n", "t", "f"):
-            return value.lower() in ("true", "1", "yes", "on", "y", "t")
-        raise NovaError(f"Invalid value '{value}' for force.")
+        flag = _boolean(value) if isinstance(value, (bool, str)) else None
+        if flag is None:
+            raise NovaError(f"Invalid value '{value}' for force.")
+        return flag
 
 
 class NullableMetadata(NovaMetadata):
@@ -617,7 +615,7 @@ def _boolean(value):
     """oslo's strict ``bool_from_string``: True, False, or None when not a boolean."""
     if isinstance(value, bool):
         return value
-    lowered = str(value).strip().lower()
+    lowered = str(value).lower()
     if lowered in ("1", "t", "true", "on", "y", "yes"):
         return True
     if lowered in ("0", "f", "false", "off", "n", "no"):

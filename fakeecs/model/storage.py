@@ -511,6 +511,8 @@ class StorageMixin:
         if volume is None or volume.status != "extending":
             return
         target = job.data["previous_status"]
+        if target == "in-use" and not volume.attachments:
+            target = "available"  # its server went away while it grew
         transitions.check("volume", volume.status, target)
         volume.status = target
         volume.size = job.data["new_size"]
@@ -798,7 +800,7 @@ class StorageMixin:
 
     @operation
     def list_volume_attachments(self, context, server_id):
-        """``(block_device, volume_or_None)`` of every volume of a server, in mapping order."""
+        """The block-device dicts of every volume of a server (root included), in order."""
         authorize(context, "os_compute_api:os-volumes-attachments:index", write=False)
         server = self._server(context, server_id)
         return [bd for bd in server.block_devices if bd.get("volume_id")]
