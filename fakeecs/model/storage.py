@@ -735,7 +735,7 @@ class StorageMixin:
 
     @operation
     def attach_volume(self, context, server_id, volume_id, device=None, *,
-                      delete_on_termination=False, allow_shelved=True):
+                      delete_on_termination=False, allow_shelved=True, tag=None):
         """Attach an ``available`` volume of the server's AZ as a data disk.
 
         Nova's ``os-volume_attachments`` create, checks in Queens order (see
@@ -743,8 +743,9 @@ class StorageMixin:
         honoured when free (a used one is a ``Conflict``); without it the next free
         ``/dev/vdX`` is chosen.  ``allow_shelved=False`` is the check of requests
         below compute 2.20.  The volume becomes ``in-use`` at once (Cinder's
-        ``reserved`` step is not observable).  Returns the block-device dict added
-        to ``server.block_devices``.
+        ``reserved`` step is not observable).  A ``shelved_offloaded`` server gets
+        the volume without a device name (Nova picks one at unshelve) and refuses a
+        ``tag``.  Returns the block-device dict added to ``server.block_devices``.
 
         Huawei rule: the volume must be in the server's AZ (EVS disks only attach
         in their own AZ; Nova's ``cross_az_attach`` would allow it).
@@ -761,14 +762,22 @@ class StorageMixin:
             raise Invalid(f"Invalid volume: volume {volume_id} already attached",
                           rule="already_attached", volume_id=volume_id)
         volume = self._volume(context, volume_id)
+        offloaded = server.vm_state == "shelved_offloaded"
+        if offloaded and tag is not None:
+            raise Invalid("Tagged volume attachment is not supported for shelved-offloaded "
+                          "instances.", rule="offloaded_tag", volume_id=volume_id)
         if device is not None and any(bd.get("device_name") == device
                                       for bd in server.block_devices):
             raise Conflict(f"The supplied device path ({device}) is in use.", rule="device_in_use",
                            device=device)
         self._check_same_zone(server.availability_zone, volume)
         check_volume_status(volume, "attach", request_id=cinder_request_id())
-        entry = {"volume_id": volume.id, "device_name": device or self._next_device(server),
-                 "boot_index": None, "delete_on_termination": bool(delete_on_termination),
+        if offloaded:
+            device = None
+        else:
+            device = device or self._next_device(server)
+        entry = {"volume_id": volume.id, "device_name": device, "boot_index": None,
+                 "delete_on_termination": bool(delete_on_termination), "tag": tag,
                  "source_type": "volume", "destination_type": "volume"}
         self._attach(server, volume, entry, self.now())
         server.updated_at = self.now()
