@@ -192,8 +192,17 @@ def test_shelved_server_needs_220(api):
     old = attach(api, server_id, volume_id, headers={"OpenStack-API-Version": "compute 2.19"})
     assert fault(old, 409, "conflictingRequest") == (
         f"Cannot 'attach_volume' instance {server_id} while it is in vm_state shelved_offloaded")
+    tagged = attach(api, server_id, volume_id, headers={"OpenStack-API-Version": "compute 2.49"},
+                    tag="t")
+    assert fault(tagged, 400, "badRequest") == ("Tagged volume attachment is not supported for "
+                                                "shelved-offloaded instances.")
     new = attach(api, server_id, volume_id, headers={"OpenStack-API-Version": "compute 2.20"})
     assert new.status_code == 200
+    # no device until unshelve: null on create, left out of list and show
+    assert new.get_json()["volumeAttachment"]["device"] is None
+    (listed,) = api.get(attachments(api, server_id)).get_json()["volumeAttachments"]
+    assert "device" not in listed
+    assert cinder(api, volume_id)["status"] == "in-use"
 
 
 def test_detach_refusals(api):

@@ -355,3 +355,46 @@ def test_availability_zones(api, member):
     assert response.get_json() == {"availabilityZoneInfo": [
         {"zoneName": name, "zoneState": {"available": True}}
         for name in ("cn-north-4a", "cn-north-4b", "cn-north-4c")]}
+
+
+# -- os-set_bootable and volume image metadata (openstack volume set --bootable/--image-property)
+
+def test_bootable_and_image_metadata_actions(api):
+    volume_id = make_volume(api)
+    path = f"{V}/volumes/{volume_id}/action"
+    response = api.post(path, json={"os-set_bootable": {"bootable": "true"}})
+    assert (response.status_code, show(api, "volume", volume_id)["bootable"]) == (200, "true")
+    response = api.post(path, json={"os-set_image_metadata": {"metadata": {"a": "b", "c": "d"}}})
+    assert response.get_json() == {"metadata": {"a": "b", "c": "d"}}
+    assert show(api, "volume", volume_id)["volume_image_metadata"] == {"a": "b", "c": "d"}
+    response = api.post(path, json={"os-unset_image_metadata": {"key": "a"}})
+    assert (response.status_code, response.get_data()) == (200, b"")
+    assert show(api, "volume", volume_id)["volume_image_metadata"] == {"c": "d"}
+    before = state(api.cloud)
+    cases = [({"os-set_bootable": {}}, 400, "Must specify bootable in request."),
+             ({"os-set_bootable": {"bootable": "maybe"}}, 400, "Bad value for 'bootable'"),
+             ({"os-set_image_metadata": {}}, 400, "Malformed request body."),
+             ({"os-unset_image_metadata": {"key": ""}}, 400, "The key cannot be None."),
+             ({"os-unset_image_metadata": {"key": "zz"}}, 404,
+              f"Glance metadata for volume/snapshot {volume_id} cannot be found.")]
+    for body, status, message in cases:
+        name = {400: "badRequest", 404: "itemNotFound"}[status]
+        assert fault(api.post(path, json=body), status, name) == message
+    assert state(api.cloud) == before
+
+
+def test_attached_volume_extending_when_its_server_goes_ends_available(api):
+    server_id = api.boot()
+    volume_id = make_volume(api)
+    api.post(api.compute(f"/servers/{server_id}/os-volume_attachments"),
+             json={"volumeAttachment": {"volumeId": volume_id}})
+    api.cloud.transitions["volume_extend"] = "manual"
+    assert api.post(f"{V}/volumes/{volume_id}/action", json={"os-extend": {"new_size": 12}},
+                    headers=mv("3.42")).status_code == 202
+    assert api.delete(api.compute(f"/servers/{server_id}")).status_code == 204
+    api.cloud.clock.advance(5)
+    (job,) = [j for j in api.cloud.jobs.values() if j.process == "volume_extend"]
+    with api.cloud.lock:
+        api.cloud.run_step(job, api.cloud.now())
+    shown = show(api, "volume", volume_id)
+    assert (shown["status"], shown["size"], shown["attachments"]) == ("available", 12, [])

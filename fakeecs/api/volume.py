@@ -199,12 +199,10 @@ class Unsupported(fields.Field):
 
 class Force(fields.Field):
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no",
-                                                        "on", "off", "y", "n", "t", "f"):
-            return value.lower() in ("true", "1", "yes", "on", "y", "t")
-        raise NovaError(f"Invalid value '{value}' for force.")
+        flag = _boolean(value) if isinstance(value, (bool, str)) else None
+        if flag is None:
+            raise NovaError(f"Invalid value '{value}' for force.")
+        return flag
 
 
 class NullableMetadata(NovaMetadata):
@@ -216,12 +214,17 @@ class NullableMetadata(NovaMetadata):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-class VolumeCreate(NovaSchema):
-    nova_name = "volume"
+class Described(NovaSchema):
+    """Cinder's name and description fields (and their v1 ``display_`` aliases)."""
+
     name = NovaString(max_length=255, nullable=True)
     display_name = NovaString(max_length=255, nullable=True)
     description = NovaString(max_length=255, nullable=True)
     display_description = NovaString(max_length=255, nullable=True)
+
+
+class VolumeCreate(Described):
+    nova_name = "volume"
     size = Size(allow_none=True)
     availability_zone = NovaString(min_length=1, max_length=255, nullable=True)
     imageRef = Uuid(allow_none=True)
@@ -357,7 +360,10 @@ def update_volume(project_id, volume_id):
 
 @bp.post(PREFIX + "/volumes/<volume_id>/action")
 def volume_action(project_id, volume_id):
-    name, args = _action(("os-extend", "os-reset_status"))
+    name, args = _action(("os-extend", "os-reset_status", "os-set_bootable",
+                          "os-set_image_metadata", "os-unset_image_metadata"))
+    if name in IMAGE_METADATA_ACTIONS:
+        return IMAGE_METADATA_ACTIONS[name](volume_id, args)
     if name == "os-extend":
         new_size = args.get("new_size") if isinstance(args, dict) else None
         try:
@@ -376,14 +382,38 @@ def volume_action(project_id, volume_id):
     return Response(status=202)
 
 
-@bp.route(PREFIX + "/volumes/<volume_id>/metadata", methods=["GET", "POST", "PUT"])
-def volume_metadata(project_id, volume_id):
-    return _metadata_collection("volume", volume_id)
+def _set_bootable(volume_id, args):
+    cloud().get_volume(g.context, volume_id)
+    if not isinstance(args, dict) or "bootable" not in args:
+        raise ApiError(400, "Must specify bootable in request.")
+    value = args["bootable"]
+    flag = _boolean(value)
+    if flag is None:
+        raise ApiError(400, "Bad value for 'bootable'")
+    cloud().set_volume_bootable(g.context, volume_id, flag)
+    return Response(status=200)
 
 
-@bp.route(PREFIX + "/volumes/<volume_id>/metadata/<key>", methods=["GET", "PUT", "DELETE"])
-def volume_metadata_item(project_id, volume_id, key):
-    return _metadata_item("volume", volume_id, key)
+def _set_image_metadata(volume_id, args):
+    if not isinstance(args, dict) or "metadata" not in args:
+        raise ApiError(400, "Malformed request body.")
+    metadata = _cinder(cloud().set_volume_image_metadata, g.context, volume_id, args["metadata"])
+    return jsonify({"metadata": metadata})
+
+
+def _unset_image_metadata(volume_id, args):
+    if not isinstance(args, dict) or "key" not in args:
+        raise ApiError(400, "Malformed request body.")
+    if not args["key"]:
+        raise ApiError(400, "The key cannot be None.")
+    cloud().unset_volume_image_metadata(g.context, volume_id, args["key"])
+    return Response(status=200)
+
+
+#: volume actions that answer with their own body (200)
+IMAGE_METADATA_ACTIONS = {"os-set_bootable": _set_bootable,
+                          "os-set_image_metadata": _set_image_metadata,
+                          "os-unset_image_metadata": _unset_image_metadata}
 
 
 @bp.get(PREFIX + "/os-availability-zone")
@@ -458,14 +488,23 @@ def snapshot_action(project_id, snapshot_id):
     return Response(status=202)
 
 
-@bp.route(PREFIX + "/snapshots/<snapshot_id>/metadata", methods=["GET", "POST", "PUT"])
-def snapshot_metadata(project_id, snapshot_id):
-    return _metadata_collection("snapshot", snapshot_id)
+def _metadata_routes(kind):
+    """``/{kind}s/{id}/metadata[/{key}]`` for volumes and snapshots (same shapes)."""
+
+    def collection(project_id, resource_id):
+        return _metadata_collection(kind, resource_id)
+
+    def item(project_id, resource_id, key):
+        return _metadata_item(kind, resource_id, key)
+
+    path = f"{PREFIX}/{kind}s/<resource_id>/metadata"
+    bp.add_url_rule(path, f"{kind}_metadata", collection, methods=["GET", "POST", "PUT"])
+    bp.add_url_rule(path + "/<key>", f"{kind}_metadata_item", item,
+                    methods=["GET", "PUT", "DELETE"])
 
 
-@bp.route(PREFIX + "/snapshots/<snapshot_id>/metadata/<key>", methods=["GET", "PUT", "DELETE"])
-def snapshot_metadata_item(project_id, snapshot_id, key):
-    return _metadata_item("snapshot", snapshot_id, key)
+for _kind in ("volume", "snapshot"):
+    _metadata_routes(_kind)
 
 
 # -- updates, actions and metadata: parsing ----------------------------------------------
@@ -511,12 +550,8 @@ class VolumeUpdate(Schema):
         return data
 
 
-class SnapshotUpdate(NovaSchema):
+class SnapshotUpdate(Described):
     nova_name = "snapshot"
-    name = NovaString(max_length=255, nullable=True)
-    display_name = NovaString(max_length=255, nullable=True)
-    description = NovaString(max_length=255, nullable=True)
-    display_description = NovaString(max_length=255, nullable=True)
 
     @post_load
     def _strip(self, data, **kwargs):
@@ -579,16 +614,26 @@ def _cinder(call, *args, **kwargs):
         raise
 
 
-def _bool_param(name):
-    value = request.args.get(name)
-    if value is None:
-        return False
-    lowered = value.strip().lower()
+def _boolean(value):
+    """oslo's strict ``bool_from_string``: True, False, or None when not a boolean."""
+    if isinstance(value, bool):
+        return value
+    lowered = str(value).lower()
     if lowered in ("1", "t", "true", "on", "y", "yes"):
         return True
     if lowered in ("0", "f", "false", "off", "n", "no"):
         return False
-    raise ApiError(400, f"Value '{value}' for '{name}' is not a boolean.")
+    return None
+
+
+def _bool_param(name):
+    value = request.args.get(name)
+    if value is None:
+        return False
+    flag = _boolean(value)
+    if flag is None:
+        raise ApiError(400, f"Value '{value}' for '{name}' is not a boolean.")
+    return flag
 
 
 def _action(known):

@@ -478,14 +478,15 @@ class StorageMixin:
         check_volume_status(volume, "update")
         if metadata is not UNSET:
             metadata = check_metadata(metadata)
-        if name is not UNSET:
-            volume.name = name
-        if description is not UNSET:
-            volume.description = description
-        if metadata is not UNSET:
-            volume.metadata = metadata
-        volume.updated_at = self.now()
-        return volume
+        return self._apply(volume, name=name, description=description, metadata=metadata)
+
+    def _apply(self, resource, **values):
+        """Set the given (not ``UNSET``) attributes of a volume or snapshot; touch it."""
+        for key, value in values.items():
+            if value is not UNSET:
+                setattr(resource, key, value)
+        resource.updated_at = self.now()
+        return resource
 
     @operation
     def extend_volume(self, context, volume_id, new_size, *, attached_ok=False):
@@ -516,10 +517,44 @@ class StorageMixin:
         if volume is None or volume.status != "extending":
             return
         target = job.data["previous_status"]
+        if target == "in-use" and not volume.attachments:
+            target = "available"  # its server went away while it grew
         transitions.check("volume", volume.status, target)
         volume.status = target
         volume.size = job.data["new_size"]
         volume.updated_at = at
+
+    @operation
+    def set_volume_bootable(self, context, volume_id, bootable):
+        """Cinder ``os-set_bootable``: the ``bootable`` flag, as an update (not in maintenance)."""
+        authorize(context, "volume:update", write=True)
+        volume = self._volume(context, volume_id)
+        check_volume_status(volume, "update")
+        volume.bootable = bool(bootable)
+        volume.updated_at = self.now()
+        return volume
+
+    @operation
+    def set_volume_image_metadata(self, context, volume_id, metadata):
+        """Cinder ``os-set_image_metadata``: merge into ``volume_image_metadata``."""
+        authorize(context, "volume:update_volume_metadata", write=True)
+        volume = self._volume(context, volume_id)
+        check_volume_status(volume, "update_metadata")
+        volume.image_metadata = {**volume.image_metadata, **check_metadata(metadata)}
+        volume.updated_at = self.now()
+        return dict(volume.image_metadata)
+
+    @operation
+    def unset_volume_image_metadata(self, context, volume_id, key):
+        """Cinder ``os-unset_image_metadata``: drop one key; ``NotFound`` if absent."""
+        authorize(context, "volume:delete_volume_metadata", write=True)
+        volume = self._volume(context, volume_id)
+        if key not in volume.image_metadata:
+            raise NotFound("volume_image_metadata", volume_id,
+                           f"Glance metadata for volume/snapshot {volume_id} cannot be found.")
+        check_volume_status(volume, "delete_metadata")
+        volume.image_metadata = {k: v for k, v in volume.image_metadata.items() if k != key}
+        volume.updated_at = self.now()
 
     # ------------------------------------------------------------ metadata
 
@@ -697,12 +732,7 @@ class StorageMixin:
         """Cinder ``PUT /snapshots/{id}``: name and description, in any status."""
         authorize(context, "volume:update_snapshot", write=True)
         snapshot = self._snapshot(context, snapshot_id)
-        if name is not UNSET:
-            snapshot.name = name
-        if description is not UNSET:
-            snapshot.description = description
-        snapshot.updated_at = self.now()
-        return snapshot
+        return self._apply(snapshot, name=name, description=description)
 
     def _step_snapshot_delete(self, job, step, at):
         self._finish_delete("snapshot", self.snapshots, job, at)
@@ -711,7 +741,7 @@ class StorageMixin:
 
     @operation
     def attach_volume(self, context, server_id, volume_id, device=None, *,
-                      delete_on_termination=False, allow_shelved=True):
+                      delete_on_termination=False, allow_shelved=True, tag=None):
         """Attach an ``available`` volume of the server's AZ as a data disk.
 
         Nova's ``os-volume_attachments`` create, checks in Queens order (see
@@ -719,8 +749,9 @@ class StorageMixin:
         honoured when free (a used one is a ``Conflict``); without it the next free
         ``/dev/vdX`` is chosen.  ``allow_shelved=False`` is the check of requests
         below compute 2.20.  The volume becomes ``in-use`` at once (Cinder's
-        ``reserved`` step is not observable).  Returns the block-device dict added
-        to ``server.block_devices``.
+        ``reserved`` step is not observable).  A ``shelved_offloaded`` server gets
+        the volume without a device name (Nova picks one at unshelve) and refuses a
+        ``tag``.  Returns the block-device dict added to ``server.block_devices``.
 
         Huawei rule: the volume must be in the server's AZ (EVS disks only attach
         in their own AZ; Nova's ``cross_az_attach`` would allow it).
@@ -737,14 +768,22 @@ class StorageMixin:
             raise Invalid(f"Invalid volume: volume {volume_id} already attached",
                           rule="already_attached", volume_id=volume_id)
         volume = self._volume(context, volume_id)
+        offloaded = server.vm_state == "shelved_offloaded"
+        if offloaded and tag is not None:
+            raise Invalid("Tagged volume attachment is not supported for shelved-offloaded "
+                          "instances.", rule="offloaded_tag", volume_id=volume_id)
         if device is not None and any(bd.get("device_name") == device
                                       for bd in server.block_devices):
             raise Conflict(f"The supplied device path ({device}) is in use.", rule="device_in_use",
                            device=device)
         self._check_same_zone(server.availability_zone, volume)
         check_volume_status(volume, "attach", request_id=cinder_request_id())
-        entry = {"volume_id": volume.id, "device_name": device or self._next_device(server),
-                 "boot_index": None, "delete_on_termination": bool(delete_on_termination),
+        if offloaded:
+            device = None
+        else:
+            device = device or self._next_device(server)
+        entry = {"volume_id": volume.id, "device_name": device, "boot_index": None,
+                 "delete_on_termination": bool(delete_on_termination), "tag": tag,
                  "source_type": "volume", "destination_type": "volume"}
         self._attach(server, volume, entry, self.now())
         server.updated_at = self.now()
@@ -776,7 +815,7 @@ class StorageMixin:
 
     @operation
     def list_volume_attachments(self, context, server_id):
-        """``(block_device, volume_or_None)`` of every volume of a server, in mapping order."""
+        """The block-device dicts of every volume of a server (root included), in order."""
         authorize(context, "os_compute_api:os-volumes-attachments:index", write=False)
         server = self._server(context, server_id)
         return [bd for bd in server.block_devices if bd.get("volume_id")]

@@ -110,7 +110,7 @@ def attach_volume(project_id, server_id):
     schema = TAGGED_ATTACHMENT if g.version >= TAG_VERSION else ATTACHMENT
     spec = validated(schema, outer["volumeAttachment"])
     entry = cloud().attach_volume(g.context, server_id, spec["volumeId"], spec.get("device"),
-                                  allow_shelved=_allow_shelved())
+                                  allow_shelved=_allow_shelved(), tag=spec.get("tag"))
     return jsonify({"volumeAttachment": attachment_view(server_id, entry,
                                                         keep_empty_device=True)})
 
