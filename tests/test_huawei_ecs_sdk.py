@@ -15,6 +15,8 @@ pytest.importorskip("huaweicloudsdkvpc")
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException  # noqa: E402
 from huaweicloudsdkecs.v2 import EcsClient  # noqa: E402
 from huaweicloudsdkecs.v2 import model as m  # noqa: E402
+from huaweicloudsdkevs.v2 import EvsClient  # noqa: E402
+from huaweicloudsdkevs.v2 import model as evs_model  # noqa: E402
 from huaweicloudsdkims.v2 import ImsClient  # noqa: E402
 from huaweicloudsdkims.v2 import model as ims_model  # noqa: E402
 from huaweicloudsdkvpc.v2 import VpcClient  # noqa: E402
@@ -411,6 +413,9 @@ def test_delete_without_volumes_keeps_data_disks_and_with_volumes_keeps_images(h
     # that have snapshots), only detached
     assert cloud.images.get(image_id).status == "active"
     assert snapshots == {s.id for s in cloud.snapshots if s.volume_id in (drop_root, drop_data)}
+    evs = build(EvsClient, hw.url)
+    listed = evs.list_snapshots(evs_model.ListSnapshotsRequest(volume_id=drop_root)).snapshots
+    assert [(s.status, s.id in snapshots) for s in listed] == [("available", True)]
     assert cloud.volumes.get(drop_root).status == cloud.volumes.get(drop_data).status == \
         "available"
     # with no snapshot to keep it, a data disk goes with delete_volume
