@@ -39,8 +39,6 @@ def test_create_image(fakeecs, fakeecs_client, case):
 class BackupMachine(FakeEcsMachine):
     """The shipped machine plus a rule that runs our code against the same cloud."""
 
-    delete_during_snapshot = False  # see tests/test_harness_stateful.py
-
     @precondition(lambda self: self.settled_servers())
     @rule()
     def our_backup_job(self):

@@ -175,6 +175,8 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=300)
     parser.add_argument("--no-pytest", action="store_true", help="skip the pytest runs")
     parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument("--scale-images", type=int, default=100_000,
+                        help="images at the big level of the scale section (0: skip it)")
     args = parser.parse_args(argv)
     results = measure(args.repeat)
     end_to_end = {} if args.no_pytest else measure_pytest()
@@ -188,6 +190,11 @@ def main(argv=None):
         print(f"{name:<66} {row['median_ms']:>10.3f} {p95:>8}")
     for name, value in end_to_end.items():
         print(f"{name:<66} {value:>10.3f}")
+    if args.scale_images:
+        from . import bench_scale
+
+        print()
+        print(bench_scale.report(bench_scale.measure(args.scale_images)))
     return 0
 
 

@@ -8,6 +8,7 @@ import sys
 
 from . import __version__
 from .model import DomainError
+from .model.clock import PRESETS
 from .server import HTTPServer, build_cloud, create_app
 
 
@@ -27,16 +28,20 @@ def control_config(host, admin_token):
 
 
 def load_state_file(cloud, path):
-    """Replace ``cloud``'s state with the export in ``path``; it becomes the reset point."""
-    with open(path, encoding="utf-8") as handle:
-        try:
-            data = json.load(handle)
-        except ValueError as error:
-            raise ValueError(f"{path}: not a JSON state export ({error})") from None
-    try:
-        cloud.import_state(data)
-    except DomainError as error:
-        raise ValueError(f"{path}: {error.message}") from None
+    """Replace ``cloud``'s state with the export in ``path``; it becomes the reset point.
+
+    The file goes through ``PUT /_fakeecs/state`` in-process, so it meets exactly the
+    checks (and messages) of the HTTP import; a refusal raises ``ValueError`` naming
+    the file, before anything is bound.
+    """
+    with open(path, "rb") as handle:
+        raw = handle.read()
+    response = create_app(cloud).test_client().put(
+        "/_fakeecs/state", data=raw, content_type="application/json")
+    if response.status_code != 200:
+        error = (response.get_json(silent=True) or {}).get("error") or {}
+        message = error.get("message") or response.status
+        raise ValueError(f"{path}: {message}")
     cloud.mark_baseline()
 
 
@@ -58,6 +63,8 @@ def connection_text(url, cloud, control=None):
         control_line = f"{url}/_fakeecs/ (needs header X-FakeECS-Admin-Token)"
     else:
         control_line = f"{url}/_fakeecs/ (openapi: {url}/_fakeecs/openapi.json)"
+    if control["enabled"]:
+        control_line += f"\n  dashboard:  {url}/_fakeecs/ui"
     project = next(iter(cloud.projects.values()))
     domain = cloud.domains[project.domain_id]
     user = next((u for u in cloud.users.values() if project.id in u.roles), None)
@@ -102,7 +109,9 @@ def main(argv=None):
     serve.add_argument("--scenario", action="append", default=None,
                        help="scenario name or path (repeatable; default: default)")
     serve.add_argument("--seed", type=int, default=None, help="seed the id generator")
-    serve.add_argument("--clock", choices=("realtime", "frozen"), default=None)
+    serve.add_argument("--clock", choices=tuple(PRESETS), default=None,
+                       help="realtime (default), frozen, or frozen with reads that move it: "
+                            "auto-step (one step per read), auto-finish (the whole process)")
     serve.add_argument("--state", metavar="FILE", default=None,
                        help="start from this state export (GET /_fakeecs/state) instead of "
                             "the scenarios; with --save-state it may not exist yet")
@@ -133,9 +142,8 @@ def main(argv=None):
     app = create_app(cloud)
     control = control_config(args.host, args.admin_token)
     app.config["FAKEECS_CONTROL"] = control
-    server = HTTPServer(app, args.host, args.port)
     try:
-        server.start()
+        server = HTTPServer(app, args.host, args.port).start()
     except OSError as error:
         print(f"fakeecs: cannot listen on {args.host}:{args.port}: {error}", file=sys.stderr)
         return 2
@@ -143,8 +151,8 @@ def main(argv=None):
     stopped = []
     signal.signal(signal.SIGTERM, lambda *_: stopped.append(1))
     try:
-        while not stopped and server._thread.is_alive():
-            server._thread.join(0.2)
+        while not stopped and server.running:
+            server.wait(0.2)
     except KeyboardInterrupt:
         pass
     server.stop()

@@ -26,6 +26,8 @@ import urllib.parse
 import urllib.request
 import warnings
 
+from .model.clock import PRESETS, expand_preset
+
 DEFAULT_PROJECT_ID = "0fae0ec5c0de4e1bb2b3c4d5e6f70819"
 DEFAULT_PROJECT = "fakeecs"
 DEFAULT_DOMAIN = "Default"
@@ -188,6 +190,16 @@ class _Clock:
     def mode(self):
         return self._owner._clock_state()["mode"]
 
+    @property
+    def auto_flavour(self):
+        """How reads move the clock: ``off``, ``step`` or ``finish``."""
+        return self._owner._clock_state()["auto"]
+
+    def auto(self, flavour="step"):
+        """Stop the clock and let each read of a resource with pending work move it:
+        ``step`` (to its next step), ``finish`` (to the end of its process) or ``off``."""
+        return self._owner._set_clock(mode="frozen", auto=flavour)
+
     def advance(self, seconds):
         """Move virtual time forward and run every transition that falls due."""
         return self._owner._advance_clock(seconds)
@@ -201,8 +213,17 @@ class _Clock:
         """Let virtual time run with the wall clock, ``speed`` times as fast."""
         return self._owner._set_clock(mode="realtime", speed=speed)
 
-    def set(self, now=None, mode=None, speed=None):
-        return self._owner._set_clock(now=now, mode=mode, speed=speed)
+    def set(self, now=None, mode=None, speed=None, auto=None):
+        """Set time, mode, speed and/or auto flavour.
+
+        ``mode`` is a preset: ``realtime``, ``frozen``, ``auto-step`` or
+        ``auto-finish`` (frozen, with reads that move the clock); it sets the
+        auto flavour too unless ``auto`` is given.
+        """
+        if mode in PRESETS:
+            preset = expand_preset(mode)
+            mode, auto = preset["mode"], auto or preset["auto"]
+        return self._owner._set_clock(now=now, mode=mode, speed=speed, auto=auto)
 
     @contextlib.contextmanager
     def virtual_sleep(self, budget=3600.0):
@@ -355,7 +376,7 @@ class FakeCloud(_ControlSurface):
 
     @classmethod
     def start(cls, port=0, *, scenario="default", clock="frozen", seed=None,
-              host="127.0.0.1", transitions=None, threads=16):
+              host="127.0.0.1", transitions=None, threads=None):
         """Build a cloud from ``scenario`` and serve it on ``host:port`` (0: a free port).
 
         ``scenario`` is a name, a path, a dict, or a list of them applied in
@@ -456,7 +477,8 @@ class FakeCloud(_ControlSurface):
         return method(*args, **kwargs)
 
     def _clock_state(self):
-        return {"now": self.cloud.clock.now(), "mode": self.cloud.clock.mode}
+        return {"now": self.cloud.clock.now(), "mode": self.cloud.clock.mode,
+                "auto": self.cloud.clock.auto}
 
     def _advance_clock(self, seconds):
         return self._call("advance_clock", seconds)
@@ -630,7 +652,7 @@ class RemoteFakeCloud(_ControlSurface):
 
     def _clock_state(self):
         state = self._control("GET", "/clock")
-        return {"now": state["epoch"], "mode": state["mode"]}
+        return {"now": state["epoch"], "mode": state["mode"], "auto": state.get("auto", "off")}
 
     def _advance_clock(self, seconds):
         return self._control("POST", "/clock/advance", {"seconds": seconds})

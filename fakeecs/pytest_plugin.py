@@ -32,6 +32,8 @@ JOURNAL_SECTION = "fakeecs request journal"
 MARKER_KEYS = ("scenario", "clock", "transitions", "seed", "replace", "virtual_sleep",
                "readonly")
 _HANDLE = pytest.StashKey()
+#: the clock presets of fakeecs.model.clock.PRESETS (not imported: the plugin loads light)
+CLOCK_PRESETS = ("frozen", "realtime", "auto-step", "auto-finish")
 
 _OPTIONS = (
     # name, ini default, help
@@ -39,7 +41,8 @@ _OPTIONS = (
                        "default: default)"),
     ("url", "", "run against a fakeecs already running at this URL (or, for tests marked "
                 "fakeecs(readonly=True), any Keystone-fronted cloud)"),
-    ("clock", "frozen", "clock mode of the session cloud: frozen (default) or realtime"),
+    ("clock", "frozen", "clock mode of the session cloud: frozen (default), realtime, "
+                        "auto-step or auto-finish (frozen; reads move it)"),
     ("seed", "1234", "seed of the id generator (ids repeat from test to test)"),
     ("username", "fakeecs", "user for --fakeecs-url"),
     ("password", "fakeecs", "password for --fakeecs-url"),
@@ -61,7 +64,7 @@ def pytest_addoption(parser):
             continue
         if name == "clock":
             group.addoption(flag, dest="fakeecs_clock", default=None,
-                            choices=("frozen", "realtime"), help=text)
+                            choices=CLOCK_PRESETS, help=text)
         else:
             group.addoption(flag.replace("_", "-"), dest=f"fakeecs_{name}", default=None,
                             help=text)
@@ -78,7 +81,8 @@ def pytest_configure(config):
         "fakeecs(scenario=None, clock=None, transitions=None, seed=None, replace=False, "
         "virtual_sleep=None, readonly=False): configure this test's fakeecs world. scenario: "
         "name, path or dict (or a list) added to the session world (replace=True: instead of "
-        "it); clock: 'frozen', 'realtime' or {now, mode, speed}; transitions: {process: "
+        "it); clock: 'frozen', 'realtime', 'auto-step', 'auto-finish' or {now, mode, speed, "
+        "auto}; transitions: {process: "
         "seconds|'manual'|'immediate'} or one of those for every process; readonly: the test "
         "may run against an endpoint without a fakeecs control plane.")
 
@@ -210,8 +214,8 @@ def fakeecs(request, fakeecs_server):
     elif isinstance(clock, dict):
         handle.clock.set(**clock)
     elif clock is not None:
-        raise pytest.UsageError("pytest.mark.fakeecs(clock=...): 'frozen', 'realtime' or "
-                                "{now, mode, speed}")
+        raise pytest.UsageError("pytest.mark.fakeecs(clock=...): 'frozen', 'realtime', "
+                                "'auto-step', 'auto-finish' or {now, mode, speed, auto}")
     transitions = options.get("transitions")
     if isinstance(transitions, (str, int, float)):
         transitions = {name: transitions for name in handle.transitions()}

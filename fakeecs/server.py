@@ -4,8 +4,6 @@ import socket
 import threading
 import weakref
 
-from cheroot import wsgi
-
 from .model import scenario
 from .api import create_app
 from .model import Cloud, VirtualClock, apply_world
@@ -44,26 +42,59 @@ def _track(server):
         _EXIT_HOOK.append(True)
 
 
-class HTTPServer:
-    """A threaded cheroot server for one app, with Nagle disabled."""
-
-    def __init__(self, app, host="127.0.0.1", port=0, threads=16):
-        self.app = app
-        self._server = wsgi.Server((host, port), app, numthreads=threads,
-                                   server_name="fakeecs", timeout=30)
-        self._server.nodelay = True
-        # cheroot's selector wakes every expiration_interval (0.5 s) and stop() waits for it
-        self._server.expiration_interval = 0.05
-        self._thread = None
+class _Background:
+    """Serving one app in a background thread: start, url, stop (shared by both servers)."""
 
     def start(self):
         """Bind and serve in a background thread; returns once the port is open."""
-        self._server.prepare()
-        self._thread = threading.Thread(target=self._server.serve, name="fakeecs-http",
+        self._thread = threading.Thread(target=self.serve_forever, name="fakeecs-http",
                                         daemon=True)
         self._thread.start()
         _track(self)
         return self
+
+    @property
+    def url(self):
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def running(self):
+        """Whether the serving thread is alive."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def wait(self, seconds):
+        """Wait up to ``seconds`` for the server to stop serving."""
+        if self._thread is not None:
+            self._thread.join(seconds)
+
+
+#: worker threads: idle ones cost nothing under the GIL, and each client that stalls
+#: mid-body holds one (cheroot) until the socket timeout
+DEFAULT_THREADS = 64
+
+
+class CherootServer(_Background):
+    """cheroot, tuned: Nagle off, keep-alive for many clients, many workers, a quick stop.
+
+    A worker thread reads each request's body, so a client that stalls mid-body holds
+    a worker until ``timeout``: ``threads`` bounds how many such clients leave the
+    others unharmed.
+    """
+
+    def __init__(self, app, host="127.0.0.1", port=0, threads=None):
+        threads = threads or DEFAULT_THREADS
+        from cheroot import wsgi
+
+        self.app = app
+        self._server = wsgi.Server((host, port), app, numthreads=threads,
+                                   server_name="fakeecs", timeout=30)
+        self._server.nodelay = True
+        # cheroot closes keep-alive connections past this many (default 10)
+        self._server.keep_alive_conn_limit = 1024
+        # cheroot's selector wakes every expiration_interval (0.5 s) and stop() waits for it
+        self._server.expiration_interval = 0.05
+        self._server.prepare()
+        self._thread = None
 
     @property
     def host(self):
@@ -73,12 +104,7 @@ class HTTPServer:
     def port(self):
         return self._server.bind_addr[1]
 
-    @property
-    def url(self):
-        return f"http://{self.host}:{self.port}"
-
     def serve_forever(self):
-        self._server.prepare()
         self._server.serve()
 
     def stop(self):
@@ -86,6 +112,67 @@ class HTTPServer:
         self._server.stop()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+
+class WaitressServer(_Background):
+    """waitress: one event loop reads whole requests, then a worker runs the app.
+
+    A client that stalls mid-body holds no worker (only a buffer), and idle keep-alive
+    connections cost nothing but a socket.
+    """
+
+    def __init__(self, app, host="127.0.0.1", port=0, threads=None):
+        from waitress.server import create_server
+
+        threads = threads or 16
+        self.app = app
+        self._stopping = threading.Event()
+        self._server = create_server(
+            app, host=host, port=port, threads=threads, ident="fakeecs",
+            connection_limit=1000, channel_timeout=30, asyncore_loop_timeout=0.05,
+            # OpenStack refuses JSON bodies over 112 KiB itself; image data may be large
+            max_request_body_size=8 * 1024 ** 3, clear_untrusted_proxy_headers=True)
+        self._thread = None
+
+    @property
+    def host(self):
+        return self._server.effective_host
+
+    @property
+    def port(self):
+        return self._server.effective_port
+
+    def serve_forever(self):
+        server = self._server
+        try:
+            while not self._stopping.is_set():
+                server.asyncore.loop(timeout=server.adj.asyncore_loop_timeout, map=server._map,
+                                     use_poll=server.adj.asyncore_use_poll, count=20)
+        finally:
+            for channel in list(server._map.values()):
+                try:
+                    channel.close()
+                except OSError:  # pragma: no cover - already gone
+                    pass
+            server.task_dispatcher.shutdown(timeout=5)
+
+    def stop(self):
+        _RUNNING.discard(self)
+        self._stopping.set()
+        try:
+            self._server.pull_trigger()
+        except OSError:  # pragma: no cover - the loop closed it already
+            pass
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        else:
+            self.serve_forever()  # never started: just release the socket
+
+
+#: the servers fakeecs can run on, by name (``python -m fakeecs.bench_server`` compares them)
+SERVER_CLASSES = {"cheroot": CherootServer, "waitress": WaitressServer}
+#: fakeecs's server, chosen by that benchmark (docs/server.md)
+HTTPServer = CherootServer
 
 
 def port_is_free(host, port):
@@ -97,4 +184,5 @@ def port_is_free(host, port):
     return True
 
 
-__all__ = ["build_cloud", "create_app", "HTTPServer", "port_is_free"]
+__all__ = ["build_cloud", "create_app", "HTTPServer", "CherootServer", "WaitressServer",
+           "SERVER_CLASSES", "port_is_free"]

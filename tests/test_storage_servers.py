@@ -324,12 +324,13 @@ def test_attach_and_detach_through_the_model(api, cloud):
     entry = cloud.attach_volume(ctx, server_id, volume.id)
     assert entry["device_name"] == "/dev/vdb"
     assert cloud.get_volume(ctx, volume.id).status == "in-use"
-    from fakeecs.model import Invalid
+    from fakeecs.model import Forbidden, Invalid
 
     with pytest.raises(Invalid, match="not in the same availability zone"):
         cloud.attach_volume(ctx, server_id, other.id)
     root = cloud.get_server(ctx, server_id).block_devices[0]["volume_id"]
-    with pytest.raises(Invalid, match="Can't detach root device volume"):
+    # Nova Queens answers 403 (HTTPForbidden) for the root volume
+    with pytest.raises(Forbidden, match="Can't detach root device volume"):
         cloud.detach_volume(ctx, server_id, root)
     cloud.detach_volume(ctx, server_id, volume.id)
     assert cloud.get_volume(ctx, volume.id).status == "available"

@@ -6,7 +6,7 @@ from flask import Flask, g, request
 from werkzeug.exceptions import HTTPException
 
 from ..model import DomainError
-from . import errors
+from . import errors, jsonbody
 
 log = logging.getLogger("fakeecs")
 
@@ -41,6 +41,18 @@ def current_family():
     return getattr(g, "family", None) or family_for(request.path)
 
 
+def oversized(family):
+    """The 413 for a declared body over the family's limit, before anything reads it
+    (OpenStack's size limiter runs before authentication); image data is not JSON and
+    uploads at any size."""
+    length = request.content_length
+    if length is None or length <= jsonbody.MAX_BODY_BYTES or request.path.endswith("/file"):
+        return None
+    if family == "control" and length <= jsonbody.CONTROL_MAX_BODY_BYTES:
+        return None
+    return errors.too_large(family)
+
+
 def create_app(cloud, *, blueprints=None):
     """A Flask app serving ``cloud``; ``app.extensions['fakeecs']`` holds the cloud."""
     from . import compute, identity, image
@@ -60,6 +72,11 @@ def create_app(cloud, *, blueprints=None):
     @app.before_request
     def _start():
         g.request_id = "req-" + str(uuid.uuid4())
+        # the family that owns the path: worked out once, shared by every hook and handler
+        g.family = g.path_family = family = family_for(request.path)
+        too_large = oversized(family)
+        if too_large is not None:
+            return too_large
         for hook in app.config["FAKEECS_HOOKS"]["before"]:
             response = hook()
             if response is not None:
@@ -77,6 +94,8 @@ def create_app(cloud, *, blueprints=None):
     @app.errorhandler(errors.ApiError)
     def _api_error(error):
         family = current_family()
+        if isinstance(error, jsonbody.TooLarge):
+            return errors.too_large(family)
         if error.body is not None:
             response = errors._json(error.body, error.status)
             response.headers.update(error.headers)

@@ -9,6 +9,7 @@ non-loopback bind).  ``app.config["FAKEECS_CONTROL"]`` holds ``enabled`` and
 ``admin_token``; with a token, every control call needs it in
 ``X-FakeECS-Admin-Token``.
 """
+import functools
 import hmac
 import json
 import time
@@ -17,10 +18,11 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from .. import __version__
-from ..model.clock import isoformat
+from ..model.clock import AUTO_FLAVOURS, isoformat
 from ..model.faults import MATCH_KEYS, RequestInfo
 from . import errors, family_for
 from .errors import ApiError
+from .jsonbody import CONTROL_MAX_BODY_BYTES, body_bytes, parse_json
 
 PREFIX = "/_fakeecs"
 ADMIN_HEADER = "X-FakeECS-Admin-Token"
@@ -169,16 +171,19 @@ class StateBody(Schema):
 
 
 class ClockBody(_Body):
-    """Set the clock's mode, speed and/or time."""
+    """Set the clock's mode, speed, time and/or auto flavour."""
 
     mode = fields.String(validate=validate.OneOf(("realtime", "frozen")))
     now = NumberOrString()
     speed = fields.Float(validate=validate.Range(min=0, min_inclusive=False))
+    auto = fields.String(validate=validate.OneOf(AUTO_FLAVOURS), metadata={
+        "description": "how a read of a resource with pending work moves the clock: off, "
+                       "step (to its next step) or finish (to the end of its process)"})
 
     @validates_schema
     def _something(self, data, **kwargs):
         if not data:
-            raise ValidationError("give at least one of mode, now, speed")
+            raise ValidationError("give at least one of mode, now, speed, auto")
 
 
 class AdvanceBody(_Body):
@@ -273,14 +278,14 @@ def _load(schema, data):
 
 
 def _body(schema=None, *, allow_empty=False):
-    raw = request.get_data(cache=True)
+    raw = body_bytes(CONTROL_MAX_BODY_BYTES)
     if not raw.strip():
         if allow_empty:
             return {}
         raise ApiError(400, "a JSON body is required")
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        data = parse_json(raw)
+    except ValueError:
         raise ApiError(400, "the body is not valid JSON") from None
     if not isinstance(data, dict):
         raise ApiError(400, "the body must be a JSON object")
@@ -381,7 +386,7 @@ def get_clock():
     return _json(cloud().get_clock())
 
 
-@route("/clock", ["PUT"], "Set the clock mode, speed and/or time", body=ClockBody)
+@route("/clock", ["PUT"], "Set the clock mode, speed, time and/or auto flavour", body=ClockBody)
 def set_clock():
     data = _body(ClockBody())
     return _json(cloud().set_clock(**data))
@@ -619,23 +624,36 @@ def _is_control(path):
     return path == PREFIX or path.startswith(PREFIX + "/")
 
 
-def _request_json():
-    raw = request.get_data(cache=True)
-    if not raw or len(raw) > 4 * 1024 * 1024:
+#: (journal name, WSGI environ key) of the request headers the journal keeps
+_JOURNAL_ENVIRON = tuple(
+    (name, name.upper().replace("-", "_") if name == "Content-Type"
+     else "HTTP_" + name.upper().replace("-", "_")) for name in JOURNAL_HEADERS)
+
+
+def _action(method, path, raw):
+    """The action of ``POST .../action`` (the body's only key), from the raw body."""
+    if method != "POST" or not path.rstrip("/").endswith("/action") or not raw:
         return None
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        body = parse_json(raw)
+    except ValueError:
         return None
-
-
-def _action(path, method):
-    if method != "POST" or not path.rstrip("/").endswith("/action"):
-        return None
-    body = _request_json()
     if isinstance(body, dict) and body:
         return next(iter(body))
     return None
+
+
+def _request_raw(req=None):
+    """The request body when it is small enough to look at, else ``None`` (an oversized
+    or streamed upload is never read by the hooks; a request without a body costs nothing)."""
+    req = req or request._get_current_object()
+    environ = req.environ
+    length = req.content_length
+    if length is None:
+        if "HTTP_TRANSFER_ENCODING" not in environ:
+            return b""
+        return req.get_data(cache=True)
+    return req.get_data(cache=True) if length <= JOURNAL_BODY_LIMIT else None
 
 
 def _project(model):
@@ -655,11 +673,16 @@ def _project(model):
 
 
 def _describe_request():
-    model = cloud()
-    path = request.path
-    project_id, project_name = _project(model)
-    return RequestInfo(method=request.method, path=path, action=_action(path, request.method),
-                       project_id=project_id, project_name=project_name, family=family_for(path))
+    """The request's facts (family, project, action), worked out once per request."""
+    info = g.get("fakeecs_request")
+    if info is None:
+        path, method = request.path, request.method
+        project_id, project_name = _project(cloud())
+        info = g.fakeecs_request = RequestInfo(
+            method=method, path=path, action=_action(method, path, _request_raw()),
+            project_id=project_id, project_name=project_name,
+            family=g.get("path_family") or family_for(path))
+    return info
 
 
 def _fault_response(rule, family):
@@ -677,14 +700,13 @@ def _fault_response(rule, family):
 
 
 def before_hook():
-    """Record the start, then let a matching fault rule delay and/or answer the request."""
+    """Record the start, then let a matching fault rule delay and/or answer the request;
+    with no fault rule set this costs a clock read."""
     if _is_control(request.path):
         return None
     g.fakeecs_started = time.perf_counter()
-    info = _describe_request()
-    g.fakeecs_request = info
     model = cloud()
-    rule = model.match_fault(info)
+    rule = model.match_fault(_describe_request)
     if rule is None:
         return None
     g.fakeecs_fault = rule
@@ -693,18 +715,17 @@ def before_hook():
         time.sleep(sleep)
     if rule.status is None or rule.side_effect:
         return None
-    return _fault_response(rule, info.family)
+    return _fault_response(rule, g.fakeecs_request.family)
 
 
 def after_hook(response):
     """Swap in a side-effect fault's error, then journal the exchange."""
     if _is_control(request.path):
         return response
-    rule = getattr(g, "fakeecs_fault", None)
+    rule = g.get("fakeecs_fault")
     if rule is not None and rule.side_effect and rule.status is not None:
-        info = getattr(g, "fakeecs_request", None)
         request_id = response.headers.get("X-OpenStack-Request-ID")
-        response = _fault_response(rule, info.family if info else family_for(request.path))
+        response = _fault_response(rule, _describe_request().family)
         if request_id:
             response.headers["X-OpenStack-Request-ID"] = request_id
     try:
@@ -723,15 +744,15 @@ def _masked(name, value):
     return value
 
 
-def _body_record(raw, content_type):
+def _body_record(raw, content_type, length=None):
     if not raw:
-        return None
+        return {"truncated": True, "bytes": length} if length else None
     if len(raw) > JOURNAL_BODY_LIMIT:
         return {"truncated": True, "bytes": len(raw)}
     if "json" in (content_type or "") or raw[:1] in (b"{", b"["):
         try:
-            return json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+            return parse_json(raw)
+        except ValueError:
             pass
     if "octet-stream" in (content_type or ""):
         return {"bytes": len(raw)}
@@ -742,41 +763,64 @@ def _body_record(raw, content_type):
 
 
 def _journal(response, rule):
+    """Record the exchange cheaply: raw bytes and references now, decoding on read."""
     model = cloud()
-    info = getattr(g, "fakeecs_request", None)
-    started = getattr(g, "fakeecs_started", None)
+    req, facts = request._get_current_object(), g._get_current_object()
+    environ = req.environ
+    method, path = req.method, req.path
+    info = facts.get("fakeecs_request")
+    if info is not None:
+        project_id, project_name = info.project_id, info.project_name
+    else:
+        project_id, project_name = _project(model)
+    started = facts.get("fakeecs_started")
     now = model.now()
-    query = {}
-    for key in request.args:
-        values = request.args.getlist(key)
-        query[key] = values[0] if len(values) == 1 else values
-    headers = {name: _masked(name, request.headers[name]) for name in JOURNAL_HEADERS
-               if name in request.headers}
-    response_body = None
+    headers = [(name, environ[key]) for name, key in _JOURNAL_ENVIRON if key in environ]
+    response_raw = None
     if not response.direct_passthrough and not response.is_streamed:
-        response_body = _body_record(response.get_data(), response.content_type)
+        response_raw = response.get_data()
+    details = functools.partial(
+        _journal_details, now=now, method=method, path=path, args=req.args, headers=headers,
+        raw=_request_raw(req), content_type=environ.get("CONTENT_TYPE"),
+        length=req.content_length, action=info.action if info is not None else None,
+        known=info is not None, response_raw=response_raw,
+        response_type=response.content_type)
     model.journal.record({
-        "time": isoformat(now, micro=True) + "Z",
         "epoch": now,
-        "method": request.method,
-        "path": request.path,
-        "query": query,
-        "headers": headers,
-        "body": _body_record(request.get_data(cache=True), request.content_type),
-        "action": info.action if info else None,
-        "project_id": info.project_id if info else None,
-        "project_name": info.project_name if info else None,
-        "family": info.family if info else family_for(request.path),
+        "method": method,
+        "path": path,
+        "project_id": project_id,
+        "project_name": project_name,
+        "family": facts.get("path_family") or family_for(path),
         "status": response.status_code,
-        "response": response_body,
-        "request_id": response.headers.get("X-OpenStack-Request-ID") or getattr(g, "request_id", None),
+        "request_id": response.headers.get("X-OpenStack-Request-ID") or facts.get("request_id"),
         "fault": rule.id if rule is not None and rule.status is not None else None,
         "duration_ms": round((time.perf_counter() - started) * 1000, 3) if started else None,
-    })
+    }, details)
+
+
+def _journal_details(*, now, method, path, args, headers, raw, content_type, length, action,
+                     known, response_raw, response_type):
+    """The journal fields decoded only when someone reads the journal."""
+    query = {}
+    for key in args:
+        values = args.getlist(key)
+        query[key] = values[0] if len(values) == 1 else values
+    return {
+        "time": isoformat(now, micro=True) + "Z",
+        "query": query,
+        "headers": {name: _masked(name, value) for name, value in headers},
+        "body": _body_record(raw, content_type, length),
+        "action": action if known else _action(method, path, raw),
+        "response": _body_record(response_raw, response_type),
+    }
 
 
 def register(app):
+    from . import ui
+
     app.register_blueprint(bp)
+    ui.register(app)  # the dashboard, /_fakeecs/ui, under the same access rules
     app.config.setdefault("FAKEECS_CONTROL", {"enabled": True, "admin_token": None})
     hooks = app.config["FAKEECS_HOOKS"]
     hooks["before"].insert(0, before_hook)

@@ -99,6 +99,26 @@ def register_family(family, renderer):
     RENDERERS[family] = renderer
 
 
+#: oslo.middleware's sizelimit answer (Nova, Cinder and Keystone run it before the API)
+TOO_LARGE = "Request is too large."
+#: families whose services sit behind oslo.middleware's ``RequestBodySizeLimiter``
+SIZELIMIT_FAMILIES = ("nova", "cinder", "keystone")
+
+
+def webob_json(status: int, explanation: str) -> Response:
+    """The JSON body WebOb renders for an HTTP exception raised by a middleware."""
+    phrase = HTTP_STATUS_CODES.get(status, "Error")
+    return _json({"message": f"{explanation}<br /><br />\n\n\n", "code": f"{status} {phrase}",
+                  "title": phrase}, status)
+
+
+def too_large(family: str) -> Response:
+    """The 413 for a JSON body over the limit, as the family's service answers it."""
+    if family in SIZELIMIT_FAMILIES:
+        return webob_json(413, TOO_LARGE)
+    return render(family, 413, TOO_LARGE)
+
+
 def unexpected_message(error):
     """Queens' text for an unexpected exception (never a traceback)."""
     return ("Unexpected API Error. Please report this at http://bugs.launchpad.net/nova/ and "

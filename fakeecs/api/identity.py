@@ -174,6 +174,8 @@ def check_token():
     record = cloud().tokens.get(subject)
     if record is None:
         raise ApiError(404, f"Could not find token: {subject}.")
+    if cloud().live_token(subject) is None:  # keystone's answer for an expired token
+        raise ApiError(404, "Failed to validate token")
     if request.method == "HEAD":
         return Response(status=200, headers={"X-Subject-Token": subject})
     response = jsonify({"token": token_body(record)})

@@ -1,9 +1,12 @@
 """Glance v2 under ``/image``: images, their data, JSON patch and the schema."""
+import re
 
 from flask import Blueprint, Response, g, jsonify, request
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
+from ..model import OverQuota
 from ..model.clock import isoformat
+from ..model.timefilter import TimeFilterError, parse_time_filter
 from .auth import base_url, cloud, require_token
 from .errors import ApiError
 from .jsonbody import json_body
@@ -149,6 +152,96 @@ def upload(image_id):
     return Response(status=204)
 
 
+@bp.get("/image/v2/images/<image_id>/file")
+def download(image_id):
+    """Glance's ``GET /v2/images/{id}/file``: the bytes, a single range, or 204 without data."""
+    data = cloud().image_data(g.context, image_id)
+    if data is None:
+        return Response(status=204)
+    start, stop = _requested_range(data.size)
+    headers = {"Content-Length": str(stop - start)}
+    if data.checksum:
+        headers["Content-MD5"] = data.checksum
+    status = 200
+    if request.headers.get("Range") or request.headers.get("Content-Range"):
+        status = 206
+        headers["Content-Range"] = f"bytes {start}-{stop - 1}/{data.size}"
+    return Response(data.chunks(start, stop), status=status, headers=headers,
+                    content_type="application/octet-stream", direct_passthrough=True)
+
+
+RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
+
+
+def _unsatisfiable(detail):
+    """WebOb's 416, whose message is the class explanation and then the detail."""
+    return ApiError(416, "", body={
+        "message": f"The Range requested is not available.<br /><br />\n{detail}\n\n",
+        "code": "416 Request Range Not Satisfiable", "title": "Request Range Not Satisfiable"})
+
+
+def _requested_range(size):
+    """``(start, stop)`` (stop exclusive) from ``Range`` or a legacy ``Content-Range``."""
+    last = f"[0, {size - 1}]"
+    header = request.headers.get("Range")
+    if header:
+        if "," in header:
+            raise ApiError(400, "Requests with multiple ranges are not supported in Glance. You "
+                                "may make multiple single-range requests instead.")
+        match = RANGE.match(header.strip())
+        if not match or match.groups() == ("", "") or (
+                match.group(1) and match.group(2) and int(match.group(2)) < int(match.group(1))):
+            raise _unsatisfiable("Invalid Range header.")
+        first, end = match.groups()
+        if not first:
+            return max(size - int(end), 0), size
+        start, stop = int(first), (min(int(end) + 1, size) if end else size)
+        if start >= size:
+            raise _unsatisfiable("Invalid start position in Range header. Start position MUST "
+                                 f"be in the inclusive range {last}.")
+        return start, stop
+    header = request.headers.get("Content-Range")
+    if header:
+        match = CONTENT_RANGE.match(header.strip())
+        if not match or int(match.group(2)) < int(match.group(1)):
+            raise _unsatisfiable("Invalid Content-Range header.")
+        start, end = int(match.group(1)), int(match.group(2))
+        if end >= size:
+            raise _unsatisfiable("Invalid stop position in Content-Range header. The stop "
+                                 f"position MUST be in the inclusive range {last}.")
+        if start >= size:
+            raise _unsatisfiable("Invalid start position in Content-Range header. Start "
+                                 f"position MUST be in the inclusive range {last}.")
+        return start, end + 1
+    return 0, size
+
+
+#: jsonschema's refusal of a tag, as Glance renders the whole ValidationError
+TAG_TOO_LONG = ("Provided object does not match schema 'image': {tag!r} is too long\n\n"
+                "Failed validating 'maxLength' in schema['properties']['tags']['items']:\n"
+                "    {{'maxLength': 255, 'type': 'string'}}\n\n"
+                "On instance['tags'][0]:\n"
+                "    {tag!r}")
+
+
+@bp.put("/image/v2/images/<image_id>/tags/<path:tag>")
+def add_tag(image_id, tag):
+    if len(tag) > 255:
+        raise ApiError(400, TAG_TOO_LONG.format(tag=tag))
+    try:
+        cloud().add_image_tag(g.context, image_id, tag)
+    except OverQuota as error:
+        raise ApiError(413, error.message) from None
+    return Response(status=204)
+
+
+@bp.delete("/image/v2/images/<image_id>/tags/<path:tag>")
+def remove_tag(image_id, tag):
+    cloud().remove_image_tag(g.context, image_id, tag)
+    return Response(status=204)
+
+
 @bp.get("/image/v2/images/<image_id>")
 def show_image(image_id):
     return jsonify(image_view(cloud().get_image(g.context, image_id)))
@@ -210,11 +303,25 @@ def _filters():
         filters["os_hidden"] = hidden.lower() == "true"
     if args.getlist("tag"):
         filters["tag"] = args.getlist("tag")
+    for key in ("created_at", "updated_at"):
+        if key in args:
+            filters[key] = _time_filter(key, args[key])
     for key in args:
         if key not in filters and key not in ("limit", "marker", "sort", "sort_key", "sort_dir",
                                               "os_hidden", "tag", "member_status"):
             filters[key] = args[key]
     return filters
+
+
+def _time_filter(key, expression):
+    """``(operator, epoch)`` of a Glance date filter, or its 400."""
+    try:
+        return parse_time_filter(expression)
+    except TimeFilterError as error:
+        if error.kind == "operator":
+            raise ApiError(400, "Unable to filter on a unknown operator.") from None
+        raise ApiError(400, f'Bad "{key}" query filter format. Use ISO 8601 DateTime '
+                            "notation.") from None
 
 
 def _sort():

@@ -4,18 +4,23 @@ Errors render in the ``cinder`` family (Nova's fault format:
 ``{"itemNotFound": {"code": 404, "message": ...}}``).  Version documents are
 served without a token at ``/volume/``, ``/volume/v3`` and ``/volume/v3/``.
 """
+import hashlib
+import json
 import re
 
 from flask import Blueprint, Response, g, jsonify, request
-from marshmallow import fields
+from marshmallow import EXCLUDE, Schema, fields, post_load
 
+from ..model import Invalid
 from ..model.clock import isoformat
+from ..model.storage import (SNAPSHOT_RESET_STATUSES, VOLUME_ATTACH_STATUSES,
+                             VOLUME_MIGRATION_STATUSES, VOLUME_RESET_STATUSES)
 from .auth import base_url, cloud, require_token
 from .compute import microversion
 from .compute.validation import NovaError, NovaMetadata, NovaSchema, NovaString, invalid
 from .errors import ApiError
 from .jsonbody import json_body
-from .params import malformed, validated
+from .params import MAX_INT, decimal, malformed, validated
 
 bp = Blueprint("volume", __name__)
 
@@ -95,6 +100,14 @@ def _time(value):
     return isoformat(value, micro=True) if value is not None else None
 
 
+def visible_metadata(volume):
+    """User metadata plus the admin key Cinder shows while attached (``attached_mode``)."""
+    metadata = dict(volume.metadata)
+    if volume.attachments:
+        metadata["attached_mode"] = "rw"
+    return metadata
+
+
 def volume_view(volume, detail=True):
     body = {"id": volume.id, "name": volume.name,
             "links": _links(volume.project_id, "volumes", volume.id)}
@@ -112,7 +125,7 @@ def volume_view(volume, detail=True):
         "attachments": attachments, "bootable": "true" if volume.bootable else "false",
         "encrypted": False, "description": volume.description,
         "volume_type": volume.volume_type, "snapshot_id": volume.snapshot_id,
-        "source_volid": None, "metadata": dict(volume.metadata),
+        "source_volid": None, "metadata": visible_metadata(volume),
         "user_id": volume.origin.get("user_id"), "multiattach": False,
         "replication_status": None, "consistencygroup_id": None, "migration_status": None,
         "os-vol-tenant-attr:tenant_id": volume.project_id,
@@ -194,6 +207,15 @@ class Force(fields.Field):
         raise NovaError(f"Invalid value '{value}' for force.")
 
 
+class NullableMetadata(NovaMetadata):
+    """Cinder's ``metadata_allows_null``: an object of string values, or null."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value is None:
+            return None
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class VolumeCreate(NovaSchema):
     nova_name = "volume"
     name = NovaString(max_length=255, nullable=True)
@@ -206,7 +228,7 @@ class VolumeCreate(NovaSchema):
     image_id = Uuid(allow_none=True)
     snapshot_id = Uuid(allow_none=True)
     volume_type = NovaString(max_length=255, nullable=True)
-    metadata = NovaMetadata()
+    metadata = NullableMetadata()
     source_volid = Unsupported(allow_none=True)
     backup_id = Unsupported(allow_none=True)
     consistencygroup_id = fields.Raw(allow_none=True)
@@ -232,7 +254,7 @@ class SnapshotCreate(NovaSchema):
     description = NovaString(max_length=255, nullable=True)
     display_description = NovaString(max_length=255, nullable=True)
     force = Force()
-    metadata = NovaMetadata()
+    metadata = NullableMetadata()
 
 
 class SnapshotBody(NovaSchema):
@@ -247,7 +269,10 @@ def _int_param(name):
         return None
     if not re.fullmatch(r"[0-9]+", value):
         raise ApiError(400, f"Invalid input received: {name} must be an integer")
-    return int(value)
+    number = decimal(value)
+    if number > MAX_INT:
+        raise ApiError(400, f"Invalid input received: {name} must be <= {MAX_INT}")
+    return number
 
 
 def _all_projects():
@@ -292,8 +317,8 @@ def list_volumes_detail(project_id):
 
 @bp.post(PREFIX + "/volumes")
 def create_volume(project_id):
-    outer = validated(VolumeBody(), json_body(malformed))
-    spec = validated(VolumeCreate(), outer["volume"])
+    outer = validated(VolumeBody, json_body(malformed))
+    spec = validated(VolumeCreate, outer["volume"])
     volume = cloud().create_volume(
         g.context, size=spec.get("size"), name=spec.get("name", spec.get("display_name")),
         description=spec.get("description", spec.get("display_description")),
@@ -313,8 +338,59 @@ def show_volume(project_id, volume_id):
 
 @bp.delete(PREFIX + "/volumes/<volume_id>")
 def delete_volume(project_id, volume_id):
-    cloud().delete_volume(g.context, volume_id)
+    cloud().delete_volume(g.context, volume_id, cascade=_bool_param("cascade"))
     return Response(status=202)
+
+
+@bp.put(PREFIX + "/volumes/<volume_id>")
+def update_volume(project_id, volume_id):
+    element = _element("volume")
+    if not isinstance(element, dict):
+        raise malformed()
+    spec = validated(VOLUME_UPDATE, element)
+    changes = {key: spec[key] for key in ("name", "description") if key in spec}
+    if spec.get("metadata") is not None:
+        changes["metadata"] = spec["metadata"]
+    volume = _cinder(cloud().update_volume, g.context, volume_id, **changes)
+    return jsonify({"volume": volume_view(volume)})
+
+
+@bp.post(PREFIX + "/volumes/<volume_id>/action")
+def volume_action(project_id, volume_id):
+    name, args = _action(("os-extend", "os-reset_status"))
+    if name == "os-extend":
+        new_size = args.get("new_size") if isinstance(args, dict) else None
+        try:
+            new_size = int(new_size)
+        except (TypeError, ValueError):
+            raise ApiError(400, "New volume size must be specified as an integer.") from None
+        cloud().extend_volume(g.context, volume_id, new_size,
+                              attached_ok=g.volume_version >= EXTEND_ATTACHED_VERSION)
+    else:
+        reset = _reset_values(args, {"status": VOLUME_RESET_STATUSES,
+                                     "attach_status": VOLUME_ATTACH_STATUSES,
+                                     "migration_status": VOLUME_MIGRATION_STATUSES},
+                              "Must specify 'status', 'attach_status' or 'migration_status' "
+                              "for update.")
+        cloud().reset_volume_status(g.context, volume_id, **reset)
+    return Response(status=202)
+
+
+@bp.route(PREFIX + "/volumes/<volume_id>/metadata", methods=["GET", "POST", "PUT"])
+def volume_metadata(project_id, volume_id):
+    return _metadata_collection("volume", volume_id)
+
+
+@bp.route(PREFIX + "/volumes/<volume_id>/metadata/<key>", methods=["GET", "PUT", "DELETE"])
+def volume_metadata_item(project_id, volume_id, key):
+    return _metadata_item("volume", volume_id, key)
+
+
+@bp.get(PREFIX + "/os-availability-zone")
+def availability_zones(project_id):
+    zones = cloud().list_availability_zones()
+    return jsonify({"availabilityZoneInfo": [
+        {"zoneName": zone.name, "zoneState": {"available": zone.available}} for zone in zones]})
 
 
 # -- snapshots ------------------------------------------------------------------------
@@ -331,8 +407,8 @@ def list_snapshots_detail(project_id):
 
 @bp.post(PREFIX + "/snapshots")
 def create_snapshot(project_id):
-    outer = validated(SnapshotBody(), json_body(malformed))
-    spec = validated(SnapshotCreate(), outer["snapshot"])
+    outer = validated(SnapshotBody, json_body(malformed))
+    spec = validated(SnapshotCreate, outer["snapshot"])
     if not spec.get("volume_id"):
         raise ApiError(400, "Invalid input received: volume_id must be given")
     snapshot = cloud().create_snapshot(
@@ -353,6 +429,253 @@ def show_snapshot(project_id, snapshot_id):
 def delete_snapshot(project_id, snapshot_id):
     cloud().delete_snapshot(g.context, snapshot_id)
     return Response(status=202)
+
+
+@bp.put(PREFIX + "/snapshots/<snapshot_id>")
+def update_snapshot(project_id, snapshot_id):
+    outer = validated(SNAPSHOT_UPDATE_BODY, json_body(malformed))
+    spec = validated(SNAPSHOT_UPDATE, outer["snapshot"])
+    if not spec:
+        raise ApiError(400, invalid("snapshot", outer["snapshot"],
+                                    f"{outer['snapshot']!r} is not valid under any of the given "
+                                    "schemas"))
+    changes = {}
+    for key in ("name", "description"):
+        for given in (key, f"display_{key}"):
+            if given in spec:
+                changes[key] = spec[given]
+    snapshot = cloud().update_snapshot(g.context, snapshot_id, **changes)
+    return jsonify({"snapshot": snapshot_view(snapshot)})
+
+
+@bp.post(PREFIX + "/snapshots/<snapshot_id>/action")
+def snapshot_action(project_id, snapshot_id):
+    _, args = _action(("os-reset_status",))
+    if not isinstance(args, dict) or "status" not in args:
+        raise ApiError(400, "Must specify 'status'")
+    reset = _reset_values(args, {"status": SNAPSHOT_RESET_STATUSES}, "Must specify 'status'")
+    cloud().reset_snapshot_status(g.context, snapshot_id, reset["status"])
+    return Response(status=202)
+
+
+@bp.route(PREFIX + "/snapshots/<snapshot_id>/metadata", methods=["GET", "POST", "PUT"])
+def snapshot_metadata(project_id, snapshot_id):
+    return _metadata_collection("snapshot", snapshot_id)
+
+
+@bp.route(PREFIX + "/snapshots/<snapshot_id>/metadata/<key>", methods=["GET", "PUT", "DELETE"])
+def snapshot_metadata_item(project_id, snapshot_id, key):
+    return _metadata_item("snapshot", snapshot_id, key)
+
+
+# -- updates, actions and metadata: parsing ----------------------------------------------
+
+#: Cinder microversions that change these calls
+EXTEND_ATTACHED_VERSION = (3, 42)
+ETAG_VERSION = (3, 15)
+
+
+class CinderText(fields.Field):
+    """Queens' ``validate_name_and_description``: a string (stripped) of <= 255, or null."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value is None:
+            return None
+        label = attr.replace("display_", "")
+        if not isinstance(value, str):
+            raise NovaError(f"Invalid input received: {label} is not a string or unicode")
+        value = value.strip()
+        if len(value) > 255:
+            raise NovaError(f"Invalid input received: {label} has {len(value)} characters, "
+                            "more than 255.")
+        return value
+
+
+class VolumeUpdate(Schema):
+    """``PUT /volumes/{id}``: Queens has no schema and ignores unknown keys."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    name = CinderText(allow_none=True)
+    description = CinderText(allow_none=True)
+    display_name = CinderText(allow_none=True, data_key="display_name")
+    display_description = CinderText(allow_none=True)
+    metadata = fields.Raw(allow_none=True)
+
+    @post_load
+    def _aliases(self, data, **kwargs):
+        for key in ("name", "description"):
+            if f"display_{key}" in data:
+                data.setdefault(key, data.pop(f"display_{key}"))
+        return data
+
+
+class SnapshotUpdate(NovaSchema):
+    nova_name = "snapshot"
+    name = NovaString(max_length=255, nullable=True)
+    display_name = NovaString(max_length=255, nullable=True)
+    description = NovaString(max_length=255, nullable=True)
+    display_description = NovaString(max_length=255, nullable=True)
+
+    @post_load
+    def _strip(self, data, **kwargs):
+        return {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
+
+
+class SnapshotUpdateBody(NovaSchema):
+    nova_name = "body"
+    nova_required = ("snapshot",)
+    snapshot = fields.Raw()
+
+
+class MetadataBody(NovaSchema):
+    """Volume metadata ``{"metadata": {...}}`` (``parameter_types.extra_specs``)."""
+
+    nova_name = "body"
+    nova_required = ("metadata",)
+    metadata = NovaMetadata()
+
+
+class MetaBody(NovaSchema):
+    """One volume metadata item ``{"meta": {key: value}}``: exactly one property."""
+
+    nova_name = "body"
+    nova_required = ("meta",)
+    meta = NovaMetadata()
+
+    @post_load
+    def _one(self, data, **kwargs):
+        meta = data["meta"]
+        if len(meta) > 1:
+            raise NovaError(invalid("meta", meta, f"{meta!r} has too many properties"))
+        if not meta:
+            raise NovaError(invalid("meta", meta, f"{meta!r} does not have enough properties"))
+        return data
+
+
+VOLUME_UPDATE = VolumeUpdate()
+SNAPSHOT_UPDATE, SNAPSHOT_UPDATE_BODY = SnapshotUpdate(), SnapshotUpdateBody()
+METADATA_BODY, META_BODY = MetadataBody(), MetaBody()
+
+
+def _element(name, *, suffix=""):
+    """``body[name]`` as Queens' controllers without a schema demand it."""
+    body = json_body(lambda: ApiError(400, "Missing request body"))
+    if not isinstance(body, dict):
+        raise ApiError(400, "Malformed request body")
+    if name not in body:
+        raise ApiError(400, f"Missing required element '{name}' in request body{suffix}")
+    return body[name]
+
+
+def _cinder(call, *args, **kwargs):
+    """Call the model; Cinder answers metadata that is too long with 413."""
+    try:
+        return call(*args, **kwargs)
+    except Invalid as error:
+        if error.rule == "metadata_size":
+            raise ApiError(413, error.message) from None
+        raise
+
+
+def _bool_param(name):
+    value = request.args.get(name)
+    if value is None:
+        return False
+    lowered = value.strip().lower()
+    if lowered in ("1", "t", "true", "on", "y", "yes"):
+        return True
+    if lowered in ("0", "f", "false", "off", "n", "no"):
+        return False
+    raise ApiError(400, f"Value '{value}' for '{name}' is not a boolean.")
+
+
+def _action(known):
+    """The one ``{action: args}`` of an action body; 400 for anything else."""
+    body = json_body(malformed)
+    if not isinstance(body, dict) or len(body) != 1:
+        raise malformed()
+    (name, args), = body.items()
+    if name not in known:
+        raise ApiError(400, f"There is no such action: {name}")
+    return name, args
+
+
+def _reset_values(args, allowed, none_given):
+    """``os-reset_status`` values, lower-cased and checked before any policy check."""
+    if not isinstance(args, dict):
+        raise ApiError(400, none_given)
+    values = {}
+    for key, choices in allowed.items():
+        if key not in args:
+            continue
+        value = args[key]
+        value = value.lower() if isinstance(value, str) else value
+        if value not in choices:
+            what = {"status": "status", "attach_status": "attach status",
+                    "migration_status": "migration status"}[key]
+            raise ApiError(400, f"Must specify a valid {what}")
+        values[key] = value
+    if not values:
+        raise ApiError(400, none_given)
+    return values
+
+
+def _metadata_response(metadata, status=200):
+    response = jsonify({"metadata": metadata})
+    response.status_code = status
+    return response
+
+
+def _etag(metadata):
+    return hashlib.md5(json.dumps({"metadata": metadata}).encode()).hexdigest()
+
+
+def _metadata_body(kind, key="metadata"):
+    """The metadata of a write: the volume schema, or Queens' schemaless snapshot checks."""
+    if kind == "volume":
+        return validated(METADATA_BODY if key == "metadata" else META_BODY,
+                         json_body(malformed))[key]
+    body = json_body(malformed)
+    if not isinstance(body, dict) or not isinstance(body.get(key), dict):
+        raise ApiError(400, "Missing required element 'metadata' in request body.")
+    return body[key]
+
+
+def _metadata_collection(kind, resource_id):
+    model = cloud()
+    if request.method == "GET":
+        metadata = model.get_metadata(g.context, kind, resource_id)
+        response = _metadata_response(metadata)
+        if kind == "volume" and g.volume_version >= ETAG_VERSION:
+            response.headers["Etag"] = _etag(metadata)
+        return response
+    items = _metadata_body(kind)
+    replace = request.method == "PUT"
+    if (replace and kind == "volume" and g.volume_version >= ETAG_VERSION
+            and request.if_match and not request.if_match.star_tag):
+        current = model.get_metadata(g.context, kind, resource_id)
+        if not request.if_match.contains(_etag(current)):
+            return Response(status=412)
+    return _metadata_response(_cinder(model.set_metadata, g.context, kind, resource_id, items,
+                                      replace=replace))
+
+
+def _metadata_item(kind, resource_id, key):
+    model = cloud()
+    if request.method == "GET":
+        return jsonify({"meta": model.get_metadata_item(g.context, kind, resource_id, key)})
+    if request.method == "DELETE":
+        model.delete_metadata_item(g.context, kind, resource_id, key)
+        return Response(status=200)
+    meta = _metadata_body(kind, "meta")
+    if key not in meta:
+        raise ApiError(400, "Request body and URI mismatch")
+    if len(meta) > 1:
+        raise ApiError(400, "Request body contains too many items")
+    _cinder(model.set_metadata, g.context, kind, resource_id, meta)
+    return jsonify({"meta": {key: meta[key]}})
 
 
 def register(app):

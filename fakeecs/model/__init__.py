@@ -1,4 +1,5 @@
 """The cloud as plain Python: no HTTP, no Flask."""
+from .autoclock import AutoClockMixin
 from .cloud import CloudBase, operation
 from .clock import VirtualClock
 from .compute import ComputeMixin
@@ -14,8 +15,8 @@ from .storage import StorageMixin
 from .world import apply_world
 
 
-class Cloud(ControlMixin, EcsMixin, NetworkMixin, ImsMixin, StorageMixin, ImageMixin,
-            ComputeMixin, CloudBase):
+class Cloud(ControlMixin, AutoClockMixin, EcsMixin, NetworkMixin, ImsMixin, StorageMixin,
+            ImageMixin, ComputeMixin, CloudBase):
     """The whole simulated cloud."""
 
 

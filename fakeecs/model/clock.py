@@ -3,6 +3,12 @@
 In ``realtime`` mode virtual time runs from an anchor at ``speed`` times the
 wall clock (``time.time``, so ``freezegun`` freezes it too); in ``frozen`` mode
 it only moves when told.
+
+Independently of the mode, ``auto`` says how a *read* of a resource or job with
+pending work moves the clock (see :mod:`fakeecs.model.autoclock`): ``off`` (not
+at all), ``step`` (to that resource's next step) or ``finish`` (to the end of its
+process).  The presets ``auto-step`` and ``auto-finish`` name a frozen clock with
+that flavour, wherever a clock mode is named (CLI, handle, pytest marker).
 """
 import time
 from datetime import datetime, timezone
@@ -34,15 +40,39 @@ def isoformat(epoch, micro=False):
     return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+#: how a read of a resource with pending work moves the clock
+AUTO_FLAVOURS = ("off", "step", "finish")
+#: clock presets: name -> (mode, auto)
+PRESETS = {
+    "realtime": ("realtime", "off"),
+    "frozen": ("frozen", "off"),
+    "auto-step": ("frozen", "step"),
+    "auto-finish": ("frozen", "finish"),
+}
+
+
+def expand_preset(name):
+    """``{"mode", "auto"}`` of a preset name (``frozen``, ``auto-step``, ...); ValueError else."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown clock mode {name!r}; known: {', '.join(PRESETS)}")
+    mode, auto = PRESETS[name]
+    return {"mode": mode, "auto": auto}
+
+
 class VirtualClock:
     """A clock that can be frozen, sped up, set and advanced."""
 
     MODES = ("realtime", "frozen")
 
-    def __init__(self, mode="realtime", now=None, speed=1.0):
+    def __init__(self, mode="realtime", now=None, speed=1.0, auto="off"):
+        if mode not in self.MODES and mode in PRESETS:
+            mode, auto = PRESETS[mode]
         if mode not in self.MODES:
             raise ValueError(f"unknown clock mode {mode!r}")
+        if auto not in AUTO_FLAVOURS:
+            raise ValueError(f"unknown auto flavour {auto!r}")
         self.mode = mode
+        self.auto = auto
         self.speed = float(speed)
         self._base = time.time() if now is None else parse_time(now)
         self._anchor = time.time()
@@ -53,13 +83,17 @@ class VirtualClock:
             return self._base
         return self._base + (time.time() - self._anchor) * self.speed
 
-    def set(self, now=None, mode=None, speed=None):
-        """Change time, mode or speed; time keeps flowing from where it is."""
+    def set(self, now=None, mode=None, speed=None, auto=None):
+        """Change time, mode, speed or auto flavour; time keeps flowing from where it is."""
         current = self.now() if now is None else parse_time(now)
         if mode is not None:
             if mode not in self.MODES:
                 raise ValueError(f"unknown clock mode {mode!r}")
             self.mode = mode
+        if auto is not None:
+            if auto not in AUTO_FLAVOURS:
+                raise ValueError(f"unknown auto flavour {auto!r}")
+            self.auto = auto
         if speed is not None:
             self.speed = float(speed)
         self._base = current
@@ -74,8 +108,13 @@ class VirtualClock:
         return self._base
 
     def to_dict(self):
-        return {"mode": self.mode, "speed": self.speed, "now": self.now()}
+        """``{mode, speed, now}``, and ``auto`` when reads move the clock."""
+        data = {"mode": self.mode, "speed": self.speed, "now": self.now()}
+        if self.auto != "off":
+            data["auto"] = self.auto
+        return data
 
     @classmethod
     def from_dict(cls, data):
-        return cls(mode=data["mode"], now=data["now"], speed=data.get("speed", 1.0))
+        return cls(mode=data["mode"], now=data["now"], speed=data.get("speed", 1.0),
+                   auto=data.get("auto", "off"))

@@ -10,14 +10,15 @@ import secrets
 import threading
 
 from . import transitions
-from .clock import VirtualClock
+from .clock import VirtualClock, isoformat
 from .entities import (AvailabilityZone, Domain, Flavor, Image, Job, Project, Server, Snapshot,
                        User, Volume)
 from .errors import Invalid, NotFound, Unauthorized
 from .ids import IdGenerator
 from .policy import Context
-from .store import Collection
+from .store import Collection, TrackedDict
 
+#: ``expires_at`` of a token when the scenario sets no ``token_ttl``
 TOKEN_EXPIRES_AT = "2099-12-31T23:59:59.000000Z"
 
 
@@ -41,6 +42,8 @@ class CloudBase:
         self.clock = clock or VirtualClock()
         self.ids = IdGenerator(seed)
         self.region = region
+        #: seconds a token lives on the virtual clock (None: until TOKEN_EXPIRES_AT)
+        self.token_ttl = None
         self._init_stores()
 
     def _init_stores(self):
@@ -73,6 +76,11 @@ class CloudBase:
     def register_store(self, name, cls):
         """Declare ``self.<name>`` (a dict or :class:`Collection` of ``cls``) as state."""
         self.stores[name] = cls
+        store = getattr(self, name)
+        if isinstance(store, Collection):
+            store.bind(cls)
+        elif type(store) is dict:
+            setattr(self, name, TrackedDict(store))
 
     # -- time and sequence -------------------------------------------------
 
@@ -192,12 +200,14 @@ class CloudBase:
         ``user`` is ``{"id"}`` or ``{"name", "domain_id"|"domain_name"}``; ``scope``
         is ``{"id"}`` or ``{"name", "domain_id"|"domain_name"}`` of a project.
         """
+        expires = None
         if token is not None:
-            record = self.tokens.get(token)
+            record = self.live_token(token)
             if record is None:
                 raise Unauthorized("The request you have made requires authentication.")
             account = self.users[record["user_id"]]
             methods = ["token"]
+            expires = record.get("expires")  # a rescoped token keeps its parent's expiry
         else:
             account = self._find_user(user or {})
             if account is None or account.password != password:
@@ -215,15 +225,30 @@ class CloudBase:
         if project is None or not account.roles.get(project.id):
             raise Unauthorized("The request you have made requires authentication.")
         token_id = "fkt" + secrets.token_hex(24)
+        now = self.now()
+        if token is None and self.token_ttl is not None:
+            expires = now + self.token_ttl
         record = {"user_id": account.id, "project_id": project.id, "methods": methods,
-                  "roles": list(account.roles[project.id]), "issued_at": self.now(),
-                  "expires_at": TOKEN_EXPIRES_AT}
+                  "roles": list(account.roles[project.id]), "issued_at": now,
+                  "expires": expires,
+                  "expires_at": TOKEN_EXPIRES_AT if expires is None
+                  else isoformat(expires, micro=True) + "Z"}
         self.tokens[token_id] = record
         return token_id, record
 
+    def live_token(self, token_id):
+        """The record of ``token_id`` while it has not expired on the virtual clock, else None."""
+        record = self.tokens.get(token_id)
+        if record is None:
+            return None
+        expires = record.get("expires")
+        if expires is not None and self.clock.now() >= expires:
+            return None
+        return record
+
     @operation
     def context_for_token(self, token_id):
-        record = self.tokens.get(token_id)
+        record = self.live_token(token_id)
         if record is None:
             raise Unauthorized("The request you have made requires authentication.")
         return self._context(record["user_id"], record["project_id"])

@@ -1,21 +1,33 @@
-"""Servers: create, list, show, delete and the power/lock actions."""
+"""Servers: create, list, show, delete and the power/lock actions.
+
+Deleted servers are kept as tombstones in ``deleted_servers`` (Nova keeps its
+soft-deleted rows): admins list them with ``deleted=True``, everyone sees them in
+``changes-since`` lists, and a deleted server is a valid list marker.
+"""
 import re
 
 from . import provenance, transitions
 from .cloud import operation
 from .entities import Server
-from .errors import Conflict, Invalid, NotFound
-from .policy import authorize
+from .errors import Forbidden, Invalid, NotFound
+from .instance_checks import check_lock, invalid_state
+from .pager import server_where
+from .policy import authorize, authorize_admin
+from .server_filters import ANY_DELETION, DELETED_ONLY, LIVE_ONLY, ServerQuery, server_matches
+from .servermeta import ServerMetaMixin, check_metadata_quota, check_tags
+from .store import Collection
+
+#: Nova's ``InstanceInvalidState`` (kept under its old name for the other rooms)
+conflict = invalid_state
 
 
-def conflict(action, server_id, attr, state):
-    """Nova's ``InstanceInvalidState`` as a domain error."""
-    return Conflict(f"Cannot '{action}' instance {server_id} while it is in {attr} {state}",
-                    action=action, attr=attr, state=state, server_id=server_id)
-
-
-class ComputeMixin:
+class ComputeMixin(ServerMetaMixin):
     """The compute room of :class:`~fakeecs.model.Cloud`."""
+
+    def _init_stores(self):
+        super()._init_stores()
+        self.deleted_servers = Collection()
+        self.register_store("deleted_servers", Server)
 
     # -- lookups -------------------------------------------------------------
 
@@ -27,36 +39,79 @@ class ComputeMixin:
 
     @operation
     def get_server(self, context, server_id):
+        self.touch("server", server_id)
         return self._server(context, server_id)
 
     @operation
-    def list_servers(self, context, *, name=None, status=None, limit=None, marker=None,
-                     all_projects=False):
-        """Servers newest first; ``name`` is a regular expression as in Nova."""
-        pattern = re.compile(name) if name else None
-        wanted = status.upper() if status else None
+    def list_servers(self, context, query=None, *, name=None, status=None, limit=None,
+                     marker=None, all_projects=False, deleted=None, view="index"):
+        """Servers newest first, as ``(servers, more)``.
 
-        def keep(server):
-            if server.project_id != context.project_id and not (all_projects and context.is_admin):
-                return False
-            if pattern is not None and not pattern.search(server.name):
-                return False
-            if wanted is not None and transitions.server_status(server.vm_state, server.task_state) != wanted:
-                return False
-            return True
+        ``query`` is a :class:`ServerQuery` with the filters (``name``, a regular
+        expression as in Nova, and ``status`` are shortcuts for it).  The model
+        adds who may see what: ``all_projects`` is for admins only (policy
+        ``os_compute_api:servers:<view>:get_all_tenants``), ``deleted`` is
+        dropped for others, and without ``deleted`` a ``changes-since`` list
+        includes deleted servers (Nova's ``_get_servers``).
+        """
+        query = query or ServerQuery(name=re.compile(name) if name else None,
+                                     status=status.upper() if status else None)
+        if all_projects:
+            authorize_admin(context, f"os_compute_api:servers:{view}:get_all_tenants")
+        else:
+            query.project_id = context.project_id
+        self.touch("server", (s.id for s in self.servers
+                              if query.project_id is None or s.project_id == query.project_id))
+        if not context.is_admin:
+            deleted = None
+        if query.status == "DELETED":
+            if not context.is_admin:
+                raise Forbidden("Only administrators may list deleted instances",
+                                rule="list_deleted")
+            deleted = True
+        if deleted is not None:
+            query.deleted = DELETED_ONLY if deleted else LIVE_ONLY
+        elif query.changes_since is not None:
+            query.deleted = ANY_DELETION
+        where = server_where(query.project_id, status=query.status, pattern=query.name,
+                             distinct_names=lambda: self.servers.distinct("name"))
+        return self._server_page(lambda server: server_matches(server, query), marker, limit,
+                                 with_deleted=query.wants_deleted, where=where)
 
-        if marker is not None and marker not in self.servers:
+    def _server_page(self, keep, marker, limit, *, with_deleted, where=()):
+        """A page of live servers (and tombstones when asked) after ``marker``.
+
+        Live servers page through their index; a list that also walks the
+        tombstones, or whose marker is a deleted server, merges both in
+        creation order.
+        """
+        if marker is not None and marker not in self.servers and marker not in self.deleted_servers:
             raise Invalid(f"marker [{marker}] not found", rule="marker")
-        return self.servers.page(marker=marker, limit=limit, keep=keep)
+        if not with_deleted and (marker is None or marker in self.servers):
+            return self.servers.page(marker=marker, limit=limit, keep=keep, where=where)
+        both = Collection()
+        for server in list(self.servers) + list(self.deleted_servers):
+            if server.id == marker or keep(server):
+                both.add(server)
+        found, more = both.page(marker=marker, limit=limit)
+        return found, more
 
     # -- create ----------------------------------------------------------------
 
     @operation
     def create_server(self, context, *, name, flavor_id, image_id=None, availability_zone=None,
                       metadata=None, networks="auto", description=None, key_name=None,
-                      block_devices=None):
-        """Start building a server; returns it in ``building``/``scheduling``."""
+                      block_devices=None, tags=None, user_data=None, config_drive=False,
+                      access_ipv4="", access_ipv6="", disk_config="MANUAL"):
+        """Start building a server; returns it in ``building``/``scheduling``.
+
+        ``user_data`` is kept as sent (base64 text); ``config_drive`` is a bool.
+        """
         authorize(context, "os_compute_api:servers:create", write=True)
+        if not image_id and not block_devices:
+            raise Invalid("Missing imageRef attribute", rule="image")
+        check_metadata_quota(metadata or {})
+        tags = check_tags(tags or ())
         # an image-to-local mapping is the image itself (how the openstack CLI boots)
         block_devices = [bd for bd in block_devices or ()
                          if not (bd.get("source_type") == "image"
@@ -79,7 +134,10 @@ class ComputeMixin:
                         user_id=context.user_id, availability_zone=zone_name,
                         flavor_id=flavor.id, created_at=now, updated_at=now,
                         seq=self.next_seq(), image_id=image.id if image is not None and not block_devices else "",
-                        metadata=dict(metadata or {}), description=description, key_name=key_name)
+                        metadata=dict(metadata or {}), description=description, key_name=key_name,
+                        tags=tags, user_data=user_data, config_drive="True" if config_drive else "",
+                        hostname=name, access_ipv4=access_ipv4 or "",
+                        access_ipv6=access_ipv6 or "", disk_config=disk_config or "MANUAL")
         if image is not None:
             server.system_metadata = provenance.inherited_image_meta(image, flavor)
         server.addresses = self._allocate_addresses(server, networks)
@@ -170,8 +228,7 @@ class ComputeMixin:
         self.set_server_state(server, target, at=at)
 
     def _check_lock(self, context, server):
-        if server.locked and not context.is_admin:
-            raise Conflict(f"Instance {server.id} is locked", rule="locked", server_id=server.id)
+        check_lock(context, server)
 
     @operation
     def set_server_lock(self, context, server_id, locked):
@@ -207,7 +264,9 @@ class ComputeMixin:
         server.vm_state = "deleted"
         server.task_state = None
         server.terminated_at = at
+        server.updated_at = at
         self.servers.remove(server.id)
+        self.deleted_servers.add(server)
 
     def _release_server_volumes(self, server):
         """Detach (and maybe delete) the server's volumes; storage overrides this."""

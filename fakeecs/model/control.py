@@ -22,6 +22,7 @@ State export walks ``self.stores`` (every registered store of every room), so
 rooms added later round-trip without changes here.
 """
 import copy
+import functools
 import heapq
 import math
 import random
@@ -31,12 +32,13 @@ from dataclasses import MISSING, fields, is_dataclass
 
 from .. import __version__
 from . import transitions
-from .clock import VirtualClock, isoformat, parse_time
-from .entities import AccessKey
+from .clock import AUTO_FLAVOURS, VirtualClock, isoformat, parse_time
+from .entities import AccessKey, Entity
 from .errors import Conflict, Invalid, NotFound
 from .faults import FaultSet, Journal, RequestInfo
 from .ids import IdGenerator
-from .store import Collection
+from .store import Collection, TrackedDict
+from .undo import Baseline, Strings, build, plain, record, restore_touched
 
 STATE_FORMAT = "fakeecs-state"
 STATE_VERSION = 1
@@ -82,6 +84,8 @@ class ControlMixin:
         self._baseline = None
         #: tuple of scenario keys -> (export, pinned)
         self._reset_cache = {}
+        #: the Baseline the tracked stores started from (None: a reset imports in full)
+        self._tracking = None
 
     def _init_stores(self):
         super()._init_stores()
@@ -100,17 +104,20 @@ class ControlMixin:
     def mark_baseline(self):
         """Make the current state the one :meth:`reset` goes back to."""
         with self.lock:
-            self._baseline = (self._export(), self.clock.mode == "frozen")
+            self._baseline = Baseline(self._export(), self.clock.mode == "frozen")
             self._start_worlds = []
+            self._start_tracking(self._baseline)
 
     def _blank(self):
         """The empty cloud of construction time: no stores, first ids, first clock."""
         self._init_stores()
+        self._tracking = None
         self.region = self._start["region"]
         self.ids.setstate(self._start["ids"])
         start = self._start["clock"]
         now = start["now"] if start["mode"] == "frozen" else time.time()
-        self.clock.set(now=now, mode=start["mode"], speed=start["speed"])
+        self.clock.set(now=now, mode=start["mode"], speed=start["speed"],
+                       auto=start.get("auto", "off"))
 
     def _build(self, worlds):
         """The export of a blank cloud with ``worlds`` applied; the state is left unchanged."""
@@ -137,7 +144,7 @@ class ControlMixin:
             if scenario is None:
                 if self._baseline is None:
                     pinned = self._start_pinned or self._start["clock"]["mode"] == "frozen"
-                    self._baseline = (self._build(self._start_worlds), pinned)
+                    self._baseline = Baseline(self._build(self._start_worlds), pinned)
                     self._start_worlds = []
                 snapshot, pinned = self._baseline
                 names = ["(start)"]
@@ -151,17 +158,39 @@ class ControlMixin:
                 if cached is None:
                     pinned = (self._start["clock"]["mode"] == "frozen"
                               or any((w.get("clock") or {}).get("now") is not None for w in worlds))
-                    cached = (self._build(worlds), pinned)
+                    cached = Baseline(self._build(worlds), pinned)
                     if None not in key:
                         self._reset_cache[key] = cached
                 snapshot, pinned = cached
                 names = [w.source for w in worlds]
-            self._import(snapshot)
+            self._restore(self._baseline if scenario is None else cached)
             if self.clock.mode == "realtime" and not pinned:
                 self.clock.set(now=time.time())
             self._fault_set.clear()
             self.journal.clear()
             return {"status": "reset", "scenarios": names}
+
+    def _restore(self, baseline):
+        """Make the state ``baseline``'s: rebuild what changed since it, or import it whole."""
+        if self._tracking is not baseline or not all(
+                getattr(self, name).touched is not None for name in self.stores):
+            self._import(baseline.export)
+            self._start_tracking(baseline)
+            return
+        identity = False
+        for name, cls in self.stores.items():
+            changed = restore_touched(getattr(self, name), cls, baseline.records.get(name, {}))
+            identity = identity or (changed and name in ("users", "projects"))
+        self._commit_scalars(baseline.export, _check_clock(baseline.export["clock"]),
+                             self._checked_transitions(baseline.export))
+        if identity:
+            self._prune_tokens()
+
+    def _start_tracking(self, baseline):
+        """The live stores equal ``baseline``: record what changes from here."""
+        for name in self.stores:
+            getattr(self, name).track()
+        self._tracking = baseline
 
     # -- scenarios ---------------------------------------------------------------
 
@@ -265,8 +294,7 @@ class ControlMixin:
         seq = data.get("seq", 0)
         if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
             raise Invalid("state.seq: must be an integer >= 0", rule="state")
-        new_transitions = dict(transitions.PROCESS_DEFAULTS)
-        new_transitions.update(self._check_transitions(data.get("transitions") or {}, "state.transitions"))
+        new_transitions = self._checked_transitions(data)
         heap = data.get("heap") or []
         if not isinstance(heap, list) or not all(
                 isinstance(e, list) and len(e) == 2 and _is_number(e[0]) and isinstance(e[1], str)
@@ -280,20 +308,32 @@ class ControlMixin:
             raise Invalid(f"state.stores: unknown store(s) {', '.join(unknown)}; "
                           f"known: {', '.join(self.stores)}", rule="state")
         built = {}
+        share = Strings()
         for name, cls in self.stores.items():
             built[name] = _import_store(getattr(self, name), cls, raw_stores.get(name),
-                                        f"state.stores.{name}")
+                                        f"state.stores.{name}", share)
         # -- commit (nothing below can fail) --
         for name, store in built.items():
             setattr(self, name, store)
-        self.region = region
-        self.clock.set(now=clock["now"], mode=clock["mode"], speed=clock["speed"])
-        self.ids.setstate(data["ids"])
-        self._seq = seq
-        self.transitions = new_transitions
-        self._heap = [(float(due), job_id) for due, job_id in heap]
-        heapq.heapify(self._heap)
+        self._tracking = None
+        self._commit_scalars(data, clock, new_transitions)
         self._prune_tokens()
+
+    def _checked_transitions(self, data):
+        checked = dict(transitions.PROCESS_DEFAULTS)
+        checked.update(self._check_transitions(data.get("transitions") or {}, "state.transitions"))
+        return checked
+
+    def _commit_scalars(self, data, clock, new_transitions):
+        """Everything of a checked export but the stores: region, clock, ids, seq, heap."""
+        self.region = data.get("region", self.region)
+        self.clock.set(now=clock["now"], mode=clock["mode"], speed=clock["speed"],
+                       auto=clock["auto"])
+        self.ids.setstate(data["ids"])
+        self._seq = data.get("seq", 0)
+        self.transitions = new_transitions
+        self._heap = [(float(due), job_id) for due, job_id in data.get("heap") or []]
+        heapq.heapify(self._heap)
 
     def _prune_tokens(self):
         """Tokens are credentials, not state: keep those whose user and project still exist."""
@@ -308,18 +348,27 @@ class ControlMixin:
     # -- the virtual clock ---------------------------------------------------------
 
     def get_clock(self):
+        """``{mode, speed, now, epoch}``, and ``auto`` when reads move the clock."""
         with self.lock:
             now = self.clock.now()
-            return {"mode": self.clock.mode, "speed": self.clock.speed, "now": _iso(now),
-                    "epoch": now}
+            state = {"mode": self.clock.mode, "speed": self.clock.speed, "now": _iso(now),
+                     "epoch": now}
+            if self.clock.auto != "off":
+                state["auto"] = self.clock.auto
+            return state
 
-    def set_clock(self, *, mode=None, now=None, speed=None):
-        """Set the mode (``realtime``/``frozen``), speed and/or time.
+    def set_clock(self, *, mode=None, now=None, speed=None, auto=None):
+        """Set the mode (``realtime``/``frozen``), speed, time and/or auto flavour.
 
         Moving the time forward runs every transition that falls due, in order.
+        ``auto`` (``off``, ``step``, ``finish``) says how reads move the clock
+        (:mod:`fakeecs.model.autoclock`).
         """
         if mode is not None and mode not in VirtualClock.MODES:
             raise Invalid(f"mode: must be one of {', '.join(VirtualClock.MODES)}, not {mode!r}",
+                          rule="clock")
+        if auto is not None and auto not in AUTO_FLAVOURS:
+            raise Invalid(f"auto: must be one of {', '.join(AUTO_FLAVOURS)}, not {auto!r}",
                           rule="clock")
         if speed is not None and (not _is_number(speed) or speed <= 0):
             raise Invalid(f"speed: must be a number > 0, not {speed!r}", rule="clock")
@@ -337,7 +386,7 @@ class ControlMixin:
                     self._advance_to(target)
                 else:
                     self.clock.set(now=target)
-            self.clock.set(now=target, mode=mode, speed=speed)
+            self.clock.set(now=target, mode=mode, speed=speed, auto=auto)
             self.settle()
             return self.get_clock()
 
@@ -669,7 +718,12 @@ class ControlMixin:
             self._fault_set.clear()
 
     def match_fault(self, request):
-        """The rule that fires for ``request`` (a :class:`RequestInfo` or dict), or None."""
+        """The rule that fires for ``request`` (a :class:`RequestInfo` or dict, or a callable
+        building one, called only when rules are set), or None."""
+        if not self._fault_set.rules:  # no rule, no cost
+            return None
+        if callable(request):
+            request = request()
         if isinstance(request, dict):
             request = RequestInfo(**request)
         with self.lock:
@@ -700,14 +754,18 @@ class ControlMixin:
 # -- generic store (de)serialisation ------------------------------------------------------
 
 def _dump(value):
+    if type(value).to_dict is Entity.to_dict:
+        return record(value)
     if hasattr(value, "to_dict"):
         return value.to_dict()
-    return copy.deepcopy(value)
+    return plain(value)
 
 
 def _export_store(store):
     if isinstance(store, Collection):
-        return [_dump(item) for item in store]
+        return [_dump(item) for item in store.values_untracked()]
+    if isinstance(store, TrackedDict):
+        return {key: _dump(value) for key, value in store.items_untracked()}
     if isinstance(store, dict):
         return {key: _dump(value) for key, value in store.items()}
     if isinstance(store, list):
@@ -715,6 +773,7 @@ def _export_store(store):
     raise TypeError(f"cannot export a store of type {type(store).__name__}")
 
 
+@functools.lru_cache(maxsize=None)
 def _required_fields(cls):
     if not is_dataclass(cls):
         return []
@@ -722,28 +781,30 @@ def _required_fields(cls):
             if f.default is MISSING and f.default_factory is MISSING]
 
 
-def _load(cls, value, where):
+def _load(cls, value, where, share=None):
     if cls is None or cls is dict or not hasattr(cls, "from_dict"):
-        return copy.deepcopy(value)
+        return plain(value, share)
     if not isinstance(value, dict):
         raise Invalid(f"{where}: must be an object", rule="state")
     missing = [name for name in _required_fields(cls) if name not in value]
     if missing:
         raise Invalid(f"{where}: missing field(s) {', '.join(missing)}", rule="state")
     try:
+        if cls.from_dict.__func__ is Entity.from_dict.__func__:
+            return build(cls, value, share)
         return cls.from_dict(copy.deepcopy(value))
     except (TypeError, ValueError) as error:
         raise Invalid(f"{where}: {error}", rule="state") from None
 
 
-def _import_store(current, cls, raw, where):
+def _import_store(current, cls, raw, where, share=None):
     if isinstance(current, Collection):
         raw = [] if raw is None else raw
         if not isinstance(raw, list):
             raise Invalid(f"{where}: must be a list", rule="state")
-        store = Collection()
+        store = Collection(cls)
         for index, value in enumerate(raw):
-            item = _load(cls, value, f"{where}[{index}]")
+            item = _load(cls, value, f"{where}[{index}]", share)
             if item.id in store:
                 raise Invalid(f"{where}[{index}]: duplicate id {item.id}", rule="state")
             if not isinstance(getattr(item, "seq", None), int):
@@ -754,12 +815,13 @@ def _import_store(current, cls, raw, where):
         raw = {} if raw is None else raw
         if not isinstance(raw, dict):
             raise Invalid(f"{where}: must be an object", rule="state")
-        return {key: _load(cls, value, f"{where}.{key}") for key, value in raw.items()}
+        loaded = {key: _load(cls, value, f"{where}.{key}", share) for key, value in raw.items()}
+        return TrackedDict(loaded) if isinstance(current, TrackedDict) else loaded
     if isinstance(current, list):
         raw = [] if raw is None else raw
         if not isinstance(raw, list):
             raise Invalid(f"{where}: must be a list", rule="state")
-        return [_load(cls, value, f"{where}[{i}]") for i, value in enumerate(raw)]
+        return [_load(cls, value, f"{where}[{i}]", share) for i, value in enumerate(raw)]
     raise Invalid(f"{where}: cannot import a store of type {type(current).__name__}", rule="state")
 
 
@@ -775,4 +837,7 @@ def _check_clock(clock):
     speed = clock.get("speed", 1.0)
     if not _is_number(speed) or speed <= 0:
         raise Invalid("state.clock.speed: must be a number > 0", rule="state")
-    return {"mode": mode, "now": clock["now"], "speed": speed}
+    auto = clock.get("auto", "off")
+    if auto not in AUTO_FLAVOURS:
+        raise Invalid(f"state.clock.auto: must be one of {', '.join(AUTO_FLAVOURS)}", rule="state")
+    return {"mode": mode, "now": clock["now"], "speed": speed, "auto": auto}

@@ -6,8 +6,10 @@ state can be exported and imported as is.  Times are virtual epoch seconds.
 from dataclasses import asdict, dataclass, field, fields
 from typing import Optional
 
+from .index import Watched
 
-class Entity:
+
+class Entity(Watched):
     """Shared (de)serialisation for the dataclasses below."""
 
     def to_dict(self):
@@ -84,6 +86,9 @@ class Image(Entity):
     os_hash_algo: Optional[str] = None
     os_hash_value: Optional[str] = None
     tags: list = field(default_factory=list)
+    #: base64 of the bytes uploaded through Glance; None for made-up data
+    #: (see :func:`fakeecs.model.images.give_generated_data`)
+    payload: Optional[str] = None
     #: custom (string) properties, shown as top-level keys by Glance
     properties: dict = field(default_factory=dict)
     #: provenance: how the image was made, see :mod:`fakeecs.model.provenance`
@@ -112,6 +117,13 @@ class Server(Entity):
     tags: list = field(default_factory=list)
     key_name: Optional[str] = None
     config_drive: str = ""
+    #: base64 text as sent on create (Nova stores it as is)
+    user_data: Optional[str] = None
+    access_ipv4: str = ""
+    access_ipv6: str = ""
+    disk_config: str = "MANUAL"
+    #: the guest hostname, fixed at create (a rename keeps it)
+    hostname: str = ""
     addresses: dict = field(default_factory=dict)
     launched_at: Optional[float] = None
     terminated_at: Optional[float] = None

@@ -14,6 +14,7 @@ The :class:`Journal` is a bounded list of request records (dicts); when full,
 the oldest is dropped and counted.
 """
 import copy
+import functools
 import math
 import re
 import threading
@@ -43,6 +44,7 @@ class RequestInfo:
     family: Optional[str] = None
 
 
+@functools.lru_cache(maxsize=256)
 def glob_regex(pattern):
     """``*`` matches within one path segment, ``**`` across segments; the rest is literal."""
     out = []
@@ -242,7 +244,12 @@ class FaultSet:
 
 
 class Journal:
-    """A bounded journal of request records (dicts), oldest dropped first."""
+    """A bounded journal of request records (dicts), oldest dropped first.
+
+    Recording is cheap: a record may come with ``details``, a callable returning
+    more fields (decoded bodies, masked headers, ...) that runs only when someone
+    reads the journal, once per record.
+    """
 
     DEFAULT_LIMIT = 1000
 
@@ -264,15 +271,31 @@ class Journal:
             self.dropped += len(self._entries) - len(keep)
             self._entries = deque(keep, maxlen=limit)
 
-    def record(self, entry):
-        """Append ``entry`` (a dict); it gets an increasing ``seq``."""
+    def record(self, entry, details=None):
+        """Append ``entry`` (a dict); it gets an increasing ``seq``.  ``details()``, if
+        given, returns the fields to add when the entry is first read."""
+        entry = dict(entry)
         with self._lock:
             self._seq += 1
-            entry = dict(entry, seq=self._seq)
+            entry["seq"] = self._seq
             if len(self._entries) == self._entries.maxlen:
                 self.dropped += 1
-            self._entries.append(entry)
-            return entry
+            self._entries.append([entry, details])
+        return entry
+
+    def entries(self):
+        """Every record, oldest first, with its details filled in."""
+        with self._lock:
+            items = list(self._entries)
+        for item in items:
+            details = item[1]
+            if details is not None:
+                item[1] = None
+                try:
+                    item[0].update(details())
+                except Exception as error:  # reading the journal never fails
+                    item[0]["details_error"] = f"{type(error).__name__}: {error}"
+        return [item[0] for item in items]
 
     def clear(self):
         with self._lock:
@@ -285,10 +308,8 @@ class Journal:
     def find(self, *, method=None, path=None, status=None, action=None, project=None,
              since=None, limit=None):
         """Matching records, oldest first; ``path`` is a glob, ``since`` a seq."""
-        with self._lock:
-            entries = list(self._entries)
         found = []
-        for entry in entries:
+        for entry in self.entries():
             if method and entry.get("method", "").upper() != method.upper():
                 continue
             if path and not path_matches(path, entry.get("path", "")):

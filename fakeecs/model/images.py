@@ -1,4 +1,5 @@
 """Glance images, and the native ``createImage`` server action that makes them."""
+import base64
 import hashlib
 
 from . import provenance, transitions
@@ -6,6 +7,8 @@ from .cloud import operation
 from .compute import conflict
 from .entities import Image
 from .errors import Conflict, Forbidden, Invalid, NotFound, OverQuota
+from .pager import image_where, sorted_page
+from .timefilter import time_matches
 from .policy import authorize
 
 #: Nova's default ``metadata_items`` quota, checked below microversion 2.39
@@ -21,8 +24,72 @@ IMAGE_READ_ONLY = ("id", "status", "owner", "size", "virtual_size", "checksum", 
 IMAGE_RESERVED = ("location", "deleted", "deleted_at")
 
 
+#: Glance's ``image_tag_quota`` (glance/common/config.py)
+IMAGE_TAG_QUOTA = 128
+#: bytes of an image whose data fakeecs makes up (createImage, IMS and scenario server
+#: images): small, so a test downloads and checks it in no time
+GENERATED_DATA_SIZE = 64 * 1024
+_BLOCK = hashlib.sha512().digest_size
+#: statuses in which an image has data (Glance: it has locations)
+DATA_STATUSES = ("active", "deactivated")
+
+
 def _digests(payload):
     return (hashlib.md5(payload).hexdigest(), hashlib.sha512(payload).hexdigest())
+
+
+def generated_chunks(image_id, start, stop):
+    """Bytes ``start..stop-1`` of the made-up data of ``image_id`` (any length).
+
+    Byte ``n`` is byte ``n % 64`` of ``sha512("fakeecs image data <id> <n // 64>")``,
+    so any range is computed directly, the same in every run and after a state
+    export and import.
+    """
+    block = start // _BLOCK
+    skip = start - block * _BLOCK
+    out = bytearray()
+    position = block * _BLOCK
+    while position < stop:
+        out += hashlib.sha512(f"fakeecs image data {image_id} {block}".encode()).digest()
+        position += _BLOCK
+        block += 1
+        if len(out) >= 1 << 16:
+            yield bytes(out[skip:len(out) - max(position - stop, 0)])
+            out, skip = bytearray(), 0
+    if out:
+        yield bytes(out[skip:len(out) - max(position - stop, 0)])
+
+
+def give_generated_data(image, size=GENERATED_DATA_SIZE):
+    """Record made-up data of ``size`` bytes on ``image``: size, checksum, os_hash_*.
+
+    The one rule for images whose bytes fakeecs invents (createImage, IMS, images
+    of scenario files); :meth:`ImageMixin.image_data` serves the same bytes.
+    """
+    payload = b"".join(generated_chunks(image.id, 0, size))
+    image.size = size
+    image.checksum, image.os_hash_value = _digests(payload)
+    image.os_hash_algo = "sha512"
+    image.payload = None
+
+
+class ImageBytes:
+    """The data of one image: ``size``, ``checksum`` and ``chunks(start, stop)``."""
+
+    def __init__(self, image):
+        self.image_id = image.id
+        self.size = image.size
+        self.checksum = image.checksum
+        self._payload = base64.b64decode(image.payload) if image.payload is not None else None
+
+    def chunks(self, start=0, stop=None):
+        """Bytes ``start..stop-1`` (``stop`` defaults to the end), in pieces."""
+        stop = self.size if stop is None else min(stop, self.size)
+        if start >= stop:
+            return iter(())
+        if self._payload is not None:
+            return iter((self._payload[start:stop],))
+        return generated_chunks(self.image_id, start, stop)
 
 
 class ImageMixin:
@@ -43,19 +110,26 @@ class ImageMixin:
 
     @operation
     def get_image(self, context, image_id):
+        self.touch("image", image_id)
         return self._image(context, image_id)
 
     @operation
-    def list_images(self, context, *, filters=None, limit=None, marker=None, sort=None):
+    def list_images(self, context, *, filters=None, limit=None, marker=None, sort=None,
+                    keep_also=None):
         """Visible images after ``marker``; returns ``(images, more)``.
 
         ``filters`` may hold name, status, visibility, owner, os_hidden, tag,
-        ``id`` and any custom property; ``sort`` is a list of ``(key, dir)``.
+        ``id``, ``created_at``/``updated_at`` as ``(operator, epoch)`` and any
+        custom property; ``sort`` is a list of ``(key, dir)``; ``keep_also`` a
+        further predicate (the Nova proxy's filters).
         """
+        self.touch("image", (i.id for i in self.images if i.owner == context.project_id))
         filters = dict(filters or {})
         visibility = filters.pop("visibility", None)
         hidden = filters.pop("os_hidden", False)
         tags = filters.pop("tag", None) or []
+        times = {k: filters.pop(k) for k in ("created_at", "updated_at") if k in filters}
+        where = image_where(context, filters, visibility=visibility, tags=tags)
 
         def keep(image):
             if not self._image_visible(context, image):
@@ -68,10 +142,14 @@ class ImageMixin:
                 return False
             if any(tag not in image.tags for tag in tags):
                 return False
+            for key, (op, moment) in times.items():
+                # Glance keeps and shows whole seconds
+                if not time_matches(int(getattr(image, key)), op, moment):
+                    return False
             for key, value in filters.items():
                 if str(self._image_field(image, key)) != str(value):
                     return False
-            return True
+            return keep_also is None or keep_also(image)
 
         if marker is not None:
             found = self.images.get(marker)
@@ -79,8 +157,9 @@ class ImageMixin:
                 raise Invalid("Invalid marker. Image could not be found.", rule="marker")
         default_sort = [("created_at", "desc"), ("id", "desc")]
         if not sort or sort == default_sort or sort == [("created_at", "desc")]:
-            return self.images.page(marker=marker, limit=limit, keep=keep)
-        return sorted_page(self.images, keep, sort, self._image_field, marker, limit)
+            return self.images.page(marker=marker, limit=limit, keep=keep, where=where)
+        return sorted_page(self.images, keep, sort, self._image_field, marker, limit, where,
+                           viewable=("name", "status", "owner", "visibility"))
 
     @staticmethod
     def _image_field(image, key):
@@ -125,7 +204,55 @@ class ImageMixin:
         image.virtual_size = None
         image.checksum, image.os_hash_value = _digests(payload)
         image.os_hash_algo = "sha512"
+        image.payload = base64.b64encode(payload).decode("ascii")
         self._set_image_status(image, "active")
+        return image
+
+    @operation
+    def image_data(self, context, image_id):
+        """Glance's download: the image's :class:`ImageBytes`, or ``None`` without data.
+
+        Uploaded images serve what was uploaded; every other image serves the
+        bytes of :func:`generated_chunks` (its ``size`` as recorded).  A
+        deactivated image is refused to non-admins.
+        """
+        image = self._image(context, image_id)
+        if image.status == "deactivated" and not context.is_admin:
+            raise Forbidden("The requested image has been deactivated. Image data download is "
+                            "forbidden.", rule="deactivated")
+        if image.status not in DATA_STATUSES or image.size is None:
+            return None
+        return ImageBytes(image)
+
+    def _tag_target(self, context, image_id, verb):
+        image = self.images.get(image_id)
+        if image is None or not self._image_visible(context, image):
+            raise NotFound("image", image_id, f"Image {image_id} not found.")
+        if (image.owner != context.project_id and not context.is_admin) or not context.can_write:
+            raise Forbidden(f"Not allowed to {verb} tags for image {image_id}.", rule="owner")
+        return image
+
+    @operation
+    def add_image_tag(self, context, image_id, tag):
+        """Glance ``PUT /v2/images/{id}/tags/{tag}``: a set, at most ``IMAGE_TAG_QUOTA``."""
+        image = self._tag_target(context, image_id, "update")
+        tags = list(image.tags) + ([tag] if tag not in image.tags else [])
+        if len(tags) > IMAGE_TAG_QUOTA:
+            raise OverQuota(f"Image tag limit exceeded for image {image_id}: The limit has been "
+                            "exceeded on the number of allowed image tags. Attempted: "
+                            f"{len(tags)}, Maximum: {IMAGE_TAG_QUOTA}:", rule="image_tag_quota")
+        image.tags = tags
+        image.updated_at = self.now()
+        return image
+
+    @operation
+    def remove_image_tag(self, context, image_id, tag):
+        """Glance ``DELETE /v2/images/{id}/tags/{tag}``; ``NotFound`` (rule ``tag``) if absent."""
+        image = self._tag_target(context, image_id, "delete")
+        if tag not in image.tags:
+            raise NotFound("image_tag", tag, "The resource could not be found.")
+        image.tags = [t for t in image.tags if t != tag]
+        image.updated_at = self.now()
         return image
 
     def _owned_image(self, context, image_id):
@@ -288,10 +415,7 @@ class ImageMixin:
         elif step == "image_uploading":
             self._set_image_status(image, "saving", at)
         elif step == "active":
-            payload = f"fakeecs snapshot {image.id} of {server.id}".encode()
-            image.checksum, image.os_hash_value = _digests(payload)
-            image.os_hash_algo = "sha512"
-            image.size = GiB
+            give_generated_data(image)
             image.virtual_size = max(image.min_disk, 1) * GiB
             self._set_image_status(image, "active", at)
             server.task_state = None
@@ -312,25 +436,3 @@ def snapshot_metadata(metadata):
         if key in SNAPSHOT_READ_ONLY_KEYS:
             raise Forbidden(f"Attribute '{key}' is read-only.", rule="read_only")
     return {k: v for k, v in metadata.items() if k not in SNAPSHOT_DROPPED_KEYS}
-
-
-def sorted_page(collection, keep, sort, value, marker=None, limit=None):
-    """Items ``keep`` accepts, ordered by ``sort`` (``[(key, "asc"|"desc")]``, first key
-    first, read with ``value(item, key)``), after ``marker``; returns ``(items, more)``.
-
-    For orders other than creation order, which :meth:`Collection.page` serves without
-    a full scan.
-    """
-    chosen = [item for item in collection if keep(item)]
-    for key, direction in reversed(sort):
-        chosen.sort(key=lambda item: _sortable(value(item, key)), reverse=direction == "desc")
-    if marker is not None:
-        ids = [item.id for item in chosen]
-        chosen = chosen[ids.index(marker) + 1:] if marker in ids else []
-    if limit is not None and len(chosen) > limit:
-        return chosen[:limit], True
-    return chosen, False
-
-
-def _sortable(value):
-    return (value is None, str(value) if not isinstance(value, (int, float)) else value)

@@ -19,14 +19,15 @@ rules that depend on the origin (export, data disks) live in
 Exporting an image (``imsNativeExportImageJob``) records an
 :class:`~fakeecs.model.entities.ExportedObject` when the job succeeds.
 """
-import hashlib
 import re
 
 from . import provenance, transitions
 from .cloud import operation
 from .entities import ExportedObject, Image, ImsJob
 from .errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
-from .images import IMAGE_CORE_WRITABLE, sorted_page
+from .images import IMAGE_CORE_WRITABLE, give_generated_data, sorted_page
+from .pager import image_where
+from .timefilter import time_matches
 from .policy import Context, authorize
 from .store import Collection
 
@@ -184,6 +185,9 @@ class ImsMixin:
 
     @operation
     def get_ims_job(self, context, job_id):
+        found = self.ims_jobs.get(job_id)
+        # a sub-job (data-disk image) moves with its parent's process
+        self.touch("ims_job", [job_id] + ([found.parent_id] if found and found.parent_id else []))
         return self._ims_job(context, job_id)
 
     def ims_sub_jobs(self, job):
@@ -454,6 +458,7 @@ class ImsMixin:
         ``filters`` maps a field (core attribute, property or Huawei field) to a
         string; ``created_at``/``updated_at`` take ``(op, epoch)``; ``tag`` a list.
         """
+        self.touch("image", (i.id for i in self.images if i.owner == context.project_id))
         filters = dict(filters or {})
         tags = filters.pop("tag", None) or []
         times = {k: filters.pop(k) for k in ("created_at", "updated_at") if k in filters}
@@ -477,20 +482,21 @@ class ImsMixin:
             if any(tag not in image.tags for tag in tags):
                 return False
             for key, (op, moment) in times.items():
-                if not _compare(getattr(image, key), op, moment):
+                if not time_matches(getattr(image, key), op, moment):
                     return False
             return all(value(image, key) == str(expected) for key, expected in filters.items())
 
         if marker is not None and self.images.get(marker) is None:
             raise Invalid(f"The marker {marker} is not an image.", rule="marker")
+        where = image_where(context, filters, visibility=filters.get("visibility", "all"), tags=tags)
         if not sort or sort[0] == ("created_at", "desc"):
-            return self.images.page(marker=marker, limit=limit, keep=keep)
+            return self.images.page(marker=marker, limit=limit, keep=keep, where=where)
         numeric = ("created_at", "updated_at", "min_disk", "min_ram", "size")
 
         def sort_value(image, key):
             return getattr(image, key) if key in numeric else value(image, key)
 
-        return sorted_page(self.images, keep, sort[:1], sort_value, marker, limit)
+        return sorted_page(self.images, keep, sort[:1], sort_value, marker, limit, where)
 
     @operation
     def ims_update_image(self, context, image_id, changes):
@@ -578,11 +584,7 @@ class ImsMixin:
         elif step == "done":
             if image.status == "queued":
                 self._set_image_status(image, "saving", at)
-            payload = f"fakeecs ims image {image.id}".encode()
-            image.checksum = hashlib.md5(payload).hexdigest()
-            image.os_hash_algo = "sha512"
-            image.os_hash_value = hashlib.sha512(payload).hexdigest()
-            image.size = GiB
+            give_generated_data(image)
             image.virtual_size = max(image.min_disk, 1) * GiB
             image.properties["__image_size"] = str(image.size)
             self._set_image_status(image, "active", at)
@@ -615,10 +617,3 @@ class ImsMixin:
         self.image_exports.add(record)
         data["export_id"] = record.id
         self._set_job_status(ims_job, "SUCCESS", at)
-
-
-def _compare(actual, op, expected):
-    return {"gt": actual > expected, "gte": actual >= expected, "lt": actual < expected,
-            "lte": actual <= expected, "eq": actual == expected,
-            "neq": actual != expected}[op]
-

@@ -31,3 +31,9 @@ def authorize(context, rule, write):
     """Raise :class:`Forbidden` unless the caller's roles allow ``rule``."""
     if write and not context.can_write:
         raise Forbidden(f"Policy doesn't allow {rule} to be performed.", rule=rule)
+
+
+def authorize_admin(context, rule):
+    """Raise :class:`Forbidden` unless the caller is an admin (Nova's ``admin_api`` rules)."""
+    if not context.is_admin:
+        raise Forbidden(f"Policy doesn't allow {rule} to be performed.", rule=rule)

@@ -18,6 +18,8 @@ from importlib import resources
 import yaml
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from .clock import AUTO_FLAVOURS
+
 DEFAULT = "default"
 
 SERVER_VM_STATES = ("building", "active", "stopped", "paused", "suspended", "error",
@@ -34,7 +36,7 @@ VOLUME_STATUSES = ("creating", "available", "reserved", "in-use", "error", "erro
 SNAPSHOT_STATUSES = ("creating", "available", "error", "error_deleting", "deleting")
 TOP_LEVEL_KEYS = ("base", "region", "availability_zones", "domains", "projects", "users", "access_keys",
                   "flavors", "images", "servers", "volumes", "snapshots", "vpcs", "subnets",
-                  "transitions", "clock")
+                  "transitions", "clock", "token_ttl")
 
 
 class ScenarioError(ValueError):
@@ -340,6 +342,8 @@ class SubnetSpec(_Strict):
 
 class ClockSpec(_Strict):
     mode = fields.String(validate=validate.OneOf(("realtime", "frozen")))
+    #: how reads move the clock (fakeecs.model.autoclock): off, step, finish
+    auto = fields.String(validate=validate.OneOf(AUTO_FLAVOURS))
     now = Time()
     speed = fields.Float(validate=validate.Range(min=0, min_inclusive=False))
 
@@ -362,6 +366,9 @@ class ScenarioSchema(_Strict):
     subnets = fields.List(fields.Nested(SubnetSpec))
     transitions = fields.Dict(keys=fields.String(), values=Duration())
     clock = fields.Nested(ClockSpec)
+    #: seconds a token lives on the virtual clock (null: practically forever)
+    token_ttl = fields.Float(allow_none=True, allow_nan=False,
+                             validate=validate.Range(min=0, min_inclusive=False))
 
 
 def _flatten(errors, path=()):

@@ -32,13 +32,16 @@ Snapshots record their availability zone in ``origin["availability_zone"]`` (see
 the snapshots of ``createImage`` (with ``server_id``, ``image_id``) and
 ``"cinder"`` for the ones made through the volume API.
 """
-import hashlib
 import json
+import re
+import uuid
 
 from . import provenance, transitions
 from .cloud import operation
-from .errors import Conflict, Invalid, NotFound
+from .errors import Conflict, Forbidden, Invalid, NotFound
 from .entities import Snapshot, Volume
+from .images import give_generated_data
+from .pager import equal_clauses, project_clause
 from .policy import authorize
 
 GiB = 1024 ** 3
@@ -57,6 +60,91 @@ VOLUME_DELETE_REFUSED = (
     "have snapshots or be disassociated from snapshots after volume transfer.")
 SNAPSHOT_DELETE_REFUSED = ("Invalid snapshot: Snapshot status must be available or error and "
                            "must not be part of a group.")
+
+#: Nova's ``device`` pattern for volume attachments (schemas/volumes.py)
+DEVICE_PATH = re.compile(r"(^/dev/x{0,1}[a-z]{0,1}d{0,1})([a-z]+)[0-9]*$")
+
+#: Cinder's status rules, one place: rule -> (statuses allowed or None for any,
+#: statuses refused, message).  Messages are Queens' texts (the attach and detach
+#: ones as Nova passes Cinder's refusal on).
+VOLUME_STATUS_RULES = {
+    "attach": (("available", "downloading"), (),
+               "Invalid input received: Invalid volume: Volume {id} status must be available "
+               "or downloading (HTTP 400) (Request-ID: {request_id})"),
+    "detach": (("in-use",), (),
+               "Invalid volume: Invalid input received: Invalid volume: Unable to detach "
+               "volume. Volume status must be 'in-use' and attach_status must be 'attached' "
+               "to detach. (HTTP 400) (Request-ID: {request_id})"),
+    "extend": (("available",), (),
+               "Invalid volume: Volume {id} status must be '{{'status': 'available'}}' to "
+               "extend, currently {status}."),
+    "extend_attached": (("in-use",), (),
+                        "Invalid volume: Volume {id} status must be '{{'status': 'in-use'}}' "
+                        "to extend, currently {status}."),
+    "update": (None, ("maintenance",),
+               "Invalid volume: The volume cannot be updated during maintenance."),
+    "update_metadata": (None, ("maintenance", "uploading"),
+                        "Invalid volume: Updating volume metadata is not allowed for volumes "
+                        "in {status} status."),
+    "delete_metadata": (None, ("maintenance", "uploading"),
+                        "Invalid volume: Deleting volume metadata is not allowed for volumes "
+                        "in {status} status."),
+}
+
+#: statuses ``os-reset_status`` may set (cinder/api/contrib/admin_actions.py)
+VOLUME_RESET_STATUSES = ("creating", "available", "deleting", "error", "error_deleting",
+                         "error_managing", "managing", "attaching", "in-use", "detaching",
+                         "maintenance")
+VOLUME_ATTACH_STATUSES = ("attached", "detached")
+VOLUME_MIGRATION_STATUSES = ("migrating", "error", "success", "completing", "none", "starting")
+SNAPSHOT_RESET_STATUSES = ("error", "available", "creating", "deleting", "deleted", "updating",
+                           "error_deleting", "unmanaging", "backing-up", "restoring")
+#: snapshot statuses a cascading volume delete may take along
+CASCADE_SNAPSHOT_STATUSES = ("available", "error")
+#: Cinder's metadata limits (``check_metadata_properties``)
+METADATA_LIMIT = 255
+
+
+def check_volume_status(volume, rule, *, ok=True, **values):
+    """Refuse (``Invalid``) unless ``volume``'s status passes ``VOLUME_STATUS_RULES[rule]``.
+
+    ``ok=False`` refuses whatever the status (a further condition of the rule failed).
+    """
+    allowed, refused, template = VOLUME_STATUS_RULES[rule]
+    passes = ok and (allowed is None or volume.status in allowed) and volume.status not in refused
+    if not passes:
+        raise Invalid(template.format(id=volume.id, status=volume.status, **values),
+                      rule=f"volume_{rule}", volume_id=volume.id, status=volume.status)
+
+
+def check_metadata(metadata):
+    """Cinder's ``check_metadata_properties``: a dict, keys 1..255, values <= 255.
+
+    Too long is ``Invalid`` with ``rule="metadata_size"`` (Cinder answers 413).
+    """
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, dict):
+        raise Invalid("Invalid input received: Metadata should be a dict.", rule="metadata")
+    for key, value in metadata.items():
+        if not isinstance(key, str) or not key:
+            raise Invalid("Invalid metadata: Invalid input received: Metadata key:  has 0 "
+                          "characters, less than 1.", rule="metadata")
+        if len(key) > METADATA_LIMIT:
+            raise Invalid(f"Invalid metadata size: Metadata property key {key} greater than "
+                          f"{METADATA_LIMIT} characters.", rule="metadata_size")
+        if value is not None and len(str(value)) > METADATA_LIMIT:
+            raise Invalid(f"Invalid metadata size: Metadata property key {key} value greater "
+                          f"than {METADATA_LIMIT} characters.", rule="metadata_size")
+    return {k: "" if v is None else str(v) for k, v in metadata.items()}
+
+
+UNSET = object()
+
+
+def cinder_request_id():
+    """The id of the Cinder request Nova made (quoted in its error); not a seeded id."""
+    return f"req-{uuid.uuid4()}"
 
 BDM_INVALID = "Block Device Mapping is Invalid: "
 BOOT_SEQUENCE = (BDM_INVALID + "Boot sequence for the instance and image/block device mapping "
@@ -144,15 +232,18 @@ class StorageMixin:
     def get_volume(self, context, volume_id):
         """A volume of the caller's project (any project for admins); ``NotFound`` else."""
         authorize(context, "volume:get", write=False)
+        self.touch("volume", volume_id)
         return self._volume(context, volume_id)
 
     @operation
     def get_snapshot(self, context, snapshot_id):
         """A snapshot of the caller's project (any project for admins); ``NotFound`` else."""
         authorize(context, "volume:get_snapshot", write=False)
+        self.touch("snapshot", snapshot_id)
         return self._snapshot(context, snapshot_id)
 
     def _page(self, store, context, filters, limit, marker, all_projects, kind):
+        self.touch(kind, (item.id for item in store if item.project_id == context.project_id))
         filters = {k: v for k, v in (filters or {}).items() if v is not None}
 
         def keep(item):
@@ -173,7 +264,9 @@ class StorageMixin:
             if found is None or not self._visible(context, found):
                 raise Invalid(f"Invalid input received: marker [{marker}] not found",
                               rule="marker")
-        return store.page(marker=marker, limit=limit, keep=keep)
+        indexed = ("name", "status", "volume_id") + (("availability_zone",) if kind == "volume" else ())
+        where = project_clause(context, all_projects) + equal_clauses(filters, indexed)
+        return store.page(marker=marker, limit=limit, keep=keep, where=where)
 
     @operation
     def list_volumes(self, context, *, filters=None, limit=None, marker=None, all_projects=False):
@@ -342,22 +435,176 @@ class StorageMixin:
             self._finish_volume(volume, at)
 
     @operation
-    def delete_volume(self, context, volume_id):
+    def delete_volume(self, context, volume_id, *, cascade=False):
         """Cinder ``DELETE /volumes/{id}``: ``deleting``, then gone.
 
         Refused (``Invalid``, Cinder's 400) while the volume is attached, being
-        created or has snapshots: a deletion never cascades to snapshots.
+        created or has snapshots.  With ``cascade`` (``?cascade=true``) the volume's
+        snapshots go with it, as Cinder does, provided each is ``available`` or
+        ``error`` (and, for a non-admin, in the caller's project).  That includes the
+        snapshots behind a volume-backed ``createImage`` image: Cinder does not know
+        Glance maps them, so the image stays and can no longer boot (it answers
+        ``image_snapshot_missing``).  Deleting a server or an image never does this.
         """
         authorize(context, "volume:delete", write=True)
         volume = self._volume(context, volume_id)
         if volume.status == "deleting":
             return volume
-        if (volume.status not in ("available", "error", "error_deleting") or volume.attachments
-                or self.snapshots_of_volume(volume.id)):
+        snapshots = self.snapshots_of_volume(volume.id)
+        if cascade:
+            blocked = any(snap.status not in CASCADE_SNAPSHOT_STATUSES or
+                          (snap.project_id != context.project_id and not context.is_admin)
+                          for snap in snapshots)
+        else:
+            blocked = bool(snapshots)
+        if (volume.status not in ("available", "error", "error_deleting", "error_extending",
+                                  "error_managing") or volume.attachments or blocked):
             raise Invalid(VOLUME_DELETE_REFUSED, rule="volume_delete", volume_id=volume_id,
                           status=volume.status)
+        for snapshot in snapshots:
+            self._start_delete("snapshot", snapshot)
         self._start_delete("volume", volume)
         return volume
+
+    @operation
+    def update_volume(self, context, volume_id, *, name=UNSET, description=UNSET,
+                      metadata=UNSET):
+        """Cinder ``PUT /volumes/{id}``: name, description and (replacing) metadata.
+
+        Any status but ``maintenance`` (an ``in-use`` volume too).
+        """
+        authorize(context, "volume:update", write=True)
+        volume = self._volume(context, volume_id)
+        check_volume_status(volume, "update")
+        if metadata is not UNSET:
+            metadata = check_metadata(metadata)
+        if name is not UNSET:
+            volume.name = name
+        if description is not UNSET:
+            volume.description = description
+        if metadata is not UNSET:
+            volume.metadata = metadata
+        volume.updated_at = self.now()
+        return volume
+
+    @operation
+    def extend_volume(self, context, volume_id, new_size, *, attached_ok=False):
+        """Cinder ``os-extend``: ``extending``, then the old status with ``size = new_size``.
+
+        The size is checked before the status; ``attached_ok`` (microversion 3.42+)
+        also extends an ``in-use`` volume (policy ``volume:extend_attached_volume``).
+        """
+        volume = self._volume(context, volume_id)
+        attached = attached_ok and volume.status == "in-use"
+        authorize(context, "volume:extend_attached_volume" if attached else "volume:extend",
+                  write=True)
+        if new_size <= volume.size:
+            raise Invalid("Invalid input received: New size for extend must be greater than "
+                          f"current size. (current: {volume.size}, extended: {new_size}).",
+                          rule="extend_size", volume_id=volume_id)
+        check_volume_status(volume, "extend_attached" if attached else "extend")
+        previous = volume.status
+        transitions.check("volume", previous, "extending")
+        volume.status = "extending"
+        volume.updated_at = self.now()
+        self.start_job("volume_extend", "volume", volume.id, ["done"],
+                       {"previous_status": previous, "new_size": new_size})
+        return volume
+
+    def _step_volume_extend(self, job, step, at):
+        volume = self.volumes.get(job.target_id)
+        if volume is None or volume.status != "extending":
+            return
+        target = job.data["previous_status"]
+        transitions.check("volume", volume.status, target)
+        volume.status = target
+        volume.size = job.data["new_size"]
+        volume.updated_at = at
+
+    # ------------------------------------------------------------ metadata
+
+    def _metadata_owner(self, context, kind, resource_id, write=None):
+        if kind == "volume":
+            action = {None: "get", "update": "update", "delete": "delete"}[write]
+            authorize(context, f"volume:{action}_volume_metadata", write=write is not None)
+            resource = self._volume(context, resource_id)
+            if write is not None:
+                check_volume_status(resource, f"{write}_metadata")
+            return resource
+        action = {None: "get", "update": "update", "delete": "delete"}[write]
+        authorize(context, f"volume:{action}_snapshot_metadata", write=write is not None)
+        return self._snapshot(context, resource_id)
+
+    @operation
+    def get_metadata(self, context, kind, resource_id):
+        """The user metadata of a ``"volume"`` or ``"snapshot"``."""
+        return dict(self._metadata_owner(context, kind, resource_id).metadata)
+
+    @operation
+    def get_metadata_item(self, context, kind, resource_id, key):
+        """One key of a volume's or snapshot's metadata; ``NotFound`` if absent."""
+        resource = self._metadata_owner(context, kind, resource_id)
+        if key not in resource.metadata:
+            raise NotFound(f"{kind}_metadata", key, f"{kind.capitalize()} {resource_id} has no "
+                                                    f"metadata with key {key}.")
+        return {key: resource.metadata[key]}
+
+    @operation
+    def set_metadata(self, context, kind, resource_id, metadata, *, replace=False):
+        """Merge (``POST``) or replace (``PUT``) metadata; returns the full new set."""
+        resource = self._metadata_owner(context, kind, resource_id, "update")
+        items = check_metadata(metadata)
+        resource.metadata = items if replace else {**resource.metadata, **items}
+        resource.updated_at = self.now()
+        return dict(resource.metadata)
+
+    @operation
+    def delete_metadata_item(self, context, kind, resource_id, key):
+        """Remove one metadata key of a volume or snapshot; ``NotFound`` if absent."""
+        resource = self._metadata_owner(context, kind, resource_id, "delete")
+        if key not in resource.metadata:
+            raise NotFound(f"{kind}_metadata", key, f"{kind.capitalize()} {resource_id} has no "
+                                                    f"metadata with key {key}.")
+        del resource.metadata[key]
+        resource.updated_at = self.now()
+
+    # ------------------------------------------------------- admin actions
+
+    @operation
+    def reset_volume_status(self, context, volume_id, *, status=None, attach_status=None,
+                            migration_status=None):
+        """Cinder's admin ``os-reset_status`` of a volume: values are set as given.
+
+        ``attach_status="detached"`` forgets every attachment on the Cinder side only
+        (Nova is not told, as in Cinder).  Values are already lower-case and valid.
+        """
+        self._require_admin(context, "volume_extension:volume_admin_actions:reset_status")
+        volume = self._volume(context, volume_id)
+        if status is not None:
+            volume.status = status
+            self.cancel_jobs("volume", volume.id)
+        if attach_status == "detached":
+            volume.attachments = []
+        if migration_status is not None:
+            volume.origin["migration_status"] = (None if migration_status == "none"
+                                                 else migration_status)
+        volume.updated_at = self.now()
+        return volume
+
+    @operation
+    def reset_snapshot_status(self, context, snapshot_id, status):
+        """Cinder's admin ``os-reset_status`` of a snapshot."""
+        self._require_admin(context, "volume_extension:snapshot_admin_actions:reset_status")
+        snapshot = self._snapshot(context, snapshot_id)
+        snapshot.status = status
+        self.cancel_jobs("snapshot", snapshot.id)
+        snapshot.updated_at = self.now()
+        return snapshot
+
+    @staticmethod
+    def _require_admin(context, rule):
+        if not context.is_admin:
+            raise Forbidden(f"Policy doesn't allow {rule} to be performed.", rule=rule)
 
     def _start_delete(self, kind, resource):
         """Move a volume or snapshot to ``deleting``; its ``<kind>_delete`` process ends it."""
@@ -445,59 +692,126 @@ class StorageMixin:
         self._start_delete("snapshot", snapshot)
         return snapshot
 
+    @operation
+    def update_snapshot(self, context, snapshot_id, *, name=UNSET, description=UNSET):
+        """Cinder ``PUT /snapshots/{id}``: name and description, in any status."""
+        authorize(context, "volume:update_snapshot", write=True)
+        snapshot = self._snapshot(context, snapshot_id)
+        if name is not UNSET:
+            snapshot.name = name
+        if description is not UNSET:
+            snapshot.description = description
+        snapshot.updated_at = self.now()
+        return snapshot
+
     def _step_snapshot_delete(self, job, step, at):
         self._finish_delete("snapshot", self.snapshots, job, at)
 
     # ------------------------------------------------------- attach / detach
 
     @operation
-    def attach_volume(self, context, server_id, volume_id, *, device=None,
-                      delete_on_termination=False):
+    def attach_volume(self, context, server_id, volume_id, device=None, *,
+                      delete_on_termination=False, allow_shelved=True):
         """Attach an ``available`` volume of the server's AZ as a data disk.
 
-        Returns the block-device dict added to ``server.block_devices``.
+        Nova's ``os-volume_attachments`` create, checks in Queens order (see
+        :data:`fakeecs.model.transitions.VOLUME_ATTACH_VM_STATES`).  ``device`` is
+        honoured when free (a used one is a ``Conflict``); without it the next free
+        ``/dev/vdX`` is chosen.  ``allow_shelved=False`` is the check of requests
+        below compute 2.20.  The volume becomes ``in-use`` at once (Cinder's
+        ``reserved`` step is not observable).  Returns the block-device dict added
+        to ``server.block_devices``.
+
+        Huawei rule: the volume must be in the server's AZ (EVS disks only attach
+        in their own AZ; Nova's ``cross_az_attach`` would allow it).
         """
         authorize(context, "os_compute_api:os-volumes-attachments:create", write=True)
         server = self._server(context, server_id)
+        self._check_shelved("attach_volume", server, allow_shelved)
         self._check_lock(context, server)
+        self._check_attach_state("attach_volume", server)
+        if device is not None and not DEVICE_PATH.match(device):
+            raise Invalid(f"The supplied device path ({device}) is invalid.", rule="device_path",
+                          device=device)
+        if any(bd["volume_id"] == volume_id for bd in server.block_devices):
+            raise Invalid(f"Invalid volume: volume {volume_id} already attached",
+                          rule="already_attached", volume_id=volume_id)
         volume = self._volume(context, volume_id)
-        if server.vm_state not in ("active", "stopped", "paused", "suspended") \
-                or server.task_state is not None:
-            attr, state = (("task_state", server.task_state) if server.task_state is not None
-                           else ("vm_state", server.vm_state))
-            from .compute import conflict
-            raise conflict("attach_volume", server_id, attr, state)
-        if volume.status != "available":
-            raise Invalid(f"Invalid volume: volume '{volume_id}' status must be 'available'. "
-                          f"Currently in '{volume.status}'", rule="volume_status",
-                          volume_id=volume_id)
+        if device is not None and any(bd.get("device_name") == device
+                                      for bd in server.block_devices):
+            raise Conflict(f"The supplied device path ({device}) is in use.", rule="device_in_use",
+                           device=device)
         self._check_same_zone(server.availability_zone, volume)
+        check_volume_status(volume, "attach", request_id=cinder_request_id())
         entry = {"volume_id": volume.id, "device_name": device or self._next_device(server),
                  "boot_index": None, "delete_on_termination": bool(delete_on_termination),
                  "source_type": "volume", "destination_type": "volume"}
-        transitions.check("volume", volume.status, "in-use")
         self._attach(server, volume, entry, self.now())
+        server.updated_at = self.now()
         return entry
 
     @operation
-    def detach_volume(self, context, server_id, volume_id):
-        """Detach a data disk (never the boot disk); the volume becomes ``available``."""
+    def detach_volume(self, context, server_id, volume_id, *, allow_shelved=True):
+        """Detach a data disk (never the boot disk); the volume becomes ``available``.
+
+        Nova's ``os-volume_attachments`` delete, checks in Queens order.  Returns
+        the block-device dict removed from the server.
+        """
         authorize(context, "os_compute_api:os-volumes-attachments:delete", write=True)
         server = self._server(context, server_id)
+        self._check_shelved("detach_volume", server, allow_shelved)
+        volume = self._volume(context, volume_id)
+        entry = self._attachment_entry(server, volume_id)
+        if entry.get("boot_index") == 0:
+            raise Forbidden("Can't detach root device volume", rule="root_volume",
+                            volume_id=volume_id)
         self._check_lock(context, server)
+        self._check_attach_state("detach_volume", server)
+        check_volume_status(volume, "detach", request_id=cinder_request_id(),
+                            ok=any(a["server_id"] == server.id for a in volume.attachments))
+        server.block_devices = [bd for bd in server.block_devices if bd is not entry]
+        server.updated_at = self.now()
+        self._detach(server, volume, self.now())
+        return entry
+
+    @operation
+    def list_volume_attachments(self, context, server_id):
+        """``(block_device, volume_or_None)`` of every volume of a server, in mapping order."""
+        authorize(context, "os_compute_api:os-volumes-attachments:index", write=False)
+        server = self._server(context, server_id)
+        return [bd for bd in server.block_devices if bd.get("volume_id")]
+
+    @operation
+    def get_volume_attachment(self, context, server_id, volume_id):
+        """The block-device dict of ``volume_id`` on a server; ``NotFound`` if not attached."""
+        authorize(context, "os_compute_api:os-volumes-attachments:show", write=False)
+        server = self._server(context, server_id)
+        return self._attachment_entry(server, volume_id)
+
+    @staticmethod
+    def _attachment_entry(server, volume_id):
         entry = next((bd for bd in server.block_devices if bd["volume_id"] == volume_id), None)
         if entry is None:
             raise NotFound("volume_attachment", volume_id,
-                           f"volume_id not found: {volume_id}")
-        if entry.get("boot_index") == 0:
-            raise Invalid("Invalid volume: Can't detach root device volume", rule="root_volume",
-                          volume_id=volume_id)
-        server.block_devices = [bd for bd in server.block_devices if bd is not entry]
-        server.updated_at = self.now()
-        volume = self.volumes.get(volume_id)
-        if volume is not None:
-            self._detach(server, volume, self.now())
+                           f"Instance {server.id} is not attached to volume {volume_id}")
         return entry
+
+    @staticmethod
+    def _check_shelved(action, server, allow_shelved):
+        if not allow_shelved and server.vm_state in ("shelved", "shelved_offloaded"):
+            from .compute import conflict
+            raise conflict(action, server.id, "vm_state", server.vm_state)
+
+    @staticmethod
+    def _check_attach_state(action, server):
+        """Nova's ``check_instance_state`` for attach and detach (launched, no task)."""
+        from .compute import conflict
+        if server.vm_state not in transitions.VOLUME_ATTACH_VM_STATES:
+            raise conflict(action, server.id, "vm_state", server.vm_state)
+        if server.task_state is not None:
+            raise conflict(action, server.id, "task_state", server.task_state)
+        if server.launched_at is None:
+            raise conflict(action, server.id, "launched_at", None)
 
     def _check_same_zone(self, zone, volume):
         if volume.availability_zone != zone:
@@ -939,12 +1253,9 @@ class StorageMixin:
             image.properties["block_device_mapping"] = json.dumps(mappings)
             image.properties["bdm_v2"] = "True"
         image.origin["snapshot_ids"] = snapshot_ids
-        image.size = 0
+        give_generated_data(image, 0)  # Nova uploads no data: size 0
         image.disk_format = "raw"
         image.container_format = "bare"
-        image.checksum = hashlib.md5(b"").hexdigest()
-        image.os_hash_algo = "sha512"
-        image.os_hash_value = hashlib.sha512(b"").hexdigest()
         image.virtual_size = None
         self._set_image_status(image, "active")
         return image

@@ -1,65 +1,356 @@
-"""An id-indexed collection that pages in creation order without full scans."""
-from bisect import bisect_left
+"""The stores: id-indexed collections that page without full scans, and tracked dicts.
+
+A :class:`Collection` keeps its entities in creation order (by ``(seq, id)``),
+keeps an :class:`~fakeecs.model.index.Index` per filterable field, and pages
+through the smallest candidate set a query allows (see :meth:`Collection.page`).
+
+Both kinds of store record which entries they handed out or changed since
+:meth:`track` (``touched``), so a reset rebuilds only those (see
+:mod:`fakeecs.model.undo`).  Every model read of an entity goes through
+``get``/``page``/iteration, so an entity not in ``touched`` is unchanged.
+"""
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from heapq import merge
+from typing import Any, Callable, Iterable, Iterator, Optional
+
+from .index import INDEXED_FIELDS, MULTI_VALUED, WATCH, Index, WatchedList, index_value
+
+#: a query clause: ``(field, value)`` pairs; an entity matches when it holds any of them
+Clause = Iterable[tuple]
+
+
+def _key(item: Any) -> tuple:
+    return (item.seq, item.id)
 
 
 class Collection:
-    """Resources by id (O(1)), kept in creation order by their ``seq``."""
+    """Entities by id (O(1)), in creation order, with kept indexes and change tracking."""
 
-    def __init__(self):
-        self._by_id = {}
-        self._seqs = []
-        self._ids = []
+    def __init__(self, kind: Optional[type] = None):
+        self._by_id: dict = {}
+        self._keys: list = []
+        self.indexed: frozenset = frozenset()
+        self._indexes: dict[str, Index] = {}
+        #: ids handed out or changed since :meth:`track`; None while not tracking
+        self.touched: Optional[set] = None
+        if kind is not None:
+            self.bind(kind)
 
-    def __len__(self):
+    def bind(self, kind: type) -> None:
+        """Index the fields :data:`INDEXED_FIELDS` names for entities of ``kind``."""
+        names = INDEXED_FIELDS.get(kind.__name__, ())
+        if set(names) == set(self.indexed):
+            return
+        self.indexed = frozenset(names)
+        self._indexes = {name: Index(name) for name in names}
+        for item in self._by_id.values():
+            self._link(item)
+            key = _key(item)
+            for index in self._indexes.values():
+                index.add(key, index.values_of(item))
+
+    # -- reading ------------------------------------------------------------------
+
+    def __len__(self) -> int:
         return len(self._by_id)
 
-    def __contains__(self, resource_id):
+    def __contains__(self, resource_id: Any) -> bool:
         return resource_id in self._by_id
 
-    def __iter__(self):
-        return iter(list(self._by_id.values()))
+    def __iter__(self) -> Iterator:
+        """Every entity, in creation order (all count as handed out)."""
+        items = self.values_untracked()
+        if self.touched is not None:
+            self.touched.update(self._by_id)
+        return iter(items)
 
-    def get(self, resource_id):
-        return self._by_id.get(resource_id)
+    def values_untracked(self) -> list:
+        """Every entity in creation order, for readers that never change them (export)."""
+        by_id = self._by_id
+        return [by_id[key[1]] for key in self._keys]
 
-    def add(self, item):
-        """Add an item whose ``seq`` is larger than any before it."""
-        if self._seqs and item.seq <= self._seqs[-1]:
-            position = bisect_left(self._seqs, item.seq)
-            self._seqs.insert(position, item.seq)
-            self._ids.insert(position, item.id)
-        else:
-            self._seqs.append(item.seq)
-            self._ids.append(item.id)
-        self._by_id[item.id] = item
-
-    def remove(self, resource_id):
-        item = self._by_id.pop(resource_id, None)
-        if item is not None:
-            position = bisect_left(self._seqs, item.seq)
-            del self._seqs[position]
-            del self._ids[position]
+    def get(self, resource_id: Any) -> Any:
+        item = self._by_id.get(resource_id)
+        if item is not None and self.touched is not None:
+            self.touched.add(resource_id)
         return item
 
-    def page(self, *, newest_first=True, marker=None, limit=None, keep=None):
-        """Up to ``limit`` items after ``marker`` that ``keep`` accepts.
+    def distinct(self, field: str) -> list[str]:
+        """Every value (as a string) some entity holds in the indexed ``field``."""
+        return self._indexes[field].distinct()
 
-        Raises ``KeyError`` for an unknown marker.  Returns ``(items, more)``
-        where ``more`` says whether another matching item follows.
-        """
-        count = len(self._ids)
-        if marker is not None:
-            start_item = self._by_id[marker]
-            position = bisect_left(self._seqs, start_item.seq)
-            indexes = range(position - 1, -1, -1) if newest_first else range(position + 1, count)
+    # -- writing ------------------------------------------------------------------
+
+    def add(self, item: Any) -> None:
+        """Add an entity (normally with a ``seq`` larger than any before it)."""
+        if item.id in self._by_id:
+            self.remove(item.id)
+        key = _key(item)
+        if self._keys and key < self._keys[-1]:
+            self._keys.insert(bisect_left(self._keys, key), key)
         else:
-            indexes = range(count - 1, -1, -1) if newest_first else range(count)
-        found = []
-        for index in indexes:
-            item = self._by_id[self._ids[index]]
+            self._keys.append(key)
+        self._by_id[item.id] = item
+        self._link(item)
+        for index in self._indexes.values():
+            index.add(key, index.values_of(item))
+        if self.touched is not None:
+            self.touched.add(item.id)
+
+    def remove(self, resource_id: Any) -> Any:
+        item = self._by_id.pop(resource_id, None)
+        if item is None:
+            return None
+        key = _key(item)
+        position = bisect_left(self._keys, key)
+        if position < len(self._keys) and self._keys[position] == key:
+            del self._keys[position]
+        for index in self._indexes.values():
+            index.discard(key, index.values_of(item))
+        item.__dict__.pop(WATCH, None)
+        if self.touched is not None:
+            self.touched.add(resource_id)
+        return item
+
+    def track(self) -> None:
+        """Start recording what is handed out or changed (forgetting what was)."""
+        self.touched = set()
+
+    def _link(self, item: Any) -> None:
+        if not self._indexes:
+            return
+        item.__dict__[WATCH] = self
+        for name in MULTI_VALUED:
+            if name in self._indexes:
+                value = item.__dict__.get(name)
+                if isinstance(value, list):
+                    item.__dict__[name] = self._watched_list(item, name, value)
+
+    def _watched_list(self, item: Any, name: str, values: Iterable) -> WatchedList:
+        return WatchedList(values, item, name)
+
+    def list_changed(self, item: Any, name: str, before: list, after: list) -> None:
+        """``item``'s list field ``name`` changed in place: move it in that index."""
+        if self._by_id.get(item.id) is item and item.__dict__.get(name) is after:
+            index = self._indexes[name]
+            key = _key(item)
+            index.discard(key, {index_value(v) for v in before})
+            index.add(key, {index_value(v) for v in after})
+
+    def field_changing(self, item: Any, name: str, value: Any) -> None:
+        """Assign ``item.name = value`` and move the item in that field's index."""
+        if self._by_id.get(item.id) is not item:
+            object.__setattr__(item, name, value)
+            return
+        index = self._indexes[name]
+        key = _key(item)
+        index.discard(key, index.values_of(item))
+        if name in MULTI_VALUED and isinstance(value, list):
+            value = self._watched_list(item, name, value)
+        object.__setattr__(item, name, value)
+        index.add(key, index.values_of(item))
+
+    # -- paging -------------------------------------------------------------------
+
+    def page(self, *, newest_first: bool = True, marker: Any = None, limit: Optional[int] = None,
+             keep: Optional[Callable[[Any], bool]] = None,
+             where: Iterable[Clause] = (), order: Optional[tuple] = None) -> tuple[list, bool]:
+        """Up to ``limit`` entities after ``marker`` that ``keep`` accepts.
+
+        ``where`` narrows the walk: clauses every match satisfies, each a list of
+        ``(field, value)`` pairs of which the entity holds at least one (in
+        indexed fields); only the clause with the fewest candidates is walked,
+        and ``keep`` still decides, so a clause may be looser than the filter
+        but never stricter.  ``order`` ``(field, descending)`` walks the sorted
+        view of an indexed field instead of creation order (see
+        :meth:`_ordered_walk`; ``where`` is then not used).  Raises
+        ``KeyError`` for an unknown marker.  Returns ``(items, more)`` where
+        ``more`` says whether another matching entity follows.
+        """
+        start = _key(self._by_id[marker]) if marker is not None else None
+        if order is not None:
+            walk = self._ordered_walk(order[0], order[1], marker)
+        else:
+            walk = self._candidates(where, start, newest_first)
+        found: list = []
+        more = False
+        for key in walk:
+            item = self._by_id[key[1]]
             if keep is not None and not keep(item):
                 continue
             if limit is not None and len(found) == limit:
-                return found, True
+                more = True
+                break
             found.append(item)
-        return found, False
+        if self.touched is not None:
+            self.touched.update(item.id for item in found)
+        return found, more
+
+    def candidate_count(self, where: Iterable[Clause]) -> int:
+        """How many entities the narrowest clause of ``where`` leaves to look at."""
+        return sum(len(keys) for keys in self._narrowest(where))
+
+    def _narrowest(self, where: Iterable[Clause]) -> list:
+        lists = [self._keys]
+        best = None
+        for clause in where:
+            if any(field not in self._indexes for field, _ in clause):
+                continue
+            chosen = [self._indexes[field].keys_for(value) for field, value in set(clause)]
+            size = sum(len(keys) for keys in chosen)
+            if best is None or size < best:
+                best, lists = size, [keys for keys in chosen if keys]
+        return lists
+
+    def _candidates(self, where: Iterable[Clause], start: Optional[tuple],
+                    newest_first: bool) -> Iterator[tuple]:
+        lists = self._narrowest(where)
+        walks = [_walk(keys, start, newest_first) for keys in lists]
+        if len(walks) == 1:
+            return walks[0]
+        return _unique(merge(*walks, reverse=newest_first))
+
+
+    def can_order(self, field: str) -> bool:
+        """Whether ``field`` has a sorted view (an indexed single-valued field)."""
+        return field in self._indexes and field not in MULTI_VALUED
+
+    def _ordered_walk(self, field: str, descending: bool, marker: Any) -> Iterator[tuple]:
+        """Keys ordered as a stable sort by ``(value is None, str(value))`` of the
+        oldest-first entities would order them (``reverse`` when ``descending``).
+
+        Within a value the oldest comes first; ``None`` (indexed as ``"None"``,
+        like the string) sorts after every string.
+        """
+        index = self._indexes[field]
+        values = index.ordered()
+        null = index_value(None)
+        after, from_nulls, position = None, False, None
+        if marker is not None:
+            item = self._by_id[marker]
+            after = _key(item)
+            from_nulls = getattr(item, field) is None
+            if not from_nulls:
+                position = bisect_left(values, index_value(getattr(item, field)))
+        if descending:
+            if marker is None or from_nulls:
+                yield from self._bucket(index, null, True, after)
+                after, position = None, len(values) - 1
+            for number in range(position, -1, -1):
+                yield from self._bucket(index, values[number], False, after)
+                after = None
+        else:
+            if not from_nulls:
+                for number in range(position or 0, len(values)):
+                    yield from self._bucket(index, values[number], False, after)
+                    after = None
+            yield from self._bucket(index, null, True, after)
+
+    def _bucket(self, index: Index, value: str, nulls: bool, after: Optional[tuple]):
+        """The keys holding ``value`` (after ``after``), oldest first; in the ``"None"``
+        bucket only real ``None``s when ``nulls``, else only the string."""
+        keys = index.lists.get(value, ())
+        check = value == index_value(None)
+        for number in range(0 if after is None else bisect_right(keys, after), len(keys)):
+            key = keys[number]
+            if check and (getattr(self._by_id[key[1]], index.field) is None) != nulls:
+                continue
+            yield key
+
+
+def _walk(keys: list, start: Optional[tuple], newest_first: bool) -> Iterator[tuple]:
+    """The keys of a sorted list after ``start`` (before it, newest first)."""
+    if newest_first:
+        position = len(keys) if start is None else bisect_left(keys, start)
+        return (keys[i] for i in range(position - 1, -1, -1))
+    position = 0 if start is None else bisect_right(keys, start)
+    return (keys[i] for i in range(position, len(keys)))
+
+
+def _unique(keys: Iterator[tuple]) -> Iterator[tuple]:
+    """Drop repeats from a merged walk (an entity in several lists of one clause)."""
+    previous = None
+    for key in keys:
+        if key != previous:
+            yield key
+            previous = key
+
+
+class TrackedDict(dict):
+    """A dict store that records the keys it handed out or changed since :meth:`track`."""
+
+    touched: Optional[set] = None
+
+    def track(self) -> None:
+        self.touched = set()
+
+    def _touch(self, key: Any) -> None:
+        if self.touched is not None:
+            self.touched.add(key)
+
+    def _touch_all(self) -> None:
+        if self.touched is not None:
+            self.touched.update(dict.keys(self))
+
+    def __getitem__(self, key):
+        self._touch(key)
+        return dict.__getitem__(self, key)
+
+    def get(self, key, default=None):
+        self._touch(key)
+        return dict.get(self, key, default)
+
+    def __setitem__(self, key, value):
+        self._touch(key)
+        dict.__setitem__(self, key, value)
+
+    def __delitem__(self, key):
+        self._touch(key)
+        dict.__delitem__(self, key)
+
+    def pop(self, key, *default):
+        self._touch(key)
+        return dict.pop(self, key, *default)
+
+    def setdefault(self, key, default=None):
+        self._touch(key)
+        return dict.setdefault(self, key, default)
+
+    def popitem(self):
+        self._touch_all()
+        return dict.popitem(self)
+
+    def clear(self):
+        self._touch_all()
+        dict.clear(self)
+
+    def update(self, *args, **kwargs):
+        other = dict(*args, **kwargs)
+        for key in other:
+            self._touch(key)
+        dict.update(self, other)
+
+    def values(self):
+        self._touch_all()
+        return dict.values(self)
+
+    def items(self):
+        self._touch_all()
+        return dict.items(self)
+
+    def items_untracked(self):
+        """The entries, for readers that never change them (export)."""
+        return dict.items(self)
+
+    def __reduce_ex__(self, protocol):
+        return (dict, (dict(dict.items(self)),))
+
+    def __copy__(self):
+        return dict(dict.items(self))
+
+    def __deepcopy__(self, memo):
+        import copy
+
+        return {key: copy.deepcopy(value, memo) for key, value in dict.items(self)}

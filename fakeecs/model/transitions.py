@@ -80,6 +80,11 @@ SERVER_ACTIONS = {
     "reboot_hard": ({"active", "stopped", "paused", "suspended", "error"}, "rebooting_hard", "active"),
 }
 
+#: vm_states in which a volume may be attached or detached (nova.compute.api
+#: ``attach_volume``/``detach_volume``: also no task_state and launched)
+VOLUME_ATTACH_VM_STATES = ("active", "paused", "stopped", "resized", "soft-delete", "shelved",
+                           "shelved_offloaded")
+
 #: states from which a server may be imaged (nova.compute.api.snapshot)
 SNAPSHOT_VM_STATES = ("active", "stopped", "paused", "suspended")
 
@@ -104,12 +109,20 @@ IMAGE_TRANSITIONS = {
 
 VOLUME_TRANSITIONS = {
     "creating": {"available", "error"},
-    "available": {"in-use", "deleting", "error", "reserved"},
+    "available": {"in-use", "deleting", "error", "reserved", "extending"},
     "reserved": {"in-use", "available"},
-    "in-use": {"available", "error"},
+    "in-use": {"available", "error", "extending"},
+    "extending": {"available", "in-use", "error_extending"},
+    "error_extending": {"deleting", "available"},
     "deleting": {"deleted", "error_deleting"},
     "error": {"deleting", "available"},
     "error_deleting": {"deleting", "available"},
+    # reachable only through an admin's os-reset_status
+    "attaching": {"in-use", "available", "error"},
+    "detaching": {"available", "in-use", "error"},
+    "maintenance": {"available", "in-use", "error"},
+    "managing": {"available", "error_managing"},
+    "error_managing": {"deleting", "available"},
     "deleted": set(),
 }
 
@@ -119,6 +132,11 @@ SNAPSHOT_TRANSITIONS = {
     "deleting": {"deleted", "error_deleting"},
     "error": {"deleting", "available"},
     "error_deleting": {"deleting", "available"},
+    # reachable only through an admin's os-reset_status
+    "updating": {"available", "error"},
+    "unmanaging": {"available", "error"},
+    "backing-up": {"available", "error"},
+    "restoring": {"available", "error"},
     "deleted": set(),
 }
 
@@ -168,6 +186,7 @@ PROCESS_DEFAULTS = {
     "volume_delete": 0.5,
     "snapshot_create": 1.0,
     "snapshot_delete": 0.5,
+    "volume_extend": 0.5,
     # IMS jobs (image from a server, data-disk images, full-ECS image, export to OBS)
     "ims_image": 30.0,
     "ims_export": 20.0,

@@ -8,12 +8,12 @@ provenance), transitions.  A reference names a resource by
 name or id; a reference that does not resolve raises :class:`Invalid` naming
 the scenario file, the key path and its line.
 """
-import hashlib
 
 from . import provenance, transitions
 from .clock import parse_time
 from .entities import AccessKey, Image, Server, Snapshot, Volume
 from .errors import Invalid
+from .images import give_generated_data
 
 #: the owner of public images that no project of the world owns
 PLATFORM_OWNER = "f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0"
@@ -141,9 +141,12 @@ class _Applier:
         cloud, world = self.cloud, self.world
         if "region" in world:
             cloud.region = world["region"]
+        if "token_ttl" in world:
+            cloud.token_ttl = world["token_ttl"]
         clock = world.get("clock")
         if clock:  # first, so that every timestamp of the world is on the scenario's clock
-            cloud.clock.set(now=clock.get("now"), mode=clock.get("mode"), speed=clock.get("speed"))
+            cloud.clock.set(now=clock.get("now"), mode=clock.get("mode"), speed=clock.get("speed"),
+                            auto=clock.get("auto"))
         for name in world.get("availability_zones") or []:
             if isinstance(name, dict):
                 cloud.add_availability_zone(name["name"], name.get("available", True))
@@ -310,12 +313,13 @@ class _Applier:
             properties = {"__imagetype": "private", "__image_source_type": "uds"}
             if kind == "ims_whole":
                 properties["__whole_image"] = "true"
-        if spec.get("status", "active") == "active" and "size" not in spec:
-            payload = f"fakeecs snapshot {image_id or spec['name']} of {origin['server_id']}".encode()
-            core.update(size=GiB, virtual_size=max(core.get("min_disk", 0), 1) * GiB,
-                        checksum=hashlib.md5(payload).hexdigest(), os_hash_algo="sha512",
-                        os_hash_value=hashlib.sha512(payload).hexdigest())
-        return self._image(path, spec, owner, origin, "private", properties, **core)
+        generated = spec.get("status", "active") == "active" and "size" not in spec
+        if generated:
+            core["virtual_size"] = max(core.get("min_disk", 0), 1) * GiB
+        image = self._image(path, spec, owner, origin, "private", properties, **core)
+        if generated:
+            give_generated_data(image)
+        return image
 
     def server_from(self, index, spec):
         cloud = self.cloud

@@ -55,11 +55,17 @@ FORMAT_CHARS = "\u200b\u200e\u2028\u2029\ufeff"
 WHITESPACE = " \u00a0\u3000\u2003"     # Unicode Zs: allowed inside, not at either end
 
 
+# Nova's definition of printable (nova/api/validation/parameter_types.py, as its docstring
+# states it): the code points below U+FFFF that are letters, combining marks, numbers,
+# punctuation, symbols or horizontal space separators.  Written as that whitelist, not as
+# the category blacklist fakeecs's validator uses, so the oracle does not share the code it
+# checks.
+_NOVA_PRINTABLE_CATEGORIES = ("L", "M", "N", "P", "S")
+
+
 def _printable(char):
-    if ord(char) >= 0xFFFF:
-        return False
     category = unicodedata.category(char)
-    return not category.startswith("C") and (not category.startswith("Z") or category == "Zs")
+    return ord(char) < 0xFFFF and (category[0] in _NOVA_PRINTABLE_CATEGORIES or category == "Zs")
 
 
 def name_problem(value):

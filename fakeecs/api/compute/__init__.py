@@ -109,6 +109,8 @@ def version_project(project_id):
 def register(app):
     from . import servers  # noqa: F401  (routes)
     from . import images as _images  # noqa: F401  (Nova image proxy, optional)
+    from . import attachments  # noqa: F401  (os-volume_attachments)
+    from . import flavors, ips, metadata, tags  # noqa: F401  (routes)
 
     app.url_map.converters["pid"] = ProjectIdConverter
     app.register_blueprint(bp, url_prefix="/v2.1", name="compute")

@@ -6,7 +6,7 @@ routes answer 404 as Nova does.
 """
 from flask import Response, g, jsonify, request
 
-from ...model import Forbidden, NotFound
+from ...model import Forbidden, Invalid, NotFound
 from ...model.clock import isoformat, parse_time
 from ..auth import base_url, cloud
 from ..errors import ApiError
@@ -104,19 +104,19 @@ def _list(detail):
             raise ApiError(400, f"Invalid filter value {args['changes-since']}.") from None
     min_ram, min_disk = int_param("minRam"), int_param("minDisk")
     limit, marker = int_param("limit"), args.get("marker")
-    found, _ = cloud().list_images(g.context, filters=filters)
-    found = [image for image in found
-             if (since is None or image.updated_at >= since)
-             and (min_ram is None or (image.min_ram or 0) >= min_ram)
-             and (min_disk is None or (image.min_disk or 0) >= min_disk)]
-    if marker is not None:
-        ids = [image.id for image in found]
-        if marker not in ids:
-            raise ApiError(400, f"marker [{marker}] not found")
-        found = found[ids.index(marker) + 1:]
-    more = limit is not None and len(found) > limit
-    if limit is not None:
-        found = found[:limit]
+
+    def keep_also(image):
+        return ((since is None or image.updated_at >= since)
+                and (min_ram is None or (image.min_ram or 0) >= min_ram)
+                and (min_disk is None or (image.min_disk or 0) >= min_disk))
+
+    try:
+        found, more = cloud().list_images(g.context, filters=filters, limit=limit, marker=marker,
+                                          keep_also=keep_also)
+    except Invalid as error:
+        if error.rule == "marker":
+            raise ApiError(400, f"marker [{marker}] not found") from None
+        raise
     body = {"images": [image_view(image, detail) for image in found]}
     if more and found:
         body["images_links"] = [{"rel": "next", "href": f"{request.base_url}?limit={limit}"

@@ -4,7 +4,10 @@ import re
 MIN_VERSION = (2, 1)
 #: Huawei ECS documents 2.60 (Nova Queens)
 MAX_VERSION = (2, 60)
-_FORMAT = re.compile(r"^([1-9]\d*)\.([1-9]\d*|0)$")
+_FORMAT = re.compile(r"^([1-9]\d*)\.([1-9]\d*|0)$", re.ASCII)
+#: version numbers longer than this are out of any range (and never converted: a
+#: thousand-digit ``int()`` is slow, past 4300 digits it raises)
+MAX_DIGITS = 9
 
 
 class VersionError(Exception):
@@ -50,9 +53,14 @@ def negotiate(headers, service="compute", minimum=MIN_VERSION, maximum=MAX_VERSI
     if not match:
         raise VersionError(400, f"API Version String {raw} is of invalid format. "
                                 "Must be of format MajorNum.MinorNum.")
+    if max(len(match.group(1)), len(match.group(2))) > MAX_DIGITS:
+        raise VersionError(406, _unsupported(raw, minimum, maximum))
     version = (int(match.group(1)), int(match.group(2)))
     if not minimum <= version <= maximum:
-        raise VersionError(406, f"Version {fmt(version)} is not supported by the API. "
-                                f"Minimum is {fmt(minimum)} and maximum is {fmt(maximum)}.",
-                           version)
+        raise VersionError(406, _unsupported(fmt(version), minimum, maximum), version)
     return version
+
+
+def _unsupported(text, minimum, maximum):
+    return (f"Version {text} is not supported by the API. "
+            f"Minimum is {fmt(minimum)} and maximum is {fmt(maximum)}.")

@@ -3,11 +3,25 @@ import re
 
 from flask import Response, g, jsonify, request
 
+from ...model import legacy_bdm
+from ...model.server_filters import ServerQuery, parse_isotime
 from ..auth import base_url, cloud, require_token
 from ..errors import ApiError
 from ..jsonbody import json_body
 from ..params import int_param, malformed, validated
 from . import bp, check_project, legacy, route, schemas, views
+
+#: ``strutils.bool_from_string(strict=True)`` words, as Nova lists them in its 400
+BOOL_WORDS = ("0", "1", "f", "false", "n", "no", "off", "on", "t", "true", "y", "yes")
+TRUE_WORDS = ("1", "t", "true", "on", "y", "yes")
+#: list filters that take comma-separated tags (2.26+), and the ServerQuery field of each
+TAG_FILTERS = {"tags": "tags", "tags-any": "tags_any", "not-tags": "not_tags",
+               "not-tags-any": "not_tags_any"}
+#: every status Nova's ``_STATE_MAP`` knows (2.38+ refuses the others)
+KNOWN_STATUSES = ("ACTIVE", "BUILD", "REBUILD", "REBOOT", "HARD_REBOOT", "PASSWORD", "RESIZE",
+                  "VERIFY_RESIZE", "REVERT_RESIZE", "MIGRATING", "SHUTOFF", "PAUSED",
+                  "SUSPENDED", "RESCUE", "ERROR", "DELETED", "SOFT_DELETED", "SHELVED",
+                  "SHELVED_OFFLOADED", "UNKNOWN")
 
 
 def _server_view(server):
@@ -17,15 +31,55 @@ def _server_view(server):
 
 # -- servers -------------------------------------------------------------------
 
+def _all_tenants():
+    """``all_tenants``: present and empty means true, else a strict boolean word."""
+    if "all_tenants" not in request.args:
+        return False
+    value = request.args["all_tenants"]
+    if value == "":
+        return True
+    if value.strip().lower() not in BOOL_WORDS:
+        words = ", ".join(f"'{w}'" for w in BOOL_WORDS)
+        raise ApiError(400, f"Unrecognized value '{value}', acceptable values are: {words}")
+    return value.strip().lower() in TRUE_WORDS
+
+
+def _list_query():
+    """The list's :class:`ServerQuery` and its ``deleted`` option from the query string."""
+    args = request.args
+    query = ServerQuery()
+    if args.get("name"):
+        try:
+            query.name = re.compile(args["name"])
+        except re.error as error:
+            raise ApiError(400, f"Invalid regular expression in name filter: {error}") from None
+    if args.get("status"):
+        query.status = args["status"].upper()
+        if query.status not in KNOWN_STATUSES and g.version >= (2, 38) and not legacy():
+            raise ApiError(400, "Invalid status value")
+    if "changes-since" in args:
+        value = args["changes-since"]
+        try:
+            query.changes_since = parse_isotime(value)
+        except ValueError:
+            raise ApiError(400, "Invalid input for query parameters changes-since. Value: "
+                                f"{value}. {value!r} is not a 'date-time'") from None
+    if g.version >= (2, 26) and not legacy():
+        for param, attr in TAG_FILTERS.items():
+            if args.get(param):
+                setattr(query, attr, tuple(tag for tag in args[param].split(",") if tag))
+    deleted = None
+    if "deleted" in args:
+        deleted = args["deleted"].strip().lower() in TRUE_WORDS
+    return query, deleted
+
+
 def _list(detail, project_id):
     limit = int_param("limit")
-    all_projects = request.args.get("all_tenants", "").lower() in ("1", "true", "yes")
-    try:
-        found, more = cloud().list_servers(
-            g.context, name=request.args.get("name"), status=request.args.get("status"),
-            limit=limit, marker=request.args.get("marker"), all_projects=all_projects)
-    except re.error as error:
-        raise ApiError(400, f"Invalid regular expression in name filter: {error}") from None
+    query, deleted = _list_query()
+    found, more = cloud().list_servers(
+        g.context, query, limit=limit, marker=request.args.get("marker"),
+        all_projects=_all_tenants(), deleted=deleted, view="detail" if detail else "index")
     render = _server_view if detail else (lambda s: views.server_brief(s, base_url()))
     body = {"servers": [render(server) for server in found]}
     if more and found:
@@ -48,16 +102,21 @@ def list_servers_detail(project_id):
 @route("/servers", methods=["POST"])
 def create_server(project_id):
     body = json_body(malformed)
-    outer = validated(schemas.CreateServer(), body)
-    required_networks = g.version >= (2, 37) and not legacy()
-    spec_schema = schemas.ServerSpecNetworksRequired if required_networks else schemas.ServerSpec
-    spec = validated(spec_schema(relaxed=legacy()), outer["server"])
+    outer = validated(CREATE_SERVER, body)
+    spec = validated(schemas.server_spec(g.version, legacy()), outer["server"])
+    image_id = spec.get("imageRef") or None
+    block_devices = legacy_bdm.convert(spec.get("block_device_mapping"),
+                                       spec.get("block_device_mapping_v2"), bool(image_id))
+    # below 2.19 Nova makes the description the server's name
+    description = spec.get("description") if g.version >= (2, 19) else spec["name"]
     server = cloud().create_server(
-        g.context, name=spec["name"], flavor_id=spec["flavorRef"],
-        image_id=spec.get("imageRef") or None,
+        g.context, name=spec["name"], flavor_id=spec["flavorRef"], image_id=image_id,
         availability_zone=spec.get("availability_zone"), metadata=spec.get("metadata"),
-        networks=spec.get("networks", "auto"), description=spec.get("description"),
-        key_name=spec.get("key_name"), block_devices=spec.get("block_device_mapping_v2"))
+        networks=spec.get("networks", "auto"), description=description,
+        key_name=spec.get("key_name"), block_devices=block_devices or None,
+        tags=spec.get("tags"), user_data=spec.get("user_data"),
+        config_drive=spec.get("config_drive", False), access_ipv4=spec.get("accessIPv4"),
+        access_ipv6=spec.get("accessIPv6"), disk_config=spec.get("disk_config"))
     admin_pass = spec.get("adminPass") or cloud().ids.hex32()[:12]
     response = jsonify({"server": {"id": server.id, "links": views.links(
         base_url(), server.project_id, "servers", server.id), "OS-DCF:diskConfig": "MANUAL",
@@ -70,6 +129,20 @@ def create_server(project_id):
 @route("/servers/<server_id>", methods=["GET"])
 def show_server(project_id, server_id):
     return jsonify({"server": _server_view(cloud().get_server(g.context, server_id))})
+
+
+@route("/servers/<server_id>", methods=["PUT"])
+def update_server(project_id, server_id):
+    """``PUT /servers/{id}``: answers with the core view (no extension keys)."""
+    outer = validated(UPDATE_SERVER, json_body(malformed))
+    spec = validated(schemas.update_spec(g.version, legacy()), outer["server"])
+    names = {"name": "name", "description": "description", "accessIPv4": "access_ipv4",
+             "accessIPv6": "access_ipv6", "disk_config": "disk_config"}
+    server = cloud().update_server(g.context, server_id,
+                                   **{names[key]: value for key, value in spec.items()})
+    flavor = cloud().flavors.get(server.flavor_id)
+    return jsonify({"server": views.server_core(server, flavor, g.context, g.version, base_url(),
+                                                extended_addresses=False)})
 
 
 @route("/servers/<server_id>", methods=["DELETE"])
@@ -103,7 +176,7 @@ def server_action(project_id, server_id):
 
 
 def create_image(server_id, spec):
-    data = validated(schemas.CreateImage(relaxed=legacy()), spec)
+    data = validated(schemas.CreateImage, spec, relaxed=legacy())
     old_style = legacy() or g.version < (2, 45)
     image = cloud().create_server_image(
         g.context, server_id, data["name"], data.get("metadata"),
@@ -126,7 +199,7 @@ def _simple(action):
 
 
 def reboot(server_id, spec):
-    data = validated(schemas.Reboot(), spec)
+    data = validated(schemas.Reboot, spec)
     kind = data["type"]
     if not isinstance(kind, str) or kind.upper() not in ("SOFT", "HARD"):
         raise ApiError(400, f"Invalid input for field/attribute type. Value: {kind}. "
@@ -191,5 +264,8 @@ def show_flavor(project_id, flavor_id):
     return jsonify({"flavor": views.flavor(flavor, base_url(), g.context.project_id,
                                            version=g.version)})
 
+
+CREATE_SERVER = schemas.CreateServer()
+UPDATE_SERVER = schemas.UpdateServer()
 
 __all__ = ["bp", "require_token"]

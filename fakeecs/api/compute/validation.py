@@ -15,6 +15,9 @@ INVALID_NAME = ("An invalid 'name' value was provided. The name must be: printab
 
 
 def invalid(field, value, reason):
+    """Nova's message for a schema error under ``field``; ``None`` means the top level."""
+    if field is None:
+        return reason
     return f"Invalid input for field/attribute {field}. Value: {value}. {reason}"
 
 
@@ -62,7 +65,8 @@ class NovaString(fields.Field):
         if value is None and self.nullable:
             return None
         if not isinstance(value, str):
-            raise NovaError(invalid(label, value, f"{value!r} is not of type 'string'"))
+            types = "'string', 'null'" if self.nullable else "'string'"
+            raise NovaError(invalid(label, value, f"{value!r} is not of type {types}"))
         if self.min_length is not None and len(value) < self.min_length:
             raise NovaError(invalid(label, value, f"{value!r} is too short"))
         if self.max_length is not None and len(value) > self.max_length:
@@ -121,7 +125,8 @@ class NovaMetadata(fields.Field):
 class NovaSchema(Schema):
     """An object schema whose first error becomes one Nova message.
 
-    ``nova_name`` labels the object in messages; ``nova_required`` lists the
+    ``nova_name`` labels the object in messages (``None``: the request body
+    itself, whose errors Nova reports bare); ``nova_required`` lists the
     required keys in order; ``relaxed`` drops unknown keys (legacy v2).
     """
 
@@ -131,9 +136,11 @@ class NovaSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    def __init__(self, *args, relaxed=False, **kwargs):
+    def __init__(self, *args, relaxed=False, required=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.relaxed = relaxed
+        if required is not None:
+            self.nova_required = tuple(required)
 
     def load(self, data, **kwargs):
         """Check in JSON schema's keyword order: type, properties, required, additional."""

@@ -65,8 +65,16 @@ def server_brief(server, base):
             "links": links(base, server.project_id, "servers", server.id)}
 
 
-def server(server, flavor_obj, context, version, base):
-    """Exactly the keys Nova Queens shows for ``GET /servers/{id}`` at ``version``."""
+def _addresses(server, extended):
+    """``addresses``; without ``extended`` only version and addr (the PUT view, /ips)."""
+    if extended:
+        return server.addresses
+    return {label: [{"version": ip["version"], "addr": ip["addr"]} for ip in ips]
+            for label, ips in server.addresses.items()}
+
+
+def server_core(server, flavor_obj, context, version, base, *, extended_addresses=True):
+    """The keys of Nova's core server view (what ``PUT /servers/{id}`` answers with)."""
     status = transitions.server_status(server.vm_state, server.task_state)
     host_id = ""
     if server.host:
@@ -88,11 +96,11 @@ def server(server, flavor_obj, context, version, base):
         "flavor": flavor_ref(flavor_obj, version, base, server.project_id),
         "created": isoformat(server.created_at),
         "updated": isoformat(server.updated_at),
-        "addresses": server.addresses,
-        "accessIPv4": "",
-        "accessIPv6": "",
+        "addresses": _addresses(server, extended_addresses),
+        "accessIPv4": server.access_ipv4 or "",
+        "accessIPv6": server.access_ipv6 or "",
         "links": links(base, server.project_id, "servers", server.id),
-        "OS-DCF:diskConfig": "MANUAL",
+        "OS-DCF:diskConfig": server.disk_config or "MANUAL",
     }
     if status in _PROGRESS_STATUSES:
         body["progress"] = 100 if server.vm_state != "building" else 0
@@ -102,6 +110,18 @@ def server(server, flavor_obj, context, version, base):
                          "message": server.fault.get("message", "")}
         if context.is_admin and server.fault.get("details"):
             body["fault"]["details"] = server.fault["details"]
+    if version >= (2, 9):
+        body["locked"] = server.locked
+    if version >= (2, 19):
+        body["description"] = server.description
+    if version >= (2, 26):
+        body["tags"] = list(server.tags)
+    return body
+
+
+def server(server, flavor_obj, context, version, base):
+    """Exactly the keys Nova Queens shows for ``GET /servers/{id}`` at ``version``."""
+    body = server_core(server, flavor_obj, context, version, base)
     body["OS-EXT-AZ:availability_zone"] = server.availability_zone
     body["config_drive"] = server.config_drive
     body["key_name"] = server.key_name
@@ -113,11 +133,11 @@ def server(server, flavor_obj, context, version, base):
             body.update({
                 "OS-EXT-SRV-ATTR:reservation_id": "r-%08x" % server.seq,
                 "OS-EXT-SRV-ATTR:launch_index": 0,
-                "OS-EXT-SRV-ATTR:hostname": server.name,
+                "OS-EXT-SRV-ATTR:hostname": server.hostname or server.name,
                 "OS-EXT-SRV-ATTR:kernel_id": "",
                 "OS-EXT-SRV-ATTR:ramdisk_id": "",
                 "OS-EXT-SRV-ATTR:root_device_name": server.root_device_name,
-                "OS-EXT-SRV-ATTR:user_data": None,
+                "OS-EXT-SRV-ATTR:user_data": server.user_data,
             })
     body["OS-EXT-STS:task_state"] = server.task_state
     body["OS-EXT-STS:vm_state"] = server.vm_state
@@ -134,14 +154,8 @@ def server(server, flavor_obj, context, version, base):
             entry["delete_on_termination"] = bool(device.get("delete_on_termination"))
         volumes.append(entry)
     body["os-extended-volumes:volumes_attached"] = volumes
-    if version >= (2, 9):
-        body["locked"] = server.locked
     if version >= (2, 16) and context.is_admin:
         body["host_status"] = "UP"
-    if version >= (2, 19):
-        body["description"] = server.description
-    if version >= (2, 26):
-        body["tags"] = list(server.tags)
     return body
 
 

@@ -9,8 +9,9 @@ from flask import Blueprint, Response, g, jsonify, request
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from ...model import errors as domain
-from ...model.clock import isoformat, parse_time
+from ...model.clock import isoformat
 from ...model.ims import huawei_fields
+from ...model.timefilter import TimeFilterError, parse_time_filter
 from .. import errors
 from .. import image as glance
 from ..jsonbody import json_body
@@ -329,7 +330,6 @@ IMS_FILTERS = ("__imagetype", "__isregistered", "__os_bit", "__os_type", "__plat
                "visibility", "flavor_id", "architecture", "member_status")
 IMS_SORT_KEYS = ("created_at", "name", "container_format", "disk_format", "status", "id",
                  "size", "updated_at", "min_disk", "min_ram")
-TIME_FILTER = re.compile(r"^(gt|gte|lt|lte|eq|neq):(.+)$")
 
 
 @bp.get("/v2/cloudimages")
@@ -344,15 +344,11 @@ def list_cloudimages():
         filters["tag"] = args.getlist("tag")
     for key in ("created_at", "updated_at"):
         if key in args:
-            match = TIME_FILTER.match(args[key])
             try:
-                moment = parse_time(match.group(2)) if match else None
-            except ValueError:
-                moment = None
-            if moment is None:
+                filters[key] = parse_time_filter(args[key], operator_required=True)
+            except TimeFilterError:
                 raise _bad("IMG.0001", f"The request message format is invalid: {key} must be "
-                                       "<gt|gte|lt|lte|eq|neq>:<UTC time>.")
-            filters[key] = (match.group(1), moment)
+                                       "<gt|gte|lt|lte|eq|neq>:<UTC time>.") from None
     limit = args.get("limit", "500")
     try:
         limit = int(limit)

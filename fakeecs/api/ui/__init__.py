@@ -1,0 +1,362 @@
+"""``/_fakeecs/ui``: a dashboard to watch and steer a running fakeecs.
+
+Server-rendered pages (Jinja templates in ``templates/``, one stylesheet and
+one small script in ``static/``, nothing fetched from elsewhere):
+
+- ``/_fakeecs/ui``: each project's servers, images (with the server and AZ they
+  came from), volumes, snapshots and IMS jobs; the pending processes;
+- ``/_fakeecs/ui/resource/<kind>/<id>``: one resource, its processes, its images;
+- ``/_fakeecs/ui/journal``: the request journal, live and filterable, with
+  request and response bodies;
+- ``/_fakeecs/ui/faults``: the fault rules (add, remove);
+- ``/_fakeecs/ui/control``: transitions, reset, scenarios.
+
+Every page carries the clock and buttons to move it.  Buttons are plain HTML
+forms that POST to the dashboard, which calls the same model operations as the
+JSON control plane and redirects back with a note or an error.
+
+Access follows the control plane: off where it is off; with an admin token,
+the token is needed (``X-FakeECS-Admin-Token``, or a cookie set by the login
+form).  Forms are refused from other sites.  Nothing shown contains a secret
+(:mod:`.redact`).
+"""
+import hmac
+import json
+from typing import Any, Dict, Optional
+from urllib.parse import urlencode, urlsplit
+
+from flask import (Blueprint, Response, current_app, jsonify, redirect, render_template,
+                   request, url_for)
+
+from ...model import DomainError
+from ...model.clock import PRESETS, expand_preset
+from .. import control
+from ..errors import ApiError
+from . import overview
+from .redact import MASK, known_secrets, redact
+
+PREFIX = control.PREFIX + "/ui"
+COOKIE = "fakeecs_admin_token"
+#: how many journal entries a page load shows at most (then it follows live)
+JOURNAL_PAGE = 500
+#: the advance buttons of the clock bar, in seconds
+ADVANCE_STEPS = (1, 10, 60, 600)
+
+bp = Blueprint("ui", __name__, url_prefix=PREFIX, template_folder="templates",
+               static_folder="static", static_url_path="/static")
+
+
+def cloud():
+    return current_app.extensions["fakeecs"]
+
+
+def _config() -> Dict[str, Any]:
+    return current_app.config.get("FAKEECS_CONTROL") or {}
+
+
+def _secrets():
+    return known_secrets(cloud(), _config().get("admin_token"))
+
+
+# -- access -------------------------------------------------------------------------------
+
+def _authorised(token: str) -> bool:
+    given = request.headers.get(control.ADMIN_HEADER) or request.cookies.get(COOKIE) or ""
+    return bool(given) and hmac.compare_digest(given.encode(), token.encode())
+
+
+def _same_origin() -> bool:
+    """A form POST from this dashboard (not a page of another site)."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site and site not in ("same-origin", "none"):
+        return False
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    return urlsplit(origin).netloc == request.host
+
+
+@bp.before_request
+def _guard():
+    config = _config()
+    if not config.get("enabled", True):
+        return _message_page("The control plane is off", "fakeecs is bound to a non-loopback "
+                             "address; start it with --admin-token to enable /_fakeecs/.", 404)
+    token = config.get("admin_token")
+    if token and request.endpoint != "ui.login" and not _authorised(token):
+        return render_template("login.html", error=None, next=request.full_path), 401
+    if request.method == "POST" and not _same_origin():
+        return _message_page("Refused", "dashboard forms only work from the dashboard itself.",
+                             403)
+    return None
+
+
+def _message_page(title: str, text: str, status: int) -> Response:
+    return Response(render_template("message.html", title=title, text=text), status=status,
+                    content_type="text/html; charset=utf-8")
+
+
+@bp.route("/login", methods=["POST"])
+def login():
+    token = _config().get("admin_token")
+    given = request.form.get("token", "")
+    target = _safe_next(request.form.get("next"))
+    if not token:
+        return redirect(target, 303)
+    if not hmac.compare_digest(given.encode(), token.encode()):
+        return render_template("login.html", error="wrong admin token", next=target), 403
+    response = redirect(target, 303)
+    response.set_cookie(COOKIE, given, httponly=True, samesite="Strict", path=PREFIX)
+    return response
+
+
+# -- plumbing -----------------------------------------------------------------------------
+
+def _safe_next(value: Optional[str]) -> str:
+    """A dashboard path to go back to (never another site)."""
+    if value and value.startswith(PREFIX) and "//" not in value and "\\" not in value:
+        return value
+    return url_for("ui.state")
+
+
+def _back(note: Optional[str] = None, error: Optional[str] = None) -> Response:
+    target = _safe_next(request.form.get("next"))
+    base, _, query = target.partition("?")
+    params = [p for p in query.split("&") if p and not p.startswith(("note=", "error="))]
+    if note:
+        params.append(urlencode({"note": note}))
+    if error:
+        params.append(urlencode({"error": error}))
+    return redirect(base + ("?" + "&".join(params) if params else ""), 303)
+
+
+def _act(action, note):
+    """Run a form's action; back to the page with ``note`` (a format of the result) or the error."""
+    try:
+        result = action()
+    except (DomainError, ApiError) as error:
+        return _back(error=error.message)
+    return _back(note=note(result) if callable(note) else note)
+
+
+def _page(template: str, **context) -> str:
+    model = cloud()
+    return render_template(
+        template, clock=model.get_clock(), presets=list(PRESETS), advance_steps=ADVANCE_STEPS,
+        preset=_preset(model), note=request.args.get("note"), error=request.args.get("error"),
+        here=request.full_path.rstrip("?"), journal_size=len(model.journal), **context)
+
+
+def _preset(model) -> str:
+    for name, (mode, auto) in PRESETS.items():
+        if (model.clock.mode, model.clock.auto) == (mode, auto):
+            return name
+    return f"{model.clock.mode}+{model.clock.auto}"
+
+
+def _number(field: str, text: str, cast=float):
+    try:
+        return cast(text)
+    except ValueError:
+        raise ApiError(400, f"{field}: not a number: {text!r}") from None
+
+
+# -- pages --------------------------------------------------------------------------------
+
+@bp.route("/", methods=["GET"])
+def state():
+    return _page("state.html", view=overview.overview(cloud()), mask=MASK)
+
+
+@bp.route("/resource/<kind>/<resource_id>", methods=["GET"])
+def resource(kind, resource_id):
+    model = cloud()
+    with model.lock:
+        model.settle()
+        store = model.resource_kinds().get(kind)
+        item = getattr(model, store).get(resource_id) if store else None
+        described = model.describe_resource(kind, resource_id) if store else None
+        record = redact(item.to_dict(), _secrets()) if item is not None else None
+        images = [overview.image_row(model, image) for image in model.images
+                  if (image.origin or {}).get("server_id") == resource_id]
+    status = 200 if record is not None or (described and described["pending"]) else 404
+    body = _page("resource.html", kind=kind, resource_id=resource_id, record=record,
+                 described=described, images=images, known=store is not None,
+                 record_json=json.dumps(record, indent=1, sort_keys=True, default=str))
+    return body, status
+
+
+@bp.route("/journal", methods=["GET"])
+def journal():
+    return _page("journal.html", query=request.args.get("q", ""))
+
+
+@bp.route("/journal.json", methods=["GET"])
+def journal_json():
+    """Entries after ``since`` (at most the last JOURNAL_PAGE), redacted; ``oldest`` is the
+    first seq the journal still holds, so a page drops what was cleared or pushed out."""
+    since = request.args.get("since", "")
+    since = int(since) if since.isdigit() else 0
+    found = cloud().list_requests()
+    entries = found["requests"]
+    fresh = [entry for entry in entries if entry["seq"] > since][-JOURNAL_PAGE:]
+    secrets = _secrets()
+    return jsonify({"requests": [redact(entry, secrets) for entry in fresh],
+                    "oldest": entries[0]["seq"] if entries else None,
+                    "dropped": found["dropped"]})
+
+
+@bp.route("/faults", methods=["GET"])
+def faults():
+    return _page("faults.html", rules=[redact(r.to_dict(), _secrets()) for r in cloud().faults],
+                 families=("nova", "glance", "cinder", "keystone", "ims", "ecs", "evs", "iam"))
+
+
+@bp.route("/control", methods=["GET"])
+def control_page():
+    from ...model import scenario
+
+    model = cloud()
+    return _page("control.html", transitions=model.get_transitions(),
+                 scenarios=scenario.available())
+
+
+# -- actions ------------------------------------------------------------------------------
+
+@bp.route("/clock/advance", methods=["POST"])
+def advance_clock():
+    model = cloud()
+    if request.form.get("to") == "next":
+        with model.lock:
+            model.settle()
+            due = [job.due for job in model.jobs.values() if job.due is not None]
+            if not due:
+                return _back(error="no timed process is pending")
+            seconds = max(min(due) - model.now(), 0.0)
+    else:
+        try:
+            seconds = _number("seconds", request.form.get("seconds", ""))
+        except ApiError as error:
+            return _back(error=error.message)
+    return _act(lambda: model.advance_clock(seconds),
+                lambda clock: f"clock advanced {seconds:g} s to {clock['now']}")
+
+
+@bp.route("/clock", methods=["POST"])
+def set_clock():
+    name = request.form.get("preset", "")
+    if name not in PRESETS:
+        return _back(error=f"clock: one of {', '.join(PRESETS)}, not {name!r}")
+    return _act(lambda: cloud().set_clock(**expand_preset(name)), f"clock is now {name}")
+
+
+def _duration(process: str, text: str):
+    text = text.strip()
+    if text in ("manual", "immediate"):
+        return text
+    if text in ("", "default"):
+        return None
+    return _number(process, text)
+
+
+@bp.route("/transitions", methods=["POST"])
+def set_transitions():
+    model = cloud()
+
+    def apply():
+        mapping = {name: _duration(name, request.form[name]) for name in model.known_processes()
+                   if name in request.form}
+        return model.set_transitions(mapping)
+
+    return _act(apply, "transitions saved")
+
+
+#: the fault form's fields: name -> how to read its text (None: as a list of words)
+FAULT_FIELDS = {"status": int, "message": str, "times": int, "skip": int,
+                "latency_ms": float, "probability": float}
+MATCH_FIELDS = ("method", "path", "action", "project", "family")
+
+
+def _fault_spec(form) -> Dict[str, Any]:
+    """The rule a fault form describes: its JSON text, or its fields."""
+    text = form.get("rule", "").strip()
+    if text:
+        try:
+            spec = json.loads(text)
+        except ValueError as error:
+            raise ApiError(400, f"rule: not JSON ({error})") from None
+        if not isinstance(spec, dict):
+            raise ApiError(400, "rule: must be a JSON object")
+        return spec
+    match = {}
+    for name in MATCH_FIELDS:
+        words = form.get(name, "").split()
+        if words:
+            match[name] = words[0] if len(words) == 1 else words
+    spec = {"match": match} if match else {}
+    for name, cast in FAULT_FIELDS.items():
+        text = form.get(name, "").strip()
+        if text:
+            spec[name] = text if cast is str else _number(name, text, cast)
+    if form.get("side_effect"):
+        spec["side_effect"] = True
+    return spec
+
+
+@bp.route("/faults", methods=["POST"])
+def add_fault():
+    def add():
+        spec = _fault_spec(request.form)
+        control._load(control.FaultBody(), spec)
+        return cloud().add_fault(spec)
+
+    return _act(add, lambda rule: f"fault rule {rule.id} added")
+
+
+@bp.route("/faults/<rule_id>/delete", methods=["POST"])
+def remove_fault(rule_id):
+    return _act(lambda: cloud().remove_fault(rule_id), f"fault rule {rule_id} removed")
+
+
+@bp.route("/faults/clear", methods=["POST"])
+def clear_faults():
+    return _act(cloud().clear_faults, "every fault rule removed")
+
+
+@bp.route("/reset", methods=["POST"])
+def reset():
+    scenario = request.form.get("scenario") or None
+    return _act(lambda: cloud().reset(scenario),
+                lambda result: "reset to " + ", ".join(result["scenarios"]))
+
+
+@bp.route("/scenarios", methods=["POST"])
+def load_scenario():
+    from ...model import scenario
+
+    name = request.form.get("name", "")
+    if name not in scenario.available():
+        return _back(error=f"scenario: no scenario named {name!r}")
+    return _act(lambda: cloud().load_scenario(name),
+                lambda result: f"scenario {name} loaded: " + (", ".join(
+                    f"{count} {store}" for store, count in result["added"].items()) or "nothing new"))
+
+
+@bp.route("/resource/<kind>/<resource_id>/advance", methods=["POST"])
+def advance_resource(kind, resource_id):
+    steps = request.form.get("steps", "1")
+    steps = "all" if steps == "all" else (int(steps) if steps.isdigit() else steps)
+    return _act(lambda: cloud().advance_resource(kind, resource_id, steps),
+                lambda result: f"{kind} {resource_id}: {result['advanced']} step(s) run")
+
+
+@bp.route("/journal/clear", methods=["POST"])
+def clear_journal():
+    return _act(cloud().clear_requests, "journal cleared")
+
+
+def register(app) -> None:
+    app.register_blueprint(bp)
+
+
+__all__ = ["register", "bp", "PREFIX"]

@@ -1,0 +1,425 @@
+"""The HTTP edge, measured: ``python -m fakeecs.bench_server`` (part of ``make bench``).
+
+Every server runs in its own process on 127.0.0.1 and an ephemeral port, and one
+client (``requests.Session``, one per thread) drives them all in the same run, in
+alternating rounds, so that the ratios compare like with like on a shared machine:
+
+* GET image: fakeecs's ``GET /v2.1/{project}/images/{id}`` against a bare Flask
+  route answering the same JSON on the same server (the framework's floor);
+* createImage + GET image pairs against moto's standalone server doing EC2
+  CreateImage + DescribeImages (moto is a bench-only extra: ``pip install .[bench]``);
+* many clients: GET image from 1, 16 and 64 keep-alive client threads;
+* stalled clients: 32 connections that send half a body and stop, while another
+  client keeps asking.
+
+Figures are printed, never asserted.
+"""
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+SERVERS = ("cheroot", "waitress")
+
+
+# -- the server processes ------------------------------------------------------------------------
+
+def _bare_app(body):
+    """A Flask app with one route that answers ``body`` as JSON, like a view would."""
+    from flask import Flask, jsonify
+
+    app = Flask("bare")
+    app.json.sort_keys = False
+
+    @app.get("/v2.1/<project_id>/images/<image_id>")
+    def image(project_id, image_id):
+        return jsonify(body)
+
+    return app
+
+
+def _serve(argv):
+    parser = argparse.ArgumentParser(prog="python -m fakeecs.bench_server serve")
+    parser.add_argument("--app", choices=("fakeecs", "bare"), required=True)
+    parser.add_argument("--server", choices=SERVERS, default=None)
+    parser.add_argument("--body", default=None, help="JSON file the bare route answers")
+    args = parser.parse_args(argv)
+    from . import server as servers
+
+    if args.app == "bare":
+        with open(args.body, encoding="utf-8") as handle:
+            app = _bare_app(json.load(handle))
+    else:
+        app = servers.create_app(servers.build_cloud(seed=1, clock="frozen"))
+    cls = servers.SERVER_CLASSES[args.server] if args.server else servers.HTTPServer
+    http = cls(app, "127.0.0.1", 0).start()
+    print(f"URL {http.url}", flush=True)
+    sys.stdin.read()  # serve until the bench closes our stdin
+    http.stop()
+    return 0
+
+
+class Process:
+    """A server in a child process, stopped by closing its stdin."""
+
+    def __init__(self, command, ready_line):
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=subprocess.DEVNULL, text=True)
+        deadline = time.monotonic() + 60
+        line = ""
+        while time.monotonic() < deadline:
+            line = self.process.stdout.readline()
+            if not line:
+                break
+            if ready_line(line):
+                self.url = ready_line(line)
+                return
+        self.stop()
+        raise RuntimeError(f"{command[:4]} did not start: {line!r}")
+
+    def stop(self):
+        try:
+            self.process.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def _url_line(line):
+    return line.split(" ", 1)[1].strip() if line.startswith("URL ") else None
+
+
+def start_fakeecs(server=None):
+    command = [sys.executable, "-m", "fakeecs.bench_server", "serve", "--app", "fakeecs"]
+    return Process(command + (["--server", server] if server else []), _url_line)
+
+
+def start_bare(body_file, server=None):
+    command = [sys.executable, "-m", "fakeecs.bench_server", "serve", "--app", "bare",
+               "--body", body_file]
+    return Process(command + (["--server", server] if server else []), _url_line)
+
+
+def start_moto():
+    """moto's standalone server (werkzeug's threaded server), or None when not installed."""
+    try:
+        import moto  # noqa: F401
+    except ImportError:
+        return None
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-c",
+               "import sys; from moto.server import main; sys.exit(main(sys.argv[1:]))",
+               "-H", "127.0.0.1", "-p", str(port)]
+    proc = Process.__new__(Process)
+    proc.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL, text=True)
+    proc.url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.stop()
+    return None
+
+
+# -- clients -------------------------------------------------------------------------------------
+
+def session():
+    import requests
+
+    client = requests.Session()
+    client.trust_env = False
+    return client
+
+
+class Fakeecs:
+    """A logged-in client of a fakeecs server, with a server to snapshot."""
+
+    def __init__(self, url):
+        self.url = url
+        client = session()
+        body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+            "name": "fakeecs", "password": "fakeecs", "domain": {"name": "Default"}}}},
+            "scope": {"project": {"name": "fakeecs", "domain": {"name": "Default"}}}}}
+        response = client.post(url + "/v3/auth/tokens", json=body, timeout=10)
+        response.raise_for_status()
+        self.headers = {"X-Auth-Token": response.headers["X-Subject-Token"],
+                        "Accept": "application/json"}
+        self.project = response.json()["token"]["project"]["id"]
+        self.compute = f"{url}/v2.1/{self.project}"
+        client.put(url + "/_fakeecs/transitions", json={"image_snapshot": "immediate",
+                                                        "server_build": "immediate"},
+                   timeout=10).raise_for_status()
+        images = client.get(self.compute + "/images", headers=self.headers, timeout=10).json()
+        self.image = images["images"][0]["id"]
+        flavor = client.get(self.compute + "/flavors", headers=self.headers,
+                            timeout=10).json()["flavors"][0]["id"]
+        created = client.post(self.compute + "/servers", headers=self.headers, timeout=10, json={
+            "server": {"name": "bench", "imageRef": self.image, "flavorRef": flavor,
+                       "networks": "auto"}})
+        created.raise_for_status()
+        self.server = created.json()["server"]["id"]
+        self.count = 0
+        client.close()
+
+    def image_path(self, project=None):
+        return f"/v2.1/{project or self.project}/images/{self.image}"
+
+    def get_image(self, client):
+        response = client.get(self.compute + f"/images/{self.image}", headers=self.headers,
+                              timeout=30)
+        response.raise_for_status()
+        return response
+
+    def pair(self, client):
+        self.count += 1
+        response = client.post(self.compute + f"/servers/{self.server}/action",
+                               headers=self.headers, timeout=30,
+                               json={"createImage": {"name": f"bench-{self.count}"}})
+        if response.status_code != 202:
+            raise RuntimeError(f"createImage: {response.status_code} {response.text[:200]}")
+        image_id = response.headers["Location"].rsplit("/", 1)[-1]
+        client.get(self.compute + f"/images/{image_id}", headers=self.headers,
+                   timeout=30).raise_for_status()
+
+
+class Moto:
+    """EC2 on moto: an instance to make images from, over the query API."""
+
+    AUTH = ("AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20260101/us-east-1/ec2/"
+            "aws4_request, SignedHeaders=host;x-amz-date, Signature=0")
+
+    def __init__(self, url):
+        self.url = url + "/"
+        self.headers = {"Authorization": self.AUTH, "X-Amz-Date": "20260101T000000Z",
+                        "Content-Type": "application/x-www-form-urlencoded"}
+        client = session()
+        text = self.call(client, Action="RunInstances", ImageId="ami-12c6146b", MinCount="1",
+                         MaxCount="1", InstanceType="t2.micro")
+        self.instance = text.split("<instanceId>", 1)[1].split("<", 1)[0]
+        self.count = 0
+        client.close()
+
+    def call(self, client, **params):
+        params.setdefault("Version", "2016-11-15")
+        response = client.post(self.url, data=params, headers=self.headers, timeout=30)
+        if response.status_code != 200:
+            raise RuntimeError(f"moto {params['Action']}: {response.status_code} "
+                               f"{response.text[:200]}")
+        return response.text
+
+    def pair(self, client):
+        self.count += 1
+        text = self.call(client, Action="CreateImage", InstanceId=self.instance,
+                         Name=f"bench-{self.count}")
+        image_id = text.split("<imageId>", 1)[1].split("<", 1)[0]
+        self.call(client, Action="DescribeImages", **{"ImageId.1": image_id})
+
+
+# -- measurements --------------------------------------------------------------------------------
+
+def _rounds(contestants, rounds, per_round):
+    """Per-operation seconds for each contestant: the median of alternating rounds."""
+    clients = {name: session() for name in contestants}
+    for name, operation in contestants.items():  # warm up: connections, caches
+        for _ in range(max(per_round // 5, 3)):
+            operation(clients[name])
+    samples = {name: [] for name in contestants}
+    for _ in range(rounds):
+        for name, operation in contestants.items():
+            begin = time.perf_counter()
+            for _ in range(per_round):
+                operation(clients[name])
+            samples[name].append((time.perf_counter() - begin) / per_round)
+    for client in clients.values():
+        client.close()
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def _connections(client):
+    """How many connections a session has opened so far."""
+    total = 0
+    for pool in client.get_adapter("http://").poolmanager.pools._container.values():
+        total += pool.num_connections
+    return total
+
+
+def many_clients(fake, threads, seconds):
+    """GET image from ``threads`` keep-alive clients for ``seconds``: rate, errors, reconnects."""
+    counts, errors, connections = [0] * threads, [0] * threads, [0] * threads
+    start, stop = threading.Barrier(threads + 1), threading.Event()
+
+    def worker(index):
+        client = session()
+        fake.get_image(client)
+        start.wait()
+        while not stop.is_set():
+            try:
+                fake.get_image(client)
+                counts[index] += 1
+            except Exception:
+                errors[index] += 1
+        connections[index] = _connections(client)
+        client.close()
+
+    workers = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(threads)]
+    for thread in workers:
+        thread.start()
+    start.wait()
+    begin = time.perf_counter()
+    time.sleep(seconds)
+    stop.set()
+    elapsed = time.perf_counter() - begin
+    for thread in workers:
+        thread.join(60)
+    done = sum(counts)
+    return {"rate": done / elapsed, "errors": sum(errors),
+            "reconnects_per_request": (sum(connections) - threads) / max(done, 1)}
+
+
+def stalled_clients(fake, stalled=32, probes=40):
+    """Open ``stalled`` connections that send half a body and stop; meanwhile time GET image
+    from another client.  Returns the probe latencies (seconds) and failures."""
+    host, port = fake.url.split("//", 1)[1].split(":")
+    sockets = []
+    path = f"/v2.1/{fake.project}/servers/{fake.server}/action"
+    body = json.dumps({"createImage": {"name": "stalled"}}).encode()
+    for _ in range(stalled):
+        sock = socket.create_connection((host, int(port)), timeout=5)
+        head = (f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
+                f"X-Auth-Token: {fake.headers['X-Auth-Token']}\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n").encode()
+        sock.sendall(head + body[:len(body) // 2])
+        sockets.append(sock)
+    time.sleep(0.2)  # let the server take them
+    client = session()
+    latencies, failures = [], 0
+    for _ in range(probes):
+        begin = time.perf_counter()
+        try:
+            fake.get_image(client)
+            latencies.append(time.perf_counter() - begin)
+        except Exception:
+            failures += 1
+            latencies.append(time.perf_counter() - begin)
+    client.close()
+    for sock in sockets:
+        sock.close()
+    return {"median_s": statistics.median(latencies), "max_s": max(latencies),
+            "failures": failures}
+
+
+def measure(server=None, rounds=7, per_round=100, seconds=3.0):
+    """Every figure for one server implementation (None: fakeecs's default)."""
+    results = {"server": server or "default"}
+    fake_process = start_fakeecs(server)
+    processes = [fake_process]
+    try:
+        fake = Fakeecs(fake_process.url)
+        client = session()
+        body = fake.get_image(client).json()
+        client.close()
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+            json.dump(body, handle)
+            body_file = handle.name
+        bare_process = start_bare(body_file, server)
+        processes.append(bare_process)
+        os.unlink(body_file)
+        bare_url = bare_process.url
+
+        def bare_get(client):
+            client.get(bare_url + fake.image_path(), headers=fake.headers,
+                       timeout=30).raise_for_status()
+
+        times = _rounds({"fakeecs": fake.get_image, "bare": bare_get}, rounds, per_round)
+        results["get_image_ms"] = times["fakeecs"] * 1000
+        results["bare_flask_ms"] = times["bare"] * 1000
+        results["get_vs_bare"] = times["fakeecs"] / times["bare"]
+
+        moto_process = start_moto()
+        contestants = {"fakeecs": fake.pair}
+        if moto_process is not None:
+            processes.append(moto_process)
+            contestants["moto"] = Moto(moto_process.url).pair
+        times = _rounds(contestants, rounds, max(per_round // 4, 10))
+        results["pairs_per_s"] = 1 / times["fakeecs"]
+        if "moto" in times:
+            results["moto_pairs_per_s"] = 1 / times["moto"]
+            results["pairs_vs_moto"] = times["moto"] / times["fakeecs"]
+        for threads in (1, 16, 64):
+            results[f"clients_{threads}"] = many_clients(fake, threads, seconds)
+        one = results["clients_1"]["rate"]
+        for threads in (16, 64):
+            results[f"clients_{threads}"]["vs_one"] = results[f"clients_{threads}"]["rate"] / one
+        results["stalled_32"] = stalled_clients(fake)
+    finally:
+        for process in processes:
+            process.stop()
+    return results
+
+
+def report(results):
+    """The figures as lines of text."""
+    lines = [f"server: {results['server']}",
+             f"  GET image            {results['get_image_ms']:.3f} ms   bare Flask route "
+             f"{results['bare_flask_ms']:.3f} ms   ratio {results['get_vs_bare']:.2f}x"]
+    line = f"  createImage+GET      {results['pairs_per_s']:.0f} pairs/s"
+    if "moto_pairs_per_s" in results:
+        line += (f"   moto CreateImage+DescribeImages {results['moto_pairs_per_s']:.0f} pairs/s"
+                 f"   ratio {results['pairs_vs_moto']:.1f}x")
+    else:
+        line += "   (moto not installed: pip install '.[bench]')"
+    lines.append(line)
+    for threads in (1, 16, 64):
+        row = results[f"clients_{threads}"]
+        extra = f"   {row['vs_one']:.2f}x one client" if "vs_one" in row else ""
+        lines.append(f"  {threads:>2} keep-alive clients {row['rate']:.0f} req/s   errors "
+                     f"{row['errors']}   reconnects/request {row['reconnects_per_request']:.3f}"
+                     f"{extra}")
+    row = results["stalled_32"]
+    lines.append(f"  32 stalled clients   other requests: median {row['median_s'] * 1000:.1f} ms, "
+                 f"max {row['max_s'] * 1000:.1f} ms, failures {row['failures']}")
+    return lines
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["serve"]:
+        return _serve(argv[1:])
+    parser = argparse.ArgumentParser(prog="python -m fakeecs.bench_server", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--server", action="append", choices=SERVERS,
+                        help="compare these servers (repeatable; default: fakeecs's own)")
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--per-round", type=int, default=100)
+    parser.add_argument("--seconds", type=float, default=3.0,
+                        help="how long each many-clients run lasts")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    everything = [measure(server, args.rounds, args.per_round, args.seconds)
+                  for server in (args.server or [None])]
+    if args.json:
+        print(json.dumps(everything, indent=2))
+    else:
+        for results in everything:
+            print("\n".join(report(results)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
