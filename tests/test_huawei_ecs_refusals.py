@@ -226,10 +226,10 @@ def test_disk_refusals(hw):
                 volume_attachment=m.AttachServerVolumeOption(volume_id=volume_id))))
 
     message = refused(cloud, attach(one, data_of_two), 400, "Ecs.0103")
-    assert message == (f"Invalid volume: volume '{data_of_two}' status must be 'available'. "
-                       "Currently in 'in-use'")
+    assert message.startswith(f"Invalid input received: Invalid volume: Volume {data_of_two} "
+                              "status must be available or downloading")
     message = refused(cloud, attach(two, data_of_two), 400, "Ecs.0057")
-    assert message == f"The disk {data_of_two} has already been attached to the ECS {two}."
+    assert message == f"Invalid volume: volume {data_of_two} already attached"
     message = refused(cloud, attach(one, MISSING), 400, "Ecs.0103")
     assert message == f"The disk {MISSING} does not exist."
     message = refused(cloud, lambda: ecs.detach_server_volume(m.DetachServerVolumeRequest(
@@ -237,7 +237,7 @@ def test_disk_refusals(hw):
     assert message == f"The EVS disk {data_of_two} is not attached to the ECS."
     message = refused(cloud, lambda: ecs.detach_server_volume(m.DetachServerVolumeRequest(
         server_id=one, volume_id=root_of_one)), 400, "Ecs.0005")
-    assert message == "Invalid volume: Can't detach root device volume"
+    assert message == "Can't detach root device volume"
 
 
 def test_tag_limit_on_an_existing_server(hw):

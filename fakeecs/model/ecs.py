@@ -387,12 +387,6 @@ class EcsMixin:
     def ecs_attach_volume(self, context: Context, server_id: str, volume_id: str, *,
                           device: Optional[str] = None) -> EcsJob:
         """Attach a data disk (the storage room's ``attach_volume``) as an ``attachVolume`` job."""
-        server = self._server(context, server_id)
-        volume = self.volumes.get(volume_id)
-        if volume is not None and any(a.get("server_id") == server.id
-                                      for a in volume.attachments):
-            raise Invalid(f"The disk {volume_id} has already been attached to the ECS "
-                          f"{server_id}.", rule="volume_attached", volume_id=volume_id)
         self.attach_volume(context, server_id, volume_id, device=device)
         return self._volume_job(context, JOB_ATTACH, server_id, volume_id)
 

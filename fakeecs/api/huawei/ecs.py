@@ -56,7 +56,10 @@ RULE_CODES = {
     "ip_used": (400, "Ecs.0010"),
     "subnet_full": (400, "Ecs.0012"),
     "volume_status": (400, "Ecs.0103"),
-    "volume_attached": (400, "Ecs.0057"),
+    "volume_attach": (400, "Ecs.0103"),
+    "already_attached": (400, "Ecs.0057"),
+    "root_volume": (400, "Ecs.0005"),
+    "device_in_use": (400, "Ecs.0005"),
     "locked": (400, "Ecs.0605"),
 }
 NOT_FOUND = {
@@ -190,7 +193,6 @@ _Loose = ims_api._Loose  # unknown fields are ignored, as the services do
 
 
 NAME = re.compile(r"^[\w\-.]+$", re.UNICODE)
-DEVICE = re.compile(r"^/dev/(sd|vd|xvd)[a-z]{1,2}$")
 
 
 class NicBody(_Loose):
@@ -561,11 +563,8 @@ def attach_volume(project_id, server_id):
     if data.get("dry_run"):
         raise _bad("dry_run is not supported by fakeecs: send the request without it.")
     option = data["volumeAttachment"]
-    device = option.get("device")
-    if device is not None and not DEVICE.match(device):
-        raise _bad(f"Invalid parameter values: device {device!r} must look like /dev/sdb or "
-                   "/dev/vdb.")
-    job = cloud().ecs_attach_volume(g.context, server_id, option["volumeId"], device=device)
+    job = cloud().ecs_attach_volume(g.context, server_id, option["volumeId"],
+                                    device=option.get("device"))
     return jsonify({"job_id": job.id})
 
 
