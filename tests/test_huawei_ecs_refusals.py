@@ -276,3 +276,25 @@ def test_unsigned_and_wrong_project_requests(hw, app):
                                        f"the credentials ({PROJECT_ID})."}}
     listed = member.get(f"/v1/{PROJECT_ID}/cloudservers/detail")
     assert listed.status_code == 200 and listed.get_json() == {"count": 0, "servers": []}
+
+
+def test_a_reader_may_list_but_not_create(hw, app):
+    from conftest import Api
+
+    reader = Api(app, user="fakeecs-reader")
+    body = {"server": {"name": "nope", "flavorRef": "s6.small.1", "imageRef": BASE_IMAGE,
+                       "vpcid": VPC_ID, "nics": [{"subnet_id": SUBNET_ID}],
+                       "root_volume": {"volumetype": "SSD"}}}
+    before = state(hw.cloud)
+    response = reader.post(f"/v1/{PROJECT_ID}/cloudservers", json=body)
+    assert response.status_code == 403
+    assert response.get_json() == {"error": {
+        "code": "Ecs.0003",
+        "message": "Policy doesn't allow ecs:cloudServers:create to be performed."}}
+    assert response.headers["X-Request-Id"]
+    assert state(hw.cloud) == before
+    assert reader.get(f"/v1/{PROJECT_ID}/cloudservers/detail").status_code == 200
+    not_json = reader.post(f"/v1/{PROJECT_ID}/cloudservers", data="{",
+                           headers={"Content-Type": "application/json"})
+    assert not_json.status_code == 400 and not_json.get_json() == {"error": {
+        "code": "Ecs.0005", "message": "Invalid parameter values: the body is not JSON."}}
