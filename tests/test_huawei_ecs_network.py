@@ -89,3 +89,14 @@ def test_a_scenario_adds_vpcs_and_subnets_of_another_project(cloud):
     with pytest.raises(Invalid) as refused:
         cloud.ecs_create_servers(member, spec(subnet="sub-2"))
     assert refused.value.facts["rule"] == "subnet"  # another project's subnet is unknown
+
+
+def test_a_batch_naming_an_ecs_twice_acts_on_it_once(cloud):
+    context = cloud.context_for_user("fakeecs")
+    [server_id] = cloud.ecs_create_servers(context, spec()).data["server_ids"]
+    cloud.clock.advance(5)
+    job = cloud.ecs_batch_action(context, [server_id, server_id], "stop")
+    assert len(job.sub_job_ids) == 1
+    cloud.clock.advance(5)
+    assert cloud.get_ecs_job(context, job.id).status == "SUCCESS"
+    assert cloud.get_server(context, server_id).vm_state == "stopped"

@@ -323,8 +323,8 @@ class EcsMixin:
     # -- batch actions and delete ----------------------------------------------------------
 
     def _servers_of(self, context: Context, server_ids) -> list:
-        """Every server of ``server_ids`` (``NotFound`` for the first unknown one)."""
-        return [self._server(context, server_id) for server_id in server_ids]
+        """Every server of ``server_ids``, each once (``NotFound`` for the first unknown one)."""
+        return [self._server(context, server_id) for server_id in dict.fromkeys(server_ids)]
 
     @operation
     def ecs_batch_action(self, context: Context, server_ids, action: str) -> EcsJob:
