@@ -94,10 +94,6 @@ def _before():
     check_path_project((request.view_args or {}).get("project_id"), "ecs")
 
 
-def _time(epoch):
-    return isoformat(epoch) if epoch else None
-
-
 def _bad(message, code="Ecs.0005"):
     return api_error(400, code, message, "ecs")
 
@@ -353,7 +349,7 @@ def _check_description(text):
 
 # -- create -------------------------------------------------------------------------
 
-def _server_spec(data, prepaid_api):
+def _server_spec(data):
     """The typed :class:`EcsServerSpec` of a create body (refusing what is not simulated)."""
     if data.get("dry_run"):
         raise _bad("dry_run is not supported by fakeecs: send the request without it.")
@@ -394,8 +390,9 @@ def _server_spec(data, prepaid_api):
         key_name=server.get("key_name"))
 
 
-def _create(project_id, prepaid_api):
-    spec = _server_spec(_load("create"), prepaid_api)
+def _create():
+    """Both create calls: the v1.1 body is a superset of the v1 one (fakeecs is pay-per-use)."""
+    spec = _server_spec(_load("create"))
     job = cloud().ecs_create_servers(g.context, spec)
     return jsonify({"job_id": job.id, "serverIds": list(job.data["server_ids"])})
 
@@ -403,13 +400,13 @@ def _create(project_id, prepaid_api):
 @bp.post("/v1.1/<project_id>/cloudservers")
 @ecs_errors
 def create_servers(project_id):
-    return _create(project_id, prepaid_api=True)
+    return _create()
 
 
 @bp.post("/v1/<project_id>/cloudservers")
 @ecs_errors
 def create_post_paid_servers(project_id):
-    return _create(project_id, prepaid_api=False)
+    return _create()
 
 
 # -- list, show, update ------------------------------------------------------------------
