@@ -100,3 +100,26 @@ def test_a_batch_naming_an_ecs_twice_acts_on_it_once(cloud):
     cloud.clock.advance(5)
     assert cloud.get_ecs_job(context, job.id).status == "SUCCESS"
     assert cloud.get_server(context, server_id).vm_state == "stopped"
+
+
+def test_a_nova_server_on_a_vpc_subnet_gets_its_address_there(api):
+    """On ECS a Nova network uuid is a VPC subnet id: both APIs share the subnet's addresses."""
+    from conftest import PROJECT_ID
+
+    cloud = api.cloud
+    context = cloud.context_for_user("fakeecs")
+    [ecs_id] = cloud.ecs_create_servers(context, spec()).data["server_ids"]
+    nova_id = api.boot("nova-on-vpc", networks=[{"uuid": SUBNET_ID}])
+    nova = api.get(api.compute(f"/servers/{nova_id}")).get_json()["server"]
+    assert [a["addr"] for a in nova["addresses"][VPC_ID]] == ["192.168.0.3"]
+    shown = api.get(f"/v1/{PROJECT_ID}/cloudservers/{nova_id}").get_json()["server"]
+    assert shown["metadata"]["vpc_id"] == VPC_ID
+    assert cloud.servers.get(ecs_id).addresses[VPC_ID][0]["addr"] == "192.168.0.2"
+    taken = api.post(api.compute("/servers"), json={"server": {
+        "name": "dup", "flavorRef": "s6.small.1", "imageRef": BASE_IMAGE,
+        "networks": [{"uuid": SUBNET_ID, "fixed_ip": "192.168.0.2"}]}},
+        headers={"OpenStack-API-Version": "compute 2.60"})
+    assert taken.status_code == 400
+    assert taken.get_json()["badRequest"]["message"] == \
+        "The private IP address 192.168.0.2 is already being used."
+    assert [s.name for s in cloud.servers if s.name == "dup"] == []
