@@ -160,6 +160,38 @@ def test_list_servers_details_pages_by_page_number_and_filters(hw):
         m.ListServersDetailsRequest(ip_eq=ip)).servers] == ["db"]
 
 
+def test_list_by_marker_in_both_list_calls(hw):
+    ecs, cloud = hw.ecs, hw.cloud
+    made = create(hw, post_paid(name="page", count=3))
+    create(hw, post_paid(name="other", zone="cn-north-4b"))
+    first = ecs.list_servers_details(m.ListServersDetailsRequest(limit=2, name="page"))
+    after = ecs.list_servers_details(m.ListServersDetailsRequest(
+        limit=2, name="page", marker=first.servers[-1].id))
+    assert first.count == after.count == 3
+    assert [s.id for s in first.servers + after.servers] == list(reversed(made))
+
+    listed = ecs.list_cloud_servers(m.ListCloudServersRequest(limit=2))
+    assert len(listed.servers) == 2 and listed.servers_links[0].rel == "next"
+    rest = ecs.list_cloud_servers(m.ListCloudServersRequest(limit=2,
+                                                            marker=listed.servers[-1].id))
+    assert len(rest.servers) == 2 and not rest.servers_links
+    assert {s.name for s in listed.servers + rest.servers} == \
+        {"page-0001", "page-0002", "page-0003", "other"}
+    one = ecs.list_cloud_servers(m.ListCloudServersRequest(
+        availability_zone_eq="cn-north-4b", flavor_name="s6.small.1")).servers
+    assert [(s.name, s.availability_zone, s.flavor.vcpus) for s in one] == \
+        [("other", "cn-north-4b", 1)]
+    [shown] = ecs.list_cloud_servers(m.ListCloudServersRequest(id=made[0])).servers
+    assert (shown.status, shown.vm_state, shown.image.id) == ("ACTIVE", "active", BASE_IMAGE)
+    assert shown.addresses[VPC_ID][0].primary and shown.addresses[VPC_ID][0].version == 4
+    assert [v.size for v in shown.volumes_attached] == [40]
+    assert shown.market_info.charge_mode == "postPaid"
+    with pytest.raises(ClientRequestException) as bad:
+        ecs.list_cloud_servers(m.ListCloudServersRequest(marker="not-a-server"))
+    assert (bad.value.status_code, bad.value.error_code) == (400, "Ecs.0005")
+    assert cloud.servers.get(made[0]) is not None
+
+
 def test_nova_and_ecs_see_the_same_servers(hw):
     """A server made through /v1/cloudservers is a volume-backed Nova server, and back."""
     ecs, cloud = hw.ecs, hw.cloud
