@@ -70,6 +70,16 @@ def test_reading_the_dashboard_never_moves_an_auto_clock():
     assert cloud.get_clock() == before and cloud.servers.get(server.id).vm_state == "building"
 
 
+def test_dashboard_routes_are_in_the_openapi_document(app, ui):
+    document = ui.get("/_fakeecs/openapi.json").get_json()
+    dashboard = {(path, method) for path, operations in document["paths"].items()
+                 for method, operation in operations.items() if operation["tags"] == ["dashboard"]}
+    assert (UI + "/", "get") in dashboard and (UI + "/faults/{rule_id}/delete", "post") in dashboard
+    assert document["paths"][UI + "/reset"]["post"]["responses"] == {
+        "303": {"description": "back to the page, with ?note= or ?error="}}
+    assert "text/html" in document["paths"][UI + "/journal"]["get"]["responses"]["200"]["content"]
+
+
 def test_resource_page_and_missing_ones(api, ui, cloud):
     server_id = api.boot(name="look-at-me")
     image = cloud.create_server_image(cloud.context_for_user("fakeecs"), server_id, "snap-1")
@@ -164,7 +174,8 @@ def test_admin_token_login_cookie_and_header(app, ui, cloud):
     response = ui.get(UI + "/faults")
     assert response.status_code == 401 and 'name="token"' in response.get_data(as_text=True)
     before = state(cloud)
-    assert ui.post(UI + "/reset", data={}).status_code == 401
+    refused = ui.post(UI + "/reset", data={})
+    assert refused.status_code == 401 and f'value="{UI}/"' in refused.get_data(as_text=True)
     wrong = ui.post(UI + "/login", data={"token": "nope", "next": UI + "/faults"})
     assert wrong.status_code == 403 and "wrong admin token" in wrong.get_data(as_text=True)
     assert state(cloud) == before

@@ -122,7 +122,8 @@ def _guard():
                              "address; start it with --admin-token to enable /_fakeecs/.", 404)
     token = config.get("admin_token")
     if token and request.endpoint != "ui.login" and not _authorised(token):
-        return render_template("login.html", error=None, next=request.full_path), 401
+        back = request.full_path if request.method == "GET" else url_for("ui.state")
+        return render_template("login.html", error=None, next=back), 401
     if request.method == "POST" and not _same_origin():
         return _message_page("Refused", "dashboard forms only work from the dashboard itself.",
                              403)
