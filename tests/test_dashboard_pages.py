@@ -59,6 +59,20 @@ def test_state_page_shows_each_resource_and_where_images_came_from(api, ui, clou
     assert volume.id in text
 
 
+def test_an_image_keeps_its_origin_after_the_server_is_gone(api, ui, cloud):
+    server_id = api.boot(name="short-lived", zone="cn-north-4c")
+    context = cloud.context_for_user("fakeecs")
+    image = cloud.create_server_image(context, server_id, "survivor")
+    cloud.advance_clock(5)
+    cloud.delete_server(context, server_id)
+    cloud.advance_clock(5)
+    assert server_id not in cloud.servers
+    text = page(ui)
+    row = text[text.index(f'<tr data-id="{image.id}"'):]
+    row = row[:row.index("</tr>")]
+    assert f"{server_id[:8]} (deleted)" in row and "cn-north-4c" in row
+
+
 def test_reading_the_dashboard_never_moves_an_auto_clock():
     cloud = build_cloud(["default"], seed=1, clock="auto-finish")
     client = create_app(cloud).test_client()
