@@ -175,7 +175,16 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=300)
     parser.add_argument("--no-pytest", action="store_true", help="skip the pytest runs")
     parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument("--no-server", action="store_true",
+                        help="skip the HTTP server benchmark (fakeecs.bench_server)")
     args = parser.parse_args(argv)
+    if not args.no_server and not args.json:
+        from . import bench_server
+
+        print("fakeecs HTTP server (python -m fakeecs.bench_server --server cheroot "
+              "--server waitress)")
+        bench_server.main(["--server", "cheroot", "--server", "waitress"])
+        print()
     results = measure(args.repeat)
     end_to_end = {} if args.no_pytest else measure_pytest()
     if args.json:
