@@ -1,8 +1,9 @@
 """The HTTP edge, measured: ``python -m fakeecs.bench_server`` (part of ``make bench``).
 
 Every server runs in its own process on 127.0.0.1 and an ephemeral port, and one
-client (``requests.Session``, one per thread) drives them all in the same run, in
-alternating rounds, so that the ratios compare like with like on a shared machine:
+client (``requests.Session``, one per thread) drives them all in the same run.  Single
+operations are timed in turn (fakeecs, the other, fakeecs, ...) and compared by their
+medians, so that the ratios compare like with like on a busy, shared machine:
 
 * GET image: fakeecs's ``GET /v2.1/{project}/images/{id}`` against a bare Flask
   route answering the same JSON on the same server (the framework's floor);
@@ -234,18 +235,20 @@ class Moto:
 # -- measurements --------------------------------------------------------------------------------
 
 def _rounds(contestants, rounds, per_round):
-    """Per-operation seconds for each contestant: the median of alternating rounds."""
+    """Per-operation seconds for each contestant: the median of single operations taken in
+    turn (one of each, then again), so that a busy machine slows every contestant alike and
+    a preempted operation does not move the median."""
     clients = {name: session() for name in contestants}
     for name, operation in contestants.items():  # warm up: connections, caches
         for _ in range(max(per_round // 5, 3)):
             operation(clients[name])
     samples = {name: [] for name in contestants}
-    for _ in range(rounds):
+    clock = time.perf_counter
+    for _ in range(rounds * per_round):
         for name, operation in contestants.items():
-            begin = time.perf_counter()
-            for _ in range(per_round):
-                operation(clients[name])
-            samples[name].append((time.perf_counter() - begin) / per_round)
+            begin = clock()
+            operation(clients[name])
+            samples[name].append(clock() - begin)
     for client in clients.values():
         client.close()
     return {name: statistics.median(values) for name, values in samples.items()}
