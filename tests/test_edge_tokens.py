@@ -90,3 +90,19 @@ def test_validating_an_expired_token_is_keystones_404(short):
 def test_a_bad_token_ttl_is_refused_by_the_scenario(value):
     with pytest.raises(scenario.ScenarioError, match="token_ttl: "):
         build_cloud(["default", {"token_ttl": value}])
+
+
+def test_openstacksdk_re_authenticates_after_its_token_expires():
+    """keystoneauth answers a 401 by authenticating again and retrying the request."""
+    from fakeecs.handle import FakeCloud
+
+    with FakeCloud.start(scenario=["default", {"token_ttl": 600}], seed=5) as fake:
+        conn = fake.openstack_connection()
+        try:
+            assert list(conn.compute.flavors())
+            first = conn.session.get_token()
+            fake.clock.advance(601)
+            assert list(conn.compute.flavors())
+            assert conn.session.get_token() != first
+        finally:
+            conn.close()
