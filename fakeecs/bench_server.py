@@ -16,6 +16,7 @@ medians, so that the ratios compare like with like on a busy, shared machine:
 Figures are printed, never asserted.
 """
 import argparse
+import importlib.util
 import json
 import os
 import socket
@@ -476,8 +477,14 @@ def main(argv=None):
                         help="how long each many-clients run lasts")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    servers = []
+    for server in args.server or [None]:
+        if server == "waitress" and importlib.util.find_spec("waitress") is None:
+            print("(waitress not installed: pip install '.[bench]'; skipped)")
+        else:
+            servers.append(server)
     everything = [measure(server, args.rounds, args.per_round, args.seconds)
-                  for server in (args.server or [None])]
+                  for server in servers]
     if args.json:
         print(json.dumps(everything, indent=2))
     else:
