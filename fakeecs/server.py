@@ -171,7 +171,8 @@ class WaitressServer(_Background):
         self._stopping = threading.Event()
         self._server = create_server(
             app, host=host, port=port, threads=threads, ident="fakeecs",
-            connection_limit=1000, channel_timeout=30, asyncore_loop_timeout=0.05,
+            # whole seconds (waitress casts it to int: 0 would spin); stop() wakes the loop
+            connection_limit=1000, channel_timeout=30, asyncore_loop_timeout=1,
             # OpenStack refuses JSON bodies over 112 KiB itself; image data may be large
             max_request_body_size=8 * 1024 ** 3, clear_untrusted_proxy_headers=True)
         self._thread = None

@@ -3,7 +3,7 @@ import itertools
 import logging
 import uuid
 
-from flask import Flask, g, request
+from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from ..model import DomainError
@@ -42,7 +42,7 @@ _REQUEST_PREFIX = str(uuid.uuid4())[:24]
 _REQUEST_SEQ = itertools.count(1)
 
 
-def new_request_id():
+def new_request_id() -> str:
     """A unique ``req-<uuid>`` without a system call: a random per-process prefix and a
     12-hex-digit counter."""
     return f"req-{_REQUEST_PREFIX}{next(_REQUEST_SEQ) & 0xFFFFFFFFFFFF:012x}"
@@ -52,7 +52,7 @@ def current_family():
     return getattr(g, "family", None) or family_for(request.path)
 
 
-def oversized(family):
+def oversized(family: str) -> "Response | None":
     """The 413 for a declared body over the family's limit, before anything reads it
     (OpenStack's size limiter runs before authentication); image data is not JSON and
     uploads at any size."""
