@@ -190,7 +190,7 @@ class WaitressServer(_Background):
         try:
             while not self._stopping.is_set():
                 server.asyncore.loop(timeout=server.adj.asyncore_loop_timeout, map=server._map,
-                                     use_poll=server.adj.asyncore_use_poll, count=20)
+                                     use_poll=server.adj.asyncore_use_poll, count=1)
         finally:
             for channel in list(server._map.values()):
                 try:
