@@ -24,6 +24,7 @@ test: install-test
 	$(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
 
 bench: install-test
+	$(BIN)/python -m pip install -q -e '.[test,bench]'
 	$(BIN)/python -m fakeecs.bench $(BENCH_ARGS)
 
 clean:

@@ -177,7 +177,16 @@ def main(argv=None):
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--scale-images", type=int, default=100_000,
                         help="images at the big level of the scale section (0: skip it)")
+    parser.add_argument("--no-server", action="store_true",
+                        help="skip the HTTP server benchmark (fakeecs.bench_server)")
     args = parser.parse_args(argv)
+    if not args.no_server and not args.json:
+        from . import bench_server
+
+        print("fakeecs HTTP server (python -m fakeecs.bench_server --server cheroot "
+              "--server waitress)")
+        bench_server.main(["--server", "cheroot", "--server", "waitress"])
+        print()
     results = measure(args.repeat)
     end_to_end = {} if args.no_pytest else measure_pytest()
     if args.json:

@@ -1,8 +1,9 @@
 """The HTTP edge, measured: ``python -m fakeecs.bench_server`` (part of ``make bench``).
 
 Every server runs in its own process on 127.0.0.1 and an ephemeral port, and one
-client (``requests.Session``, one per thread) drives them all in the same run, in
-alternating rounds, so that the ratios compare like with like on a shared machine:
+client (``requests.Session``, one per thread) drives them all in the same run.  Single
+operations are timed in turn (fakeecs, the other, fakeecs, ...) and compared by their
+medians, so that the ratios compare like with like on a busy, shared machine:
 
 * GET image: fakeecs's ``GET /v2.1/{project}/images/{id}`` against a bare Flask
   route answering the same JSON on the same server (the framework's floor);
@@ -15,6 +16,7 @@ alternating rounds, so that the ratios compare like with like on a shared machin
 Figures are printed, never asserted.
 """
 import argparse
+import importlib.util
 import json
 import os
 import socket
@@ -32,7 +34,7 @@ SERVERS = ("cheroot", "waitress")
 
 def _bare_app(body):
     """A Flask app with one route that answers ``body`` as JSON, like a view would."""
-    from flask import Flask, jsonify
+    from flask import Flask, jsonify, request
 
     app = Flask("bare")
     app.json.sort_keys = False
@@ -40,6 +42,14 @@ def _bare_app(body):
     @app.get("/v2.1/<project_id>/images/<image_id>")
     def image(project_id, image_id):
         return jsonify(body)
+
+    @app.post("/v2.1/<project_id>/servers/<server_id>/action")
+    def action(project_id, server_id):
+        request.get_json()
+        response = jsonify({"image_id": body["image"]["id"]})
+        response.status_code = 202
+        response.headers["Location"] = request.host_url + f"v2.1/{project_id}/images/x"
+        return response
 
     return app
 
@@ -233,22 +243,45 @@ class Moto:
 
 # -- measurements --------------------------------------------------------------------------------
 
+def cpu_seconds(pid):
+    """CPU time (user + system) a process has used so far, or None off Linux."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _rounds(contestants, rounds, per_round):
-    """Per-operation seconds for each contestant: the median of alternating rounds."""
+    """Per-operation wall-clock seconds and server CPU seconds for each contestant.
+
+    ``contestants`` maps a name to ``(operation, server pid)``.  Single operations are
+    timed in turn (one of each, then again), so that a busy machine slows every contestant
+    alike and a preempted operation does not move the median; the server's CPU time per
+    operation does not depend on how busy the machine is at all.
+    """
     clients = {name: session() for name in contestants}
-    for name, operation in contestants.items():  # warm up: connections, caches
+    for name, (operation, _) in contestants.items():  # warm up: connections, caches
         for _ in range(max(per_round // 5, 3)):
             operation(clients[name])
     samples = {name: [] for name in contestants}
-    for _ in range(rounds):
-        for name, operation in contestants.items():
-            begin = time.perf_counter()
-            for _ in range(per_round):
-                operation(clients[name])
-            samples[name].append((time.perf_counter() - begin) / per_round)
+    cpu = {name: cpu_seconds(pid) for name, (_, pid) in contestants.items()}
+    clock = time.perf_counter
+    for _ in range(rounds * per_round):
+        for name, (operation, _) in contestants.items():
+            begin = clock()
+            operation(clients[name])
+            samples[name].append(clock() - begin)
+    results = {}
+    for name, (_, pid) in contestants.items():
+        after = cpu_seconds(pid)
+        used = None if after is None or cpu[name] is None else after - cpu[name]
+        results[name] = {"wall": statistics.median(samples[name]),
+                         "cpu": None if used is None else used / (rounds * per_round)}
     for client in clients.values():
         client.close()
-    return {name: statistics.median(values) for name, values in samples.items()}
+    return results
 
 
 def _connections(client):
@@ -346,21 +379,35 @@ def measure(server=None, rounds=7, per_round=100, seconds=3.0):
             client.get(bare_url + fake.image_path(), headers=fake.headers,
                        timeout=30).raise_for_status()
 
-        times = _rounds({"fakeecs": fake.get_image, "bare": bare_get}, rounds, per_round)
-        results["get_image_ms"] = times["fakeecs"] * 1000
-        results["bare_flask_ms"] = times["bare"] * 1000
-        results["get_vs_bare"] = times["fakeecs"] / times["bare"]
+        times = _rounds({"fakeecs": (fake.get_image, fake_process.process.pid),
+                         "bare": (bare_get, bare_process.process.pid)}, rounds, per_round)
+        results["get_image_ms"] = times["fakeecs"]["wall"] * 1000
+        results["bare_flask_ms"] = times["bare"]["wall"] * 1000
+        results["get_vs_bare"] = times["fakeecs"]["wall"] / times["bare"]["wall"]
+        results["get_vs_bare_cpu"] = _ratio(times["fakeecs"]["cpu"], times["bare"]["cpu"])
+
+        def bare_pair(client):
+            client.post(bare_url + f"/v2.1/{fake.project}/servers/{fake.server}/action",
+                        json={"createImage": {"name": "bare"}}, headers=fake.headers,
+                        timeout=30).raise_for_status()
+            bare_get(client)
 
         moto_process = start_moto()
-        contestants = {"fakeecs": fake.pair}
+        contestants = {"fakeecs": (fake.pair, fake_process.process.pid),
+                       "bare": (bare_pair, bare_process.process.pid)}
         if moto_process is not None:
             processes.append(moto_process)
-            contestants["moto"] = Moto(moto_process.url).pair
+            contestants["moto"] = (Moto(moto_process.url).pair, moto_process.process.pid)
         times = _rounds(contestants, rounds, max(per_round // 4, 10))
-        results["pairs_per_s"] = 1 / times["fakeecs"]
+        results["pairs_per_s"] = 1 / times["fakeecs"]["wall"]
+        results["pair_cpu_ms"] = _ms(times["fakeecs"]["cpu"])
+        results["bare_pairs_per_s"] = 1 / times["bare"]["wall"]
+        results["bare_pair_cpu_ms"] = _ms(times["bare"]["cpu"])
         if "moto" in times:
-            results["moto_pairs_per_s"] = 1 / times["moto"]
-            results["pairs_vs_moto"] = times["moto"] / times["fakeecs"]
+            results["moto_pairs_per_s"] = 1 / times["moto"]["wall"]
+            results["pairs_vs_moto"] = times["moto"]["wall"] / times["fakeecs"]["wall"]
+            results["moto_pair_cpu_ms"] = _ms(times["moto"]["cpu"])
+            results["pairs_vs_moto_cpu"] = _ratio(times["moto"]["cpu"], times["fakeecs"]["cpu"])
         for threads in (1, 16, 64):
             results[f"clients_{threads}"] = many_clients(fake, threads, seconds)
         one = results["clients_1"]["rate"]
@@ -373,15 +420,34 @@ def measure(server=None, rounds=7, per_round=100, seconds=3.0):
     return results
 
 
+def _ratio(top, bottom):
+    return None if top is None or not bottom else top / bottom
+
+
+def _ms(seconds):
+    return None if seconds is None else seconds * 1000
+
+
+def _maybe(value, fmt):
+    return "n/a" if value is None else fmt.format(value)
+
+
 def report(results):
     """The figures as lines of text."""
     lines = [f"server: {results['server']}",
              f"  GET image            {results['get_image_ms']:.3f} ms   bare Flask route "
-             f"{results['bare_flask_ms']:.3f} ms   ratio {results['get_vs_bare']:.2f}x"]
-    line = f"  createImage+GET      {results['pairs_per_s']:.0f} pairs/s"
+             f"{results['bare_flask_ms']:.3f} ms   ratio {results['get_vs_bare']:.2f}x "
+             f"(server CPU per request: {_maybe(results['get_vs_bare_cpu'], '{:.2f}x')})"]
+    line = (f"  createImage+GET      {results['pairs_per_s']:.0f} pairs/s "
+            f"(server CPU {_maybe(results['pair_cpu_ms'], '{:.2f} ms')} a pair)")
+    line += (f"\n                       bare Flask POST+GET {results['bare_pairs_per_s']:.0f} "
+             f"pairs/s (server CPU {_maybe(results['bare_pair_cpu_ms'], '{:.2f} ms')} a pair)")
     if "moto_pairs_per_s" in results:
-        line += (f"   moto CreateImage+DescribeImages {results['moto_pairs_per_s']:.0f} pairs/s"
-                 f"   ratio {results['pairs_vs_moto']:.1f}x")
+        line += (f"\n                       moto CreateImage+DescribeImages "
+                 f"{results['moto_pairs_per_s']:.0f} pairs/s (server CPU "
+                 f"{_maybe(results['moto_pair_cpu_ms'], '{:.2f} ms')} a pair)   fakeecs/moto: "
+                 f"rate {results['pairs_vs_moto']:.1f}x, server CPU "
+                 f"{_maybe(results['pairs_vs_moto_cpu'], '{:.1f}x')}")
     else:
         line += "   (moto not installed: pip install '.[bench]')"
     lines.append(line)
@@ -411,8 +477,14 @@ def main(argv=None):
                         help="how long each many-clients run lasts")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    servers = []
+    for server in args.server or [None]:
+        if server == "waitress" and importlib.util.find_spec("waitress") is None:
+            print("(waitress not installed: pip install '.[bench]'; skipped)")
+        else:
+            servers.append(server)
     everything = [measure(server, args.rounds, args.per_round, args.seconds)
-                  for server in (args.server or [None])]
+                  for server in servers]
     if args.json:
         print(json.dumps(everything, indent=2))
     else:

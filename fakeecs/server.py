@@ -68,13 +68,54 @@ class _Background:
             self._thread.join(seconds)
 
 
+def _coalescing_connection():
+    """A cheroot connection class whose responses go out in one write: cheroot writes a
+    response's headers and its body with two system calls (two TCP segments, two wake-ups
+    of the client); this one holds the headers back and sends them with the first body
+    chunk (or alone, once the response is over)."""
+    from cheroot import server as cheroot_server
+
+    class CoalescingRequest(cheroot_server.HTTPRequest):
+        _held = None
+
+        def send_headers(self):
+            wfile, held = self.conn.wfile, []
+            wfile.write = held.append  # catch the one header write
+            try:
+                super().send_headers()
+            finally:
+                del wfile.write
+            if self.chunked_write:  # streamed: chunks follow their own framing
+                wfile.write(b"".join(held))
+            else:
+                self._held = b"".join(held)
+
+        def write(self, chunk):
+            held, self._held = self._held, None
+            super().write(held + chunk if held is not None else chunk)
+
+        def respond(self):
+            try:
+                super().respond()
+            finally:
+                held, self._held = self._held, None
+                if held:
+                    self.conn.wfile.write(held)
+
+    class CoalescingConnection(cheroot_server.HTTPConnection):
+        RequestHandlerClass = CoalescingRequest
+
+    return CoalescingConnection
+
+
 #: worker threads: idle ones cost nothing under the GIL, and each client that stalls
 #: mid-body holds one (cheroot) until the socket timeout
 DEFAULT_THREADS = 64
 
 
 class CherootServer(_Background):
-    """cheroot, tuned: Nagle off, keep-alive for many clients, many workers, a quick stop.
+    """cheroot, tuned: Nagle off, one write per response, keep-alive for many clients, many
+    workers, a quick stop.
 
     A worker thread reads each request's body, so a client that stalls mid-body holds
     a worker until ``timeout``: ``threads`` bounds how many such clients leave the
@@ -89,6 +130,7 @@ class CherootServer(_Background):
         self._server = wsgi.Server((host, port), app, numthreads=threads,
                                    server_name="fakeecs", timeout=30)
         self._server.nodelay = True
+        self._server.ConnectionClass = _coalescing_connection()
         # cheroot closes keep-alive connections past this many (default 10)
         self._server.keep_alive_conn_limit = 1024
         # cheroot's selector wakes every expiration_interval (0.5 s) and stop() waits for it
@@ -129,7 +171,8 @@ class WaitressServer(_Background):
         self._stopping = threading.Event()
         self._server = create_server(
             app, host=host, port=port, threads=threads, ident="fakeecs",
-            connection_limit=1000, channel_timeout=30, asyncore_loop_timeout=0.05,
+            # whole seconds (waitress casts it to int: 0 would spin); stop() wakes the loop
+            connection_limit=1000, channel_timeout=30, asyncore_loop_timeout=1,
             # OpenStack refuses JSON bodies over 112 KiB itself; image data may be large
             max_request_body_size=8 * 1024 ** 3, clear_untrusted_proxy_headers=True)
         self._thread = None
@@ -147,7 +190,7 @@ class WaitressServer(_Background):
         try:
             while not self._stopping.is_set():
                 server.asyncore.loop(timeout=server.adj.asyncore_loop_timeout, map=server._map,
-                                     use_poll=server.adj.asyncore_use_poll, count=20)
+                                     use_poll=server.adj.asyncore_use_poll, count=1)
         finally:
             for channel in list(server._map.values()):
                 try:

@@ -1,8 +1,9 @@
 """The HTTP face of the cloud: one Flask app, one blueprint per service."""
+import itertools
 import logging
 import uuid
 
-from flask import Flask, g, request
+from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from ..model import DomainError
@@ -37,14 +38,27 @@ def family_for(path):
     return family
 
 
+_REQUEST_PREFIX = str(uuid.uuid4())[:24]
+_REQUEST_SEQ = itertools.count(1)
+
+
+def new_request_id() -> str:
+    """A unique ``req-<uuid>`` without a system call: a random per-process prefix and a
+    12-hex-digit counter."""
+    return f"req-{_REQUEST_PREFIX}{next(_REQUEST_SEQ) & 0xFFFFFFFFFFFF:012x}"
+
+
 def current_family():
     return getattr(g, "family", None) or family_for(request.path)
 
 
-def oversized(family):
+def oversized(family: str) -> "Response | None":
     """The 413 for a declared body over the family's limit, before anything reads it
     (OpenStack's size limiter runs before authentication); image data is not JSON and
     uploads at any size."""
+    declared = request.environ.get("CONTENT_LENGTH")
+    if not declared or len(declared) < 6:  # no body, or under 100000 bytes
+        return None
     length = request.content_length
     if length is None or length <= jsonbody.MAX_BODY_BYTES or request.path.endswith("/file"):
         return None
@@ -71,7 +85,7 @@ def create_app(cloud, *, blueprints=None):
 
     @app.before_request
     def _start():
-        g.request_id = "req-" + str(uuid.uuid4())
+        g.request_id = new_request_id()
         # the family that owns the path: worked out once, shared by every hook and handler
         g.family = g.path_family = family = family_for(request.path)
         too_large = oversized(family)
@@ -85,7 +99,7 @@ def create_app(cloud, *, blueprints=None):
 
     @app.after_request
     def _finish(response):
-        request_id = getattr(g, "request_id", None) or "req-" + str(uuid.uuid4())
+        request_id = getattr(g, "request_id", None) or new_request_id()
         response.headers.setdefault("X-OpenStack-Request-ID", request_id)
         for hook in app.config["FAKEECS_HOOKS"]["after"]:
             response = hook(response) or response

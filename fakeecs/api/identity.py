@@ -11,6 +11,10 @@ from .errors import ApiError
 from .jsonbody import json_body
 
 bp = Blueprint("identity", __name__)
+#: keystone's ValidationError for a body that is not JSON (its json_body middleware)
+MALFORMED = ("Expecting to find valid JSON in request body. The server could not comply with "
+             "the request since it is either malformed or otherwise incorrect. The client is "
+             "assumed to be in error.")
 
 #: extra catalog entries other blueprints add: callables (base, project_id) -> entry
 CATALOG_EXTRAS = []
@@ -131,7 +135,7 @@ def _first_error(messages, path=""):
 @bp.post("/v3/auth/tokens")
 def issue_token():
     g.family = "keystone"
-    body = json_body(lambda: ApiError(400, "Malformed request body: expecting a JSON object"))
+    body = json_body(lambda: ApiError(400, MALFORMED))
     try:
         data = AuthRequest().load(body if isinstance(body, dict) else {"auth": None})
     except ValidationError as error:

@@ -52,9 +52,30 @@ def parse_json(raw: bytes) -> Any:
     if too_deep(raw):
         raise ValueError(f"JSON nested deeper than {MAX_DEPTH} levels")
     try:
-        return json.loads(raw)
+        data = json.loads(raw)
     except RecursionError:  # cannot happen below MAX_DEPTH, but never a 500
         raise ValueError("JSON nested too deeply") from None
+    if (b"\\ud" in raw or b"\\uD" in raw) and not _encodable(data):
+        raise ValueError("a string holds a lone UTF-16 surrogate")
+    return data
+
+
+def _encodable(data: Any) -> bool:
+    """Whether every string in ``data`` is valid Unicode (no lone surrogate)."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
 
 
 def body_bytes(limit: int = MAX_BODY_BYTES) -> bytes:
