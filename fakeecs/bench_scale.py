@@ -117,13 +117,17 @@ def routes(deep_id: str, deep_name: str, late: str, early: str) -> list:
         ("Glance created_at=gte: (newest match)", f"{glance}&created_at=gte:{late}",
          "not indexed: stops at the 25th match"),
         ("Glance created_at=lt: (oldest match)", f"{glance}&created_at=lt:{early}", "scans"),
-        ("Glance sort=name:asc", f"{glance}&sort=name:asc", "scans"),
+        ("Glance sort=name:asc (sorted view)", f"{glance}&sort=name:asc", ""),
+        ("Glance sort=name:desc, marker 90% deep", f"{glance}&sort=name:desc&marker={deep_id}",
+         ""),
+        ("Glance sort=created_at:asc", f"{glance}&sort=created_at:asc", "scans"),
         ("Glance name= sort=name:asc", f"{glance}&name={deep_name}&sort=name:asc", ""),
         ("IMS first page", ims, ""),
         ("IMS marker 90% deep", f"{ims}&marker={deep_id}", ""),
         ("IMS name=", f"{ims}&name={deep_name}", ""),
         ("IMS status=killed", f"{ims}&status=killed", ""),
         ("IMS owner=<another project>", f"{ims}&owner={OTHER_PROJECT}", ""),
+        ("IMS sort_key=name", f"{ims}&sort_key=name", "scans"),
         ("Nova images/detail first page", nova, ""),
         ("Nova images/detail marker 90% deep", f"{nova}&marker={deep_id}", ""),
         ("Nova images/detail name=", f"{nova}&name={deep_name}", ""),
@@ -287,6 +291,11 @@ def measure_memory(template: dict, count: int) -> dict:
         fake, text = prepared
         fake.cloud.load_scenario(json.loads(text))
 
+    def imported() -> Any:
+        fake, text = state_text()
+        by_import((fake, text))
+        return fake
+
     return {
         "createImage action (server snapshots)": _traced_per_image(
             with_server, by_create_image, count),
@@ -295,12 +304,14 @@ def measure_memory(template: dict, count: int) -> dict:
             state_text, by_import, count),
         "scenario of snapshots (load_scenario)": _traced_per_image(
             world_text, by_scenario, count),
+        "+ a baseline over them (mark_baseline keeps their records)": _traced_per_image(
+            imported, lambda fake: fake.cloud.mark_baseline(), count),
     }
 
 
 # -- report --------------------------------------------------------------------------------
 
-def measure(images: int = 100_000, rounds: int = 15, baseline_images: int = 10_000,
+def measure(images: int = 100_000, rounds: int = 31, baseline_images: int = 10_000,
             memory_images: int = 5_000) -> dict:
     """Every figure of the scale section, as a dict."""
     from .handle import FakeCloud
@@ -345,7 +356,7 @@ def main(argv: Any = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--images", type=int, default=100_000,
                         help="the big level of the list table (default 100000)")
-    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=31)
     parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args(argv)
     results = measure(args.images, args.rounds)

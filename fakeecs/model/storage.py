@@ -132,7 +132,8 @@ class StorageMixin:
 
     def snapshots_of_volume(self, volume_id):
         """Every snapshot (in any state) whose source is ``volume_id``."""
-        return [s for s in self.snapshots if s.volume_id == volume_id]
+        return self.snapshots.page(newest_first=False, keep=lambda s: s.volume_id == volume_id,
+                                   where=[[("volume_id", volume_id)]])[0]
 
     def server_volumes(self, server):
         """``(block_device, volume)`` pairs of a server, boot disk first; volume may be None."""
