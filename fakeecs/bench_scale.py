@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import hashlib
 import json
 import statistics
 import sys
@@ -53,7 +54,10 @@ def seeded_state(base: dict, template: dict, count: int) -> dict:
     start = state["clock"]["now"] - count
     for number in range(count):
         record = json.loads(json.dumps(template))
-        record.update(id=_uuid(number + 1), name=f"bench-{number}", seq=seq + number + 1,
+        image_id = _uuid(number + 1)
+        record.update(id=image_id, name=f"bench-{number}", seq=seq + number + 1,
+                      checksum=hashlib.md5(image_id.encode()).hexdigest(),
+                      os_hash_value=hashlib.sha512(image_id.encode()).hexdigest(),
                       created_at=start + number, updated_at=start + number,
                       tags=[RARE_TAG] if number % 1000 == 7 else [])
         images.append(record)

@@ -307,7 +307,7 @@ class ControlMixin:
             raise Invalid(f"state.stores: unknown store(s) {', '.join(unknown)}; "
                           f"known: {', '.join(self.stores)}", rule="state")
         built = {}
-        share = Strings()
+        share = Strings().share
         for name, cls in self.stores.items():
             built[name] = _import_store(getattr(self, name), cls, raw_stores.get(name),
                                         f"state.stores.{name}", share)
