@@ -493,7 +493,8 @@ class ImsMixin:
         def sort_value(image, key):
             return getattr(image, key) if key in numeric else value(image, key)
 
-        return sorted_page(self.images, keep, sort[:1], sort_value, marker, limit, where)
+        return sorted_page(self.images, keep, sort[:1], sort_value, marker, limit, where,
+                           viewable=("name", "status"), nulls_as_text=True)
 
     @operation
     def ims_update_image(self, context, image_id, changes):

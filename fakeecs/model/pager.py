@@ -85,13 +85,15 @@ VIEW_THRESHOLD = 2000
 
 def sorted_page(collection: Any, keep: Callable[[Any], bool], sort: list,
                 value: Callable[[Any, str], Any], marker: Any = None, limit: Optional[int] = None,
-                where: Where = (), viewable: Iterable[str] = ()) -> tuple[list, bool]:
+                where: Where = (), viewable: Iterable[str] = (),
+                nulls_as_text: bool = False) -> tuple[list, bool]:
     """Items ``keep`` accepts, ordered by ``sort`` (``[(key, "asc"|"desc")]``, first key
     first, read with ``value(item, key)``), after ``marker``; returns ``(items, more)``.
 
     For orders other than creation order (ties stay oldest first).  One key in
     ``viewable`` that the store indexes is walked from the index's sorted view
-    (``value`` must then be the attribute itself); otherwise, or when ``where``
+    (``value`` must then be the attribute itself, or its ``str`` with
+    ``nulls_as_text``); otherwise, or when ``where``
     leaves few candidates, the candidates are collected and sorted.  A marker
     that does not match the filters still marks its place in the order.
     """
@@ -99,7 +101,7 @@ def sorted_page(collection: Any, keep: Callable[[Any], bool], sort: list,
             and collection.candidate_count(where) > VIEW_THRESHOLD):
         field, direction = sort[0]
         return collection.page(marker=marker, limit=limit, keep=keep,
-                               order=(field, direction == "desc"))
+                               order=(field, direction == "desc", nulls_as_text))
     chosen, _ = collection.page(newest_first=False, keep=keep, where=where)
     if marker is not None and all(item.id != marker for item in chosen):
         chosen.append(collection.get(marker))

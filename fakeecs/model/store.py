@@ -163,7 +163,7 @@ class Collection:
         ``(field, value)`` pairs of which the entity holds at least one (in
         indexed fields); only the clause with the fewest candidates is walked,
         and ``keep`` still decides, so a clause may be looser than the filter
-        but never stricter.  ``order`` ``(field, descending)`` walks the sorted
+        but never stricter.  ``order`` ``(field, descending, nulls_as_text)`` walks the sorted
         view of an indexed field instead of creation order (see
         :meth:`_ordered_walk`; ``where`` is then not used).  Raises
         ``KeyError`` for an unknown marker.  Returns ``(items, more)`` where
@@ -171,7 +171,7 @@ class Collection:
         """
         start = _key(self._by_id[marker]) if marker is not None else None
         if order is not None:
-            walk = self._ordered_walk(order[0], order[1], marker)
+            walk = self._ordered_walk(*order, marker=marker)
         else:
             walk = self._candidates(where, start, newest_first)
         found: list = []
@@ -217,13 +217,18 @@ class Collection:
         """Whether ``field`` has a sorted view (an indexed single-valued field)."""
         return field in self._indexes and field not in MULTI_VALUED
 
-    def _ordered_walk(self, field: str, descending: bool, marker: Any) -> Iterator[tuple]:
+    def _ordered_walk(self, field: str, descending: bool, nulls_as_text: bool = False, *,
+                      marker: Any = None) -> Iterator[tuple]:
         """Keys ordered as a stable sort by ``(value is None, str(value))`` of the
         oldest-first entities would order them (``reverse`` when ``descending``).
 
         Within a value the oldest comes first; ``None`` (indexed as ``"None"``,
-        like the string) sorts after every string.
+        like the string) sorts after every string, or as the string ``"None"``
+        with ``nulls_as_text`` (a sort by ``str(value)``).
         """
+        if nulls_as_text:
+            yield from self._text_walk(self._indexes[field], descending, marker)
+            return
         index = self._indexes[field]
         values = index.ordered()
         null = index_value(None)
@@ -247,6 +252,21 @@ class Collection:
                     yield from self._bucket(index, values[number], False, after)
                     after = None
             yield from self._bucket(index, null, True, after)
+
+    def _text_walk(self, index: Index, descending: bool, marker: Any) -> Iterator[tuple]:
+        """Keys by ``str(value)`` (each value's oldest first), from after ``marker``."""
+        values = index.ordered()
+        after, position = None, (len(values) - 1 if descending else 0)
+        if marker is not None:
+            item = self._by_id[marker]
+            after = _key(item)
+            position = bisect_left(values, index_value(getattr(item, index.field)))
+        numbers = range(position, -1, -1) if descending else range(position, len(values))
+        for number in numbers:
+            keys = index.lists.get(values[number], ())
+            start = 0 if after is None else bisect_right(keys, after)
+            after = None
+            yield from (keys[i] for i in range(start, len(keys)))
 
     def _bucket(self, index: Index, value: str, nulls: bool, after: Optional[tuple]):
         """The keys holding ``value`` (after ``after``), oldest first; in the ``"None"``
