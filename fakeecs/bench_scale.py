@@ -187,7 +187,9 @@ def measure_lists(fakes: dict, template: dict, levels: list, rounds: int) -> dic
                     empty_times.append(_timed(lambda: empty_api.get(empty_path)))
                     big_times.append(_timed(lambda: big_api.get(path)))
                 row = results["routes"].setdefault(label, {"note": note})
-                row[level] = (_median_ms(empty_times), _median_ms(big_times))
+                ratios = [big / empty for empty, big in zip(empty_times, big_times)]
+                row[level] = (_median_ms(empty_times), _median_ms(big_times),
+                              statistics.median(ratios))
     finally:
         empty_api.close()
         big_api.close()
@@ -335,14 +337,14 @@ def report(results: dict) -> str:
     levels = lists["levels"]
     top = levels[-1]
     lines = ["fakeecs at scale: list routes (median ms of keep-alive GETs; the empty cloud is the "
-             "default world)"]
-    head = f"{'route':<44}" + "".join(f"{f'{n} images':>12}" for n in levels)
-    lines.append(head + f"{'empty':>9}{f'x at {top}':>10}")
+             "default world; x: median of each round's ratio to it)"]
+    head = f"{'route':<44}" + "".join(f"{f'{n} images':>13}" for n in levels)
+    lines.append(head + f"{'empty':>9}{f'x at {top}':>11}")
     for label, row in lists["routes"].items():
-        cells = "".join(f"{row[level][1]:>12.2f}" for level in levels)
-        empty_ms, big_ms = row[top]
+        cells = "".join(f"{row[level][1]:>13.2f}" for level in levels)
+        empty_ms, _, ratio = row[top]
         mark = f"  ({row['note']})" if row["note"] else ""
-        lines.append(f"{label:<44}{cells}{empty_ms:>9.2f}{big_ms / empty_ms:>9.2f}x{mark}")
+        lines.append(f"{label:<44}{cells}{empty_ms:>9.2f}{ratio:>10.2f}x{mark}")
     lines.append("state import (in process, JSON parsed): " + ", ".join(
         f"{level} images {seconds:.2f} s" for level, seconds in lists["import_s"].items()))
     lines.append("")
