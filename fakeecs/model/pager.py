@@ -17,6 +17,7 @@ import re
 from typing import Any, Callable, Iterable, Optional
 
 from . import transitions
+from .store import Between
 
 Where = list
 
@@ -42,12 +43,23 @@ def image_visibility_clause(context: Any, visibility: Optional[str]) -> list:
 
 
 def image_where(context: Any, filters: dict, *, visibility: Optional[str] = None,
-                tags: Iterable[str] = ()) -> Where:
-    """Hints for an image list: visibility, the equality filters and each tag."""
+                tags: Iterable[str] = (), times: Optional[dict] = None) -> Where:
+    """Hints for an image list: visibility, the equality filters, each tag and each date
+    filter (``{field: (operator, epoch)}``)."""
     where = [image_visibility_clause(context, visibility)]
     where += equal_clauses(filters, ("name", "status", "owner"))
     where += [[("tags", tag)] for tag in tags]
+    where += [time_clause(field, op, moment) for field, (op, moment) in (times or {}).items()
+              if op != "neq"]
     return where
+
+
+def time_clause(field: str, operator: str, moment: float) -> Between:
+    """The values a date filter can accept, a second wider on each side (Glance compares
+    whole seconds)."""
+    low = moment - 1 if operator in ("gt", "gte", "eq") else float("-inf")
+    high = moment + 1 if operator in ("lt", "lte", "eq") else float("inf")
+    return Between(field, low, high)
 
 
 def project_clause(context: Any, all_projects: bool, field: str = "project_id") -> Where:
