@@ -341,12 +341,12 @@ def report(results: dict) -> str:
     lines = ["fakeecs at scale: list routes (median ms of keep-alive GETs; the empty cloud is the "
              "default world; x: median of each round's ratio to it)"]
     head = f"{'route':<44}" + "".join(f"{f'{n} images':>14}" for n in levels)
-    lines.append(head + f"{'empty':>9}{f'x at {top}':>11}")
+    lines.append(head + f"{'empty':>9}{f'x at {top}':>12}")
     for label, row in lists["routes"].items():
         cells = "".join(f"{row[level][1]:>14.2f}" for level in levels)
         empty_ms, _, ratio = row[top]
         mark = f"  ({row['note']})" if row["note"] else ""
-        lines.append(f"{label:<44}{cells}{empty_ms:>9.2f}{ratio:>10.2f}x{mark}")
+        lines.append(f"{label:<44}{cells}{empty_ms:>9.2f}{ratio:>11.2f}x{mark}")
     lines.append("state import (in process, JSON parsed): " + ", ".join(
         f"{level} images {seconds:.2f} s" for level, seconds in lists["import_s"].items()))
     lines.append("")
