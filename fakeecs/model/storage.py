@@ -175,7 +175,8 @@ class StorageMixin:
             if found is None or not self._visible(context, found):
                 raise Invalid(f"Invalid input received: marker [{marker}] not found",
                               rule="marker")
-        indexed = ("name", "status", "volume_id") + (("availability_zone",) if kind == "volume" else ())
+        indexed = ("name", "status", "volume_id") + (
+            ("availability_zone",) if kind == "volume" else ())
         where = project_clause(context, all_projects) + equal_clauses(filters, indexed)
         return store.page(marker=marker, limit=limit, keep=keep, where=where)
 
