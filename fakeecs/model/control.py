@@ -172,7 +172,7 @@ class ControlMixin:
     def _restore(self, baseline):
         """Make the state ``baseline``'s: rebuild what changed since it, or import it whole."""
         if self._tracking is not baseline or not all(
-                getattr(self, name).touched is not None for name in self.stores):
+                getattr(getattr(self, name), "touched", None) is not None for name in self.stores):
             self._import(baseline.export)
             self._start_tracking(baseline)
             return
@@ -188,7 +188,9 @@ class ControlMixin:
     def _start_tracking(self, baseline):
         """The live stores equal ``baseline``: record what changes from here."""
         for name in self.stores:
-            getattr(self, name).track()
+            store = getattr(self, name)
+            if hasattr(store, "track"):  # a store that cannot track makes every reset whole
+                store.track()
         self._tracking = baseline
 
     # -- scenarios ---------------------------------------------------------------
