@@ -173,7 +173,7 @@ class ControlMixin:
     def _restore(self, baseline):
         """Make the state ``baseline``'s: rebuild what changed since it, or import it whole."""
         if self._tracking is not baseline or not all(
-                getattr(self, name).touched is not None for name in self.stores):
+                getattr(getattr(self, name), "touched", None) is not None for name in self.stores):
             self._import(baseline.export)
             self._start_tracking(baseline)
             return
@@ -189,7 +189,9 @@ class ControlMixin:
     def _start_tracking(self, baseline):
         """The live stores equal ``baseline``: record what changes from here."""
         for name in self.stores:
-            getattr(self, name).track()
+            store = getattr(self, name)
+            if hasattr(store, "track"):  # a store that cannot track makes every reset whole
+                store.track()
         self._tracking = baseline
 
     # -- scenarios ---------------------------------------------------------------
@@ -308,7 +310,7 @@ class ControlMixin:
             raise Invalid(f"state.stores: unknown store(s) {', '.join(unknown)}; "
                           f"known: {', '.join(self.stores)}", rule="state")
         built = {}
-        share = Strings()
+        share = Strings().share
         for name, cls in self.stores.items():
             built[name] = _import_store(getattr(self, name), cls, raw_stores.get(name),
                                         f"state.stores.{name}", share)

@@ -129,7 +129,7 @@ class ImageMixin:
         hidden = filters.pop("os_hidden", False)
         tags = filters.pop("tag", None) or []
         times = {k: filters.pop(k) for k in ("created_at", "updated_at") if k in filters}
-        where = image_where(context, filters, visibility=visibility, tags=tags)
+        where = image_where(context, filters, visibility=visibility, tags=tags, times=times)
 
         def keep(image):
             if not self._image_visible(context, image):
@@ -159,7 +159,8 @@ class ImageMixin:
         if not sort or sort == default_sort or sort == [("created_at", "desc")]:
             return self.images.page(marker=marker, limit=limit, keep=keep, where=where)
         return sorted_page(self.images, keep, sort, self._image_field, marker, limit, where,
-                           viewable=("name", "status", "owner", "visibility"))
+                           viewable=("name", "status", "owner", "visibility", "created_at",
+                                     "updated_at"))
 
     @staticmethod
     def _image_field(image, key):

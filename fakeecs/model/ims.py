@@ -488,7 +488,8 @@ class ImsMixin:
 
         if marker is not None and self.images.get(marker) is None:
             raise Invalid(f"The marker {marker} is not an image.", rule="marker")
-        where = image_where(context, filters, visibility=filters.get("visibility", "all"), tags=tags)
+        where = image_where(context, filters, visibility=filters.get("visibility", "all"),
+                            tags=tags, times=times)
         if not sort or sort[0] == ("created_at", "desc"):
             return self.images.page(marker=marker, limit=limit, keep=keep, where=where)
         numeric = ("created_at", "updated_at", "min_disk", "min_ram", "size")
@@ -496,7 +497,9 @@ class ImsMixin:
         def sort_value(image, key):
             return getattr(image, key) if key in numeric else value(image, key)
 
-        return sorted_page(self.images, keep, sort[:1], sort_value, marker, limit, where)
+        return sorted_page(self.images, keep, sort[:1], sort_value, marker, limit, where,
+                           viewable=("name", "status", "created_at", "updated_at"),
+                           nulls_as_text=True)
 
     @operation
     def ims_update_image(self, context, image_id, changes):

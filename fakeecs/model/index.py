@@ -13,7 +13,7 @@ changes the same way.
 """
 from __future__ import annotations
 
-from bisect import bisect_left, insort
+from bisect import bisect_left, bisect_right, insort
 from typing import Any, Callable, Iterable, Optional
 
 #: the instance attribute that links an entity to the collection holding it
@@ -30,6 +30,10 @@ INDEXED_FIELDS: dict[str, tuple[str, ...]] = {
 }
 #: fields holding a list of values (each value indexed on its own)
 MULTI_VALUED = ("tags",)
+#: numeric fields each entity kind's collection keeps in value order (date filters, sorts)
+ORDERED_FIELDS: dict[str, tuple[str, ...]] = {
+    "Image": ("created_at", "updated_at"),
+}
 
 Key = tuple  # (seq, id)
 
@@ -92,6 +96,46 @@ class Index:
     def distinct(self) -> list[str]:
         """Every value some entity holds (for filters no single value names)."""
         return list(self.lists)
+
+
+class TimeOrder:
+    """The keys sorted by ``(value of a numeric field, key)``: date ranges and time sorts.
+
+    Only keys are kept (no value copies): the order reads each entity's current
+    value, so a value must change through :meth:`discard` / :meth:`add`.
+    """
+
+    def __init__(self, field: str, by_id: dict):
+        self.field = field
+        self._by_id = by_id
+        self.keys: list = []
+
+    def value(self, key: Key) -> float:
+        found = getattr(self._by_id[key[1]], self.field, None)
+        return found if isinstance(found, (int, float)) else float("-inf")
+
+    def _order(self, key: Key) -> tuple:
+        return (self.value(key), key)
+
+    def add(self, key: Key) -> None:
+        keys = self.keys
+        if not keys or self._order(keys[-1]) < self._order(key):
+            keys.append(key)
+        else:
+            insort(keys, key, key=self._order)
+
+    def discard(self, key: Key) -> None:
+        position = bisect_left(self.keys, self._order(key), key=self._order)
+        if position < len(self.keys) and self.keys[position] == key:
+            del self.keys[position]
+
+    def span(self, low: float, high: float) -> tuple[int, int]:
+        """Positions ``[start, end)`` of the keys whose value is in ``[low, high]``."""
+        return (bisect_left(self.keys, low, key=self.value),
+                bisect_right(self.keys, high, key=self.value))
+
+    def position(self, key: Key) -> int:
+        return bisect_left(self.keys, self._order(key), key=self._order)
 
 
 class WatchedList(list):

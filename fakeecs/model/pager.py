@@ -17,6 +17,7 @@ import re
 from typing import Any, Callable, Iterable, Optional
 
 from . import transitions
+from .store import Between
 
 Where = list
 
@@ -42,12 +43,23 @@ def image_visibility_clause(context: Any, visibility: Optional[str]) -> list:
 
 
 def image_where(context: Any, filters: dict, *, visibility: Optional[str] = None,
-                tags: Iterable[str] = ()) -> Where:
-    """Hints for an image list: visibility, the equality filters and each tag."""
+                tags: Iterable[str] = (), times: Optional[dict] = None) -> Where:
+    """Hints for an image list: visibility, the equality filters, each tag and each date
+    filter (``{field: (operator, epoch)}``)."""
     where = [image_visibility_clause(context, visibility)]
     where += equal_clauses(filters, ("name", "status", "owner"))
     where += [[("tags", tag)] for tag in tags]
+    where += [time_clause(field, op, moment) for field, (op, moment) in (times or {}).items()
+              if op != "neq"]
     return where
+
+
+def time_clause(field: str, operator: str, moment: float) -> Between:
+    """The values a date filter can accept, a second wider on each side (Glance compares
+    whole seconds)."""
+    low = moment - 1 if operator in ("gt", "gte", "eq") else float("-inf")
+    high = moment + 1 if operator in ("lt", "lte", "eq") else float("inf")
+    return Between(field, low, high)
 
 
 def project_clause(context: Any, all_projects: bool, field: str = "project_id") -> Where:
@@ -86,13 +98,15 @@ VIEW_THRESHOLD = 2000
 
 def sorted_page(collection: Any, keep: Callable[[Any], bool], sort: list,
                 value: Callable[[Any, str], Any], marker: Any = None, limit: Optional[int] = None,
-                where: Where = (), viewable: Iterable[str] = ()) -> tuple[list, bool]:
+                where: Where = (), viewable: Iterable[str] = (),
+                nulls_as_text: bool = False) -> tuple[list, bool]:
     """Items ``keep`` accepts, ordered by ``sort`` (``[(key, "asc"|"desc")]``, first key
     first, read with ``value(item, key)``), after ``marker``; returns ``(items, more)``.
 
     For orders other than creation order (ties stay oldest first).  One key in
     ``viewable`` that the store indexes is walked from the index's sorted view
-    (``value`` must then be the attribute itself); otherwise, or when ``where``
+    (``value`` must then be the attribute itself, or its ``str`` with
+    ``nulls_as_text``); otherwise, or when ``where``
     leaves few candidates, the candidates are collected and sorted.  A marker
     that does not match the filters still marks its place in the order.
     """
@@ -100,7 +114,7 @@ def sorted_page(collection: Any, keep: Callable[[Any], bool], sort: list,
             and collection.candidate_count(where) > VIEW_THRESHOLD):
         field, direction = sort[0]
         return collection.page(marker=marker, limit=limit, keep=keep,
-                               order=(field, direction == "desc"))
+                               order=(field, direction == "desc", nulls_as_text))
     chosen, _ = collection.page(newest_first=False, keep=keep, where=where)
     if marker is not None and all(item.id != marker for item in chosen):
         chosen.append(collection.get(marker))

@@ -219,7 +219,8 @@ class StorageMixin:
 
     def snapshots_of_volume(self, volume_id):
         """Every snapshot (in any state) whose source is ``volume_id``."""
-        return [s for s in self.snapshots if s.volume_id == volume_id]
+        return self.snapshots.page(newest_first=False, keep=lambda s: s.volume_id == volume_id,
+                                   where=[[("volume_id", volume_id)]])[0]
 
     def server_volumes(self, server):
         """``(block_device, volume)`` pairs of a server, boot disk first; volume may be None."""
@@ -264,7 +265,8 @@ class StorageMixin:
             if found is None or not self._visible(context, found):
                 raise Invalid(f"Invalid input received: marker [{marker}] not found",
                               rule="marker")
-        indexed = ("name", "status", "volume_id") + (("availability_zone",) if kind == "volume" else ())
+        indexed = ("name", "status", "volume_id") + (
+            ("availability_zone",) if kind == "volume" else ())
         where = project_clause(context, all_projects) + equal_clauses(filters, indexed)
         return store.page(marker=marker, limit=limit, keep=keep, where=where)
 

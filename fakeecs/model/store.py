@@ -13,12 +13,21 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from heapq import merge
-from typing import Any, Callable, Iterable, Iterator, Optional
+from typing import Any, Callable, Iterable, Iterator, NamedTuple, Optional
 
-from .index import INDEXED_FIELDS, MULTI_VALUED, WATCH, Index, WatchedList, index_value
+from .index import (INDEXED_FIELDS, MULTI_VALUED, ORDERED_FIELDS, WATCH, Index, TimeOrder,
+                    WatchedList, index_value)
 
 #: a query clause: ``(field, value)`` pairs; an entity matches when it holds any of them
 Clause = Iterable[tuple]
+
+
+class Between(NamedTuple):
+    """A clause of entities whose ordered numeric ``field`` lies in ``[low, high]``."""
+
+    field: str
+    low: float
+    high: float
 
 
 def _key(item: Any) -> tuple:
@@ -33,23 +42,29 @@ class Collection:
         self._keys: list = []
         self.indexed: frozenset = frozenset()
         self._indexes: dict[str, Index] = {}
+        self._orders: dict[str, TimeOrder] = {}
         #: ids handed out or changed since :meth:`track`; None while not tracking
         self.touched: Optional[set] = None
         if kind is not None:
             self.bind(kind)
 
     def bind(self, kind: type) -> None:
-        """Index the fields :data:`INDEXED_FIELDS` names for entities of ``kind``."""
+        """Index the fields :data:`INDEXED_FIELDS` names for entities of ``kind``, and keep
+        those :data:`ORDERED_FIELDS` names in value order."""
         names = INDEXED_FIELDS.get(kind.__name__, ())
-        if set(names) == set(self.indexed):
+        ordered = ORDERED_FIELDS.get(kind.__name__, ())
+        if set(names) | set(ordered) == set(self.indexed):
             return
-        self.indexed = frozenset(names)
+        self.indexed = frozenset(names) | frozenset(ordered)
         self._indexes = {name: Index(name) for name in names}
-        for item in self._by_id.values():
+        self._orders = {name: TimeOrder(name, self._by_id) for name in ordered}
+        for key in self._keys:
+            item = self._by_id[key[1]]
             self._link(item)
-            key = _key(item)
             for index in self._indexes.values():
                 index.add(key, index.values_of(item))
+            for order in self._orders.values():
+                order.add(key)
 
     # -- reading ------------------------------------------------------------------
 
@@ -96,14 +111,19 @@ class Collection:
         self._link(item)
         for index in self._indexes.values():
             index.add(key, index.values_of(item))
+        for order in self._orders.values():
+            order.add(key)
         if self.touched is not None:
             self.touched.add(item.id)
 
     def remove(self, resource_id: Any) -> Any:
-        item = self._by_id.pop(resource_id, None)
+        item = self._by_id.get(resource_id)
         if item is None:
             return None
         key = _key(item)
+        for order in self._orders.values():
+            order.discard(key)
+        del self._by_id[resource_id]
         position = bisect_left(self._keys, key)
         if position < len(self._keys) and self._keys[position] == key:
             del self._keys[position]
@@ -144,8 +164,14 @@ class Collection:
         if self._by_id.get(item.id) is not item:
             object.__setattr__(item, name, value)
             return
-        index = self._indexes[name]
         key = _key(item)
+        order = self._orders.get(name)
+        if order is not None:
+            order.discard(key)
+            object.__setattr__(item, name, value)
+            order.add(key)
+            return
+        index = self._indexes[name]
         index.discard(key, index.values_of(item))
         if name in MULTI_VALUED and isinstance(value, list):
             value = self._watched_list(item, name, value)
@@ -163,7 +189,7 @@ class Collection:
         ``(field, value)`` pairs of which the entity holds at least one (in
         indexed fields); only the clause with the fewest candidates is walked,
         and ``keep`` still decides, so a clause may be looser than the filter
-        but never stricter.  ``order`` ``(field, descending)`` walks the sorted
+        but never stricter.  ``order`` ``(field, descending, nulls_as_text)`` walks the sorted
         view of an indexed field instead of creation order (see
         :meth:`_ordered_walk`; ``where`` is then not used).  Raises
         ``KeyError`` for an unknown marker.  Returns ``(items, more)`` where
@@ -171,7 +197,7 @@ class Collection:
         """
         start = _key(self._by_id[marker]) if marker is not None else None
         if order is not None:
-            walk = self._ordered_walk(order[0], order[1], marker)
+            walk = self._ordered_walk(*order, marker=marker)
         else:
             walk = self._candidates(where, start, newest_first)
         found: list = []
@@ -193,15 +219,26 @@ class Collection:
         return sum(len(keys) for keys in self._narrowest(where))
 
     def _narrowest(self, where: Iterable[Clause]) -> list:
-        lists = [self._keys]
+        lists: Any = [self._keys]
         best = None
         for clause in where:
+            if isinstance(clause, Between):
+                order = self._orders.get(clause.field)
+                if order is None:
+                    continue
+                start, end = order.span(clause.low, clause.high)
+                if best is None or end - start < best:
+                    best, lists = end - start, (order, start, end)
+                continue
             if any(field not in self._indexes for field, _ in clause):
                 continue
             chosen = [self._indexes[field].keys_for(value) for field, value in set(clause)]
             size = sum(len(keys) for keys in chosen)
             if best is None or size < best:
                 best, lists = size, [keys for keys in chosen if keys]
+        if isinstance(lists, tuple):  # a value range: its keys in creation order
+            order, start, end = lists
+            return [sorted(order.keys[start:end])]
         return lists
 
     def _candidates(self, where: Iterable[Clause], start: Optional[tuple],
@@ -214,16 +251,25 @@ class Collection:
 
 
     def can_order(self, field: str) -> bool:
-        """Whether ``field`` has a sorted view (an indexed single-valued field)."""
-        return field in self._indexes and field not in MULTI_VALUED
+        """Whether ``field`` has a sorted view (an indexed single-valued or ordered field)."""
+        return field in self._orders or (field in self._indexes and field not in MULTI_VALUED)
 
-    def _ordered_walk(self, field: str, descending: bool, marker: Any) -> Iterator[tuple]:
+    def _ordered_walk(self, field: str, descending: bool, nulls_as_text: bool = False, *,
+                      marker: Any = None) -> Iterator[tuple]:
         """Keys ordered as a stable sort by ``(value is None, str(value))`` of the
         oldest-first entities would order them (``reverse`` when ``descending``).
 
         Within a value the oldest comes first; ``None`` (indexed as ``"None"``,
-        like the string) sorts after every string.
+        like the string) sorts after every string, or as the string ``"None"``
+        with ``nulls_as_text`` (a sort by ``str(value)``).
         """
+        if field in self._orders:
+            yield from _time_walk(self._orders[field], descending,
+                                  None if marker is None else _key(self._by_id[marker]))
+            return
+        if nulls_as_text:
+            yield from self._text_walk(self._indexes[field], descending, marker)
+            return
         index = self._indexes[field]
         values = index.ordered()
         null = index_value(None)
@@ -248,6 +294,21 @@ class Collection:
                     after = None
             yield from self._bucket(index, null, True, after)
 
+    def _text_walk(self, index: Index, descending: bool, marker: Any) -> Iterator[tuple]:
+        """Keys by ``str(value)`` (each value's oldest first), from after ``marker``."""
+        values = index.ordered()
+        after, position = None, (len(values) - 1 if descending else 0)
+        if marker is not None:
+            item = self._by_id[marker]
+            after = _key(item)
+            position = bisect_left(values, index_value(getattr(item, index.field)))
+        numbers = range(position, -1, -1) if descending else range(position, len(values))
+        for number in numbers:
+            keys = index.lists.get(values[number], ())
+            start = 0 if after is None else bisect_right(keys, after)
+            after = None
+            yield from (keys[i] for i in range(start, len(keys)))
+
     def _bucket(self, index: Index, value: str, nulls: bool, after: Optional[tuple]):
         """The keys holding ``value`` (after ``after``), oldest first; in the ``"None"``
         bucket only real ``None``s when ``nulls``, else only the string."""
@@ -258,6 +319,29 @@ class Collection:
             if check and (getattr(self._by_id[key[1]], index.field) is None) != nulls:
                 continue
             yield key
+
+
+def _time_walk(order: TimeOrder, descending: bool, start: Optional[tuple]) -> Iterator[tuple]:
+    """Keys by value (ascending, or descending with each value's oldest first), after ``start``."""
+    keys = order.keys
+    if not descending:
+        first = 0 if start is None else order.position(start) + 1
+        yield from (keys[i] for i in range(first, len(keys)))
+        return
+    end = len(keys)
+    if start is not None:
+        position = order.position(start)
+        value = order.value(keys[position])
+        following = position + 1
+        while following < len(keys) and order.value(keys[following]) == value:
+            yield keys[following]
+            following += 1
+        end = bisect_left(keys, value, key=order.value)
+    while end > 0:
+        value = order.value(keys[end - 1])
+        begin = bisect_left(keys, value, 0, end, key=order.value)
+        yield from (keys[i] for i in range(begin, end))
+        end = begin
 
 
 def _walk(keys: list, start: Optional[tuple], newest_first: bool) -> Iterator[tuple]:

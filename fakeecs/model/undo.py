@@ -13,62 +13,76 @@ costs no more memory than one the API made.
 from __future__ import annotations
 
 import copy
-from dataclasses import fields
+from dataclasses import MISSING, fields
 from typing import Any, Callable, Optional
 
 from .store import Collection
 
-#: strings longer than this are not worth sharing (digests, long descriptions)
-SHARED_STRING_MAX = 64
-
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+_FIELDS: dict[type, tuple] = {}
 
 
 class Strings:
-    """A memo that hands out one object per distinct short string."""
+    """A memo that hands out one object per distinct string (for one import)."""
 
     def __init__(self) -> None:
         self._memo: dict[str, str] = {}
-
-    def __call__(self, text: str) -> str:
-        if len(text) > SHARED_STRING_MAX:
-            return text
-        return self._memo.setdefault(text, text)
+        #: ``share(text, text)``: the memo's own copy of ``text``
+        self.share = self._memo.setdefault
 
 
-def plain(value: Any, share: Optional[Callable[[str], str]] = None) -> Any:
-    """A copy of JSON-like ``value`` made of plain dicts and lists (strings shared)."""
+def plain(value: Any, share: Optional[Callable[[str, str], str]] = None) -> Any:
+    """A copy of JSON-like ``value`` made of plain dicts and lists (strings shared by
+    ``share(text, text)``, see :class:`Strings`)."""
     kind = type(value)
     if kind is str:
-        return share(value) if share is not None else value
+        return share(value, value) if share is not None else value
     if kind in (int, float, bool) or value is None:
         return value
     if isinstance(value, dict):
         if share is None:
             return {key: plain(item) for key, item in value.items()}
-        return {share(key) if type(key) is str else key: plain(item, share)
+        return {share(key, key) if type(key) is str else key:
+                share(item, item) if type(item) is str else plain(item, share)
                 for key, item in value.items()}
     if isinstance(value, list):
         return [plain(item, share) for item in value]
     return copy.deepcopy(value)
 
 
-def field_names(cls: type) -> tuple[str, ...]:
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
-    return names
+def _fields(cls: type) -> tuple:
+    """``(name, default, factory)`` of each field of the dataclass ``cls``, in order."""
+    found = _FIELDS.get(cls)
+    if found is None:
+        found = _FIELDS[cls] = tuple((f.name, f.default, f.default_factory) for f in fields(cls))
+    return found
 
 
 def record(entity: Any) -> dict:
     """An entity's fields as a fresh plain dict (what ``to_dict`` gives, faster)."""
-    return {name: plain(getattr(entity, name)) for name in field_names(type(entity))}
+    return {name: plain(getattr(entity, name)) for name, _, _ in _fields(type(entity))}
 
 
-def build(cls: type, data: dict, share: Optional[Callable[[str], str]] = None) -> Any:
-    """An entity of ``cls`` from a record (a private copy of it)."""
-    names = field_names(cls)
-    return cls(**{key: plain(value, share) for key, value in data.items() if key in names})
+def build(cls: type, data: dict, share: Optional[Callable[[str, str], str]] = None) -> Any:
+    """An entity of ``cls`` from a record (a private copy of it; unknown keys are dropped).
+
+    Fills the instance's fields in declaration order as the dataclass ``__init__``
+    would, without a call per field; a missing field without a default is a
+    ``TypeError`` as there.
+    """
+    entity = cls.__new__(cls)
+    values = entity.__dict__
+    for name, default, factory in _fields(cls):
+        if name in data:
+            value = data[name]
+            values[name] = (share(value, value) if share is not None else value) \
+                if type(value) is str else plain(value, share)
+        elif factory is not MISSING:
+            values[name] = factory()
+        elif default is not MISSING:
+            values[name] = default
+        else:
+            raise TypeError(f"{cls.__name__}() missing required argument: '{name}'")
+    return entity
 
 
 class Baseline:
@@ -92,29 +106,29 @@ class Baseline:
 
 def restore_touched(store: Any, cls: type, records: dict) -> bool:
     """Rebuild the entries ``store`` handed out since it began tracking; True if any."""
-    touched = store.touched
-    if not touched:
+    if not store.touched:
         return False
-    share = None
+    touched = list(store.touched)  # a copy: views outside the lock may still read
     if isinstance(store, Collection):
         for key in touched:
             data = records.get(key)
             if data is None:
                 store.remove(key)
             else:
-                store.add(_entity(cls, data, share))
+                store.add(_entity(cls, data))
     else:
         for key in touched:
             data = records.get(key)
             if data is None:
                 dict.pop(store, key, None)
             else:
-                dict.__setitem__(store, key, _entity(cls, data, share))
+                dict.__setitem__(store, key, _entity(cls, data))
     store.track()
     return True
 
 
-def _entity(cls: Optional[type], data: Any, share: Any) -> Any:
+def _entity(cls: Optional[type], data: Any) -> Any:
+    """A fresh entity (or plain value) from a baseline record; strings stay shared."""
     if cls is None or cls is dict or not hasattr(cls, "from_dict"):
-        return plain(data, share)
-    return build(cls, data, share)
+        return plain(data)
+    return build(cls, data)
