@@ -588,3 +588,13 @@ def test_legacy_mapping_refusals(api, cloud, server, message):
     response = api.post(api.compute("/servers"), headers=MV, json={"server": spec})
     assert fault(response, 400, "badRequest").endswith(message)
     assert state(cloud) == before
+
+
+def test_status_filter_matches_the_vm_state_like_nova(api):
+    server_id = api.boot()
+    api.post(api.compute(f"/servers/{server_id}/action"), json={"reboot": {"type": "SOFT"}})
+    assert [s["id"] for s in api.get(api.compute("/servers?status=ACTIVE")).get_json()
+            ["servers"]] == [server_id]
+    assert [s["id"] for s in api.get(api.compute("/servers?status=reboot")).get_json()
+            ["servers"]] == [server_id]
+    assert api.get(api.compute("/servers?status=HARD_REBOOT")).get_json()["servers"] == []
