@@ -1,16 +1,12 @@
 """Issue 9 (Nova part) through unmodified clients: openstacksdk (proxy and cloud layer),
 python-novaclient and the openstack CLI against a live fakeecs."""
-import json
-import os
-import subprocess
-import sys
 
 import pytest
 
 from fakeecs.api import create_app
 from fakeecs.server import HTTPServer, build_cloud
 
-from conftest import BASE_IMAGE
+from conftest import BASE_IMAGE, openstack_cli
 
 openstack = pytest.importorskip("openstack")
 
@@ -138,23 +134,7 @@ def test_novaclient_changes_since_and_deleted(nova, live):
 
 
 def test_openstack_cli_server_set_unset_show_and_flavor_show(live, tmp_path):
-    clouds = tmp_path / "clouds.yaml"
-    clouds.write_text(f"""clouds:
-  fakeecs:
-    auth: {{auth_url: {live.url}/v3, username: fakeecs, password: fakeecs,
-           project_name: fakeecs, user_domain_name: Default, project_domain_name: Default}}
-    region_name: cn-north-4
-    identity_api_version: 3
-""")
-    env = dict(os.environ, OS_CLIENT_CONFIG_FILE=str(clouds), OS_CLOUD="fakeecs")
-    cli = os.path.join(os.path.dirname(sys.executable), "openstack")
-
-    def run(*args, parse=True):
-        result = subprocess.run([cli, *args, *(["-f", "json"] if parse else [])], env=env,
-                                capture_output=True, text=True, timeout=120)
-        assert result.returncode == 0, result.stderr
-        return json.loads(result.stdout) if parse else result.stdout
-
+    run = openstack_cli(live.url, tmp_path)
     flavor = run("flavor", "show", "s6.large.2")
     assert flavor["name"] == "s6.large.2" and flavor["properties"] == \
         {"cond:operation:status": "normal"}
