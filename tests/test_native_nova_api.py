@@ -598,3 +598,15 @@ def test_status_filter_matches_the_vm_state_like_nova(api):
     assert [s["id"] for s in api.get(api.compute("/servers?status=reboot")).get_json()
             ["servers"]] == [server_id]
     assert api.get(api.compute("/servers?status=HARD_REBOOT")).get_json()["servers"] == []
+
+
+def test_tenant_id_filters_only_with_all_tenants(api):
+    server_id = api.boot()
+    other = "0be5e0be5e0be5e0be5e0be5e0be5e01"
+
+    def ids(query):
+        return [s["id"] for s in api.get(api.compute(f"/servers?{query}")).get_json()["servers"]]
+
+    assert ids(f"tenant_id={other}") == [server_id]
+    assert ids(f"all_tenants=1&tenant_id={other}") == []
+    assert ids(f"all_tenants=1&project_id={PROJECT_ID}") == [server_id]

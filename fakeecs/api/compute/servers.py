@@ -77,9 +77,13 @@ def _list_query():
 def _list(detail, project_id):
     limit = int_param("limit")
     query, deleted = _list_query()
+    all_projects = _all_tenants()
+    if all_projects:
+        # only with all_tenants does Nova read tenant_id / project_id
+        query.project_id = request.args.get("tenant_id") or request.args.get("project_id")
     found, more = cloud().list_servers(
         g.context, query, limit=limit, marker=request.args.get("marker"),
-        all_projects=_all_tenants(), deleted=deleted, view="detail" if detail else "index")
+        all_projects=all_projects, deleted=deleted, view="detail" if detail else "index")
     render = _server_view if detail else (lambda s: views.server_brief(s, base_url()))
     body = {"servers": [render(server) for server in found]}
     if more and found:
