@@ -31,7 +31,7 @@ def _server_view(server):
 
 # -- servers -------------------------------------------------------------------
 
-def _all_tenants():
+def _all_tenants() -> bool:
     """``all_tenants``: present and empty means true, else a strict boolean word."""
     if "all_tenants" not in request.args:
         return False
@@ -44,7 +44,7 @@ def _all_tenants():
     return value.strip().lower() in TRUE_WORDS
 
 
-def _list_query():
+def _list_query() -> tuple:
     """The list's :class:`ServerQuery` and its ``deleted`` option from the query string."""
     args = request.args
     query = ServerQuery()
@@ -136,7 +136,7 @@ def show_server(project_id, server_id):
 
 
 @route("/servers/<server_id>", methods=["PUT"])
-def update_server(project_id, server_id):
+def update_server(project_id: str, server_id: str) -> Response:
     """``PUT /servers/{id}``: answers with the core view (no extension keys)."""
     outer = validated(UPDATE_SERVER, json_body(malformed))
     spec = validated(schemas.update_spec(g.version, legacy()), outer["server"])
