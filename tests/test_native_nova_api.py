@@ -243,9 +243,11 @@ def test_tags_need_226(api):
     assert "tags" not in show(api, server_id, "2.25")
 
 
-def test_tag_routes(api):
+def test_tag_routes(api, cloud):
     server_id = api.boot()
     path = api.compute(f"/servers/{server_id}/tags")
+    updated = show(api, server_id)["updated"]
+    cloud.clock.advance(60)
     assert api.get(path, headers=MV).get_json() == {"tags": []}
     replaced = api.put(path, headers=MV, json={"tags": ["a", "b", "a"]})
     assert (replaced.status_code, replaced.get_json()) == (200, {"tags": ["a", "b"]})
@@ -257,6 +259,7 @@ def test_tag_routes(api):
     assert again.status_code == 204
     assert api.get(path + "/b", headers=MV).status_code == 204
     assert show(api, server_id)["tags"] == ["a", "b", "Prod env"]
+    assert show(api, server_id)["updated"] == updated
     assert api.delete(path + "/a", headers=MV).status_code == 204
     assert api.delete(path, headers=MV).status_code == 204
     assert api.get(path, headers=MV).get_json() == {"tags": []}
@@ -438,6 +441,13 @@ def test_deleted_servers_for_admins_only(api, cloud, member):
         == [keep]
     assert [s["id"] for s in member.get(member.compute("/servers?deleted=True")).get_json()
             ["servers"]] == [keep]
+    since = show(api, keep)["updated"]
+    cloud.clock.advance(60)
+    api.put(api.compute(f"/servers/{keep}"), json={"server": {"name": "touched"}})
+    assert [s["id"] for s in api.get(api.compute(f"/servers?changes-since={since}"))
+            .get_json()["servers"]] == [gone, keep]
+    assert api.get(api.compute(f"/servers?deleted=True&changes-since={since}")).get_json() == \
+        {"servers": []}
     status = member.get(member.compute("/servers?status=DELETED"))
     assert fault(status, 403, "forbidden") == "Only administrators may list deleted instances"
     assert [s["id"] for s in api.get(api.compute("/servers?status=DELETED")).get_json()
