@@ -446,7 +446,10 @@ def test_deleted_servers_for_admins_only(api, cloud, member):
     api.put(api.compute(f"/servers/{keep}"), json={"server": {"name": "touched"}})
     assert [s["id"] for s in api.get(api.compute(f"/servers?changes-since={since}"))
             .get_json()["servers"]] == [gone, keep]
-    assert api.get(api.compute(f"/servers?deleted=True&changes-since={since}")).get_json() == \
+    assert [s["id"] for s in api.get(api.compute(f"/servers?deleted=True&changes-since={since}"))
+            .get_json()["servers"]] == [gone]
+    later = show(api, keep)["updated"]
+    assert api.get(api.compute(f"/servers?deleted=True&changes-since={later}")).get_json() == \
         {"servers": []}
     status = member.get(member.compute("/servers?status=DELETED"))
     assert fault(status, 403, "forbidden") == "Only administrators may list deleted instances"
