@@ -67,7 +67,9 @@ def clouds_yaml(url):
         return {"auth": {"auth_url": url + "/v3", "username": user, "password": user,
                          "project_name": project, "user_domain_id": DOMAIN_ID,
                          "project_domain_id": DOMAIN_ID},
-                "region_name": "cn-north-4", "identity_api_version": 3, "interface": "public"}
+                "region_name": "cn-north-4", "identity_api_version": 3, "interface": "public",
+                # ECS has no Nova floating IPs: the SDK cloud layer must not look for them
+                "floating_ip_source": "none"}
 
     admin = cloud("fakeecs", "fakeecs")
     return {"clouds": {"devstack": cloud("fakeecs-member", "fakeecs"),
