@@ -50,10 +50,11 @@ def start_server(workdir, src=None):
         yaml.safe_dump(EXTRA_WORLD, handle)
     env = dict(os.environ)
     if src:
+        # run from workdir: ``python -m`` puts the current directory before PYTHONPATH
         env["PYTHONPATH"] = src
     process = subprocess.Popen([sys.executable, "-m", "fakeecs.cli", "serve", "--port", "0",
                                 "--scenario", world], stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, env=env)
+                               stderr=subprocess.STDOUT, text=True, env=env, cwd=workdir)
     for line in process.stdout:
         match = re.search(r"serving on (http://\S+)", line)
         if match:
