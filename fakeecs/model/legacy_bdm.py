@@ -20,16 +20,13 @@ def strip_dev(name: Optional[str]) -> Optional[str]:
     return name[len("/dev/"):] if name and name.startswith("/dev/") else name
 
 
-def _flag(value) -> bool:
-    return value is True or (isinstance(value, str) and value.lower() in ("1", "on", "yes", "true"))
-
-
 def from_legacy(item: dict, image_given: bool) -> Optional[dict]:
-    """One v1 item as a v2 mapping, or ``None`` for a ``no_device`` item (nothing to make)."""
+    """One v1 item (``delete_on_termination`` already a bool) as a v2 mapping, or ``None``
+    for a ``no_device`` item (nothing to make)."""
     device = item.get("device_name")
     virtual = item.get("virtual_name")
     mapping = {"device_name": f"/dev/{strip_dev(device)}" if device else None,
-               "delete_on_termination": _flag(item.get("delete_on_termination", False))}
+               "delete_on_termination": bool(item.get("delete_on_termination", False))}
     if item.get("volume_size") not in (None, ""):
         mapping["volume_size"] = int(item["volume_size"])
     if virtual == "swap" or (virtual and _EPHEMERAL.match(virtual)):
