@@ -586,6 +586,9 @@ def test_legacy_mapping_boots_from_a_volume(api, cloud):
      "mapping combination is not valid."),
     ({"block_device_mapping": [{"volume_id": "nope"}]},
      "Invalid input for field/attribute volume_id. Value: nope. 'nope' is not a 'uuid'"),
+    ({"block_device_mapping": [{"volume_id": "VOL", "device_name": "vd-b"}]},
+     "Invalid input for field/attribute device_name. Value: vd-b. "
+     "'vd-b' does not match '^[a-zA-Z0-9._-r/]*$'"),
     ({"block_device_mapping": [{"volume_id": "VOL", "bus": "x"}]},
      "Additional properties are not allowed ('bus' was unexpected)"),
     ({}, "Missing imageRef attribute"),
