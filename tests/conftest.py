@@ -1,5 +1,8 @@
 """Shared fixtures (a fresh cloud per test, a Flask client, a live server) and assertions."""
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -109,3 +112,26 @@ def fault(response, status, name):
     assert list(body) == [name], body
     assert body[name]["code"] == status
     return body[name]["message"]
+
+
+def openstack_cli(url, tmp_path):
+    """``run(*args, parse=True)``: the ``openstack`` CLI against ``url`` as user fakeecs,
+    with ``-f json`` parsed (``parse=False``: the raw output); a failure fails the test."""
+    clouds = tmp_path / "clouds.yaml"
+    clouds.write_text(f"""clouds:
+  fakeecs:
+    auth: {{auth_url: {url}/v3, username: fakeecs, password: fakeecs,
+           project_name: fakeecs, user_domain_name: Default, project_domain_name: Default}}
+    region_name: cn-north-4
+    identity_api_version: 3
+""")
+    env = dict(os.environ, OS_CLIENT_CONFIG_FILE=str(clouds), OS_CLOUD="fakeecs")
+    cli = os.path.join(os.path.dirname(sys.executable), "openstack")
+
+    def run(*args, parse=True):
+        result = subprocess.run([cli, *args, *(["-f", "json"] if parse else [])], env=env,
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout) if parse else result.stdout
+
+    return run

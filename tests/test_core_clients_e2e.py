@@ -1,8 +1,4 @@
 """Unmodified real clients against a live fakeecs: openstacksdk, novaclient, the openstack CLI."""
-import json
-import os
-import subprocess
-import sys
 
 import pytest
 import requests
@@ -10,7 +6,7 @@ import requests
 from fakeecs.api import create_app
 from fakeecs.server import HTTPServer, build_cloud
 
-from conftest import BASE_IMAGE, PROJECT_ID
+from conftest import BASE_IMAGE, PROJECT_ID, openstack_cli
 
 openstack = pytest.importorskip("openstack")
 
@@ -127,23 +123,7 @@ def test_novaclient_conflict_carries_message_and_request_id(realtime, nova_sessi
 
 
 def test_openstack_cli_server_image_create_and_image_show(realtime, tmp_path):
-    clouds = tmp_path / "clouds.yaml"
-    clouds.write_text(f"""clouds:
-  fakeecs:
-    auth: {{auth_url: {realtime.url}/v3, username: fakeecs, password: fakeecs,
-           project_name: fakeecs, user_domain_name: Default, project_domain_name: Default}}
-    region_name: cn-north-4
-    identity_api_version: 3
-""")
-    env = dict(os.environ, OS_CLIENT_CONFIG_FILE=str(clouds), OS_CLOUD="fakeecs")
-    cli = os.path.join(os.path.dirname(sys.executable), "openstack")
-
-    def run(*args):
-        result = subprocess.run([cli, *args, "-f", "json"], env=env, capture_output=True,
-                                text=True, timeout=120)
-        assert result.returncode == 0, result.stderr
-        return json.loads(result.stdout)
-
+    run = openstack_cli(realtime.url, tmp_path)
     server = run("server", "create", "--flavor", "s6.small.1", "--image", BASE_IMAGE,
                  "--nic", "auto", "--availability-zone", "cn-north-4c", "--wait", "cli-web")
     assert server["status"] == "ACTIVE"

@@ -243,9 +243,11 @@ def test_tags_need_226(api):
     assert "tags" not in show(api, server_id, "2.25")
 
 
-def test_tag_routes(api):
+def test_tag_routes(api, cloud):
     server_id = api.boot()
     path = api.compute(f"/servers/{server_id}/tags")
+    updated = show(api, server_id)["updated"]
+    cloud.clock.advance(60)
     assert api.get(path, headers=MV).get_json() == {"tags": []}
     replaced = api.put(path, headers=MV, json={"tags": ["a", "b", "a"]})
     assert (replaced.status_code, replaced.get_json()) == (200, {"tags": ["a", "b"]})
@@ -257,6 +259,7 @@ def test_tag_routes(api):
     assert again.status_code == 204
     assert api.get(path + "/b", headers=MV).status_code == 204
     assert show(api, server_id)["tags"] == ["a", "b", "Prod env"]
+    assert show(api, server_id)["updated"] == updated
     assert api.delete(path + "/a", headers=MV).status_code == 204
     assert api.delete(path, headers=MV).status_code == 204
     assert api.get(path, headers=MV).get_json() == {"tags": []}
@@ -438,6 +441,16 @@ def test_deleted_servers_for_admins_only(api, cloud, member):
         == [keep]
     assert [s["id"] for s in member.get(member.compute("/servers?deleted=True")).get_json()
             ["servers"]] == [keep]
+    since = show(api, keep)["updated"]
+    cloud.clock.advance(60)
+    api.put(api.compute(f"/servers/{keep}"), json={"server": {"name": "touched"}})
+    assert [s["id"] for s in api.get(api.compute(f"/servers?changes-since={since}"))
+            .get_json()["servers"]] == [gone, keep]
+    assert [s["id"] for s in api.get(api.compute(f"/servers?deleted=True&changes-since={since}"))
+            .get_json()["servers"]] == [gone]
+    later = show(api, keep)["updated"]
+    assert api.get(api.compute(f"/servers?deleted=True&changes-since={later}")).get_json() == \
+        {"servers": []}
     status = member.get(member.compute("/servers?status=DELETED"))
     assert fault(status, 403, "forbidden") == "Only administrators may list deleted instances"
     assert [s["id"] for s in api.get(api.compute("/servers?status=DELETED")).get_json()
@@ -573,6 +586,9 @@ def test_legacy_mapping_boots_from_a_volume(api, cloud):
      "mapping combination is not valid."),
     ({"block_device_mapping": [{"volume_id": "nope"}]},
      "Invalid input for field/attribute volume_id. Value: nope. 'nope' is not a 'uuid'"),
+    ({"block_device_mapping": [{"volume_id": "VOL", "device_name": "vd-b"}]},
+     "Invalid input for field/attribute device_name. Value: vd-b. "
+     "'vd-b' does not match '^[a-zA-Z0-9._-r/]*$'"),
     ({"block_device_mapping": [{"volume_id": "VOL", "bus": "x"}]},
      "Additional properties are not allowed ('bus' was unexpected)"),
     ({}, "Missing imageRef attribute"),
@@ -588,3 +604,25 @@ def test_legacy_mapping_refusals(api, cloud, server, message):
     response = api.post(api.compute("/servers"), headers=MV, json={"server": spec})
     assert fault(response, 400, "badRequest").endswith(message)
     assert state(cloud) == before
+
+
+def test_status_filter_matches_the_vm_state_like_nova(api):
+    server_id = api.boot()
+    api.post(api.compute(f"/servers/{server_id}/action"), json={"reboot": {"type": "SOFT"}})
+    assert [s["id"] for s in api.get(api.compute("/servers?status=ACTIVE")).get_json()
+            ["servers"]] == [server_id]
+    assert [s["id"] for s in api.get(api.compute("/servers?status=reboot")).get_json()
+            ["servers"]] == [server_id]
+    assert api.get(api.compute("/servers?status=HARD_REBOOT")).get_json()["servers"] == []
+
+
+def test_tenant_id_filters_only_with_all_tenants(api):
+    server_id = api.boot()
+    other = "0be5e0be5e0be5e0be5e0be5e0be5e01"
+
+    def ids(query):
+        return [s["id"] for s in api.get(api.compute(f"/servers?{query}")).get_json()["servers"]]
+
+    assert ids(f"tenant_id={other}") == [server_id]
+    assert ids(f"all_tenants=1&tenant_id={other}") == []
+    assert ids(f"all_tenants=1&project_id={PROJECT_ID}") == [server_id]

@@ -4,6 +4,7 @@ Deleted servers are kept as tombstones in ``deleted_servers`` (Nova keeps its
 soft-deleted rows): admins list them with ``deleted=True``, everyone sees them in
 ``changes-since`` lists, and a deleted server is a valid list marker.
 """
+import dataclasses
 import re
 
 from . import provenance, transitions
@@ -54,8 +55,9 @@ class ComputeMixin(ServerMetaMixin):
         dropped for others, and without ``deleted`` a ``changes-since`` list
         includes deleted servers (Nova's ``_get_servers``).
         """
-        query = query or ServerQuery(name=re.compile(name) if name else None,
-                                     status=status.upper() if status else None)
+        query = (dataclasses.replace(query) if query is not None else
+                 ServerQuery(name=re.compile(name) if name else None,
+                             status=status.upper() if status else None))
         if all_projects:
             authorize_admin(context, f"os_compute_api:servers:{view}:get_all_tenants")
         else:
@@ -93,8 +95,7 @@ class ComputeMixin(ServerMetaMixin):
         for server in list(self.servers) + list(self.deleted_servers):
             if server.id == marker or keep(server):
                 both.add(server)
-        found, more = both.page(marker=marker, limit=limit)
-        return found, more
+        return both.page(marker=marker, limit=limit)
 
     # -- create ----------------------------------------------------------------
 

@@ -6,6 +6,7 @@ the others (``from_legacy_mapping``).  The result goes through the same checks a
 ``block_device_mapping_v2``.
 """
 import re
+from typing import Optional
 
 from .errors import Invalid
 
@@ -15,20 +16,17 @@ UNRECOGNIZED = "Block Device Mapping is Invalid: Unrecognized legacy format."
 _EPHEMERAL = re.compile(r"^ephemeral(\d+)$")
 
 
-def strip_dev(name):
+def strip_dev(name: Optional[str]) -> Optional[str]:
     return name[len("/dev/"):] if name and name.startswith("/dev/") else name
 
 
-def _flag(value):
-    return value is True or (isinstance(value, str) and value.lower() in ("1", "on", "yes", "true"))
-
-
-def from_legacy(item, image_given):
-    """One v1 item as a v2 mapping, or ``None`` for a ``no_device`` item (nothing to make)."""
+def from_legacy(item: dict, image_given: bool) -> Optional[dict]:
+    """One v1 item (``delete_on_termination`` already a bool) as a v2 mapping, or ``None``
+    for a ``no_device`` item (nothing to make)."""
     device = item.get("device_name")
     virtual = item.get("virtual_name")
     mapping = {"device_name": f"/dev/{strip_dev(device)}" if device else None,
-               "delete_on_termination": _flag(item.get("delete_on_termination", False))}
+               "delete_on_termination": bool(item.get("delete_on_termination", False))}
     if item.get("volume_size") not in (None, ""):
         mapping["volume_size"] = int(item["volume_size"])
     if virtual == "swap" or (virtual and _EPHEMERAL.match(virtual)):
@@ -52,7 +50,7 @@ def from_legacy(item, image_given):
     return mapping
 
 
-def convert(legacy, modern, image_given):
+def convert(legacy: Optional[list], modern: Optional[list], image_given: bool) -> Optional[list]:
     """The v2 mappings of a create request that used ``block_device_mapping`` (v1)."""
     if legacy and modern:
         raise Invalid(MIXED_SYNTAX, rule="bdm_syntax")

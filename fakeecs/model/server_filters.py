@@ -83,6 +83,14 @@ def is_deleted(server) -> bool:
     return server.vm_state in ("deleted", "soft-delete")
 
 
+def status_matches(server, status: str) -> bool:
+    """Nova's status filter: a vm_state's own status matches whatever its task_state
+    (``status=ACTIVE`` keeps a rebooting server); other statuses match as shown."""
+    if transitions.SERVER_STATUS.get(server.vm_state, {}).get(None) == status:
+        return True
+    return transitions.server_status(server.vm_state, server.task_state) == status
+
+
 def server_matches(server, query: ServerQuery) -> bool:
     """Whether ``server`` belongs in the list ``query`` describes."""
     if query.project_id is not None and server.project_id != query.project_id:
@@ -95,8 +103,7 @@ def server_matches(server, query: ServerQuery) -> bool:
         return False
     if query.name is not None and not query.name.search(server.name):
         return False
-    if query.status is not None and \
-            transitions.server_status(server.vm_state, server.task_state) != query.status:
+    if query.status is not None and not status_matches(server, query.status):
         return False
     tags = set(server.tags)
     if query.tags and not tags.issuperset(query.tags):

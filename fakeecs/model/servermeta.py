@@ -11,9 +11,10 @@ import re
 from typing import Iterable, Optional
 
 from .cloud import operation
+from .entities import Server
 from .errors import Invalid, NotFound, OverQuota
 from .instance_checks import check_instance
-from .policy import authorize
+from .policy import Context, authorize
 
 #: Nova's ``metadata_items`` quota (128 passes, 129 fails)
 METADATA_ITEMS_QUOTA = 128
@@ -60,8 +61,8 @@ class ServerMetaMixin:
     # -- PUT /servers/{id} ----------------------------------------------------------
 
     @operation
-    def update_server(self, context, server_id, *, name=UNSET, description=UNSET,
-                      access_ipv4=UNSET, access_ipv6=UNSET, disk_config=UNSET):
+    def update_server(self, context: Context, server_id: str, *, name=UNSET, description=UNSET,
+                      access_ipv4=UNSET, access_ipv6=UNSET, disk_config=UNSET) -> Server:
         """Nova's server update: no lock and no state check, policy after the lookup."""
         server = self._server(context, server_id)
         authorize(context, "os_compute_api:servers:update", write=True)
@@ -77,12 +78,12 @@ class ServerMetaMixin:
     # -- metadata ------------------------------------------------------------------
 
     @operation
-    def get_server_metadata(self, context, server_id):
+    def get_server_metadata(self, context: Context, server_id: str) -> dict:
         authorize(context, "os_compute_api:server-metadata:index", write=False)
         return dict(self._server(context, server_id).metadata)
 
     @operation
-    def get_server_metadata_item(self, context, server_id, key):
+    def get_server_metadata_item(self, context: Context, server_id: str, key: str) -> str:
         authorize(context, "os_compute_api:server-metadata:show", write=False)
         metadata = self._server(context, server_id).metadata
         if key not in metadata:
@@ -90,8 +91,8 @@ class ServerMetaMixin:
         return metadata[key]
 
     @operation
-    def update_server_metadata(self, context, server_id, items, *, replace=False,
-                               rule="create"):
+    def update_server_metadata(self, context: Context, server_id: str, items: dict, *,
+                               replace: bool = False, rule: str = "create") -> dict:
         """Merge ``items`` into the metadata (or ``replace`` it); returns the result.
 
         ``rule`` names the policy: ``create`` (POST), ``update_all`` (PUT) or
@@ -106,7 +107,7 @@ class ServerMetaMixin:
         return dict(merged)
 
     @operation
-    def delete_server_metadata_item(self, context, server_id, key):
+    def delete_server_metadata_item(self, context: Context, server_id: str, key: str) -> None:
         authorize(context, "os_compute_api:server-metadata:delete", write=True)
         server = self._server(context, server_id)
         if key not in server.metadata:
@@ -116,26 +117,26 @@ class ServerMetaMixin:
 
     # -- tags (2.26+) ----------------------------------------------------------------
 
-    def _tagged_server(self, context, server_id):
+    def _tagged_server(self, context: Context, server_id: str) -> Server:
         """The server for a tags call: an id Nova never had has no cell mapping."""
         if server_id not in self.servers and server_id not in self.deleted_servers:
             raise NotFound("server", server_id, f"Instance {server_id} has no mapping to a cell.")
         return self._server(context, server_id)
 
     @operation
-    def list_server_tags(self, context, server_id):
+    def list_server_tags(self, context: Context, server_id: str) -> list:
         authorize(context, "os_compute_api:os-server-tags:index", write=False)
         return list(self._tagged_server(context, server_id).tags)
 
     @operation
-    def has_server_tag(self, context, server_id, tag):
+    def has_server_tag(self, context: Context, server_id: str, tag: str) -> None:
         """``GET /tags/{tag}``; raises ``NotFound`` when the server lacks it."""
         authorize(context, "os_compute_api:os-server-tags:show", write=False)
         if tag not in self._tagged_server(context, server_id).tags:
             raise NotFound("tag", tag, f"Server {server_id} has no tag '{tag}'")
 
     @operation
-    def add_server_tag(self, context, server_id, tag):
+    def add_server_tag(self, context: Context, server_id: str, tag: str) -> bool:
         """Add one tag; returns whether it is new.  State first, then the tag rule."""
         authorize(context, "os_compute_api:os-server-tags:update", write=True)
         server = self._tagged_server(context, server_id)
@@ -154,7 +155,7 @@ class ServerMetaMixin:
         return True
 
     @operation
-    def replace_server_tags(self, context, server_id, tags):
+    def replace_server_tags(self, context: Context, server_id: str, tags: list) -> list:
         authorize(context, "os_compute_api:os-server-tags:update_all", write=True)
         server = self._tagged_server(context, server_id)
         check_instance(context, server, "update tags")
@@ -162,7 +163,7 @@ class ServerMetaMixin:
         return list(server.tags)
 
     @operation
-    def delete_server_tag(self, context, server_id, tag):
+    def delete_server_tag(self, context: Context, server_id: str, tag: str) -> None:
         authorize(context, "os_compute_api:os-server-tags:delete", write=True)
         server = self._tagged_server(context, server_id)
         check_instance(context, server, "delete tag")
@@ -171,7 +172,7 @@ class ServerMetaMixin:
         server.tags.remove(tag)
 
     @operation
-    def delete_server_tags(self, context, server_id):
+    def delete_server_tags(self, context: Context, server_id: str) -> None:
         authorize(context, "os_compute_api:os-server-tags:delete_all", write=True)
         server = self._tagged_server(context, server_id)
         check_instance(context, server, "delete tags")
@@ -180,7 +181,7 @@ class ServerMetaMixin:
     # -- addresses ------------------------------------------------------------------
 
     @operation
-    def server_addresses(self, context, server_id, network=None):
+    def server_addresses(self, context: Context, server_id: str, network: Optional[str] = None):
         """``{label: [{"version", "addr"}]}``; with ``network``, that label's list only."""
         authorize(context, "os_compute_api:ips:" + ("show" if network else "index"), write=False)
         server = self._server(context, server_id)
@@ -194,19 +195,19 @@ class ServerMetaMixin:
 
     # -- flavor extra specs (read) -----------------------------------------------------
 
-    def _visible_flavor(self, context, flavor_id):
+    def _visible_flavor(self, context: Context, flavor_id: str):
         flavor = self.flavors.get(flavor_id)
         if flavor is None or not (flavor.is_public or context.is_admin):
             raise NotFound("flavor", flavor_id, f"Flavor {flavor_id} could not be found.")
         return flavor
 
     @operation
-    def get_flavor_extra_specs(self, context, flavor_id):
+    def get_flavor_extra_specs(self, context: Context, flavor_id: str) -> dict:
         authorize(context, "os_compute_api:os-flavor-extra-specs:index", write=False)
         return dict(self._visible_flavor(context, flavor_id).extra_specs)
 
     @operation
-    def get_flavor_extra_spec(self, context, flavor_id, key):
+    def get_flavor_extra_spec(self, context: Context, flavor_id: str, key: str) -> str:
         authorize(context, "os_compute_api:os-flavor-extra-specs:show", write=False)
         specs = self._visible_flavor(context, flavor_id).extra_specs
         if key not in specs:

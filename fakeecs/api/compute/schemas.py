@@ -196,7 +196,8 @@ class LegacyBlockDevice(fields.Field):
 
     KEYS = ("virtual_name", "volume_id", "snapshot_id", "volume_size", "device_name",
             "delete_on_termination", "no_device", "connection_info")
-    DEVICE_NAME = re.compile(r"^[a-zA-Z0-9._\-r/]*$")
+    DEVICE_NAME = re.compile(r"^[a-zA-Z0-9._-r/]*$")  # Nova wrote `_-r`: a range
+    BOOLEAN = NovaBoolean(data_key="delete_on_termination")
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, list):
@@ -226,8 +227,9 @@ class LegacyBlockDevice(fields.Field):
                           f"{device!r} is too long" if len(device) > 255 else
                           f"{device!r} does not match '{self.DEVICE_NAME.pattern}'")
                 raise NovaError(invalid("device_name", device, reason))
+        item = dict(item)
         if "delete_on_termination" in item:
-            NovaBoolean(data_key="delete_on_termination").deserialize(item["delete_on_termination"])
+            item["delete_on_termination"] = self.BOOLEAN.deserialize(item["delete_on_termination"])
         for key in ("virtual_name", "connection_info"):
             if key in item and not isinstance(item[key], str):
                 raise NovaError(invalid(key, item[key], f"{item[key]!r} is not of type 'string'"))
@@ -235,7 +237,7 @@ class LegacyBlockDevice(fields.Field):
         if extra:
             raise NovaError(invalid("block_device_mapping", item, "Additional properties are "
                                     f"not allowed ({extra[0]!r} was unexpected)"))
-        return dict(item)
+        return item
 
 
 class ServerSpec(NovaSchema):

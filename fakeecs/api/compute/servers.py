@@ -31,7 +31,7 @@ def _server_view(server):
 
 # -- servers -------------------------------------------------------------------
 
-def _all_tenants():
+def _all_tenants() -> bool:
     """``all_tenants``: present and empty means true, else a strict boolean word."""
     if "all_tenants" not in request.args:
         return False
@@ -44,7 +44,7 @@ def _all_tenants():
     return value.strip().lower() in TRUE_WORDS
 
 
-def _list_query():
+def _list_query() -> tuple:
     """The list's :class:`ServerQuery` and its ``deleted`` option from the query string."""
     args = request.args
     query = ServerQuery()
@@ -77,9 +77,13 @@ def _list_query():
 def _list(detail, project_id):
     limit = int_param("limit")
     query, deleted = _list_query()
+    all_projects = _all_tenants()
+    if all_projects:
+        # only with all_tenants does Nova read tenant_id / project_id
+        query.project_id = request.args.get("tenant_id") or request.args.get("project_id")
     found, more = cloud().list_servers(
         g.context, query, limit=limit, marker=request.args.get("marker"),
-        all_projects=_all_tenants(), deleted=deleted, view="detail" if detail else "index")
+        all_projects=all_projects, deleted=deleted, view="detail" if detail else "index")
     render = _server_view if detail else (lambda s: views.server_brief(s, base_url()))
     body = {"servers": [render(server) for server in found]}
     if more and found:
@@ -132,7 +136,7 @@ def show_server(project_id, server_id):
 
 
 @route("/servers/<server_id>", methods=["PUT"])
-def update_server(project_id, server_id):
+def update_server(project_id: str, server_id: str) -> Response:
     """``PUT /servers/{id}``: answers with the core view (no extension keys)."""
     outer = validated(UPDATE_SERVER, json_body(malformed))
     spec = validated(schemas.update_spec(g.version, legacy()), outer["server"])

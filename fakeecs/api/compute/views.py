@@ -65,7 +65,7 @@ def server_brief(server, base):
             "links": links(base, server.project_id, "servers", server.id)}
 
 
-def _addresses(server, extended):
+def _addresses(server, extended: bool) -> dict:
     """``addresses``; without ``extended`` only version and addr (the PUT view, /ips)."""
     if extended:
         return server.addresses
@@ -73,7 +73,8 @@ def _addresses(server, extended):
             for label, ips in server.addresses.items()}
 
 
-def server_core(server, flavor_obj, context, version, base, *, extended_addresses=True):
+def server_core(server, flavor_obj, context, version: tuple, base: str, *,
+                extended_addresses: bool = True) -> dict:
     """The keys of Nova's core server view (what ``PUT /servers/{id}`` answers with)."""
     status = transitions.server_status(server.vm_state, server.task_state)
     host_id = ""
