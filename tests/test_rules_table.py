@@ -210,28 +210,40 @@ def export_message(ctx):
             "/v2/cloudimages/action) to export it.")
 
 
-SYSTEM = {"name": "sys"}
+def export_body(ctx):
+    return {"bucket_url": "bucket-1:x.qcow2", "file_format": "qcow2"}
+
+
+def system_body(ctx):
+    return {"name": "sys", "instance_id": ctx.server}
+
+
+def data_body(ctx):
+    return {"data_images": [{"name": "d", "volume_id": ctx.volumes[1]}]}
+
+
+def create_image_body(ctx):
+    return {"createImage": {"name": "x"}}
+
+
+def ims_state_row(path, body, whole=False):
+    """Constraint 1 on an IMS route: 400, IMS's code and wording."""
+    what = "a full-ECS image" if whole else "an image"
+    return Row(1, "ims", "POST", path, error_server, body, code="IMG.0126" if whole
+               else "IMG.0008", message=ims_state_message(what))
+
+
 ROWS = [
     # 1. no image from a server in error
-    Row(1, "nova", "POST", NOVA + "/servers/{server}/action", error_server,
-        lambda c: {"createImage": {"name": "x"}}, 409, message=nova_state_message),
-    Row(1, "nova", "POST", V2 + "/servers/{server}/action", error_server,
-        lambda c: {"createImage": {"name": "x"}}, 409, message=nova_state_message),
-    Row(1, "ims", "POST", "/v2/cloudimages/action", error_server,
-        lambda c: dict(SYSTEM, instance_id=c.server), code="IMG.0008",
-        message=ims_state_message("an image")),
-    Row(1, "ims", "POST", "/v2.1/cloudimages/action", error_server,
-        lambda c: dict(SYSTEM, instance_id=c.server), code="IMG.0008",
-        message=ims_state_message("an image")),
-    Row(1, "ims", "POST", "/v2/cloudimages/action", error_server,
-        lambda c: {"data_images": [{"name": "d", "volume_id": c.volumes[1]}]}, code="IMG.0008",
-        message=ims_state_message("an image")),
-    Row(1, "ims", "POST", "/v1/cloudimages/wholeimages/action", error_server,
-        lambda c: dict(SYSTEM, instance_id=c.server), code="IMG.0126",
-        message=ims_state_message("a full-ECS image")),
-    Row(1, "ims", "POST", "/v2.1/cloudimages/wholeimages/action", error_server,
-        lambda c: dict(SYSTEM, instance_id=c.server), code="IMG.0126",
-        message=ims_state_message("a full-ECS image")),
+    Row(1, "nova", "POST", NOVA + "/servers/{server}/action", error_server, create_image_body,
+        409, message=nova_state_message),
+    Row(1, "nova", "POST", V2 + "/servers/{server}/action", error_server, create_image_body,
+        409, message=nova_state_message),
+    ims_state_row("/v2/cloudimages/action", system_body),
+    ims_state_row("/v2.1/cloudimages/action", system_body),
+    ims_state_row("/v2/cloudimages/action", data_body),
+    ims_state_row("/v1/cloudimages/wholeimages/action", system_body, whole=True),
+    ims_state_row("/v2.1/cloudimages/wholeimages/action", system_body, whole=True),
     # 2. a server from a createImage image stays in the source server's AZ
     Row(2, "nova", "POST", NOVA + "/servers", zone_bound, lambda c: nova_server(c.image)),
     Row(2, "nova", "POST", V2 + "/servers", zone_bound, lambda c: nova_server(c.image)),
@@ -272,13 +284,13 @@ ROWS = [
         volumes=[{"name": "data", "size": 40, "image": c.image}]), contains=True),
     # 6. a createImage image (or a full-ECS one) does not go to OBS
     Row(6, "ims", "POST", "/v1/cloudimages/{image}/file", ecs_image,
-        lambda c: {"bucket_url": "bucket-1:x.qcow2", "file_format": "qcow2"}, code="IMG.0071",
+        export_body, code="IMG.0071",
         message=export_message),
     Row(6, "ims", "POST", "/v2.1/cloudimages/{image}/file", ecs_image,
-        lambda c: {"bucket_url": "bucket-1:x.qcow2", "file_format": "qcow2"}, code="IMG.0071",
+        export_body, code="IMG.0071",
         message=export_message),
     Row(6, "ims", "POST", "/v1/cloudimages/{image}/file", whole_image,
-        lambda c: {"bucket_url": "bucket-1:x.qcow2", "file_format": "qcow2"}, code="IMG.0128",
+        export_body, code="IMG.0128",
         message=lambda c: f"The full-ECS image {c.image} cannot be exported."),
 ]
 
