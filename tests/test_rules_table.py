@@ -264,7 +264,11 @@ ROWS = [
                   "attached_to": {"server": "seeded", "boot_index": 0}}]), contains=True),
     # 3. deleting a server deletes no snapshot: Cinder deletes no volume that has one
     Row(3, "cinder", "DELETE", CINDER + "/volumes/{volumes[0]}", orphaned_volume,
-        message=lambda c: provenance.VOLUME_DELETE_REFUSED),
+        message=lambda c: (
+            "Invalid volume: Volume status must be available or error or error_restoring or "
+            "error_extending or error_managing and must not be migrating, attached, belong to "
+            "a group, have snapshots or be disassociated from snapshots after volume "
+            "transfer.")),
     Row(3, "nova", "DELETE", NOVA + "/servers/{server}", imaged_volumes, status=204),
     Row(3, "ecs", "POST", f"/v1/{PROJECT_ID}/cloudservers/delete", imaged_volumes,
         lambda c: {"servers": [{"id": c.server}], "delete_volume": True}, status=200),

@@ -16,7 +16,8 @@ The storage room of :class:`~fakeecs.model.Cloud`:
 
 The documented constraints are decided by :mod:`fakeecs.model.provenance`; this
 room only calls them (``boot_zone`` through the compute room,
-``check_data_disk`` for every data disk).
+``check_data_disk`` for every data disk, ``check_volume_deletable`` for every
+volume Cinder or a server deletion would delete).
 
 Scenario flags (no extra scenario keys are needed):
 
