@@ -347,7 +347,12 @@ class _ControlSurface(_Endpoint):
     def requests(self, **filters):
         """The request journal, oldest first (filters: method, path glob, status,
         action, project, since, limit)."""
-        return self._call("list_requests", **filters)["requests"]
+        return self.journal(**filters)["requests"]
+
+    def journal(self, **filters):
+        """``{"requests": [...], "dropped": N}``: the journal as :meth:`requests` filters it,
+        and how many older entries the bounded journal dropped."""
+        return self._call("list_requests", **filters)
 
     def clear_requests(self):
         return self._call("clear_requests")

@@ -270,12 +270,11 @@ def format_journal(entries, dropped=0):
             text += f" [{entry['action']}]"
         text += f" -> {entry.get('status', '?')}"
         extras = []
-        for key in ("fault", "fault_id"):
-            if entry.get(key):
-                extras.append(f"fault {entry[key]}")
-        if entry.get("user") or entry.get("user_name"):
-            extras.append(f"user {entry.get('user') or entry.get('user_name')}")
-        duration = entry.get("duration_ms", entry.get("elapsed_ms"))
+        if entry.get("fault"):
+            extras.append(f"fault {entry['fault']}")
+        if entry.get("project_name"):
+            extras.append(f"project {entry['project_name']}")
+        duration = entry.get("duration_ms")
         if duration is not None:
             extras.append(f"{float(duration):.1f} ms")
         if extras:
@@ -332,8 +331,8 @@ def pytest_runtest_makereport(item, call):
     if limit <= 0:
         return
     try:
-        entries = handle.requests(limit=limit)
+        page = handle.journal(limit=limit)
     except Exception as error:  # never hide the test's own failure
         report.sections.append((JOURNAL_SECTION, f"(could not read the journal: {error})"))
         return
-    report.sections.append((JOURNAL_SECTION, format_journal(entries)))
+    report.sections.append((JOURNAL_SECTION, format_journal(page["requests"], page["dropped"])))

@@ -90,6 +90,19 @@ def test_step_reads_show_every_state_of_a_build_and_a_snapshot_in_order():
     assert cloud.get_clock()["now"] == "2026-01-01T00:00:03.000000Z"
 
 
+def test_step_reads_walk_an_ims_job():
+    cloud = auto_cloud("finish")
+    context = cloud.context_for_user("fakeecs")
+    server = boot(cloud, context)
+    cloud.get_server(context, server.id)
+    cloud.set_clock(auto="step")
+    job = cloud.ims_create_image(context, name="ims-img", instance_id=server.id)
+    seen = [job.status]
+    for _ in range(4):
+        seen.append(cloud.get_ims_job(context, job.id).status)
+    assert seen == ["INIT", "RUNNING", "RUNNING", "SUCCESS", "SUCCESS"]
+
+
 def test_step_runs_everything_due_before_in_order():
     cloud = auto_cloud("step")
     context = cloud.context_for_user("fakeecs")

@@ -83,6 +83,8 @@ def test_state_page_shows_what_the_test_made(fake, page):
     server = fake.create_server("web-origin", zone="cn-north-4c")
     image = fake.create_server_image(server.id, "web-origin-snap")
     building = fake.create_server("still-building", settle=False)
+    fetched = []
+    page.on("request", lambda request: fetched.append(request.url))
     page.goto(fake.url + UI)
     row = page.locator(f'tr[data-id="{image.id}"]')
     assert row.locator("td").nth(0).inner_text() == "web-origin-snap"
@@ -95,6 +97,8 @@ def test_state_page_shows_what_the_test_made(fake, page):
     row.locator(".origin-server a").click()
     page.wait_for_url(f"**{UI}/resource/server/{server.id}")
     assert "web-origin-snap" in page.locator("table.images").inner_text()
+    # the pages fetch nothing but themselves (no asset from elsewhere, no favicon request)
+    assert fetched == [f"{fake.url}{UI}", f"{fake.url}{UI}/resource/server/{server.id}"]
 
 
 def test_clock_buttons_move_time_and_states(fake, page):

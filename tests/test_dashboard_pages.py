@@ -59,6 +59,20 @@ def test_state_page_shows_each_resource_and_where_images_came_from(api, ui, clou
     assert volume.id in text
 
 
+def test_an_image_keeps_its_origin_after_the_server_is_gone(api, ui, cloud):
+    server_id = api.boot(name="short-lived", zone="cn-north-4c")
+    context = cloud.context_for_user("fakeecs")
+    image = cloud.create_server_image(context, server_id, "survivor")
+    cloud.advance_clock(5)
+    cloud.delete_server(context, server_id)
+    cloud.advance_clock(5)
+    assert server_id not in cloud.servers
+    text = page(ui)
+    row = text[text.index(f'<tr data-id="{image.id}"'):]
+    row = row[:row.index("</tr>")]
+    assert f"{server_id[:8]} (deleted)" in row and "cn-north-4c" in row
+
+
 def test_reading_the_dashboard_never_moves_an_auto_clock():
     cloud = build_cloud(["default"], seed=1, clock="auto-finish")
     client = create_app(cloud).test_client()
@@ -68,6 +82,16 @@ def test_reading_the_dashboard_never_moves_an_auto_clock():
     for path in ("", "/journal.json", f"/resource/server/{server.id}"):
         assert client.get(UI + path).status_code == 200
     assert cloud.get_clock() == before and cloud.servers.get(server.id).vm_state == "building"
+
+
+def test_dashboard_routes_are_in_the_openapi_document(app, ui):
+    document = ui.get("/_fakeecs/openapi.json").get_json()
+    dashboard = {(path, method) for path, operations in document["paths"].items()
+                 for method, operation in operations.items() if operation["tags"] == ["dashboard"]}
+    assert (UI + "/", "get") in dashboard and (UI + "/faults/{rule_id}/delete", "post") in dashboard
+    assert document["paths"][UI + "/reset"]["post"]["responses"] == {
+        "303": {"description": "back to the page, with ?note= or ?error="}}
+    assert "text/html" in document["paths"][UI + "/journal"]["get"]["responses"]["200"]["content"]
 
 
 def test_resource_page_and_missing_ones(api, ui, cloud):
@@ -164,7 +188,8 @@ def test_admin_token_login_cookie_and_header(app, ui, cloud):
     response = ui.get(UI + "/faults")
     assert response.status_code == 401 and 'name="token"' in response.get_data(as_text=True)
     before = state(cloud)
-    assert ui.post(UI + "/reset", data={}).status_code == 401
+    refused = ui.post(UI + "/reset", data={})
+    assert refused.status_code == 401 and f'value="{UI}/"' in refused.get_data(as_text=True)
     wrong = ui.post(UI + "/login", data={"token": "nope", "next": UI + "/faults"})
     assert wrong.status_code == 403 and "wrong admin token" in wrong.get_data(as_text=True)
     assert state(cloud) == before

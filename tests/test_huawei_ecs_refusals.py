@@ -226,10 +226,10 @@ def test_disk_refusals(hw):
                 volume_attachment=m.AttachServerVolumeOption(volume_id=volume_id))))
 
     message = refused(cloud, attach(one, data_of_two), 400, "Ecs.0103")
-    assert message == (f"Invalid volume: volume '{data_of_two}' status must be 'available'. "
-                       "Currently in 'in-use'")
+    assert message.startswith(f"Invalid input received: Invalid volume: Volume {data_of_two} "
+                              "status must be available or downloading")
     message = refused(cloud, attach(two, data_of_two), 400, "Ecs.0057")
-    assert message == f"The disk {data_of_two} has already been attached to the ECS {two}."
+    assert message == f"Invalid volume: volume {data_of_two} already attached"
     message = refused(cloud, attach(one, MISSING), 400, "Ecs.0103")
     assert message == f"The disk {MISSING} does not exist."
     message = refused(cloud, lambda: ecs.detach_server_volume(m.DetachServerVolumeRequest(
@@ -237,7 +237,7 @@ def test_disk_refusals(hw):
     assert message == f"The EVS disk {data_of_two} is not attached to the ECS."
     message = refused(cloud, lambda: ecs.detach_server_volume(m.DetachServerVolumeRequest(
         server_id=one, volume_id=root_of_one)), 400, "Ecs.0005")
-    assert message == "Invalid volume: Can't detach root device volume"
+    assert message == "Can't detach root device volume"
 
 
 def test_tag_limit_on_an_existing_server(hw):
@@ -276,3 +276,25 @@ def test_unsigned_and_wrong_project_requests(hw, app):
                                        f"the credentials ({PROJECT_ID})."}}
     listed = member.get(f"/v1/{PROJECT_ID}/cloudservers/detail")
     assert listed.status_code == 200 and listed.get_json() == {"count": 0, "servers": []}
+
+
+def test_a_reader_may_list_but_not_create(hw, app):
+    from conftest import Api
+
+    reader = Api(app, user="fakeecs-reader")
+    body = {"server": {"name": "nope", "flavorRef": "s6.small.1", "imageRef": BASE_IMAGE,
+                       "vpcid": VPC_ID, "nics": [{"subnet_id": SUBNET_ID}],
+                       "root_volume": {"volumetype": "SSD"}}}
+    before = state(hw.cloud)
+    response = reader.post(f"/v1/{PROJECT_ID}/cloudservers", json=body)
+    assert response.status_code == 403
+    assert response.get_json() == {"error": {
+        "code": "Ecs.0003",
+        "message": "Policy doesn't allow ecs:cloudServers:create to be performed."}}
+    assert response.headers["X-Request-Id"]
+    assert state(hw.cloud) == before
+    assert reader.get(f"/v1/{PROJECT_ID}/cloudservers/detail").status_code == 200
+    not_json = reader.post(f"/v1/{PROJECT_ID}/cloudservers", data="{",
+                           headers={"Content-Type": "application/json"})
+    assert not_json.status_code == 400 and not_json.get_json() == {"error": {
+        "code": "Ecs.0005", "message": "Invalid parameter values: the body is not JSON."}}

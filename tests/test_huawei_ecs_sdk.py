@@ -15,6 +15,8 @@ pytest.importorskip("huaweicloudsdkvpc")
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException  # noqa: E402
 from huaweicloudsdkecs.v2 import EcsClient  # noqa: E402
 from huaweicloudsdkecs.v2 import model as m  # noqa: E402
+from huaweicloudsdkevs.v2 import EvsClient  # noqa: E402
+from huaweicloudsdkevs.v2 import model as evs_model  # noqa: E402
 from huaweicloudsdkims.v2 import ImsClient  # noqa: E402
 from huaweicloudsdkims.v2 import model as ims_model  # noqa: E402
 from huaweicloudsdkvpc.v2 import VpcClient  # noqa: E402
@@ -156,6 +158,38 @@ def test_list_servers_details_pages_by_page_number_and_filters(hw):
     ip = hw.cloud.servers.get(tagged.servers[0].id).addresses[VPC_ID][0]["addr"]
     assert [s.name for s in ecs.list_servers_details(
         m.ListServersDetailsRequest(ip_eq=ip)).servers] == ["db"]
+
+
+def test_list_by_marker_in_both_list_calls(hw):
+    ecs, cloud = hw.ecs, hw.cloud
+    made = create(hw, post_paid(name="page", count=3))
+    create(hw, post_paid(name="other", zone="cn-north-4b"))
+    first = ecs.list_servers_details(m.ListServersDetailsRequest(limit=2, name="page"))
+    after = ecs.list_servers_details(m.ListServersDetailsRequest(
+        limit=2, name="page", marker=first.servers[-1].id))
+    assert first.count == after.count == 3
+    assert [s.id for s in first.servers + after.servers] == list(reversed(made))
+
+    listed = ecs.list_cloud_servers(m.ListCloudServersRequest(limit=2))
+    assert len(listed.servers) == 2 and listed.servers_links[0].rel == "next"
+    rest = ecs.list_cloud_servers(m.ListCloudServersRequest(limit=2,
+                                                            marker=listed.servers[-1].id))
+    assert len(rest.servers) == 2 and not rest.servers_links
+    assert {s.name for s in listed.servers + rest.servers} == \
+        {"page-0001", "page-0002", "page-0003", "other"}
+    one = ecs.list_cloud_servers(m.ListCloudServersRequest(
+        availability_zone_eq="cn-north-4b", flavor_name="s6.small.1")).servers
+    assert [(s.name, s.availability_zone, s.flavor.vcpus) for s in one] == \
+        [("other", "cn-north-4b", 1)]
+    [shown] = ecs.list_cloud_servers(m.ListCloudServersRequest(id=made[0])).servers
+    assert (shown.status, shown.vm_state, shown.image.id) == ("ACTIVE", "active", BASE_IMAGE)
+    assert shown.addresses[VPC_ID][0].primary and shown.addresses[VPC_ID][0].version == 4
+    assert [v.size for v in shown.volumes_attached] == [40]
+    assert shown.market_info.charge_mode == "postPaid"
+    with pytest.raises(ClientRequestException) as bad:
+        ecs.list_cloud_servers(m.ListCloudServersRequest(marker="not-a-server"))
+    assert (bad.value.status_code, bad.value.error_code) == (400, "Ecs.0005")
+    assert cloud.servers.get(made[0]) is not None
 
 
 def test_nova_and_ecs_see_the_same_servers(hw):
@@ -411,6 +445,9 @@ def test_delete_without_volumes_keeps_data_disks_and_with_volumes_keeps_images(h
     # that have snapshots), only detached
     assert cloud.images.get(image_id).status == "active"
     assert snapshots == {s.id for s in cloud.snapshots if s.volume_id in (drop_root, drop_data)}
+    evs = build(EvsClient, hw.url)
+    listed = evs.list_snapshots(evs_model.ListSnapshotsRequest(volume_id=drop_root)).snapshots
+    assert [(s.status, s.id in snapshots) for s in listed] == [("available", True)]
     assert cloud.volumes.get(drop_root).status == cloud.volumes.get(drop_data).status == \
         "available"
     # with no snapshot to keep it, a data disk goes with delete_volume

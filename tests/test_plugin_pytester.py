@@ -292,3 +292,22 @@ def test_relative_marker_scenario_path(pytester):
             assert "rel-1a" in fakeecs.cloud.availability_zones
     """)
     run(pytester).assert_outcomes(passed=1)
+
+
+def test_the_journal_section_says_what_the_bounded_journal_dropped(pytester):
+    """Entries carry their fault and project, and a full journal says how much it dropped."""
+    pytester.makepyfile(test_fail="""
+        def test_fails(fakeecs, fakeecs_client):
+            fakeecs.cloud.journal.resize(3)
+            fakeecs.add_fault(match={"method": "GET", "path": "/v2.1/*/flavors"}, status=503)
+            for _ in range(5):
+                fakeecs_client.compute("GET", "/flavors")
+            assert False
+    """)
+    result = run(pytester)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([
+        "*- fakeecs request journal -*",
+        "(3 older entries were dropped from the bounded journal)",
+        "#* GET /v2.1/*/flavors -> 503  (fault fault-*, project *, * ms)",
+    ])

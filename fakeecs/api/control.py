@@ -606,6 +606,9 @@ def openapi_document():
                 "content": {"application/json": {"schema": {
                     "$ref": f"#/components/schemas/{entry['body'].__name__}"}}}}
         paths.setdefault(path, {})[entry["method"]] = operation
+    from .ui import openapi_paths
+
+    paths.update(openapi_paths())  # the dashboard, /_fakeecs/ui
     return {
         "openapi": "3.0.3",
         "info": {"title": "fakeecs control plane", "version": __version__,

@@ -287,10 +287,10 @@ class EcsMixin:
                 context, name=name, flavor_id=spec.flavor_id,
                 availability_zone=spec.availability_zone, metadata=spec.metadata,
                 networks=list(nics), description=spec.description, key_name=spec.key_name,
-                block_devices=[dict(device) for device in devices]))
+                block_devices=[dict(device) for device in devices],
+                tags=[tag_text(key, value) for key, value in spec.tags]))
         parent = self._new_ecs_job(context, JOB_CREATE)
         for server in created:
-            server.tags = [tag_text(key, value) for key, value in spec.tags]
             unit = self._new_ecs_job(context, SUB_CREATE, server_id=server.id, parent=parent,
                                      data={"server_id": server.id, "follows": SUB_CREATE})
             self._follow(unit, self.now())
@@ -323,8 +323,8 @@ class EcsMixin:
     # -- batch actions and delete ----------------------------------------------------------
 
     def _servers_of(self, context: Context, server_ids) -> list:
-        """Every server of ``server_ids`` (``NotFound`` for the first unknown one)."""
-        return [self._server(context, server_id) for server_id in server_ids]
+        """Every server of ``server_ids``, each once (``NotFound`` for the first unknown one)."""
+        return [self._server(context, server_id) for server_id in dict.fromkeys(server_ids)]
 
     @operation
     def ecs_batch_action(self, context: Context, server_ids, action: str) -> EcsJob:
@@ -387,12 +387,6 @@ class EcsMixin:
     def ecs_attach_volume(self, context: Context, server_id: str, volume_id: str, *,
                           device: Optional[str] = None) -> EcsJob:
         """Attach a data disk (the storage room's ``attach_volume``) as an ``attachVolume`` job."""
-        server = self._server(context, server_id)
-        volume = self.volumes.get(volume_id)
-        if volume is not None and any(a.get("server_id") == server.id
-                                      for a in volume.attachments):
-            raise Invalid(f"The disk {volume_id} has already been attached to the ECS "
-                          f"{server_id}.", rule="volume_attached", volume_id=volume_id)
         self.attach_volume(context, server_id, volume_id, device=device)
         return self._volume_job(context, JOB_ATTACH, server_id, volume_id)
 
@@ -431,22 +425,19 @@ class EcsMixin:
         else:
             for key, _ in tags:
                 current.pop(key, None)
-        server.tags = [tag_text(key, value) for key, value in current.items()]
-        server.updated_at = self.now()
+        self.replace_server_tags(context, server_id,
+                                 [tag_text(key, value) for key, value in current.items()])
 
     @operation
     def ecs_update_server(self, context: Context, server_id: str, *, name=None,
                           description=None, hostname=None):
-        """``PUT /v1/{project_id}/cloudservers/{id}``: name, description, hostname."""
-        authorize(context, "os_compute_api:servers:update", write=True)
-        server = self._server(context, server_id)
-        if name is not None:
-            server.name = name
-        if description is not None:
-            server.description = description
+        """``PUT /v1/{project_id}/cloudservers/{id}``: Nova's server update, and the hostname."""
+        changes = {key: value for key, value in (("name", name), ("description", description))
+                   if value is not None}
+        server = self.update_server(context, server_id, **changes)
         if hostname is not None:
             server.hostname = hostname
-        server.updated_at = self.now()
+            server.updated_at = self.now()
         return server
 
     # -- queries --------------------------------------------------------------------------------

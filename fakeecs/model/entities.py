@@ -134,8 +134,6 @@ class Server(Entity):
     root_device_name: str = "/dev/vda"
     #: system metadata the snapshot inherits (image_* keys of the base image)
     system_metadata: dict = field(default_factory=dict)
-    #: the hostname ECS shows (``OS-EXT-SRV-ATTR:hostname``); the name when unset
-    hostname: Optional[str] = None
 
     @property
     def volume_backed(self):

@@ -226,8 +226,31 @@ class NetworkMixin:
             raise Invalid(f"The private IP address {address} is already being used.",
                           rule="ip_used", subnet_id=subnet.id, ip_address=address)
 
+    def _nova_nics(self, server, networks) -> Optional[list]:
+        """Nova ``networks`` whose every ``uuid`` is a subnet of the server's project, as NICs.
+
+        On ECS a Nova network id is a VPC subnet id; the fixed address asked for is
+        checked as on the ECS path.  ``None`` when the list names no such subnet.
+        """
+        if not (isinstance(networks, list) and networks
+                and all(isinstance(item, dict) and item.get("uuid") for item in networks)):
+            return None
+        subnets = [self.subnets.get(item["uuid"]) for item in networks]
+        if any(subnet is None or subnet.project_id != server.project_id for subnet in subnets):
+            return None
+        for item, subnet in zip(networks, subnets):
+            if item.get("fixed_ip"):
+                self._check_fixed_address(subnet, item["fixed_ip"], 1)
+            elif self.free_address_count(subnet) < 1:
+                raise Invalid(f"The subnet {subnet.id} ({subnet.cidr}) does not contain enough "
+                              "IP addresses: 1 needed, 0 free.", rule="subnet_full",
+                              subnet_id=subnet.id)
+        return [NicPlan(item["uuid"], item.get("fixed_ip")) for item in networks]
+
     def _allocate_addresses(self, server, networks):
-        """ECS NICs (a list of :class:`NicPlan`) get addresses of their subnets, by VPC id."""
+        """ECS NICs (a list of :class:`NicPlan`), or Nova networks naming VPC subnets, get
+        addresses of their subnets, by VPC id; anything else is the compute room's."""
+        networks = self._nova_nics(server, networks) or networks
         if not (isinstance(networks, list) and networks
                 and all(isinstance(nic, NicPlan) for nic in networks)):
             return super()._allocate_addresses(server, networks)

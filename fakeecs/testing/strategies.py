@@ -196,6 +196,8 @@ def metadata_keys(max_size=METADATA_KEY_MAX):
     return st.one_of(
         st.text(alphabet=METADATA_KEY_ALPHABET, min_size=1, max_size=min(max_size, 40)),
         st.just("k" * max_size),
+        # names Nova drops and names Glance refuses (403), so the oracle's rule is exercised
+        st.sampled_from(["location", "os_glance_x", "self", "stores", "deleted", "status"]),
     )
 
 
@@ -303,7 +305,8 @@ def microversion_headers():
 class CreateImageCase:
     """A createImage request on an ACTIVE server and what a conforming cloud answers.
 
-    ``status`` is 202 (accepted), 400 (schema) or 403 (metadata quota below 2.39);
+    ``status`` is 202 (accepted), 400 (schema) or 403 (metadata quota below 2.39, or a
+    property Glance keeps for itself);
     ``fragment`` is a piece of the error message; ``reason`` names the rule.
     """
 
@@ -354,7 +357,30 @@ def expected_create_image(body, version=MAX_VERSION):
         return 400, "additional", "Additional properties are not allowed"
     if version < QUOTA_DROPPED_AT and len(spec.get("metadata") or {}) > METADATA_ITEMS_QUOTA:
         return 403, "metadata_quota", "Image metadata limit exceeded"
+    for key in spec.get("metadata") or {}:
+        refusal = glance_refusal(key)
+        if refusal:
+            return 403, refusal, f"Attribute '{key}' is {refusal.replace('_', '-')}."
     return 202, None, None
+
+
+#: what Nova's ``_convert_to_v2`` takes out before Glance sees the image
+NOVA_DROPS_BEFORE_GLANCE = {"size", "deleted", "status", "created_at", "updated_at",
+                            "deleted_at"}
+#: Glance v2 create: properties it keeps for itself (403 ``is reserved``/``is read-only``)
+GLANCE_RESERVED = {"location", "deleted", "deleted_at"}
+GLANCE_READ_ONLY = {"self", "file", "schema", "direct_url", "stores"}
+
+
+def glance_refusal(key):
+    """``"reserved"``/``"read_only"`` when Glance refuses the snapshot property ``key``."""
+    if key in NOVA_DROPS_BEFORE_GLANCE:
+        return None
+    if key in GLANCE_RESERVED or key.startswith("os_glance"):
+        return "reserved"
+    if key in GLANCE_READ_ONLY:
+        return "read_only"
+    return None
 
 
 def _case(body, version):

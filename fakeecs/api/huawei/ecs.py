@@ -29,7 +29,8 @@ from ...model.ecs import DiskSpec, EcsServerSpec, NicPlan, flavor_zones
 from .. import errors
 from ..jsonbody import json_body
 from . import ims as ims_api
-from .common import api_error, authenticate, check_path_project, cloud, translating
+from .common import (api_error, authenticate, check_path_project, cloud, request_id,
+                     translating)
 
 bp = Blueprint("huawei_ecs", __name__)
 
@@ -56,7 +57,10 @@ RULE_CODES = {
     "ip_used": (400, "Ecs.0010"),
     "subnet_full": (400, "Ecs.0012"),
     "volume_status": (400, "Ecs.0103"),
-    "volume_attached": (400, "Ecs.0057"),
+    "volume_attach": (400, "Ecs.0103"),
+    "already_attached": (400, "Ecs.0057"),
+    "root_volume": (400, "Ecs.0005"),
+    "device_in_use": (400, "Ecs.0005"),
     "locked": (400, "Ecs.0605"),
 }
 NOT_FOUND = {
@@ -89,10 +93,6 @@ def _before():
     g.family = "ecs"
     authenticate()
     check_path_project((request.view_args or {}).get("project_id"), "ecs")
-
-
-def _time(epoch):
-    return isoformat(epoch) if epoch else None
 
 
 def _bad(message, code="Ecs.0005"):
@@ -190,7 +190,6 @@ _Loose = ims_api._Loose  # unknown fields are ignored, as the services do
 
 
 NAME = re.compile(r"^[\w\-.]+$", re.UNICODE)
-DEVICE = re.compile(r"^/dev/(sd|vd|xvd)[a-z]{1,2}$")
 
 
 class NicBody(_Loose):
@@ -351,7 +350,7 @@ def _check_description(text):
 
 # -- create -------------------------------------------------------------------------
 
-def _server_spec(data, prepaid_api):
+def _server_spec(data):
     """The typed :class:`EcsServerSpec` of a create body (refusing what is not simulated)."""
     if data.get("dry_run"):
         raise _bad("dry_run is not supported by fakeecs: send the request without it.")
@@ -392,8 +391,9 @@ def _server_spec(data, prepaid_api):
         key_name=server.get("key_name"))
 
 
-def _create(project_id, prepaid_api):
-    spec = _server_spec(_load("create"), prepaid_api)
+def _create():
+    """Both create calls: the v1.1 body is a superset of the v1 one (fakeecs is pay-per-use)."""
+    spec = _server_spec(_load("create"))
     job = cloud().ecs_create_servers(g.context, spec)
     return jsonify({"job_id": job.id, "serverIds": list(job.data["server_ids"])})
 
@@ -401,13 +401,13 @@ def _create(project_id, prepaid_api):
 @bp.post("/v1.1/<project_id>/cloudservers")
 @ecs_errors
 def create_servers(project_id):
-    return _create(project_id, prepaid_api=True)
+    return _create()
 
 
 @bp.post("/v1/<project_id>/cloudservers")
 @ecs_errors
 def create_post_paid_servers(project_id):
-    return _create(project_id, prepaid_api=False)
+    return _create()
 
 
 # -- list, show, update ------------------------------------------------------------------
@@ -467,14 +467,106 @@ def _list_filter(args):
     return keep
 
 
+def _after_marker(found, marker):
+    """The servers after ``marker``, the id of the last server of the previous page."""
+    if marker is None:
+        return found
+    ids = [server.id for server in found]
+    if marker not in ids:
+        raise _bad(f"Invalid parameter values: marker {marker} is not an ECS of this list.")
+    return found[ids.index(marker) + 1:]
+
+
 @bp.get("/v1/<project_id>/cloudservers/detail")
 @ecs_errors
 def list_servers_details(project_id):
     limit = _int_arg("limit", 25, 1, 1000)
     page = max(_int_arg("offset", 1, 0, 10 ** 9), 1)
     found = cloud().ecs_list_servers(g.context, keep=_list_filter(request.args))
-    shown = found[(page - 1) * limit:page * limit]
+    if "marker" in request.args:
+        shown = _after_marker(found, request.args["marker"])[:limit]
+    else:
+        shown = found[(page - 1) * limit:page * limit]
     return jsonify({"count": len(found), "servers": [server_view(s) for s in shown]})
+
+
+def _cloud_server_filter(args):
+    """``keep(server)`` for ``list_cloud_servers``: the shared filters and its own ones."""
+    shared = _list_filter({key: args[key] for key in ("name", "status", "tags", "not-tags",
+                                                      "enterprise_project_id") if key in args})
+    the_cloud = cloud()
+    ids = set(filter(None, (args.get("id") or "").split(",")))
+    flavor_name, image_id = args.get("flavor_name"), args.get("image_id")
+    zone, zone_eq, key_name = (args.get("availability_zone"), args.get("availability_zone_eq"),
+                               args.get("key_name"))
+    charging, recycled = args.get("charging_mode"), args.get("in_recycle_bin")
+    metadata_key = args.get("metadata-key")
+
+    def flavor_of(server):
+        flavor = the_cloud.flavors.get(server.flavor_id)
+        return flavor.name if flavor else server.flavor_id
+
+    def keep(server):
+        checks = (
+            shared(server), not ids or server.id in ids,
+            flavor_name is None or flavor_of(server) == flavor_name,
+            image_id is None or image_id in (server.image_id,
+                                             server.system_metadata.get("base_image_ref")),
+            zone is None or zone in server.availability_zone,
+            zone_eq is None or server.availability_zone == zone_eq,
+            key_name is None or server.key_name == key_name,
+            charging in (None, "postPaid", "0"), recycled in (None, "false"),
+            metadata_key is None or metadata_key in server.metadata,
+        )
+        return all(checks)
+
+    return keep
+
+
+def cloud_server_view(server):
+    """ECS's ``CloudServer`` (``list_cloud_servers``): typed where ``ServerDetail`` is text."""
+    full = server_view(server)
+    the_cloud = cloud()
+    flavor = full["flavor"]
+    addresses = {net: [dict(item, version=int(item["version"]), primary=index == 0)
+                       for index, item in enumerate(items)]
+                 for net, items in full["addresses"].items()}
+    volumes = []
+    for item in full["os-extended-volumes:volumes_attached"]:
+        volume = the_cloud.volumes.get(item["id"])
+        volumes.append(dict(item, delete_on_termination=item["delete_on_termination"] == "true",
+                            size=volume.size if volume else 0))
+    body = {key: full[key] for key in ("id", "name", "status", "tenant_id", "user_id",
+                                       "created", "updated", "description", "key_name",
+                                       "locked", "metadata", "tags", "security_groups",
+                                       "image", "enterprise_project_id")}
+    body.update({
+        "availability_zone": server.availability_zone, "vm_state": server.vm_state,
+        "task_state": server.task_state, "power_state": server.power_state,
+        "launched_at": full["OS-SRV-USG:launched_at"], "in_recycle_bin": False,
+        "root_device_name": server.root_device_name, "addresses": addresses,
+        "volumes_attached": volumes, "market_info": {"charge_mode": "postPaid"},
+        "flavor": {"id": flavor["id"], "name": flavor["name"], "vcpus": int(flavor["vcpus"]),
+                   "ram": int(flavor["ram"]), "disk": int(flavor["disk"])},
+    })
+    if "fault" in full:
+        body["fault"] = full["fault"]
+    return body
+
+
+@bp.get("/v1.1/<project_id>/cloudservers/detail")
+@ecs_errors
+def list_cloud_servers(project_id):
+    limit = _int_arg("limit", 10, 1, 100)
+    found = cloud().ecs_list_servers(g.context, keep=_cloud_server_filter(request.args))
+    rest = _after_marker(found, request.args.get("marker"))
+    shown = rest[:limit]
+    body = {"servers": [cloud_server_view(s) for s in shown]}
+    if len(rest) > limit:
+        body["servers_links"] = [{"rel": "next", "href": (
+            f"{request.base_url}?limit={limit}&marker={shown[-1].id}")}]
+    body["request_id"] = request_id()
+    return jsonify(body)
 
 
 @bp.get("/v1/<project_id>/cloudservers/<server_id>")
@@ -561,11 +653,8 @@ def attach_volume(project_id, server_id):
     if data.get("dry_run"):
         raise _bad("dry_run is not supported by fakeecs: send the request without it.")
     option = data["volumeAttachment"]
-    device = option.get("device")
-    if device is not None and not DEVICE.match(device):
-        raise _bad(f"Invalid parameter values: device {device!r} must look like /dev/sdb or "
-                   "/dev/vdb.")
-    job = cloud().ecs_attach_volume(g.context, server_id, option["volumeId"], device=device)
+    job = cloud().ecs_attach_volume(g.context, server_id, option["volumeId"],
+                                    device=option.get("device"))
     return jsonify({"job_id": job.id})
 
 

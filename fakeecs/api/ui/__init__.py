@@ -1,7 +1,8 @@
 """``/_fakeecs/ui``: a dashboard to watch and steer a running fakeecs.
 
-Server-rendered pages (Jinja templates in ``templates/``, one stylesheet and
-one small script in ``static/``, nothing fetched from elsewhere):
+Server-rendered pages (Jinja templates in ``templates/``, with one stylesheet
+and one small script inlined from there: no other route, nothing fetched from
+elsewhere):
 
 - ``/_fakeecs/ui``: each project's servers, images (with the server and AZ they
   came from), volumes, snapshots and IMS jobs; the pending processes;
@@ -42,8 +43,45 @@ JOURNAL_PAGE = 500
 #: the advance buttons of the clock bar, in seconds
 ADVANCE_STEPS = (1, 10, 60, 600)
 
-bp = Blueprint("ui", __name__, url_prefix=PREFIX, template_folder="templates",
-               static_folder="static", static_url_path="/static")
+bp = Blueprint("ui", __name__, url_prefix=PREFIX, template_folder="templates")
+
+
+#: (path, method, summary, endpoint) of every dashboard route, for the OpenAPI document
+ROUTES = []
+
+
+def ui_route(path: str, method: str, summary: str):
+    """Register a dashboard route (and describe it in ``/_fakeecs/openapi.json``)."""
+    def decorator(view):
+        ROUTES.append((path, method, summary, view.__name__))
+        bp.add_url_rule(path, view.__name__, view, methods=[method])
+        return view
+
+    return decorator
+
+
+def openapi_paths() -> Dict[str, Any]:
+    """The dashboard's routes as OpenAPI paths: pages answer HTML, forms redirect back."""
+    paths: Dict[str, Any] = {}
+    for path, method, summary, name in ROUTES:
+        if method == "POST":
+            responses = {"303": {"description": "back to the page, with ?note= or ?error="}}
+        else:
+            kind = "application/json" if path.endswith(".json") else "text/html"
+            responses = {"200": {"description": "OK", "content": {kind: {"schema": {
+                "type": "object" if kind == "application/json" else "string"}}}}}
+        operation = {"summary": summary, "operationId": "ui_" + name, "tags": ["dashboard"],
+                     "responses": responses}
+        parameters = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
+                      for p in ("kind", "resource_id", "rule_id") if f"<{p}>" in path]
+        if parameters:
+            operation["parameters"] = parameters
+        if method == "POST":
+            operation["requestBody"] = {"content": {"application/x-www-form-urlencoded": {
+                "schema": {"type": "object"}}}}
+        full = PREFIX + path.replace("<", "{").replace(">", "}")
+        paths.setdefault(full, {})[method.lower()] = operation
+    return paths
 
 
 def cloud():
@@ -84,7 +122,8 @@ def _guard():
                              "address; start it with --admin-token to enable /_fakeecs/.", 404)
     token = config.get("admin_token")
     if token and request.endpoint != "ui.login" and not _authorised(token):
-        return render_template("login.html", error=None, next=request.full_path), 401
+        back = request.full_path if request.method == "GET" else url_for("ui.state")
+        return render_template("login.html", error=None, next=back), 401
     if request.method == "POST" and not _same_origin():
         return _message_page("Refused", "dashboard forms only work from the dashboard itself.",
                              403)
@@ -96,7 +135,7 @@ def _message_page(title: str, text: str, status: int) -> Response:
                     content_type="text/html; charset=utf-8")
 
 
-@bp.route("/login", methods=["POST"])
+@ui_route("/login", "POST", "Give the admin token; it is kept in a cookie for the dashboard")
 def login():
     token = _config().get("admin_token")
     given = request.form.get("token", "")
@@ -163,12 +202,12 @@ def _number(field: str, text: str, cast=float):
 
 # -- pages --------------------------------------------------------------------------------
 
-@bp.route("/", methods=["GET"])
+@ui_route("/", "GET", "The state: each project's resources and the pending processes")
 def state():
     return _page("state.html", view=overview.overview(cloud()), mask=MASK)
 
 
-@bp.route("/resource/<kind>/<resource_id>", methods=["GET"])
+@ui_route("/resource/<kind>/<resource_id>", "GET", "One resource, its processes and the images made from it")
 def resource(kind, resource_id):
     model = cloud()
     with model.lock:
@@ -186,12 +225,12 @@ def resource(kind, resource_id):
     return body, status
 
 
-@bp.route("/journal", methods=["GET"])
+@ui_route("/journal", "GET", "The request journal, live and filterable")
 def journal():
     return _page("journal.html", query=request.args.get("q", ""))
 
 
-@bp.route("/journal.json", methods=["GET"])
+@ui_route("/journal.json", "GET", "Journal entries after ?since=<seq>, secrets masked (the journal page's feed)")
 def journal_json():
     """Entries after ``since`` (at most the last JOURNAL_PAGE), redacted; ``oldest`` is the
     first seq the journal still holds, so a page drops what was cleared or pushed out."""
@@ -206,13 +245,13 @@ def journal_json():
                     "dropped": found["dropped"]})
 
 
-@bp.route("/faults", methods=["GET"])
+@ui_route("/faults", "GET", "The fault rules, and a form to add one")
 def faults():
     return _page("faults.html", rules=[redact(r.to_dict(), _secrets()) for r in cloud().faults],
                  families=("nova", "glance", "cinder", "keystone", "ims", "ecs", "evs", "iam"))
 
 
-@bp.route("/control", methods=["GET"])
+@ui_route("/control", "GET", "Transitions, reset and scenarios")
 def control_page():
     from ...model import scenario
 
@@ -223,7 +262,7 @@ def control_page():
 
 # -- actions ------------------------------------------------------------------------------
 
-@bp.route("/clock/advance", methods=["POST"])
+@ui_route("/clock/advance", "POST", "Advance the clock (seconds, or to=next)")
 def advance_clock():
     model = cloud()
     if request.form.get("to") == "next":
@@ -242,7 +281,7 @@ def advance_clock():
                 lambda clock: f"clock advanced {seconds:g} s to {clock['now']}")
 
 
-@bp.route("/clock", methods=["POST"])
+@ui_route("/clock", "POST", "Set the clock to a preset (realtime, frozen, auto-step, auto-finish)")
 def set_clock():
     name = request.form.get("preset", "")
     if name not in PRESETS:
@@ -259,7 +298,7 @@ def _duration(process: str, text: str):
     return _number(process, text)
 
 
-@bp.route("/transitions", methods=["POST"])
+@ui_route("/transitions", "POST", "Set process durations")
 def set_transitions():
     model = cloud()
 
@@ -303,7 +342,7 @@ def _fault_spec(form) -> Dict[str, Any]:
     return spec
 
 
-@bp.route("/faults", methods=["POST"])
+@ui_route("/faults", "POST", "Add a fault rule (fields, or the rule as JSON)")
 def add_fault():
     def add():
         spec = _fault_spec(request.form)
@@ -313,24 +352,24 @@ def add_fault():
     return _act(add, lambda rule: f"fault rule {rule.id} added")
 
 
-@bp.route("/faults/<rule_id>/delete", methods=["POST"])
+@ui_route("/faults/<rule_id>/delete", "POST", "Remove one fault rule")
 def remove_fault(rule_id):
     return _act(lambda: cloud().remove_fault(rule_id), f"fault rule {rule_id} removed")
 
 
-@bp.route("/faults/clear", methods=["POST"])
+@ui_route("/faults/clear", "POST", "Remove every fault rule")
 def clear_faults():
     return _act(cloud().clear_faults, "every fault rule removed")
 
 
-@bp.route("/reset", methods=["POST"])
+@ui_route("/reset", "POST", "Reset to the starting world or to a scenario")
 def reset():
     scenario = request.form.get("scenario") or None
     return _act(lambda: cloud().reset(scenario),
                 lambda result: "reset to " + ", ".join(result["scenarios"]))
 
 
-@bp.route("/scenarios", methods=["POST"])
+@ui_route("/scenarios", "POST", "Load a named scenario on top")
 def load_scenario():
     from ...model import scenario
 
@@ -342,7 +381,7 @@ def load_scenario():
                     f"{count} {store}" for store, count in result["added"].items()) or "nothing new"))
 
 
-@bp.route("/resource/<kind>/<resource_id>/advance", methods=["POST"])
+@ui_route("/resource/<kind>/<resource_id>/advance", "POST", "Run the next step (steps=1) or every step (steps=all) of a process")
 def advance_resource(kind, resource_id):
     steps = request.form.get("steps", "1")
     steps = "all" if steps == "all" else (int(steps) if steps.isdigit() else steps)
@@ -350,7 +389,7 @@ def advance_resource(kind, resource_id):
                 lambda result: f"{kind} {resource_id}: {result['advanced']} step(s) run")
 
 
-@bp.route("/journal/clear", methods=["POST"])
+@ui_route("/journal/clear", "POST", "Empty the request journal")
 def clear_journal():
     return _act(cloud().clear_requests, "journal cleared")
 
