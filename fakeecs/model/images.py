@@ -4,7 +4,6 @@ import hashlib
 
 from . import provenance, transitions
 from .cloud import operation
-from .compute import conflict
 from .entities import Image
 from .errors import Conflict, Forbidden, Invalid, NotFound, OverQuota
 from .pager import image_where, sorted_page
@@ -310,8 +309,7 @@ class ImageMixin:
         if image.protected:
             raise Forbidden(f"Image {image_id} is protected and cannot be deleted.",
                             rule="protected")
-        self._set_image_status(image, "deleted")
-        self.images.remove(image.id)
+        provenance.delete_image_only(self, image)
         return image
 
     # -- the native createImage action -------------------------------------------
@@ -326,12 +324,7 @@ class ImageMixin:
             raise OverQuota("Image metadata limit exceeded", rule="metadata_items")
         server = self._server(context, server_id)
         metadata = snapshot_metadata(metadata)
-        if server.vm_state not in transitions.SNAPSHOT_VM_STATES:
-            raise conflict("createImage", server_id, "vm_state", server.vm_state)
-        if server.task_state is not None:
-            raise conflict("createImage", server_id, "task_state", server.task_state)
-        if server.launched_at is None:
-            raise conflict("createImage", server_id, "launched_at", None)
+        provenance.check_imageable(context, server, "nova_snapshot")
         if server.volume_backed:
             return self._snapshot_volume_backed(context, server, name, metadata)
         meta = server.system_metadata
@@ -382,8 +375,7 @@ class ImageMixin:
                 continue
             image = self.images.get(job.data.get("image_id"))
             if image is not None and image.status in ("queued", "saving"):
-                self._set_image_status(image, "deleted", at)
-                self.images.remove(image.id)
+                provenance.delete_image_only(self, image, at)
             self.jobs.pop(job.id, None)
             if server.task_state and server.task_state.startswith("image_"):
                 server.task_state = None
@@ -400,8 +392,7 @@ class ImageMixin:
                 server.updated_at = at
             if server is None and image is not None and image.status != "active":
                 # the source vanished mid-snapshot: Nova deletes the image it was filling
-                self._set_image_status(image, "deleted", at)
-                self.images.remove(image.id)
+                provenance.delete_image_only(self, image, at)
             self.jobs.pop(job.id, None)
             return
         if step in ("image_snapshot", "image_pending_upload", "image_uploading"):

@@ -46,8 +46,6 @@ JOB_STEPS = ["running", "uploading", "done"]
 STEP_PERCENT = {"running": 10.0, "uploading": 60.0, "done": 100.0}
 #: an OBS bucket name (3-63 lower-case letters, digits, hyphens and periods)
 BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
-#: states a server may be imaged from through IMS (not error, not building)
-IMAGEABLE_VM_STATES = transitions.SNAPSHOT_VM_STATES
 #: image kinds whose data are being made by an IMS job while not yet active
 IMS_KINDS = ("ims_system", "ims_data", "ims_whole")
 
@@ -159,17 +157,6 @@ class ImsMixin:
         if server is None or (server.project_id != context.project_id and not context.is_admin):
             raise NotFound("server", server_id, f"The ECS {server_id} does not exist.")
         return server
-
-    def _ims_check_server(self, server, whole=False):
-        if server.vm_state not in IMAGEABLE_VM_STATES or server.launched_at is None:
-            what = "a full-ECS image" if whole else "an image"
-            raise Conflict(f"The ECS {server.id} in vm_state {server.vm_state} cannot be used to "
-                           f"create {what}.", rule="ims_server_state", attr="vm_state",
-                           state=server.vm_state, whole=whole)
-        if server.task_state is not None:
-            raise Conflict(f"The ECS {server.id} cannot be used to create an image because it "
-                           f"has an in-progress task ({server.task_state}).",
-                           rule="ims_server_busy", attr="task_state", state=server.task_state)
 
     def _ims_image(self, context, image_id):
         image = self.images.get(image_id)
@@ -289,7 +276,7 @@ class ImsMixin:
         if not name:
             raise Invalid("The image name is not specified.", rule="ims_no_name")
         server = self._ims_server(context, instance_id)
-        self._ims_check_server(server)
+        provenance.check_imageable(context, server, "ims_system")
         props = self._system_properties(server)
         image = self._new_ims_image(
             context, name=name, properties=props, min_disk=self._system_disk_gib(server),
@@ -328,7 +315,7 @@ class ImsMixin:
             raise Invalid("The disks in the request come from different ECSs: "
                           f"{', '.join(sorted(servers))}.", rule="ims_data_servers")
         server = next(iter(servers.values()))
-        self._ims_check_server(server)
+        provenance.check_imageable(context, server, "ims_data")
         parent = self._new_ims_job(context, JOB_DATA, data={"server_id": server.id,
                                                             "image_ids": []})
         for spec, volume, _ in volumes:
@@ -366,7 +353,7 @@ class ImsMixin:
         if not instance_id:
             raise Invalid("The ECS ID is not specified.", rule="ims_no_source")
         server = self._ims_server(context, instance_id)
-        self._ims_check_server(server, whole=True)
+        provenance.check_imageable(context, server, "ims_whole")
         props = self._system_properties(server, whole=True)
         props["__backup_id"] = self.ids.uuid()
         data_volumes = [v.id for v in self._data_volumes(server)]
@@ -396,19 +383,7 @@ class ImsMixin:
                               rule="export_public", image_id=image_id)
             raise Forbidden("This operation can be performed only by the image owner.",
                             rule="owner", image_id=image_id)
-        kind = provenance.kind(image)
-        if kind == "ims_whole":
-            raise Invalid(f"The full-ECS image {image_id} cannot be exported.",
-                          rule="export_whole", image_id=image_id)
-        if kind not in provenance.EXPORTABLE:
-            origin = image.origin
-            raise Invalid(
-                f"The image cannot be exported: image {image_id} was created from ECS "
-                f"{origin.get('server_id')} with the native createImage action (POST "
-                "/v2[.1]/{project_id}/servers/{server_id}/action), and such images cannot be "
-                "exported to OBS buckets. Create the image with the IMS API (POST "
-                "/v2/cloudimages/action) to export it.", rule="export", image_id=image_id,
-                kind=kind)
+        provenance.check_exportable(image)
         if image.status != "active":
             raise Invalid(f"The image {image_id} is unavailable (status {image.status}).",
                           rule="image_status", image_id=image_id, status=image.status)

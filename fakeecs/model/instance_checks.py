@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from .errors import Conflict
+from .transitions import SNAPSHOT_VM_STATES
 
 #: the vm_states in which a server's metadata and tags may change
 ALTERABLE_VM_STATES = ("active", "paused", "suspended", "stopped")
@@ -26,6 +27,8 @@ class StateRule:
     task_states: Optional[tuple] = (None,)
     must_have_launched: bool = False
     check_lock: bool = False
+    #: the rule name the refusal carries (API families that word it their own way map it)
+    rule: Optional[str] = None
 
 
 STATE_RULES = {
@@ -40,14 +43,21 @@ STATE_RULES = {
         StateRule("update tags", ALTERABLE_VM_STATES, ANY),
         StateRule("delete tag", ALTERABLE_VM_STATES, ANY),
         StateRule("delete tags", ALTERABLE_VM_STATES, ANY),
+        # nova/compute/api.py snapshot (the createImage action); constraint 1: not in error
+        StateRule("createImage", SNAPSHOT_VM_STATES, must_have_launched=True, rule="imageable"),
+        # IMS system/data-disk and full-ECS images of an ECS: the same states (constraint 1)
+        StateRule("ims createImage", SNAPSHOT_VM_STATES, must_have_launched=True,
+                  rule="imageable"),
+        StateRule("ims createWholeImage", SNAPSHOT_VM_STATES, must_have_launched=True,
+                  rule="imageable"),
     )
 }
 
 
-def invalid_state(action: str, server_id: str, attr: str, state) -> Conflict:
+def invalid_state(action: str, server_id: str, attr: str, state, **facts) -> Conflict:
     """Nova's ``InstanceInvalidState`` as a domain error."""
     return Conflict(f"Cannot '{action}' instance {server_id} while it is in {attr} {state}",
-                    action=action, attr=attr, state=state, server_id=server_id)
+                    action=action, attr=attr, state=state, server_id=server_id, **facts)
 
 
 def check_lock(context, server) -> None:
@@ -59,11 +69,12 @@ def check_lock(context, server) -> None:
 def check_instance(context, server, action: str) -> None:
     """Apply the :class:`StateRule` named ``action`` to ``server`` (or raise ``Conflict``)."""
     rule = STATE_RULES[action]
+    facts = {"rule": rule.rule, "vm_state": server.vm_state} if rule.rule else {}
     if rule.check_lock:
         check_lock(context, server)
     if rule.vm_states is not None and server.vm_state not in rule.vm_states:
-        raise invalid_state(action, server.id, "vm_state", server.vm_state)
+        raise invalid_state(action, server.id, "vm_state", server.vm_state, **facts)
     if rule.task_states is not None and server.task_state not in rule.task_states:
-        raise invalid_state(action, server.id, "task_state", server.task_state)
+        raise invalid_state(action, server.id, "task_state", server.task_state, **facts)
     if rule.must_have_launched and server.launched_at is None:
-        raise invalid_state(action, server.id, "launched_at", None)
+        raise invalid_state(action, server.id, "launched_at", None, **facts)

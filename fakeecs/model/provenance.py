@@ -13,8 +13,13 @@ Every image carries an ``origin`` dict whose ``kind`` says how it was made:
 
 Server-made images also record ``server_id``, ``availability_zone`` and
 ``project_id`` of their source, which survive the server's deletion.
+
+The founding document's six constraints on images made from an ECS are each one
+function here (:data:`CONSTRAINTS`), called by every route that needs them; see
+``docs/constraints.md`` for which route reaches which.
 """
 from .errors import Invalid
+from .instance_checks import check_instance
 
 #: kinds whose servers must stay in the source server's AZ (constraint 2)
 ZONE_BOUND = frozenset({"nova_snapshot"})
@@ -24,6 +29,17 @@ NOT_DATA_DISK = frozenset({"nova_snapshot", "ims_system", "ims_whole"})
 NOT_SYSTEM_DISK = frozenset({"ims_data"})
 #: kinds that IMS may export to OBS (constraint 6)
 EXPORTABLE = frozenset({"ims_system", "ims_data", "base", "upload"})
+#: the server-state rule (``instance_checks.STATE_RULES``) of each way to image a server
+IMAGING_ACTIONS = {"nova_snapshot": "createImage", "ims_system": "ims createImage",
+                   "ims_data": "ims createImage", "ims_whole": "ims createWholeImage"}
+#: volume statuses Cinder deletes from (cinder/volume/api.py ``delete``, Queens)
+VOLUME_DELETABLE_STATUSES = ("available", "error", "error_deleting", "error_extending",
+                             "error_managing")
+#: Cinder's refusal to delete a volume (cinder/volume/api.py, Queens)
+VOLUME_DELETE_REFUSED = (
+    "Invalid volume: Volume status must be available or error or error_restoring or "
+    "error_extending or error_managing and must not be migrating, attached, belong to a group, "
+    "have snapshots or be disassociated from snapshots after volume transfer.")
 
 #: image properties never copied into a snapshot (nova/compute/utils.py)
 NON_INHERITABLE = frozenset({
@@ -36,6 +52,16 @@ NON_INHERITABLE = frozenset({
 
 def kind(image):
     return image.origin.get("kind", "upload")
+
+
+def check_imageable(context, server, kind_name):
+    """Constraint 1: a server in error (or any state its imaging rule refuses) makes no image.
+
+    Applies the declared :data:`~fakeecs.model.instance_checks.STATE_RULES` entry of
+    the way ``kind_name`` images a server; the ``Conflict`` carries ``rule="imageable"``
+    and Nova's wording (IMS renders its own from the facts).
+    """
+    check_instance(context, server, IMAGING_ACTIONS[kind_name])
 
 
 def from_server(kind_name, server, **extra):
@@ -81,6 +107,45 @@ def check_data_disk(image):
                       rule="data_disk", image_id=image.id)
 
 
+def check_exportable(image):
+    """Constraint 6: only the IMS APIs' (and uploaded or base) images go to OBS."""
+    image_kind = kind(image)
+    if image_kind == "ims_whole":
+        raise Invalid(f"The full-ECS image {image.id} cannot be exported.",
+                      rule="export_whole", image_id=image.id)
+    if image_kind not in EXPORTABLE:
+        raise Invalid(
+            f"The image cannot be exported: image {image.id} was created from ECS "
+            f"{image.origin.get('server_id')} with the native createImage action (POST "
+            "/v2[.1]/{project_id}/servers/{server_id}/action), and such images cannot be "
+            "exported to OBS buckets. Create the image with the IMS API (POST "
+            "/v2/cloudimages/action) to export it.", rule="export", image_id=image.id,
+            kind=image_kind)
+
+
+def check_volume_deletable(volume, blocking_snapshots):
+    """Constraint 3: Cinder deletes no volume that has snapshots (nor one attached or busy).
+
+    ``blocking_snapshots`` are the volume's snapshots the delete may not take along
+    (all of them, unless a cascade may).  Deleting a server asks this for each
+    ``delete_on_termination`` volume, so a ``createImage`` snapshot keeps its volume.
+    """
+    if (volume.status not in VOLUME_DELETABLE_STATUSES or volume.attachments
+            or blocking_snapshots):
+        raise Invalid(VOLUME_DELETE_REFUSED, rule="volume_delete", volume_id=volume.id,
+                      status=volume.status)
+
+
+def delete_image_only(cloud, image, at=None):
+    """Constraint 4: delete ``image`` and nothing else.
+
+    The Cinder snapshots a volume-backed image maps stay until deleted explicitly
+    (and such an image, once its snapshot is gone, can no longer boot).
+    """
+    cloud._set_image_status(image, "deleted", at)
+    cloud.images.remove(image.id)
+
+
 def inherited_image_meta(image, flavor):
     """What a server remembers of its base image (Nova's ``image_*`` system metadata)."""
     properties = {k: v for k, v in image.properties.items()
@@ -93,3 +158,14 @@ def inherited_image_meta(image, flavor):
         "container_format": image.container_format,
         "properties": properties,
     }
+
+
+#: the founding document's constraints, by number, to the one function deciding each
+CONSTRAINTS = {
+    1: check_imageable,
+    2: boot_zone,
+    3: check_volume_deletable,
+    4: delete_image_only,
+    5: check_data_disk,
+    6: check_exportable,
+}

@@ -16,7 +16,8 @@ The storage room of :class:`~fakeecs.model.Cloud`:
 
 The documented constraints are decided by :mod:`fakeecs.model.provenance`; this
 room only calls them (``boot_zone`` through the compute room,
-``check_data_disk`` for every data disk).
+``check_data_disk`` for every data disk, ``check_volume_deletable`` for every
+volume Cinder or a server deletion would delete).
 
 Scenario flags (no extra scenario keys are needed):
 
@@ -53,11 +54,6 @@ FAIL_VOLUME = "fakeecs:fail_volume"
 #: Nova's fault message when no host takes the instance
 NO_VALID_HOST = "No valid host was found. There are not enough hosts available."
 
-#: Cinder's refusal to delete a volume (cinder/volume/api.py, Queens)
-VOLUME_DELETE_REFUSED = (
-    "Invalid volume: Volume status must be available or error or error_restoring or "
-    "error_extending or error_managing and must not be migrating, attached, belong to a group, "
-    "have snapshots or be disassociated from snapshots after volume transfer.")
 SNAPSHOT_DELETE_REFUSED = ("Invalid snapshot: Snapshot status must be available or error and "
                            "must not be part of a group.")
 
@@ -454,15 +450,12 @@ class StorageMixin:
             return volume
         snapshots = self.snapshots_of_volume(volume.id)
         if cascade:
-            blocked = any(snap.status not in CASCADE_SNAPSHOT_STATUSES or
-                          (snap.project_id != context.project_id and not context.is_admin)
-                          for snap in snapshots)
+            blocking = [snap for snap in snapshots
+                        if snap.status not in CASCADE_SNAPSHOT_STATUSES or
+                        (snap.project_id != context.project_id and not context.is_admin)]
         else:
-            blocked = bool(snapshots)
-        if (volume.status not in ("available", "error", "error_deleting", "error_extending",
-                                  "error_managing") or volume.attachments or blocked):
-            raise Invalid(VOLUME_DELETE_REFUSED, rule="volume_delete", volume_id=volume_id,
-                          status=volume.status)
+            blocking = snapshots
+        provenance.check_volume_deletable(volume, blocking)
         for snapshot in snapshots:
             self._start_delete("snapshot", snapshot)
         self._start_delete("volume", volume)
@@ -1246,9 +1239,11 @@ class StorageMixin:
             self._detach(server, volume, now)
             if not bd.get("delete_on_termination"):
                 continue
-            if (volume.status in ("available", "error") and not volume.attachments
-                    and not self.snapshots_of_volume(volume.id)):
-                self._start_delete("volume", volume)
+            try:  # Nova asks Cinder, which refuses (constraint 3); Nova only logs that
+                provenance.check_volume_deletable(volume, self.snapshots_of_volume(volume.id))
+            except Invalid:
+                continue
+            self._start_delete("volume", volume)
 
     # ------------------------------------------------ createImage, volume-backed
 

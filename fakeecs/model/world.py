@@ -395,6 +395,8 @@ class _Applier:
             try:
                 if not (attach and attach.get("boot_index") == 0):
                     provenance.check_data_disk(image)
+                elif server is not None:  # a boot volume: the server's AZ is the image's
+                    provenance.boot_zone([image], server.availability_zone, default=None)
             except Invalid as error:
                 self.fail(path + ("image",), error.message)
         boot = bool(attach and attach.get("boot_index") == 0)

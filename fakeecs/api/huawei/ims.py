@@ -32,8 +32,6 @@ RULE_CODES = {
     "ims_both_sources": (400, "IMG.0001"),
     "ims_no_source": (400, "IMG.0012"),
     "ims_no_name": (400, "IMG.0013"),
-    "ims_server_state": (400, "IMG.0008"),
-    "ims_server_busy": (400, "IMG.0010"),
     "ims_data_volume": (400, "IMG.0120"),
     "ims_data_servers": (400, "IMG.0140"),
     "ims_backup_source": (400, "IMG.0105"),
@@ -65,8 +63,8 @@ def ims_code(error):
             return 404, "IMG.0404"
         return 404, "IMG.0027"
     rule = error.facts.get("rule")
-    if rule == "ims_server_state" and error.facts.get("whole"):
-        return 400, "IMG.0126"
+    if rule == "imageable":
+        return imageable_refusal(error)
     if rule in RULE_CODES:
         return RULE_CODES[rule]
     status = errors.status_for(error)
@@ -76,6 +74,19 @@ def ims_code(error):
         return 403, "IMG.0026"
     return status, {400: "IMG.0001", 401: "APIG.0301", 403: "IMG.0047", 404: "IMG.0027",
                     409: "IMG.0001"}.get(status, "IMG.%04d" % status)
+
+
+def imageable_refusal(error):
+    """IMS's wording of constraint 1 (``provenance.check_imageable``): code and message."""
+    facts = error.facts
+    if facts["attr"] == "task_state":
+        return 400, "IMG.0010", (f"The ECS {facts['server_id']} cannot be used to create an "
+                                 f"image because it has an in-progress task ({facts['state']}).")
+    whole = facts["action"] == "ims createWholeImage"
+    what = "a full-ECS image" if whole else "an image"
+    return 400, "IMG.0126" if whole else "IMG.0008", (
+        f"The ECS {facts['server_id']} in vm_state {facts['vm_state']} cannot be used to "
+        f"create {what}.")
 
 
 ims_errors = translating(ims_code)
