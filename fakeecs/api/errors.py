@@ -11,8 +11,10 @@ A view raises :class:`ApiError` or lets a model :class:`DomainError` escape; the
 app turns either into the body of the family that owns the URL.
 """
 import json
+from typing import Any, Tuple
 
 from flask import Response
+from marshmallow import ValidationError
 from werkzeug.http import HTTP_STATUS_CODES
 
 from ..model import errors as domain
@@ -97,6 +99,54 @@ def render(family, status, message, headers=None):
 def register_family(family, renderer):
     """Let another module (IMS, ECS, ...) add its family's renderer."""
     RENDERERS[family] = renderer
+
+
+# -- marshmallow errors, flattened as each family words them -----------------------
+
+def first_error(messages: Any) -> Tuple[str, str]:
+    """The dotted path and the text of the first message in marshmallow's nested
+    ``messages`` (the one walk every family's flattener uses)."""
+    path = []
+    while True:
+        if isinstance(messages, dict) and messages:
+            key, messages = next(iter(messages.items()))
+            path.append(str(key))
+        elif isinstance(messages, list) and messages:
+            messages = messages[0]
+        else:
+            return ".".join(path), str(messages)
+
+
+def path_message(error: ValidationError) -> str:
+    """``<path>: <text>`` of the first message (the text alone at the top level)."""
+    path, text = first_error(error.messages)
+    return f"{path}: {text}" if path else text
+
+
+def nova_message(error: ValidationError) -> str:
+    """Nova's: the first message alone (Nova's fields already write the whole text)."""
+    return first_error(error.messages)[1]
+
+
+def cinder_message(error: ValidationError) -> str:
+    """Cinder's ``InvalidInput`` for a body field (EVS speaks it too)."""
+    return f"Invalid input received: {path_message(error)}"
+
+
+def glance_message(error: ValidationError, schema: str = "image") -> str:
+    """Glance's schema refusal of a body."""
+    return f"Provided object does not match schema '{schema}': {path_message(error)}"
+
+
+def keystone_message(error: ValidationError, under: str = "") -> str:
+    """Keystone's ``Invalid input for field <path>: <text>`` (``under`` prefixes the path)."""
+    return f"Invalid input for field {under}{path_message(error)}"
+
+
+def huawei_message(error: ValidationError, prefix: str) -> str:
+    """A Huawei API's refusal: its ``prefix`` (IMS and ECS word it differently), then the
+    first message with its path."""
+    return prefix + path_message(error)
 
 
 #: oslo.middleware's sizelimit answer (Nova, Cinder and Keystone run it before the API)

@@ -20,7 +20,7 @@ from .compute import microversion
 from .compute.validation import NovaError, NovaMetadata, NovaSchema, NovaString, invalid
 from .errors import ApiError
 from .jsonbody import json_body
-from .params import MAX_INT, decimal, malformed, validated
+from .params import CINDER_INT, malformed, validated
 
 bp = Blueprint("volume", __name__)
 
@@ -266,24 +266,12 @@ class SnapshotBody(NovaSchema):
     snapshot = fields.Raw()
 
 
-def _int_param(name):
-    value = request.args.get(name)
-    if value is None:
-        return None
-    if not re.fullmatch(r"[0-9]+", value):
-        raise ApiError(400, f"Invalid input received: {name} must be an integer")
-    number = decimal(value)
-    if number > MAX_INT:
-        raise ApiError(400, f"Invalid input received: {name} must be <= {MAX_INT}")
-    return number
-
-
 def _all_projects():
     return request.args.get("all_tenants", "").lower() in ("1", "true", "yes")
 
 
 def _listing(kind, detail):
-    limit = _int_param("limit")
+    limit = CINDER_INT.read("limit")
     marker = request.args.get("marker")
     keys = {"volumes": ("name", "status", "availability_zone", "bootable"),
             "snapshots": ("name", "status", "volume_id", "availability_zone")}[kind]

@@ -2,7 +2,9 @@
 import base64
 import hashlib
 
-from . import provenance, transitions
+from typing import Any, Dict, Mapping, TypedDict
+
+from . import glance_schema, provenance, transitions
 from .cloud import operation
 from .entities import Image
 from .errors import Conflict, Forbidden, Invalid, NotFound, OverQuota
@@ -14,13 +16,16 @@ from .policy import authorize
 METADATA_ITEMS_QUOTA = 128
 GiB = 1024 ** 3
 
-#: Glance core attributes that a client may set
-IMAGE_CORE_WRITABLE = ("name", "visibility", "protected", "os_hidden", "disk_format",
-                       "container_format", "min_disk", "min_ram", "tags")
-IMAGE_READ_ONLY = ("id", "status", "owner", "size", "virtual_size", "checksum", "os_hash_algo",
-                   "os_hash_value", "created_at", "updated_at", "self", "file", "schema",
-                   "direct_url", "stores", "locations")
-IMAGE_RESERVED = ("location", "deleted", "deleted_at")
+#: Glance core attributes that a client may set (from :mod:`.glance_schema`)
+IMAGE_CORE_WRITABLE = glance_schema.CORE_WRITABLE
+
+
+class ImageChange(TypedDict, total=False):
+    """One JSON-patch operation of :meth:`ImageMixin.update_image` (the key, not a pointer)."""
+
+    op: str
+    path: str
+    value: Any
 
 
 #: Glance's ``image_tag_quota`` (glance/common/config.py)
@@ -274,10 +279,9 @@ class ImageMixin:
         staged_core, staged_props = {}, dict(image.properties)
         for change in changes:
             op, key, value = change["op"], change["path"], change.get("value")
-            if key in IMAGE_READ_ONLY:
-                raise Forbidden(f"Attribute '{key}' is read-only.", rule="read_only")
-            if key in IMAGE_RESERVED or key.startswith("os_glance"):
-                raise Forbidden(f"Attribute '{key}' is reserved.", rule="reserved")
+            refused = glance_schema.refusal(key, glance_schema.READ_ONLY_ON_PATCH)
+            if refused is not None:
+                raise Forbidden(refused[1], rule=refused[0])
             if key in IMAGE_CORE_WRITABLE:
                 if op == "remove":
                     raise Forbidden(f"Properties {key} cannot be removed.", rule="core")
@@ -416,15 +420,14 @@ class ImageMixin:
 
 #: keys Nova drops before it sends the image to Glance (``_convert_to_v2``)
 SNAPSHOT_DROPPED_KEYS = ("status", "created_at", "updated_at", "deleted_at", "size", "deleted")
-#: keys Glance refuses in a new image, and how (Nova passes its 403 on)
-SNAPSHOT_READ_ONLY_KEYS = ("self", "file", "schema", "direct_url", "stores")
 
 
-def snapshot_metadata(metadata):
-    """User metadata as Glance will take it: refused keys raise, dropped keys go."""
-    for key in metadata:
-        if key == "location" or key.startswith("os_glance"):
-            raise Forbidden(f"Attribute '{key}' is reserved.", rule="reserved")
-        if key in SNAPSHOT_READ_ONLY_KEYS:
-            raise Forbidden(f"Attribute '{key}' is read-only.", rule="read_only")
-    return {k: v for k, v in metadata.items() if k not in SNAPSHOT_DROPPED_KEYS}
+def snapshot_metadata(metadata: Mapping[str, str]) -> Dict[str, str]:
+    """User metadata as Glance will take it: dropped keys go, refused keys raise (Glance
+    refuses its reserved and ``_disallowed_properties`` keys; Nova passes the 403 on)."""
+    kept = {k: v for k, v in metadata.items() if k not in SNAPSHOT_DROPPED_KEYS}
+    for key in kept:
+        refused = glance_schema.refusal(key, glance_schema.DISALLOWED)
+        if refused is not None:
+            raise Forbidden(refused[1], rule=refused[0])
+    return kept

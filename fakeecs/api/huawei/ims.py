@@ -14,6 +14,8 @@ from ...model.ims import huawei_fields
 from ...model.timefilter import TimeFilterError, parse_time_filter
 from .. import errors
 from .. import image as glance
+from ..errors import huawei_message
+from ..params import IntQuery
 from ..jsonbody import json_body
 from .common import api_error, authenticate, check_path_project, cloud, translating
 
@@ -165,13 +167,8 @@ class ExportBody(_Loose):
     is_quick_export = fields.Boolean()
 
 
-def _first(messages, path=""):
-    if isinstance(messages, dict):
-        key, value = next(iter(messages.items()))
-        return _first(value, f"{path}.{key}" if path else str(key))
-    if isinstance(messages, list) and messages:
-        return _first(messages[0], path)
-    return f"{path}: {messages}" if path else str(messages)
+#: IMS's refusal of a body that does not match its schema
+BAD_FORMAT = "The request message format is invalid: "
 
 
 def _load(schema, body):
@@ -181,8 +178,7 @@ def _load(schema, body):
     try:
         return schema.load(body)
     except ValidationError as error:
-        raise _bad("IMG.0001", "The request message format is invalid: "
-                               + _first(error.messages)) from None
+        raise _bad("IMG.0001", huawei_message(error, BAD_FORMAT)) from None
 
 
 def _check_name(name, required=True):
@@ -339,6 +335,10 @@ IMS_FILTERS = ("__imagetype", "__isregistered", "__os_bit", "__os_type", "__plat
                "container_format", "disk_format", "enterprise_project_id", "id", "min_disk",
                "min_ram", "name", "owner", "protected", "status", "virtual_env_type",
                "visibility", "flavor_id", "architecture", "member_status")
+#: ``limit`` of ``GET /v2/cloudimages``
+IMS_LIMIT = IntQuery(not_integer=BAD_FORMAT + "{name} must be an integer from {minimum} to "
+                                              "{maximum}.", minimum=1, maximum=1000,
+                     error=lambda message: _bad("IMG.0001", message))
 IMS_SORT_KEYS = ("created_at", "name", "container_format", "disk_format", "status", "id",
                  "size", "updated_at", "min_disk", "min_ram")
 
@@ -360,14 +360,7 @@ def list_cloudimages():
             except TimeFilterError:
                 raise _bad("IMG.0001", f"The request message format is invalid: {key} must be "
                                        "<gt|gte|lt|lte|eq|neq>:<UTC time>.") from None
-    limit = args.get("limit", "500")
-    try:
-        limit = int(limit)
-        if not 0 < limit <= 1000:
-            raise ValueError
-    except ValueError:
-        raise _bad("IMG.0001", "The request message format is invalid: limit must be an "
-                               "integer from 1 to 1000.") from None
+    limit = IMS_LIMIT.read("limit", 500)
     sort_key = args.get("sort_key", "created_at")
     sort_dir = args.get("sort_dir", "desc")
     if sort_key not in IMS_SORT_KEYS or sort_dir not in ("asc", "desc"):
@@ -402,10 +395,9 @@ def _patch_value(key, value):
         _check_name(value if isinstance(value, str) else None)
     if key in glance.CORE_KEYS and key != "id":
         try:
-            return glance.ImageCreate().load({key: value})[key]
+            return glance.IMAGE_CREATE.load({key: value})[key]
         except ValidationError as error:
-            raise _bad("IMG.0001", "The request message format is invalid: "
-                                   + _first(error.messages)) from None
+            raise _bad("IMG.0001", huawei_message(error, BAD_FORMAT)) from None
     return value if value is None else str(value)
 
 
