@@ -14,6 +14,7 @@ from ..model.timefilter import TimeFilterError, parse_time_filter
 from .auth import base_url, cloud, require_token
 from .errors import ApiError, glance_message
 from .jsonbody import json_body
+from .params import GLANCE_INT
 
 bp = Blueprint("image", __name__)
 
@@ -365,14 +366,7 @@ def list_response(bad_request):
 
     Shared by Glance under ``/image`` and Glance at the root (the IMS family).
     """
-    limit = request.args.get("limit")
-    if limit is not None:
-        try:
-            limit = int(limit)
-            if limit < 0:
-                raise ValueError
-        except ValueError:
-            raise bad_request("limit param must be positive") from None
+    limit = GLANCE_INT.read("limit", error=bad_request)
     marker = request.args.get("marker")
     found, more = cloud().list_images(g.context, filters=_filters(), limit=limit,
                                       marker=marker, sort=_sort())

@@ -82,8 +82,10 @@ class IntQuery:
     blank: bool = False
     error: Callable[[str], Exception] = field(default=bad_request, compare=False)
 
-    def parse(self, name: str, value: Optional[str], default: Optional[int] = None) -> Optional[int]:
-        """``value`` checked against the bounds; ``default`` when absent."""
+    def parse(self, name: str, value: Optional[str], default: Optional[int] = None,
+              error: Optional[Callable[[str], Exception]] = None) -> Optional[int]:
+        """``value`` checked against the bounds; ``default`` when absent.  ``error``
+        overrides the family's exception (a family served under two URL trees)."""
         if value is None or (self.blank and value == ""):
             return default
         number = None if self.unsigned and not _DIGITS.fullmatch(value) else decimal(value)
@@ -97,15 +99,16 @@ class IntQuery:
                 return self.maximum
             text = self.above or self.not_integer
         if text is not None:
-            raise self.error(text.format(name=name, value=value, minimum=self.minimum,
-                                         maximum=self.maximum))
+            raise (error or self.error)(text.format(name=name, value=value, minimum=self.minimum,
+                                                    maximum=self.maximum))
         return number
 
     def read(self, name: str, default: Optional[int] = None,
-             args: Optional[Mapping[str, str]] = None) -> Optional[int]:
+             args: Optional[Mapping[str, str]] = None,
+             error: Optional[Callable[[str], Exception]] = None) -> Optional[int]:
         """The parameter ``name`` of ``args`` (the request's query string by default)."""
         source = request.args if args is None else args
-        return self.parse(name, source.get(name), default)
+        return self.parse(name, source.get(name), default, error)
 
 
 #: Nova's integer query parameters (``limit``, ``offset``, ``minRam``, ...)
@@ -114,6 +117,9 @@ NOVA_INT = IntQuery(not_integer="{name} param must be an integer",
 #: Cinder's (``api/common.py`` ``_get_limit_param``/``_get_offset_param``)
 CINDER_INT = IntQuery(not_integer="Invalid input received: {name} must be an integer",
                       above="Invalid input received: {name} must be <= {maximum}", unsigned=True)
+
+#: Glance's (``limit``: a negative or non-number is refused, a huge one capped)
+GLANCE_INT = IntQuery(not_integer="{name} param must be positive", clamp=True)
 
 
 def int_param(name: str) -> Optional[int]:
