@@ -9,6 +9,7 @@ from ..model.clock import isoformat
 from .auth import UNAUTHORIZED, base_url, cloud, require_token
 from .errors import ApiError, keystone_message
 from .jsonbody import json_body
+from .params import built
 
 bp = Blueprint("identity", __name__)
 #: keystone's ValidationError for a body that is not JSON (its json_body middleware)
@@ -128,7 +129,7 @@ def issue_token():
     g.family = "keystone"
     body = json_body(lambda: ApiError(400, MALFORMED))
     try:
-        data = AuthRequest().load(body if isinstance(body, dict) else {"auth": None})
+        data = built(AuthRequest).load(body if isinstance(body, dict) else {"auth": None})
     except ValidationError as error:
         raise ApiError(400, keystone_message(error)) from None
     identity = data["auth"]["identity"]
@@ -136,7 +137,7 @@ def issue_token():
     scope = None
     if scope_raw is not None:
         try:
-            scope_data = _Scope().load(scope_raw if isinstance(scope_raw, dict) else {})
+            scope_data = built(_Scope).load(scope_raw if isinstance(scope_raw, dict) else {})
         except ValidationError as error:
             raise ApiError(400, keystone_message(error, "scope.")) from None
         if "project" not in scope_data:

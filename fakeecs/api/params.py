@@ -21,7 +21,8 @@ def malformed() -> ApiError:
 
 
 @functools.lru_cache(maxsize=None)
-def _schema(cls: type, **options: Any) -> Any:
+def built(cls: type, **options: Any) -> Any:
+    """The one instance of schema class ``cls`` for these ``options`` (built on first use)."""
     return cls(**options)
 
 
@@ -31,7 +32,7 @@ def validated(schema: Any, data: Any, **options: Any) -> Any:
     ``schema`` is an instance, or a class built once per set of ``options`` and reused.
     """
     if isinstance(schema, type):
-        schema = _schema(schema, **options)
+        schema = built(schema, **options)
     try:
         return load(schema, data)
     except ValueError as error:
@@ -120,6 +121,52 @@ CINDER_INT = IntQuery(not_integer="Invalid input received: {name} must be an int
 
 #: Glance's (``limit``: a negative or non-number is refused, a huge one capped)
 GLANCE_INT = IntQuery(not_integer="{name} param must be positive", clamp=True)
+
+
+#: oslo ``strutils.bool_from_string`` words
+TRUE_WORDS = ("1", "t", "true", "on", "y", "yes")
+FALSE_WORDS = ("0", "f", "false", "off", "n", "no")
+BOOL_WORDS = tuple(sorted(TRUE_WORDS + FALSE_WORDS))
+
+
+def bool_from_string(value: Any) -> Optional[bool]:
+    """oslo's strict ``bool_from_string``: True, False, or ``None`` when not a boolean word."""
+    if isinstance(value, bool):
+        return value
+    lowered = str(value).strip().lower()
+    if lowered in TRUE_WORDS:
+        return True
+    if lowered in FALSE_WORDS:
+        return False
+    return None
+
+
+@dataclass(frozen=True)
+class BoolQuery:
+    """How one family reads a boolean query parameter (oslo's words).
+
+    ``not_boolean`` formats over ``name``, ``value`` and ``words`` (the accepted
+    words, quoted); ``empty`` is what a present but empty value means (``None``:
+    it is refused like any other non-word).
+    """
+
+    not_boolean: str
+    empty: Optional[bool] = None
+    error: Callable[[str], Exception] = field(default=bad_request, compare=False)
+
+    def read(self, name: str, default: bool = False,
+             args: Optional[Mapping[str, str]] = None) -> bool:
+        """The parameter ``name`` of ``args`` (the request's query string by default)."""
+        value = (request.args if args is None else args).get(name)
+        if value is None:
+            return default
+        if value == "" and self.empty is not None:
+            return self.empty
+        flag = bool_from_string(value)
+        if flag is None:
+            words = ", ".join(f"'{w}'" for w in BOOL_WORDS)
+            raise self.error(self.not_boolean.format(name=name, value=value, words=words))
+        return flag
 
 
 def int_param(name: str) -> Optional[int]:

@@ -20,7 +20,7 @@ from .compute import microversion
 from .compute.validation import NovaError, NovaMetadata, NovaSchema, NovaString, invalid
 from .errors import ApiError
 from .jsonbody import json_body
-from .params import CINDER_INT, malformed, validated
+from .params import CINDER_INT, BoolQuery, bool_from_string, malformed, validated
 
 bp = Blueprint("volume", __name__)
 
@@ -199,7 +199,7 @@ class Unsupported(fields.Field):
 
 class Force(fields.Field):
     def _deserialize(self, value, attr, data, **kwargs):
-        flag = _boolean(value) if isinstance(value, (bool, str)) else None
+        flag = bool_from_string(value) if isinstance(value, (bool, str)) else None
         if flag is None:
             raise NovaError(f"Invalid value '{value}' for force.")
         return flag
@@ -329,7 +329,7 @@ def show_volume(project_id, volume_id):
 
 @bp.delete(PREFIX + "/volumes/<volume_id>")
 def delete_volume(project_id, volume_id):
-    cloud().delete_volume(g.context, volume_id, cascade=_bool_param("cascade"))
+    cloud().delete_volume(g.context, volume_id, cascade=CINDER_BOOL.read("cascade"))
     return Response(status=202)
 
 
@@ -375,7 +375,7 @@ def _set_bootable(volume_id, args):
     if not isinstance(args, dict) or "bootable" not in args:
         raise ApiError(400, "Must specify bootable in request.")
     value = args["bootable"]
-    flag = _boolean(value)
+    flag = bool_from_string(value)
     if flag is None:
         raise ApiError(400, "Bad value for 'bootable'")
     cloud().set_volume_bootable(g.context, volume_id, flag)
@@ -602,26 +602,8 @@ def _cinder(call, *args, **kwargs):
         raise
 
 
-def _boolean(value):
-    """oslo's strict ``bool_from_string``: True, False, or None when not a boolean."""
-    if isinstance(value, bool):
-        return value
-    lowered = str(value).lower()
-    if lowered in ("1", "t", "true", "on", "y", "yes"):
-        return True
-    if lowered in ("0", "f", "false", "off", "n", "no"):
-        return False
-    return None
-
-
-def _bool_param(name):
-    value = request.args.get(name)
-    if value is None:
-        return False
-    flag = _boolean(value)
-    if flag is None:
-        raise ApiError(400, f"Value '{value}' for '{name}' is not a boolean.")
-    return flag
+#: Cinder's strict boolean query parameters (``cascade``)
+CINDER_BOOL = BoolQuery(not_boolean="Value '{value}' for '{name}' is not a boolean.")
 
 
 def _action(known):

@@ -125,6 +125,17 @@ def refusal(key: str, read_only: FrozenSet[str]) -> Optional[Tuple[str, str]]:
     return None
 
 
+def json_type(key: str) -> Optional[str]:
+    """The JSON type of core attribute ``key`` (not ``null``), ``None`` for a custom property."""
+    attribute = BY_NAME.get(key)
+    if attribute is None:
+        return None
+    kinds = attribute.schema["type"]
+    if isinstance(kinds, list):
+        return next(str(k) for k in kinds if k != "null")
+    return str(kinds)
+
+
 def image_schema() -> JsonSchema:
     """Glance's ``GET /v2/schemas/image``."""
     return {

@@ -11,7 +11,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields
 from ...model.clock import isoformat
 from ..errors import ApiError, cinder_message
 from ..jsonbody import json_body
-from ..params import IntQuery
+from ..params import IntQuery, built
 from .common import authenticate, cloud
 
 bp = Blueprint("huawei_evs", __name__)
@@ -95,7 +95,7 @@ def create_snapshot(project_id):
     if not isinstance(body, dict) or not isinstance(body.get("snapshot"), dict):
         raise ApiError(400, "Missing required element 'snapshot' in request body.")
     try:
-        spec = _SnapshotSpec().load(body["snapshot"])
+        spec = built(_SnapshotSpec).load(body["snapshot"])
     except ValidationError as error:
         raise ApiError(400, cinder_message(error)) from None
     snapshot = cloud().create_snapshot(g.context, spec["volume_id"], name=spec.get("name"),

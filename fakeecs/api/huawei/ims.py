@@ -4,18 +4,20 @@ Paths carry no project id (the project comes from ``X-Project-Id`` with AK/SK,
 or from the token), except the job query ``/v1/{project_id}/jobs/{job_id}``.
 """
 import re
+from typing import Any, Dict
 
 from flask import Blueprint, Response, g, jsonify, request
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from ...model import errors as domain
+from ...model import glance_schema
 from ...model.clock import isoformat
 from ...model.ims import huawei_fields
 from ...model.timefilter import TimeFilterError, parse_time_filter
 from .. import errors
 from .. import image as glance
 from ..errors import huawei_message
-from ..params import IntQuery
+from ..params import IntQuery, built
 from ..jsonbody import json_body
 from .common import api_error, authenticate, check_path_project, cloud, translating
 
@@ -171,12 +173,12 @@ class ExportBody(_Loose):
 BAD_FORMAT = "The request message format is invalid: "
 
 
-def _load(schema, body):
+def _load(schema: type, body: Any) -> Dict[str, Any]:
     if not isinstance(body, dict):
         raise _bad("IMG.0001", "The request message format is invalid: the body must be a "
                                "JSON object.")
     try:
-        return schema.load(body)
+        return built(schema).load(body)
     except ValidationError as error:
         raise _bad("IMG.0001", huawei_message(error, BAD_FORMAT)) from None
 
@@ -224,7 +226,7 @@ def job_id_body(job):
 @bp.post("/v2.1/cloudimages/action")
 @ims_errors
 def create_image():
-    data = _load(CreateImageBody(), _body())
+    data = _load(CreateImageBody, _body())
     if data.get("image_url") or (data.get("volume_id") and not data.get("data_images")):
         raise _bad("IMG.0105", "The operation is not supported: fakeecs makes images from "
                                "ECSs (instance_id) and their data disks (data_images) only, "
@@ -247,7 +249,7 @@ def create_image():
 @bp.post("/v2.1/cloudimages/wholeimages/action")
 @ims_errors
 def create_whole_image():
-    data = _load(WholeImageBody(), _body())
+    data = _load(WholeImageBody, _body())
     _check_name(data.get("name"))
     _check_description(data.get("description"))
     job = cloud().ims_create_whole_image(
@@ -262,7 +264,7 @@ def create_whole_image():
 @bp.post("/v2.1/cloudimages/<image_id>/file")
 @ims_errors
 def export_image(image_id):
-    data = _load(ExportBody(), _body())
+    data = _load(ExportBody, _body())
     job = cloud().ims_export_image(g.context, image_id, bucket_url=data["bucket_url"],
                                    file_format=data.get("file_format"),
                                    quick=bool(data.get("is_quick_export")))
@@ -383,17 +385,18 @@ class PatchItem(_Loose):
 
 def _patch_value(key, value):
     """A JSON-patch value checked as Glance's schema does (IMS sends every value as a string)."""
-    if key in ("min_ram", "min_disk") and isinstance(value, str):
+    kind = glance_schema.json_type(key)
+    if kind == "integer" and isinstance(value, str):
         try:
             value = int(value)
         except ValueError:
             raise _bad("IMG.0001", f"The request message format is invalid: {key} must be "
                                    "an integer.") from None
-    elif key in ("protected", "os_hidden") and value in ("true", "false"):
+    elif kind == "boolean" and value in ("true", "false"):
         value = value == "true"
     if key == "name":
         _check_name(value if isinstance(value, str) else None)
-    if key in glance.CORE_KEYS and key != "id":
+    if key in glance_schema.CORE_WRITABLE:
         try:
             return glance.IMAGE_CREATE.load({key: value})[key]
         except ValidationError as error:
@@ -407,7 +410,7 @@ def _changes(body):
                                "non-empty JSON array of {op, path, value} objects.")
     changes = []
     for item in body:
-        data = _load(PatchItem(), item)
+        data = _load(PatchItem, item)
         path = data["path"]
         if not path.startswith("/") or path.count("/") != 1 or len(path) < 2:
             raise _bad("IMG.0001", f"The request message format is invalid: invalid JSON "
