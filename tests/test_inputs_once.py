@@ -180,3 +180,19 @@ def test_each_list_route_words_its_family(api, path, query, status, message):
     response = api.get(f"{path}?{query}")
     assert response.status_code == status, response.get_data(as_text=True)
     assert message in response.get_data(as_text=True)
+
+
+def test_bool_query_words_once(api):
+    from fakeecs.api.params import BOOL_WORDS, BoolQuery, bool_from_string
+
+    assert [bool_from_string(w) for w in (" Yes ", "off", "maybe", True)] == [True, False, None, True]
+    strict = BoolQuery(not_boolean="{name}={value}; {words}")
+    with pytest.raises(Exception) as caught:
+        strict.read("x", args={"x": ""})
+    assert caught.value.message == "x=; " + ", ".join(f"'{w}'" for w in BOOL_WORDS)
+    assert BoolQuery(not_boolean="", empty=True).read("x", args={"x": ""}) is True
+    nova = api.get(f"/v2.1/{PROJECT_ID}/servers?all_tenants=maybe").get_json()["badRequest"]
+    assert nova["message"] == ("Unrecognized value 'maybe', acceptable values are: '0', '1', "
+                               "'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'")
+    cinder = api.delete(f"/volume/v3/{PROJECT_ID}/volumes/no-such-volume?cascade=maybe")
+    assert cinder.get_json()["badRequest"]["message"] == "Value 'maybe' for 'cascade' is not a boolean."

@@ -7,6 +7,7 @@ order: type, minLength, maxLength, format).
 """
 import re
 import unicodedata
+from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, missing as missing_
 
@@ -167,7 +168,7 @@ def first_message(error: ValidationError) -> str:
     return nova_message(error)
 
 
-def load(schema, data):
+def load(schema: Schema, data: Any) -> Any:
     """Validate ``data``; return the result or raise ``ValueError(message)``."""
     try:
         return schema.load(data)
