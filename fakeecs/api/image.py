@@ -1,9 +1,8 @@
 """Glance v2 under ``/image``: images, their data, JSON patch and the schema."""
 import re
+from typing import Any, Callable, Dict, FrozenSet, List, Optional, Tuple
 
 from flask import Blueprint, Response, g, jsonify, request
-from typing import Any, Dict, FrozenSet, List, Optional
-
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from ..model import OverQuota
@@ -136,12 +135,12 @@ def _custom(key: str, value: Any) -> str:
     return value
 
 
-def _bad_json():
+def _bad_json() -> ApiError:
     return ApiError(400, "Malformed JSON in request body.")
 
 
 @bp.post("/image/v2/images")
-def create_image():
+def create_image() -> Response:
     body = json_body(_bad_json)
     if not isinstance(body, dict):
         raise ApiError(400, "Malformed JSON in request body.")
@@ -245,7 +244,7 @@ def _tag_too_long(tag: str) -> ApiError:
 
 
 @bp.put("/image/v2/images/<image_id>/tags/<path:tag>")
-def add_tag(image_id, tag):
+def add_tag(image_id: str, tag: str) -> Response:
     if len(tag) > TAG_SCHEMA["maxLength"]:
         raise _tag_too_long(tag)
     try:
@@ -273,7 +272,7 @@ def delete_image(image_id):
 
 
 @bp.patch("/image/v2/images/<image_id>")
-def update_image(image_id):
+def update_image(image_id: str) -> Response:
     content_type = request.headers.get("Content-Type", "").split(";")[0].strip()
     if content_type != PATCH_TYPE:
         raise ApiError(415, f"Unsupported Content-Type: use {PATCH_TYPE}",
@@ -281,7 +280,7 @@ def update_image(image_id):
     body = json_body(_bad_json)
     if not isinstance(body, list):
         raise ApiError(400, "Request body must be a JSON array of operation objects.")
-    changes = []
+    changes: List[ImageChange] = []
     for item in body:
         if not isinstance(item, dict) or item.get("op") not in ("add", "replace", "remove"):
             raise ApiError(400, "Operation objects must contain exactly one member named "
@@ -303,9 +302,9 @@ def update_image(image_id):
     return jsonify(image_view(image))
 
 
-def _filters():
+def _filters() -> Dict[str, Any]:
     args = request.args
-    filters = {}
+    filters: Dict[str, Any] = {}
     for key in ("name", "status", "visibility", "owner", "id", "container_format", "disk_format"):
         if key in args:
             filters[key] = args[key]
@@ -329,7 +328,7 @@ def _filters():
     return filters
 
 
-def _time_filter(key, expression):
+def _time_filter(key: str, expression: str) -> Tuple[str, float]:
     """``(operator, epoch)`` of a Glance date filter, or its 400."""
     try:
         return parse_time_filter(expression)
@@ -340,9 +339,9 @@ def _time_filter(key, expression):
                             "notation.") from None
 
 
-def _sort():
+def _sort() -> List[Tuple[str, str]]:
     args = request.args
-    pairs = []
+    pairs: List[Tuple[str, str]] = []
     if "sort" in args:
         for part in args["sort"].split(","):
             key, _, direction = part.strip().partition(":")
@@ -361,7 +360,7 @@ def _sort():
     return pairs
 
 
-def list_response(bad_request):
+def list_response(bad_request: Callable[[str], Exception]) -> Response:
     """Glance's ``GET /v2/images`` body; ``bad_request(message)`` builds the 400 to raise.
 
     Shared by Glance under ``/image`` and Glance at the root (the IMS family).
@@ -398,12 +397,12 @@ def image_schema() -> rules.JsonSchema:
 
 
 @bp.get("/image/v2/schemas/image")
-def schema_image():
+def schema_image() -> Response:
     return jsonify(image_schema())
 
 
 @bp.get("/image/v2/schemas/images")
-def schema_images():
+def schema_images() -> Response:
     return jsonify(rules.images_schema())
 
 
