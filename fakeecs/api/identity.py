@@ -7,8 +7,9 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validates_sche
 from ..model import Unauthorized
 from ..model.clock import isoformat
 from .auth import UNAUTHORIZED, base_url, cloud, require_token
-from .errors import ApiError
+from .errors import ApiError, keystone_message
 from .jsonbody import json_body
+from .params import built
 
 bp = Blueprint("identity", __name__)
 #: keystone's ValidationError for a body that is not JSON (its json_body middleware)
@@ -123,31 +124,22 @@ def _ref(named):
             "domain_name": domain.get("name")}
 
 
-def _first_error(messages, path=""):
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            return _first_error(value, f"{path}.{key}" if path else str(key))
-    if isinstance(messages, list) and messages:
-        return _first_error(messages[0], path)
-    return f"{path}: {messages}" if path else str(messages)
-
-
 @bp.post("/v3/auth/tokens")
 def issue_token():
     g.family = "keystone"
     body = json_body(lambda: ApiError(400, MALFORMED))
     try:
-        data = AuthRequest().load(body if isinstance(body, dict) else {"auth": None})
+        data = built(AuthRequest).load(body if isinstance(body, dict) else {"auth": None})
     except ValidationError as error:
-        raise ApiError(400, "Invalid input for field " + _first_error(error.messages)) from None
+        raise ApiError(400, keystone_message(error)) from None
     identity = data["auth"]["identity"]
     scope_raw = data["auth"].get("scope")
     scope = None
     if scope_raw is not None:
         try:
-            scope_data = _Scope().load(scope_raw if isinstance(scope_raw, dict) else {})
+            scope_data = built(_Scope).load(scope_raw if isinstance(scope_raw, dict) else {})
         except ValidationError as error:
-            raise ApiError(400, "Invalid input for field scope." + _first_error(error.messages)) from None
+            raise ApiError(400, keystone_message(error, "scope.")) from None
         if "project" not in scope_data:
             raise ApiError(400, "Only project scope is supported by fakeecs.")
         scope = _ref(scope_data["project"])

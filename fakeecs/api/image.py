@@ -1,21 +1,22 @@
 """Glance v2 under ``/image``: images, their data, JSON patch and the schema."""
 import re
+from typing import Any, Callable, Dict, FrozenSet, List, Optional, Tuple
 
 from flask import Blueprint, Response, g, jsonify, request
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from ..model import OverQuota
+from ..model import glance_schema as rules
 from ..model.clock import isoformat
+from ..model.images import ImageChange
 from ..model.timefilter import TimeFilterError, parse_time_filter
 from .auth import base_url, cloud, require_token
-from .errors import ApiError
+from .errors import ApiError, glance_message
 from .jsonbody import json_body
+from .params import GLANCE_INT
 
 bp = Blueprint("image", __name__)
 
-DISK_FORMATS = ["ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2", "vdi", "iso", "ploop"]
-CONTAINER_FORMATS = ["ami", "ari", "aki", "bare", "ovf", "ova", "docker", "compressed"]
-VISIBILITIES = ["public", "private", "shared", "community"]
 PATCH_TYPE = "application/openstack-images-v2.1-json-patch"
 SORT_KEYS = ("name", "status", "container_format", "disk_format", "size", "id",
              "created_at", "updated_at", "min_disk", "min_ram", "visibility", "owner")
@@ -70,70 +71,84 @@ def image_view(image):
 class StrictBoolean(fields.Field):
     """A JSON boolean, nothing else (Glance's schema is strict)."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value: Any, attr: Optional[str], data: Any, **kwargs: Any) -> bool:
         if not isinstance(value, bool):
             raise ValidationError(f"{value!r} is not of type 'boolean'")
         return value
 
 
-class ImageCreate(Schema):
-    """The core attributes of ``POST /v2/images``; other keys are custom properties."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    id = fields.UUID()
-    name = fields.String(allow_none=True, validate=validate.Length(max=255))
-    visibility = fields.String(validate=validate.OneOf(VISIBILITIES))
-    protected = StrictBoolean()
-    os_hidden = StrictBoolean()
-    disk_format = fields.String(allow_none=True, validate=validate.OneOf(DISK_FORMATS))
-    container_format = fields.String(allow_none=True, validate=validate.OneOf(CONTAINER_FORMATS))
-    min_disk = fields.Integer(strict=True, validate=validate.Range(min=0))
-    min_ram = fields.Integer(strict=True, validate=validate.Range(min=0))
-    tags = fields.List(fields.String(validate=validate.Length(max=255)))
-
-
-CORE_KEYS = set(ImageCreate().fields)
-READ_ONLY = ("status", "owner", "size", "virtual_size", "checksum", "os_hash_algo",
-             "os_hash_value", "created_at", "updated_at", "self", "file", "schema",
-             "direct_url", "stores", "locations")
-RESERVED = ("location", "deleted", "deleted_at")
-
-
-def _schema_error(error):
-    key, messages = next(iter(error.messages.items()))
-    text = messages[0] if isinstance(messages, list) else messages
-    return ApiError(400, f"Provided object does not match schema 'image': {key}: {text}")
+def field_for(fragment: rules.JsonSchema) -> fields.Field:
+    """The marshmallow field that enforces one JSON-schema ``fragment`` of
+    :mod:`fakeecs.model.glance_schema` (the kinds its attributes use)."""
+    types = fragment["type"] if isinstance(fragment["type"], list) else [fragment["type"]]
+    nullable = "null" in types
+    kind = next(t for t in types if t != "null")
+    checks: List[Any] = []
+    if "maxLength" in fragment:
+        checks.append(validate.Length(max=fragment["maxLength"]))
+    if "enum" in fragment:
+        checks.append(validate.OneOf([v for v in fragment["enum"] if v is not None]))
+    if "pattern" in fragment:
+        checks.append(validate.Regexp(fragment["pattern"]))
+    if "minimum" in fragment:
+        checks.append(validate.Range(min=fragment["minimum"]))
+    if kind == "boolean":
+        return StrictBoolean(allow_none=nullable, validate=checks)
+    if kind == "integer":
+        return fields.Integer(strict=True, allow_none=nullable, validate=checks)
+    if kind == "array":
+        return fields.List(field_for(fragment["items"]), allow_none=nullable, validate=checks)
+    if kind == "string":
+        return fields.String(allow_none=nullable, validate=checks)
+    raise ValueError(f"no field for JSON type {kind!r}")
 
 
-def _bad_json():
+#: the core attributes of ``POST /v2/images`` (other keys are custom properties),
+#: built from the same fragments ``/v2/schemas/image`` serves
+ImageCreate = Schema.from_dict(
+    {a.name: field_for(a.schema) for a in rules.ATTRIBUTES if a.name in rules.CREATE_KEYS},
+    name="ImageCreate")
+IMAGE_CREATE = ImageCreate(unknown=EXCLUDE)
+CORE_KEYS = rules.CREATE_KEYS
+
+
+def load_core(data: Dict[str, Any]) -> Dict[str, Any]:
+    """Core attributes validated, or Glance's 400."""
+    try:
+        return IMAGE_CREATE.load(data)
+    except ValidationError as error:
+        raise ApiError(400, glance_message(error)) from None
+
+
+def _refuse(key: str, read_only: FrozenSet[str]) -> None:
+    """Glance's 403 for a read-only or reserved ``key``."""
+    refused = rules.refusal(key, read_only)
+    if refused is not None:
+        raise ApiError(403, refused[1])
+
+
+def _custom(key: str, value: Any) -> str:
+    """A custom property's value (a string, as ``additionalProperties`` says), or the 400."""
+    if not isinstance(value, str):
+        error = ValidationError({key: [f"{value!r} is not of type 'string'"]})
+        raise ApiError(400, glance_message(error))
+    return value
+
+
+def _bad_json() -> ApiError:
     return ApiError(400, "Malformed JSON in request body.")
 
 
 @bp.post("/image/v2/images")
-def create_image():
+def create_image() -> Response:
     body = json_body(_bad_json)
     if not isinstance(body, dict):
         raise ApiError(400, "Malformed JSON in request body.")
     for key in body:
-        if key in READ_ONLY:
-            raise ApiError(403, f"Attribute '{key}' is read-only.")
-        if key in RESERVED or key.startswith("os_glance"):
-            raise ApiError(403, f"Attribute '{key}' is reserved.")
-    try:
-        core = ImageCreate().load({k: v for k, v in body.items() if k in CORE_KEYS})
-    except ValidationError as error:
-        raise _schema_error(error) from None
-    properties = {}
-    for key, value in body.items():
-        if key in CORE_KEYS:
-            continue
-        if not isinstance(value, str):
-            raise ApiError(400, f"Provided object does not match schema 'image': {key}: "
-                                f"{value!r} is not of type 'string'")
-        properties[key] = value
-    image_id = str(core.pop("id")) if "id" in core else None
+        _refuse(key, rules.READ_ONLY_ON_CREATE)
+    core = load_core({k: v for k, v in body.items() if k in CORE_KEYS})
+    properties = {key: _custom(key, value) for key, value in body.items() if key not in CORE_KEYS}
+    image_id = core.pop("id", None)
     image = cloud().create_image(g.context, image_id=image_id, properties=properties, **core)
     response = jsonify(image_view(image))
     response.status_code = 201
@@ -217,18 +232,21 @@ def _requested_range(size):
     return 0, size
 
 
-#: jsonschema's refusal of a tag, as Glance renders the whole ValidationError
-TAG_TOO_LONG = ("Provided object does not match schema 'image': {tag!r} is too long\n\n"
-                "Failed validating 'maxLength' in schema['properties']['tags']['items']:\n"
-                "    {{'maxLength': 255, 'type': 'string'}}\n\n"
-                "On instance['tags'][0]:\n"
-                "    {tag!r}")
+#: the served schema of one tag
+TAG_SCHEMA: rules.JsonSchema = rules.BY_NAME["tags"].schema["items"]
+def _tag_too_long(tag: str) -> ApiError:
+    """jsonschema's refusal of a tag, as Glance renders the whole ValidationError."""
+    return ApiError(400, f"Provided object does not match schema 'image': {tag!r} is too long\n\n"
+                         "Failed validating 'maxLength' in schema['properties']['tags']['items']:\n"
+                         f"    {dict(sorted(TAG_SCHEMA.items()))!r}\n\n"
+                         "On instance['tags'][0]:\n"
+                         f"    {tag!r}")
 
 
 @bp.put("/image/v2/images/<image_id>/tags/<path:tag>")
-def add_tag(image_id, tag):
-    if len(tag) > 255:
-        raise ApiError(400, TAG_TOO_LONG.format(tag=tag))
+def add_tag(image_id: str, tag: str) -> Response:
+    if len(tag) > TAG_SCHEMA["maxLength"]:
+        raise _tag_too_long(tag)
     try:
         cloud().add_image_tag(g.context, image_id, tag)
     except OverQuota as error:
@@ -254,7 +272,7 @@ def delete_image(image_id):
 
 
 @bp.patch("/image/v2/images/<image_id>")
-def update_image(image_id):
+def update_image(image_id: str) -> Response:
     content_type = request.headers.get("Content-Type", "").split(";")[0].strip()
     if content_type != PATCH_TYPE:
         raise ApiError(415, f"Unsupported Content-Type: use {PATCH_TYPE}",
@@ -262,7 +280,7 @@ def update_image(image_id):
     body = json_body(_bad_json)
     if not isinstance(body, list):
         raise ApiError(400, "Request body must be a JSON array of operation objects.")
-    changes = []
+    changes: List[ImageChange] = []
     for item in body:
         if not isinstance(item, dict) or item.get("op") not in ("add", "replace", "remove"):
             raise ApiError(400, "Operation objects must contain exactly one member named "
@@ -274,26 +292,23 @@ def update_image(image_id):
         if item["op"] != "remove" and "value" not in item:
             raise ApiError(400, 'Operation objects must contain a member named "value".')
         value = item.get("value")
-        if key in CORE_KEYS and item["op"] != "remove":
-            try:
-                value = ImageCreate().load({key: value})[key]
-            except ValidationError as error:
-                raise _schema_error(error) from None
-        elif item["op"] != "remove" and not isinstance(value, str) and key not in READ_ONLY:
-            raise ApiError(400, f"Provided object does not match schema 'image': {key}: "
-                                f"{value!r} is not of type 'string'")
-        changes.append({"op": item["op"], "path": key, "value": value})
+        if key in rules.CORE_WRITABLE and item["op"] != "remove":
+            value = load_core({key: value})[key]
+        elif item["op"] != "remove" and rules.refusal(key, rules.READ_ONLY_ON_PATCH) is None:
+            value = _custom(key, value)
+        # read-only and reserved keys: the model refuses them (its rule for every caller)
+        changes.append(ImageChange(op=item["op"], path=key, value=value))
     image = cloud().update_image(g.context, image_id, changes)
     return jsonify(image_view(image))
 
 
-def _filters():
+def _filters() -> Dict[str, Any]:
     args = request.args
-    filters = {}
+    filters: Dict[str, Any] = {}
     for key in ("name", "status", "visibility", "owner", "id", "container_format", "disk_format"):
         if key in args:
             filters[key] = args[key]
-    if "visibility" in filters and filters["visibility"] not in VISIBILITIES + ["all"]:
+    if "visibility" in filters and filters["visibility"] not in (*rules.VISIBILITIES, "all"):
         raise ApiError(400, f"Invalid visibility value: {filters['visibility']}")
     hidden = args.get("os_hidden")
     if hidden is not None:
@@ -313,7 +328,7 @@ def _filters():
     return filters
 
 
-def _time_filter(key, expression):
+def _time_filter(key: str, expression: str) -> Tuple[str, float]:
     """``(operator, epoch)`` of a Glance date filter, or its 400."""
     try:
         return parse_time_filter(expression)
@@ -324,9 +339,9 @@ def _time_filter(key, expression):
                             "notation.") from None
 
 
-def _sort():
+def _sort() -> List[Tuple[str, str]]:
     args = request.args
-    pairs = []
+    pairs: List[Tuple[str, str]] = []
     if "sort" in args:
         for part in args["sort"].split(","):
             key, _, direction = part.strip().partition(":")
@@ -345,19 +360,12 @@ def _sort():
     return pairs
 
 
-def list_response(bad_request):
+def list_response(bad_request: Callable[[str], Exception]) -> Response:
     """Glance's ``GET /v2/images`` body; ``bad_request(message)`` builds the 400 to raise.
 
     Shared by Glance under ``/image`` and Glance at the root (the IMS family).
     """
-    limit = request.args.get("limit")
-    if limit is not None:
-        try:
-            limit = int(limit)
-            if limit < 0:
-                raise ValueError
-        except ValueError:
-            raise bad_request("limit param must be positive") from None
+    limit = GLANCE_INT.read("limit", error=bad_request)
     marker = request.args.get("marker")
     found, more = cloud().list_images(g.context, filters=_filters(), limit=limit,
                                       marker=marker, sort=_sort())
@@ -383,55 +391,19 @@ def image_tasks(image_id):
     return jsonify({"tasks": []})
 
 
-def image_schema():
-    string_or_null = {"type": ["null", "string"]}
-    return {
-        "name": "image",
-        "additionalProperties": {"type": "string"},
-        "properties": {
-            "id": {"type": "string", "pattern": "^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}"
-                                                "-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$"},
-            "name": {"type": ["null", "string"], "maxLength": 255},
-            "status": {"type": "string", "readOnly": True,
-                       "enum": ["queued", "saving", "active", "killed", "deleted", "uploading",
-                                "importing", "pending_delete", "deactivated"]},
-            "visibility": {"type": "string", "enum": VISIBILITIES},
-            "protected": {"type": "boolean"},
-            "os_hidden": {"type": "boolean"},
-            "checksum": dict(string_or_null, readOnly=True),
-            "os_hash_algo": dict(string_or_null, readOnly=True),
-            "os_hash_value": dict(string_or_null, readOnly=True),
-            "owner": dict(string_or_null, readOnly=True),
-            "size": {"type": ["null", "integer"], "readOnly": True},
-            "virtual_size": {"type": ["null", "integer"], "readOnly": True},
-            "container_format": {"type": ["null", "string"], "enum": [None] + CONTAINER_FORMATS},
-            "disk_format": {"type": ["null", "string"], "enum": [None] + DISK_FORMATS},
-            "created_at": {"type": "string", "readOnly": True},
-            "updated_at": {"type": "string", "readOnly": True},
-            "tags": {"type": "array", "items": {"type": "string", "maxLength": 255}},
-            "min_ram": {"type": "integer"},
-            "min_disk": {"type": "integer"},
-            "self": {"type": "string", "readOnly": True},
-            "file": {"type": "string", "readOnly": True},
-            "schema": {"type": "string", "readOnly": True},
-        },
-        "links": [{"rel": "self", "href": "{self}"}, {"rel": "enclosure", "href": "{file}"},
-                  {"rel": "describedby", "href": "{schema}"}],
-    }
+def image_schema() -> rules.JsonSchema:
+    """Glance's ``/v2/schemas/image`` (the one in :mod:`fakeecs.model.glance_schema`)."""
+    return rules.image_schema()
 
 
 @bp.get("/image/v2/schemas/image")
-def schema_image():
+def schema_image() -> Response:
     return jsonify(image_schema())
 
 
 @bp.get("/image/v2/schemas/images")
-def schema_images():
-    return jsonify({"name": "images", "properties": {
-        "images": {"type": "array", "items": image_schema()},
-        "schema": {"type": "string"}, "first": {"type": "string"}, "next": {"type": "string"}},
-        "links": [{"rel": "first", "href": "{first}"}, {"rel": "next", "href": "{next}"},
-                  {"rel": "describedby", "href": "{schema}"}]})
+def schema_images() -> Response:
+    return jsonify(rules.images_schema())
 
 
 def register(app):

@@ -20,7 +20,7 @@ from .compute import microversion
 from .compute.validation import NovaError, NovaMetadata, NovaSchema, NovaString, invalid
 from .errors import ApiError
 from .jsonbody import json_body
-from .params import MAX_INT, decimal, malformed, validated
+from .params import CINDER_INT, BoolQuery, bool_from_string, malformed, validated
 
 bp = Blueprint("volume", __name__)
 
@@ -199,7 +199,7 @@ class Unsupported(fields.Field):
 
 class Force(fields.Field):
     def _deserialize(self, value, attr, data, **kwargs):
-        flag = _boolean(value) if isinstance(value, (bool, str)) else None
+        flag = bool_from_string(value) if isinstance(value, (bool, str)) else None
         if flag is None:
             raise NovaError(f"Invalid value '{value}' for force.")
         return flag
@@ -266,24 +266,12 @@ class SnapshotBody(NovaSchema):
     snapshot = fields.Raw()
 
 
-def _int_param(name):
-    value = request.args.get(name)
-    if value is None:
-        return None
-    if not re.fullmatch(r"[0-9]+", value):
-        raise ApiError(400, f"Invalid input received: {name} must be an integer")
-    number = decimal(value)
-    if number > MAX_INT:
-        raise ApiError(400, f"Invalid input received: {name} must be <= {MAX_INT}")
-    return number
-
-
 def _all_projects():
     return request.args.get("all_tenants", "").lower() in ("1", "true", "yes")
 
 
 def _listing(kind, detail):
-    limit = _int_param("limit")
+    limit = CINDER_INT.read("limit")
     marker = request.args.get("marker")
     keys = {"volumes": ("name", "status", "availability_zone", "bootable"),
             "snapshots": ("name", "status", "volume_id", "availability_zone")}[kind]
@@ -341,7 +329,7 @@ def show_volume(project_id, volume_id):
 
 @bp.delete(PREFIX + "/volumes/<volume_id>")
 def delete_volume(project_id, volume_id):
-    cloud().delete_volume(g.context, volume_id, cascade=_bool_param("cascade"))
+    cloud().delete_volume(g.context, volume_id, cascade=CINDER_BOOL.read("cascade"))
     return Response(status=202)
 
 
@@ -387,7 +375,7 @@ def _set_bootable(volume_id, args):
     if not isinstance(args, dict) or "bootable" not in args:
         raise ApiError(400, "Must specify bootable in request.")
     value = args["bootable"]
-    flag = _boolean(value)
+    flag = bool_from_string(value)
     if flag is None:
         raise ApiError(400, "Bad value for 'bootable'")
     cloud().set_volume_bootable(g.context, volume_id, flag)
@@ -614,26 +602,8 @@ def _cinder(call, *args, **kwargs):
         raise
 
 
-def _boolean(value):
-    """oslo's strict ``bool_from_string``: True, False, or None when not a boolean."""
-    if isinstance(value, bool):
-        return value
-    lowered = str(value).lower()
-    if lowered in ("1", "t", "true", "on", "y", "yes"):
-        return True
-    if lowered in ("0", "f", "false", "off", "n", "no"):
-        return False
-    return None
-
-
-def _bool_param(name):
-    value = request.args.get(name)
-    if value is None:
-        return False
-    flag = _boolean(value)
-    if flag is None:
-        raise ApiError(400, f"Value '{value}' for '{name}' is not a boolean.")
-    return flag
+#: Cinder's strict boolean query parameters (``cascade``)
+CINDER_BOOL = BoolQuery(not_boolean="Value '{value}' for '{name}' is not a boolean.")
 
 
 def _action(known):

@@ -2,25 +2,38 @@
 import base64
 import hashlib
 
-from . import provenance, transitions
+from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Mapping,
+                    Optional, Sequence, Tuple, TypedDict, Union)
+
+from . import glance_schema, provenance, transitions
 from .cloud import operation
-from .entities import Image
+from .entities import Image, Job, Server
 from .errors import Conflict, Forbidden, Invalid, NotFound, OverQuota
 from .pager import image_where, sorted_page
 from .timefilter import time_matches
-from .policy import authorize
+from .policy import Context, authorize
+
+if TYPE_CHECKING:
+    from .ids import IdGenerator
+    from .store import Collection
+
+#: a list's sort: ``(key, "asc"|"desc")`` pairs
+Sort = List[Tuple[str, str]]
 
 #: Nova's default ``metadata_items`` quota, checked below microversion 2.39
 METADATA_ITEMS_QUOTA = 128
 GiB = 1024 ** 3
 
-#: Glance core attributes that a client may set
-IMAGE_CORE_WRITABLE = ("name", "visibility", "protected", "os_hidden", "disk_format",
-                       "container_format", "min_disk", "min_ram", "tags")
-IMAGE_READ_ONLY = ("id", "status", "owner", "size", "virtual_size", "checksum", "os_hash_algo",
-                   "os_hash_value", "created_at", "updated_at", "self", "file", "schema",
-                   "direct_url", "stores", "locations")
-IMAGE_RESERVED = ("location", "deleted", "deleted_at")
+#: Glance core attributes that a client may set (from :mod:`.glance_schema`)
+IMAGE_CORE_WRITABLE = glance_schema.CORE_WRITABLE
+
+
+class ImageChange(TypedDict, total=False):
+    """One JSON-patch operation of :meth:`ImageMixin.update_image` (the key, not a pointer)."""
+
+    op: str
+    path: str
+    value: Any
 
 
 #: Glance's ``image_tag_quota`` (glance/common/config.py)
@@ -33,11 +46,11 @@ _BLOCK = hashlib.sha512().digest_size
 DATA_STATUSES = ("active", "deactivated")
 
 
-def _digests(payload):
+def _digests(payload: bytes) -> Tuple[str, str]:
     return (hashlib.md5(payload).hexdigest(), hashlib.sha512(payload).hexdigest())
 
 
-def generated_chunks(image_id, start, stop):
+def generated_chunks(image_id: str, start: int, stop: int) -> Iterator[bytes]:
     """Bytes ``start..stop-1`` of the made-up data of ``image_id`` (any length).
 
     Byte ``n`` is byte ``n % 64`` of ``sha512("fakeecs image data <id> <n // 64>")``,
@@ -59,7 +72,7 @@ def generated_chunks(image_id, start, stop):
         yield bytes(out[skip:len(out) - max(position - stop, 0)])
 
 
-def give_generated_data(image, size=GENERATED_DATA_SIZE):
+def give_generated_data(image: Image, size: int = GENERATED_DATA_SIZE) -> None:
     """Record made-up data of ``size`` bytes on ``image``: size, checksum, os_hash_*.
 
     The one rule for images whose bytes fakeecs invents (createImage, IMS, images
@@ -75,13 +88,15 @@ def give_generated_data(image, size=GENERATED_DATA_SIZE):
 class ImageBytes:
     """The data of one image: ``size``, ``checksum`` and ``chunks(start, stop)``."""
 
-    def __init__(self, image):
+    def __init__(self, image: Image) -> None:
+        if image.size is None:
+            raise ValueError(f"image {image.id} has no data")
         self.image_id = image.id
-        self.size = image.size
+        self.size: int = image.size
         self.checksum = image.checksum
         self._payload = base64.b64decode(image.payload) if image.payload is not None else None
 
-    def chunks(self, start=0, stop=None):
+    def chunks(self, start: int = 0, stop: Optional[int] = None) -> Iterator[bytes]:
         """Bytes ``start..stop-1`` (``stop`` defaults to the end), in pieces."""
         stop = self.size if stop is None else min(stop, self.size)
         if start >= stop:
@@ -94,27 +109,44 @@ class ImageBytes:
 class ImageMixin:
     """The image room of :class:`~fakeecs.model.Cloud`."""
 
+    if TYPE_CHECKING:  # what the room uses of the rest of the cloud
+        images: Collection
+        servers: Collection
+        jobs: Dict[str, Job]
+        ids: IdGenerator
+
+        def now(self) -> float: ...
+        def next_seq(self) -> int: ...
+        def touch(self, kind: str, ids: Union[str, Iterable[str]]) -> None: ...
+        def start_job(self, process: str, kind: str, target_id: str, steps: Sequence[str],
+                      data: Optional[Dict[str, Any]] = None) -> Job: ...
+        def jobs_for(self, kind: str, target_id: str) -> List[Job]: ...
+        def _server(self, context: Context, server_id: str) -> Server: ...
+
     # -- visibility ----------------------------------------------------------
 
-    def _image_visible(self, context, image):
+    def _image_visible(self, context: Context, image: Image) -> bool:
         if image.status == "deleted":
             return False
         return image.visibility in ("public", "community") or image.owner == context.project_id
 
-    def _image(self, context, image_id):
-        image = self.images.get(image_id)
+    def _image(self, context: Context, image_id: str) -> Image:
+        image: Optional[Image] = self.images.get(image_id)
         if image is None or not self._image_visible(context, image):
             raise NotFound("image", image_id, f"No image found with ID {image_id}")
         return image
 
     @operation
-    def get_image(self, context, image_id):
+    def get_image(self, context: Context, image_id: str) -> Image:
         self.touch("image", image_id)
         return self._image(context, image_id)
 
     @operation
-    def list_images(self, context, *, filters=None, limit=None, marker=None, sort=None,
-                    keep_also=None):
+    def list_images(self, context: Context, *, filters: Optional[Dict[str, Any]] = None,
+                    limit: Optional[int] = None, marker: Optional[str] = None,
+                    sort: Optional[Sort] = None,
+                    keep_also: Optional[Callable[[Image], bool]] = None
+                    ) -> Tuple[List[Image], bool]:
         """Visible images after ``marker``; returns ``(images, more)``.
 
         ``filters`` may hold name, status, visibility, owner, os_hidden, tag,
@@ -127,10 +159,11 @@ class ImageMixin:
         visibility = filters.pop("visibility", None)
         hidden = filters.pop("os_hidden", False)
         tags = filters.pop("tag", None) or []
-        times = {k: filters.pop(k) for k in ("created_at", "updated_at") if k in filters}
+        times: Dict[str, Tuple[str, float]] = {
+            k: filters.pop(k) for k in ("created_at", "updated_at") if k in filters}
         where = image_where(context, filters, visibility=visibility, tags=tags, times=times)
 
-        def keep(image):
+        def keep(image: Image) -> bool:
             if not self._image_visible(context, image):
                 return False
             if visibility is None and image.visibility == "community" and image.owner != context.project_id:
@@ -162,7 +195,7 @@ class ImageMixin:
                                      "updated_at"))
 
     @staticmethod
-    def _image_field(image, key):
+    def _image_field(image: Image, key: str) -> Any:
         if key in image.properties:
             return image.properties[key]
         return getattr(image, key, None)
@@ -170,7 +203,9 @@ class ImageMixin:
     # -- Glance writes ---------------------------------------------------------
 
     @operation
-    def create_image(self, context, *, image_id=None, properties=None, origin=None, **core):
+    def create_image(self, context: Context, *, image_id: Optional[str] = None,
+                     properties: Optional[Mapping[str, Any]] = None,
+                     origin: Optional[Mapping[str, Any]] = None, **core: Any) -> Image:
         """Register an image record (``queued``) as Glance's ``POST /v2/images`` does."""
         authorize(context, "add_image", write=True)
         if image_id is not None and image_id in self.images:
@@ -190,7 +225,7 @@ class ImageMixin:
         return image
 
     @operation
-    def upload_image_data(self, context, image_id, payload):
+    def upload_image_data(self, context: Context, image_id: str, payload: bytes) -> Image:
         authorize(context, "upload_image", write=True)
         image = self._owned_image(context, image_id)
         if image.status != "queued":
@@ -209,7 +244,7 @@ class ImageMixin:
         return image
 
     @operation
-    def image_data(self, context, image_id):
+    def image_data(self, context: Context, image_id: str) -> Optional[ImageBytes]:
         """Glance's download: the image's :class:`ImageBytes`, or ``None`` without data.
 
         Uploaded images serve what was uploaded; every other image serves the
@@ -224,8 +259,8 @@ class ImageMixin:
             return None
         return ImageBytes(image)
 
-    def _tag_target(self, context, image_id, verb):
-        image = self.images.get(image_id)
+    def _tag_target(self, context: Context, image_id: str, verb: str) -> Image:
+        image: Optional[Image] = self.images.get(image_id)
         if image is None or not self._image_visible(context, image):
             raise NotFound("image", image_id, f"Image {image_id} not found.")
         if (image.owner != context.project_id and not context.is_admin) or not context.can_write:
@@ -233,7 +268,7 @@ class ImageMixin:
         return image
 
     @operation
-    def add_image_tag(self, context, image_id, tag):
+    def add_image_tag(self, context: Context, image_id: str, tag: str) -> Image:
         """Glance ``PUT /v2/images/{id}/tags/{tag}``: a set, at most ``IMAGE_TAG_QUOTA``."""
         image = self._tag_target(context, image_id, "update")
         tags = list(image.tags) + ([tag] if tag not in image.tags else [])
@@ -246,7 +281,7 @@ class ImageMixin:
         return image
 
     @operation
-    def remove_image_tag(self, context, image_id, tag):
+    def remove_image_tag(self, context: Context, image_id: str, tag: str) -> Image:
         """Glance ``DELETE /v2/images/{id}/tags/{tag}``; ``NotFound`` (rule ``tag``) if absent."""
         image = self._tag_target(context, image_id, "delete")
         if tag not in image.tags:
@@ -255,29 +290,29 @@ class ImageMixin:
         image.updated_at = self.now()
         return image
 
-    def _owned_image(self, context, image_id):
+    def _owned_image(self, context: Context, image_id: str) -> Image:
         image = self._image(context, image_id)
         if image.owner != context.project_id and not context.is_admin:
             raise Forbidden(f"You are not permitted to modify image {image_id}.", rule="owner")
         return image
 
-    def _set_image_status(self, image, status, at=None):
+    def _set_image_status(self, image: Image, status: str, at: Optional[float] = None) -> None:
         transitions.check("image", image.status, status)
         image.status = status
         image.updated_at = self.now() if at is None else at
 
     @operation
-    def update_image(self, context, image_id, changes):
+    def update_image(self, context: Context, image_id: str,
+                     changes: Iterable[ImageChange]) -> Image:
         """Apply Glance JSON-patch ``changes``: dicts with op, path (a key) and value."""
         authorize(context, "modify_image", write=True)
         image = self._owned_image(context, image_id)
         staged_core, staged_props = {}, dict(image.properties)
         for change in changes:
             op, key, value = change["op"], change["path"], change.get("value")
-            if key in IMAGE_READ_ONLY:
-                raise Forbidden(f"Attribute '{key}' is read-only.", rule="read_only")
-            if key in IMAGE_RESERVED or key.startswith("os_glance"):
-                raise Forbidden(f"Attribute '{key}' is reserved.", rule="reserved")
+            refused = glance_schema.refusal(key, glance_schema.READ_ONLY_ON_PATCH)
+            if refused is not None:
+                raise Forbidden(refused[1], rule=refused[0])
             if key in IMAGE_CORE_WRITABLE:
                 if op == "remove":
                     raise Forbidden(f"Properties {key} cannot be removed.", rule="core")
@@ -300,7 +335,7 @@ class ImageMixin:
         return image
 
     @operation
-    def delete_image(self, context, image_id):
+    def delete_image(self, context: Context, image_id: str) -> Image:
         """Delete an image; never its snapshots (constraint 4)."""
         authorize(context, "delete_image", write=True)
         image = self._image(context, image_id)
@@ -315,8 +350,9 @@ class ImageMixin:
     # -- the native createImage action -------------------------------------------
 
     @operation
-    def create_server_image(self, context, server_id, name, metadata=None, *,
-                            check_metadata_quota=False):
+    def create_server_image(self, context: Context, server_id: str, name: str,
+                            metadata: Optional[Mapping[str, str]] = None, *,
+                            check_metadata_quota: bool = False) -> Image:
         """Nova's ``createImage``: an image of ``server_id`` (Queens order of checks)."""
         metadata = dict(metadata or {})
         authorize(context, "os_compute_api:servers:create_image", write=True)
@@ -342,7 +378,7 @@ class ImageMixin:
                        {"image_id": image.id})
         return image
 
-    def _snapshot_properties(self, context, server):
+    def _snapshot_properties(self, context: Context, server: Server) -> Dict[str, Any]:
         """Properties every server snapshot inherits (Nova's system metadata)."""
         meta = server.system_metadata
         properties = dict(meta.get("properties", {}))
@@ -353,7 +389,8 @@ class ImageMixin:
         properties.update(provenance.SNAPSHOT_PLATFORM_FIELDS)
         return properties
 
-    def _new_snapshot_image(self, context, server, name, properties, **core):
+    def _new_snapshot_image(self, context: Context, server: Server, name: str,
+                            properties: Mapping[str, Any], **core: Any) -> Image:
         now = self.now()
         image = Image(id=self.ids.uuid(), name=name, owner=context.project_id, status="queued",
                       created_at=now, updated_at=now, seq=self.next_seq(), visibility="private",
@@ -364,7 +401,7 @@ class ImageMixin:
         self.images.add(image)
         return image
 
-    def abandon_snapshots(self, server, at):
+    def abandon_snapshots(self, server: Server, at: float) -> None:
         """Stop the server's running snapshots and delete their unfinished images.
 
         Nova's ``delete_image_on_error``: a snapshot that cannot finish (the server
@@ -380,10 +417,11 @@ class ImageMixin:
             if server.task_state and server.task_state.startswith("image_"):
                 server.task_state = None
 
-    def _snapshot_volume_backed(self, context, server, name, metadata):
+    def _snapshot_volume_backed(self, context: Context, server: Server, name: str,
+                                metadata: Dict[str, str]) -> Image:
         raise Invalid("Volume-backed snapshots are not supported.", rule="volume_backed")
 
-    def _step_image_snapshot(self, job, step, at):
+    def _step_image_snapshot(self, job: Job, step: str, at: float) -> None:
         server = self.servers.get(job.target_id)
         image = self.images.get(job.data["image_id"])
         if server is None or image is None or image.status in ("deleted", "killed"):
@@ -416,15 +454,14 @@ class ImageMixin:
 
 #: keys Nova drops before it sends the image to Glance (``_convert_to_v2``)
 SNAPSHOT_DROPPED_KEYS = ("status", "created_at", "updated_at", "deleted_at", "size", "deleted")
-#: keys Glance refuses in a new image, and how (Nova passes its 403 on)
-SNAPSHOT_READ_ONLY_KEYS = ("self", "file", "schema", "direct_url", "stores")
 
 
-def snapshot_metadata(metadata):
-    """User metadata as Glance will take it: refused keys raise, dropped keys go."""
-    for key in metadata:
-        if key == "location" or key.startswith("os_glance"):
-            raise Forbidden(f"Attribute '{key}' is reserved.", rule="reserved")
-        if key in SNAPSHOT_READ_ONLY_KEYS:
-            raise Forbidden(f"Attribute '{key}' is read-only.", rule="read_only")
-    return {k: v for k, v in metadata.items() if k not in SNAPSHOT_DROPPED_KEYS}
+def snapshot_metadata(metadata: Mapping[str, str]) -> Dict[str, str]:
+    """User metadata as Glance will take it: dropped keys go, refused keys raise (Glance
+    refuses its reserved and ``_disallowed_properties`` keys; Nova passes the 403 on)."""
+    kept = {k: v for k, v in metadata.items() if k not in SNAPSHOT_DROPPED_KEYS}
+    for key in kept:
+        refused = glance_schema.refusal(key, glance_schema.DISALLOWED)
+        if refused is not None:
+            raise Forbidden(refused[1], rule=refused[0])
+    return kept

@@ -8,12 +8,12 @@ from ...model.server_filters import ServerQuery, parse_isotime
 from ..auth import base_url, cloud, require_token
 from ..errors import ApiError
 from ..jsonbody import json_body
-from ..params import int_param, malformed, validated
+from ..params import BoolQuery, bool_from_string, int_param, malformed, validated
 from . import bp, check_project, legacy, route, schemas, views
 
-#: ``strutils.bool_from_string(strict=True)`` words, as Nova lists them in its 400
-BOOL_WORDS = ("0", "1", "f", "false", "n", "no", "off", "on", "t", "true", "y", "yes")
-TRUE_WORDS = ("1", "t", "true", "on", "y", "yes")
+#: ``all_tenants``: present and empty means true, else a strict boolean word
+ALL_TENANTS = BoolQuery(not_boolean="Unrecognized value '{value}', acceptable values are: "
+                                    "{words}", empty=True)
 #: list filters that take comma-separated tags (2.26+), and the ServerQuery field of each
 TAG_FILTERS = {"tags": "tags", "tags-any": "tags_any", "not-tags": "not_tags",
                "not-tags-any": "not_tags_any"}
@@ -30,19 +30,6 @@ def _server_view(server):
 
 
 # -- servers -------------------------------------------------------------------
-
-def _all_tenants() -> bool:
-    """``all_tenants``: present and empty means true, else a strict boolean word."""
-    if "all_tenants" not in request.args:
-        return False
-    value = request.args["all_tenants"]
-    if value == "":
-        return True
-    if value.strip().lower() not in BOOL_WORDS:
-        words = ", ".join(f"'{w}'" for w in BOOL_WORDS)
-        raise ApiError(400, f"Unrecognized value '{value}', acceptable values are: {words}")
-    return value.strip().lower() in TRUE_WORDS
-
 
 def _list_query() -> tuple:
     """The list's :class:`ServerQuery` and its ``deleted`` option from the query string."""
@@ -70,14 +57,14 @@ def _list_query() -> tuple:
                 setattr(query, attr, tuple(tag for tag in args[param].split(",") if tag))
     deleted = None
     if "deleted" in args:
-        deleted = args["deleted"].strip().lower() in TRUE_WORDS
+        deleted = bool_from_string(args["deleted"]) is True
     return query, deleted
 
 
 def _list(detail, project_id):
     limit = int_param("limit")
     query, deleted = _list_query()
-    all_projects = _all_tenants()
+    all_projects = ALL_TENANTS.read("all_tenants")
     if all_projects:
         # only with all_tenants does Nova read tenant_id / project_id
         query.project_id = request.args.get("tenant_id") or request.args.get("project_id")

@@ -7,8 +7,11 @@ order: type, minLength, maxLength, format).
 """
 import re
 import unicodedata
+from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, missing as missing_
+
+from ..errors import nova_message
 
 INVALID_NAME = ("An invalid 'name' value was provided. The name must be: printable "
                 "characters. Can not start or end with whitespace.")
@@ -160,19 +163,12 @@ class NovaSchema(Schema):
         return result
 
 
-def first_message(error):
+def first_message(error: ValidationError) -> str:
     """The first Nova message inside a (possibly nested) marshmallow error."""
-    messages = error.messages
-    while True:
-        if isinstance(messages, dict) and messages:
-            messages = next(iter(messages.values()))
-        elif isinstance(messages, list) and messages:
-            messages = messages[0]
-        else:
-            return str(messages)
+    return nova_message(error)
 
 
-def load(schema, data):
+def load(schema: Schema, data: Any) -> Any:
     """Validate ``data``; return the result or raise ``ValueError(message)``."""
     try:
         return schema.load(data)

@@ -27,7 +27,9 @@ from ...model import transitions
 from ...model.clock import isoformat
 from ...model.ecs import DiskSpec, EcsServerSpec, NicPlan, flavor_zones
 from .. import errors
+from ..errors import huawei_message
 from ..jsonbody import json_body
+from ..params import IntQuery
 from . import ims as ims_api
 from .common import (api_error, authenticate, check_path_project, cloud, request_id,
                      translating)
@@ -330,7 +332,7 @@ def _load(name):
     try:
         return SCHEMAS[name].load(body)
     except ValidationError as error:
-        raise _bad("Invalid parameter values: " + ims_api._first(error.messages)) from None
+        raise _bad(huawei_message(error, BAD_VALUES)) from None
 
 
 def _check_name(name, what="name"):
@@ -412,18 +414,21 @@ def create_post_paid_servers(project_id):
 
 # -- list, show, update ------------------------------------------------------------------
 
-def _int_arg(name, default, minimum, maximum):
-    value = request.args.get(name)
-    if value is None or value == "":
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        number = None
-    if number is None or not minimum <= number <= maximum:
-        raise _bad(f"Invalid parameter values: {name} must be an integer from {minimum} to "
-                   f"{maximum}.")
-    return number
+#: ECS's refusal of a value
+BAD_VALUES = "Invalid parameter values: "
+
+
+def _ecs_int(minimum, maximum):
+    """An ECS integer query parameter from ``minimum`` to ``maximum`` ("" counts as absent)."""
+    return IntQuery(not_integer=BAD_VALUES + "{name} must be an integer from {minimum} to "
+                                             "{maximum}.", minimum=minimum, maximum=maximum,
+                    blank=True, error=_bad)
+
+
+#: ``limit``/``offset`` (a page number) of ``GET /v1/{project_id}/cloudservers/detail``
+DETAIL_LIMIT, DETAIL_OFFSET = _ecs_int(1, 1000), _ecs_int(0, 10 ** 9)
+#: ``limit`` of ``GET /v1.1/{project_id}/cloudservers/detail`` (paged by marker)
+MARKER_LIMIT = _ecs_int(1, 100)
 
 
 def _list_filter(args):
@@ -480,8 +485,8 @@ def _after_marker(found, marker):
 @bp.get("/v1/<project_id>/cloudservers/detail")
 @ecs_errors
 def list_servers_details(project_id):
-    limit = _int_arg("limit", 25, 1, 1000)
-    page = max(_int_arg("offset", 1, 0, 10 ** 9), 1)
+    limit = DETAIL_LIMIT.read("limit", 25)
+    page = max(DETAIL_OFFSET.read("offset", 1), 1)
     found = cloud().ecs_list_servers(g.context, keep=_list_filter(request.args))
     if "marker" in request.args:
         shown = _after_marker(found, request.args["marker"])[:limit]
@@ -557,7 +562,7 @@ def cloud_server_view(server):
 @bp.get("/v1.1/<project_id>/cloudservers/detail")
 @ecs_errors
 def list_cloud_servers(project_id):
-    limit = _int_arg("limit", 10, 1, 100)
+    limit = MARKER_LIMIT.read("limit", 10)
     found = cloud().ecs_list_servers(g.context, keep=_cloud_server_filter(request.args))
     rest = _after_marker(found, request.args.get("marker"))
     shown = rest[:limit]

@@ -9,8 +9,9 @@ from flask import Blueprint, Response, g, jsonify, request
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
 from ...model.clock import isoformat
-from ..errors import ApiError
+from ..errors import ApiError, cinder_message
 from ..jsonbody import json_body
+from ..params import IntQuery, built
 from .common import authenticate, cloud
 
 bp = Blueprint("huawei_evs", __name__)
@@ -42,17 +43,9 @@ def snapshot_view(snapshot):
             "dedicated_storage_name": None}
 
 
-def _int(name, default=None):
-    value = request.args.get(name)
-    if value is None:
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise ApiError(400, f"Invalid input received: {name} must be an integer") from None
-    if number < 0:
-        raise ApiError(400, f"Invalid input received: {name} must be >= 0")
-    return number
+#: EVS's integer query parameters (``limit``, ``offset``)
+EVS_INT = IntQuery(not_integer="Invalid input received: {name} must be an integer",
+                   below="Invalid input received: {name} must be >= 0")
 
 
 @bp.get("/v2/<project_id>/cloudsnapshots/detail")
@@ -61,8 +54,8 @@ def list_snapshots(project_id):
     filters = {key: request.args[key] for key in ("name", "status", "volume_id",
                                                  "availability_zone") if key in request.args}
     ids = set(request.args.getlist("id"))
-    limit = _int("limit", 1000)
-    offset = _int("offset", 0)
+    limit = EVS_INT.read("limit", 1000)
+    offset = EVS_INT.read("offset", 0)
     found, _ = cloud().list_snapshots(g.context, filters=filters)
     if ids:
         found = [s for s in found if s.id in ids]
@@ -102,10 +95,9 @@ def create_snapshot(project_id):
     if not isinstance(body, dict) or not isinstance(body.get("snapshot"), dict):
         raise ApiError(400, "Missing required element 'snapshot' in request body.")
     try:
-        spec = _SnapshotSpec().load(body["snapshot"])
+        spec = built(_SnapshotSpec).load(body["snapshot"])
     except ValidationError as error:
-        key, messages = next(iter(error.messages.items()))
-        raise ApiError(400, f"Invalid input received: {key}: {messages[0] if isinstance(messages, list) else messages}") from None
+        raise ApiError(400, cinder_message(error)) from None
     snapshot = cloud().create_snapshot(g.context, spec["volume_id"], name=spec.get("name"),
                                        description=spec.get("description"),
                                        metadata=spec.get("metadata"), force=spec["force"])

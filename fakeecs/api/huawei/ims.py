@@ -4,16 +4,20 @@ Paths carry no project id (the project comes from ``X-Project-Id`` with AK/SK,
 or from the token), except the job query ``/v1/{project_id}/jobs/{job_id}``.
 """
 import re
+from typing import Any, Dict
 
 from flask import Blueprint, Response, g, jsonify, request
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from ...model import errors as domain
+from ...model import glance_schema
 from ...model.clock import isoformat
 from ...model.ims import huawei_fields
 from ...model.timefilter import TimeFilterError, parse_time_filter
 from .. import errors
 from .. import image as glance
+from ..errors import huawei_message
+from ..params import IntQuery, built
 from ..jsonbody import json_body
 from .common import api_error, authenticate, check_path_project, cloud, translating
 
@@ -165,24 +169,18 @@ class ExportBody(_Loose):
     is_quick_export = fields.Boolean()
 
 
-def _first(messages, path=""):
-    if isinstance(messages, dict):
-        key, value = next(iter(messages.items()))
-        return _first(value, f"{path}.{key}" if path else str(key))
-    if isinstance(messages, list) and messages:
-        return _first(messages[0], path)
-    return f"{path}: {messages}" if path else str(messages)
+#: IMS's refusal of a body that does not match its schema
+BAD_FORMAT = "The request message format is invalid: "
 
 
-def _load(schema, body):
+def _load(schema: type, body: Any) -> Dict[str, Any]:
     if not isinstance(body, dict):
         raise _bad("IMG.0001", "The request message format is invalid: the body must be a "
                                "JSON object.")
     try:
-        return schema.load(body)
+        return built(schema).load(body)
     except ValidationError as error:
-        raise _bad("IMG.0001", "The request message format is invalid: "
-                               + _first(error.messages)) from None
+        raise _bad("IMG.0001", huawei_message(error, BAD_FORMAT)) from None
 
 
 def _check_name(name, required=True):
@@ -228,7 +226,7 @@ def job_id_body(job):
 @bp.post("/v2.1/cloudimages/action")
 @ims_errors
 def create_image():
-    data = _load(CreateImageBody(), _body())
+    data = _load(CreateImageBody, _body())
     if data.get("image_url") or (data.get("volume_id") and not data.get("data_images")):
         raise _bad("IMG.0105", "The operation is not supported: fakeecs makes images from "
                                "ECSs (instance_id) and their data disks (data_images) only, "
@@ -251,7 +249,7 @@ def create_image():
 @bp.post("/v2.1/cloudimages/wholeimages/action")
 @ims_errors
 def create_whole_image():
-    data = _load(WholeImageBody(), _body())
+    data = _load(WholeImageBody, _body())
     _check_name(data.get("name"))
     _check_description(data.get("description"))
     job = cloud().ims_create_whole_image(
@@ -266,7 +264,7 @@ def create_whole_image():
 @bp.post("/v2.1/cloudimages/<image_id>/file")
 @ims_errors
 def export_image(image_id):
-    data = _load(ExportBody(), _body())
+    data = _load(ExportBody, _body())
     job = cloud().ims_export_image(g.context, image_id, bucket_url=data["bucket_url"],
                                    file_format=data.get("file_format"),
                                    quick=bool(data.get("is_quick_export")))
@@ -339,6 +337,10 @@ IMS_FILTERS = ("__imagetype", "__isregistered", "__os_bit", "__os_type", "__plat
                "container_format", "disk_format", "enterprise_project_id", "id", "min_disk",
                "min_ram", "name", "owner", "protected", "status", "virtual_env_type",
                "visibility", "flavor_id", "architecture", "member_status")
+#: ``limit`` of ``GET /v2/cloudimages``
+IMS_LIMIT = IntQuery(not_integer=BAD_FORMAT + "{name} must be an integer from {minimum} to "
+                                              "{maximum}.", minimum=1, maximum=1000,
+                     error=lambda message: _bad("IMG.0001", message))
 IMS_SORT_KEYS = ("created_at", "name", "container_format", "disk_format", "status", "id",
                  "size", "updated_at", "min_disk", "min_ram")
 
@@ -360,14 +362,7 @@ def list_cloudimages():
             except TimeFilterError:
                 raise _bad("IMG.0001", f"The request message format is invalid: {key} must be "
                                        "<gt|gte|lt|lte|eq|neq>:<UTC time>.") from None
-    limit = args.get("limit", "500")
-    try:
-        limit = int(limit)
-        if not 0 < limit <= 1000:
-            raise ValueError
-    except ValueError:
-        raise _bad("IMG.0001", "The request message format is invalid: limit must be an "
-                               "integer from 1 to 1000.") from None
+    limit = IMS_LIMIT.read("limit", 500)
     sort_key = args.get("sort_key", "created_at")
     sort_dir = args.get("sort_dir", "desc")
     if sort_key not in IMS_SORT_KEYS or sort_dir not in ("asc", "desc"):
@@ -390,22 +385,22 @@ class PatchItem(_Loose):
 
 def _patch_value(key, value):
     """A JSON-patch value checked as Glance's schema does (IMS sends every value as a string)."""
-    if key in ("min_ram", "min_disk") and isinstance(value, str):
+    kind = glance_schema.json_type(key)
+    if kind == "integer" and isinstance(value, str):
         try:
             value = int(value)
         except ValueError:
             raise _bad("IMG.0001", f"The request message format is invalid: {key} must be "
                                    "an integer.") from None
-    elif key in ("protected", "os_hidden") and value in ("true", "false"):
+    elif kind == "boolean" and value in ("true", "false"):
         value = value == "true"
     if key == "name":
         _check_name(value if isinstance(value, str) else None)
-    if key in glance.CORE_KEYS and key != "id":
+    if key in glance_schema.CORE_WRITABLE:
         try:
-            return glance.ImageCreate().load({key: value})[key]
+            return glance.IMAGE_CREATE.load({key: value})[key]
         except ValidationError as error:
-            raise _bad("IMG.0001", "The request message format is invalid: "
-                                   + _first(error.messages)) from None
+            raise _bad("IMG.0001", huawei_message(error, BAD_FORMAT)) from None
     return value if value is None else str(value)
 
 
@@ -415,7 +410,7 @@ def _changes(body):
                                "non-empty JSON array of {op, path, value} objects.")
     changes = []
     for item in body:
-        data = _load(PatchItem(), item)
+        data = _load(PatchItem, item)
         path = data["path"]
         if not path.startswith("/") or path.count("/") != 1 or len(path) < 2:
             raise _bad("IMG.0001", f"The request message format is invalid: invalid JSON "

@@ -12,6 +12,7 @@ from ...model.clock import isoformat
 from .. import errors
 from .common import authenticate, check_path_project, cloud, gateway_body, request_id
 from ..errors import ApiError
+from ..params import IntQuery
 
 bp = Blueprint("huawei_vpc", __name__)
 
@@ -79,18 +80,14 @@ def subnet_view(subnet):
             "available_ip_address_count": the_cloud.free_address_count(subnet)}
 
 
+#: ``limit`` of the VPC and subnet lists (0 means no limit)
+VPC_LIMIT = IntQuery(not_integer="Param is invalid: limit {value!r} must be an integer from "
+                                 "{minimum} to {maximum}.", maximum=2000,
+                     error=lambda message: vpc_error(400, "VPC.0101", message))
+
+
 def _limit():
-    value = request.args.get("limit")
-    if value is None:
-        return None
-    try:
-        limit = int(value)
-    except ValueError:
-        limit = -1
-    if not 0 <= limit <= 2000:
-        raise vpc_error(400, "VPC.0101", f"Param is invalid: limit {value!r} must be an "
-                                         "integer from 0 to 2000.")
-    return limit or None
+    return VPC_LIMIT.read("limit") or None
 
 
 @bp.get("/v1/<project_id>/vpcs")
