@@ -5,11 +5,13 @@ soft-deleted rows): admins list them with ``deleted=True``, everyone sees them i
 ``changes-since`` lists, and a deleted server is a valid list marker.
 """
 import dataclasses
+import hashlib
 import re
+from typing import Any, Optional
 
 from . import provenance, transitions
 from .cloud import operation
-from .entities import Server
+from .entities import Flavor, Image, Server
 from .errors import Forbidden, Invalid, NotFound
 from .instance_checks import check_lock, invalid_state
 from .pager import server_where
@@ -20,6 +22,15 @@ from .store import Collection
 
 #: Nova's ``InstanceInvalidState`` (kept under its old name for the other rooms)
 conflict = invalid_state
+
+
+def generated_admin_pass(server_id: str) -> str:
+    """The ``adminPass`` Nova answers when the client sent none (12 characters).
+
+    Derived from the server id, not drawn from the seeded id stream, so that
+    the ids made after a create do not depend on whether ``adminPass`` was sent.
+    """
+    return hashlib.sha256(f"adminPass:{server_id}".encode()).hexdigest()[:12]
 
 
 class ComputeMixin(ServerMetaMixin):
@@ -130,22 +141,46 @@ class ComputeMixin(ServerMetaMixin):
         zone_name = provenance.boot_zone(boot_sources, availability_zone,
                                          default=self.default_zone())
         self.require_zone(zone_name)
-        now = self.now()
-        server = Server(id=self.ids.uuid(), name=name, project_id=context.project_id,
-                        user_id=context.user_id, availability_zone=zone_name,
-                        flavor_id=flavor.id, created_at=now, updated_at=now,
-                        seq=self.next_seq(), image_id=image.id if image is not None and not block_devices else "",
-                        metadata=dict(metadata or {}), description=description, key_name=key_name,
-                        tags=tags, user_data=user_data, config_drive="True" if config_drive else "",
-                        hostname=name, access_ipv4=access_ipv4 or "",
-                        access_ipv6=access_ipv6 or "", disk_config=disk_config or "MANUAL")
-        if image is not None:
-            server.system_metadata = provenance.inherited_image_meta(image, flavor)
-        server.addresses = self._allocate_addresses(server, networks)
+        server = self.new_server(
+            name=name, project_id=context.project_id, user_id=context.user_id,
+            flavor=flavor, zone=zone_name, image=image, networks=networks,
+            image_id=image.id if image is not None and not block_devices else "",
+            metadata=dict(metadata or {}), description=description, key_name=key_name,
+            tags=tags, user_data=user_data, config_drive="True" if config_drive else "",
+            access_ipv4=access_ipv4 or "", access_ipv6=access_ipv6 or "",
+            disk_config=disk_config or "MANUAL")
         if block_devices:
             self._attach_boot_volumes(context, server, block_devices)
         self.servers.add(server)
         self.start_job("server_build", "server", server.id, ["spawning", "active"])
+        return server
+
+    def new_server(self, *, name: str, project_id: str, user_id: str, flavor: Flavor,
+                   zone: str, image: Optional[Image] = None, image_id: Optional[str] = None,
+                   networks: Any = "auto", server_id: Optional[str] = None,
+                   created_at: Optional[float] = None, vm_state: str = "building",
+                   task_state: Optional[str] = "scheduling",
+                   **attributes: Any) -> Server:
+        """The one factory of servers (Nova, ECS and scenarios); the caller stores it.
+
+        The server inherits ``image``'s metadata (``system_metadata``) and boots
+        from it unless ``image_id`` says otherwise ("" for a volume-backed
+        server); its power state is the one ``vm_state`` settles in and its
+        addresses come from ``networks``.  ``attributes`` are further
+        :class:`Server` fields (``hostname`` defaults to the name).
+        """
+        now = self.now() if created_at is None else created_at
+        attributes.setdefault("hostname", name)
+        server = Server(id=server_id or self.ids.uuid(), name=name, project_id=project_id,
+                        user_id=user_id, availability_zone=zone, flavor_id=flavor.id,
+                        created_at=now, updated_at=now, seq=self.next_seq(),
+                        image_id=(image.id if image is not None else "") if image_id is None
+                        else image_id,
+                        vm_state=vm_state, task_state=task_state,
+                        power_state=transitions.SETTLED_POWER[vm_state], **attributes)
+        if image is not None:
+            server.system_metadata = provenance.inherited_image_meta(image, flavor)
+        server.addresses = self._allocate_addresses(server, networks)
         return server
 
     def _image_for_boot(self, context, image_id):

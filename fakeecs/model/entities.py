@@ -6,6 +6,7 @@ state can be exported and imported as is.  Times are virtual epoch seconds.
 from dataclasses import asdict, dataclass, field, fields
 from typing import Optional
 
+from .devices import ROOT_DEVICE
 from .index import Watched
 
 
@@ -131,7 +132,7 @@ class Server(Entity):
     host: str = "fakeecs-host-1"
     #: block devices: dicts with volume_id, device_name, boot_index, delete_on_termination
     block_devices: list = field(default_factory=list)
-    root_device_name: str = "/dev/vda"
+    root_device_name: str = ROOT_DEVICE
     #: system metadata the snapshot inherits (image_* keys of the base image)
     system_metadata: dict = field(default_factory=dict)
 

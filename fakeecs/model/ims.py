@@ -47,7 +47,7 @@ STEP_PERCENT = {"running": 10.0, "uploading": 60.0, "done": 100.0}
 #: an OBS bucket name (3-63 lower-case letters, digits, hyphens and periods)
 BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
 #: image kinds whose data are being made by an IMS job while not yet active
-IMS_KINDS = ("ims_system", "ims_data", "ims_whole")
+IMS_KINDS = provenance.IMS_KINDS
 
 
 def huawei_fields(image):

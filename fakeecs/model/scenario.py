@@ -18,22 +18,18 @@ from importlib import resources
 import yaml
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from . import provenance, transitions
 from .clock import AUTO_FLAVOURS
 
 DEFAULT = "default"
 
-SERVER_VM_STATES = ("building", "active", "stopped", "paused", "suspended", "error",
-                    "rescued", "resized", "shelved", "shelved_offloaded", "soft-delete")
-SERVER_TASK_STATES = ("scheduling", "block_device_mapping", "networking", "spawning",
-                      "image_snapshot_pending", "image_snapshot", "image_pending_upload",
-                      "image_uploading", "powering-off", "powering-on", "pausing", "unpausing",
-                      "suspending", "resuming", "rebooting", "rebooting_hard", "deleting")
-IMAGE_STATUSES = ("queued", "saving", "active", "killed", "uploading", "importing",
-                  "pending_delete", "deactivated")
-ORIGIN_KINDS = ("base", "upload", "nova_snapshot", "ims_system", "ims_data", "ims_whole")
-VOLUME_STATUSES = ("creating", "available", "reserved", "in-use", "error", "error_deleting",
-                   "deleting")
-SNAPSHOT_STATUSES = ("creating", "available", "error", "error_deleting", "deleting")
+#: the state lists a scenario may seed are the model's (one place: transitions, provenance)
+SERVER_VM_STATES = transitions.SEEDABLE_VM_STATES
+SERVER_TASK_STATES = transitions.SEEDABLE_TASK_STATES
+IMAGE_STATUSES = transitions.SEEDABLE_IMAGE_STATUSES
+ORIGIN_KINDS = provenance.IMAGE_KINDS
+VOLUME_STATUSES = transitions.SEEDABLE_VOLUME_STATUSES
+SNAPSHOT_STATUSES = transitions.SEEDABLE_SNAPSHOT_STATUSES
 TOP_LEVEL_KEYS = ("base", "region", "availability_zones", "domains", "projects", "users", "access_keys",
                   "flavors", "images", "servers", "volumes", "snapshots", "vpcs", "subnets",
                   "transitions", "clock", "token_ttl")
@@ -239,7 +235,7 @@ class ImageSpec(_Strict):
     @validates_schema
     def _origin(self, data, **kwargs):
         origin = data.get("origin") or {}
-        if origin.get("kind") in ("nova_snapshot", "ims_system", "ims_data", "ims_whole"):
+        if origin.get("kind") in provenance.SERVER_MADE:
             if not origin.get("server") and not (origin.get("server_id") and origin.get("availability_zone")):
                 raise ValidationError("an image made from a server needs origin.server (a server "
                                       "of the world) or origin.server_id with "

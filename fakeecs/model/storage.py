@@ -36,11 +36,13 @@ the snapshots of ``createImage`` (with ``server_id``, ``image_id``) and
 import json
 import re
 import uuid
+from typing import Any, Optional
 
 from . import provenance, transitions
 from .cloud import operation
 from .errors import Conflict, Forbidden, Invalid, NotFound
-from .entities import Snapshot, Volume
+from .devices import next_device
+from .entities import Image, Snapshot, Volume
 from .images import give_generated_data
 from .pager import equal_clauses, project_clause
 from .policy import authorize
@@ -87,14 +89,11 @@ VOLUME_STATUS_RULES = {
                         "in {status} status."),
 }
 
-#: statuses ``os-reset_status`` may set (cinder/api/contrib/admin_actions.py)
-VOLUME_RESET_STATUSES = ("creating", "available", "deleting", "error", "error_deleting",
-                         "error_managing", "managing", "attaching", "in-use", "detaching",
-                         "maintenance")
-VOLUME_ATTACH_STATUSES = ("attached", "detached")
-VOLUME_MIGRATION_STATUSES = ("migrating", "error", "success", "completing", "none", "starting")
-SNAPSHOT_RESET_STATUSES = ("error", "available", "creating", "deleting", "deleted", "updating",
-                           "error_deleting", "unmanaging", "backing-up", "restoring")
+#: the ``os-reset_status`` lists live in :mod:`transitions` (re-exported for the volume API)
+VOLUME_RESET_STATUSES = transitions.VOLUME_RESET_STATUSES
+VOLUME_ATTACH_STATUSES = transitions.VOLUME_ATTACH_STATUSES
+VOLUME_MIGRATION_STATUSES = transitions.VOLUME_MIGRATION_STATUSES
+SNAPSHOT_RESET_STATUSES = transitions.SNAPSHOT_RESET_STATUSES
 #: snapshot statuses a cascading volume delete may take along
 CASCADE_SNAPSHOT_STATUSES = ("available", "error")
 #: Cinder's metadata limits (``check_metadata_properties``)
@@ -136,6 +135,23 @@ def check_metadata(metadata):
 
 
 UNSET = object()
+
+
+def volume_image_metadata(image: Image) -> dict[str, str]:
+    """Cinder's ``volume_image_metadata`` of a volume made from ``image`` (one definition).
+
+    The image's core fields as text, then every property a snapshot may
+    inherit (not :data:`provenance.NON_INHERITABLE`); the core fields win.
+    """
+    meta = {"image_id": image.id, "image_name": image.name or "",
+            "checksum": image.checksum or "", "min_disk": str(image.min_disk or 0),
+            "min_ram": str(image.min_ram or 0), "size": str(image.size or 0),
+            "disk_format": image.disk_format or "",
+            "container_format": image.container_format or ""}
+    for key, value in image.properties.items():
+        if key not in provenance.NON_INHERITABLE:
+            meta.setdefault(key, value)
+    return meta
 
 
 def cinder_request_id():
@@ -314,7 +330,7 @@ class StorageMixin:
                 size = snapshot.size
         zone = self._volume_zone(availability_zone, snapshot)
         size = self._check_volume_size(size, image, snapshot)
-        return self._new_volume(context.project_id, zone, size, name=name,
+        return self.new_volume(context.project_id, zone, size, name=name,
                                 description=description, volume_type=volume_type,
                                 metadata=metadata, image=image, snapshot=snapshot,
                                 user_id=context.user_id)
@@ -373,13 +389,25 @@ class StorageMixin:
                               f"than the image minDisk size {image.min_disk}GB.", rule="size")
         return size
 
-    def _new_volume(self, project_id, zone, size, *, name=None, description=None,
-                    volume_type=None, metadata=None, image=None, snapshot=None, user_id=None,
-                    timed=True, origin=None):
-        """Add a volume in ``creating``; with ``timed`` a job makes it ``available``."""
-        now = self.now()
-        volume = Volume(id=self.ids.uuid(), name=name, project_id=project_id, size=size,
-                        availability_zone=zone, status="creating", created_at=now,
+    def new_volume(self, project_id: str, zone: str, size: int, *,
+                   name: Optional[str] = None, description: Optional[str] = None,
+                   volume_type: Optional[str] = None,
+                   metadata: Optional[dict[str, str]] = None, image: Optional[Image] = None,
+                   snapshot: Optional[Snapshot] = None, user_id: Optional[str] = None,
+                   timed: bool = True, origin: Optional[dict[str, Any]] = None,
+                   volume_id: Optional[str] = None, status: str = "creating",
+                   created_at: Optional[float] = None,
+                   bootable: Optional[bool] = None) -> Volume:
+        """The one factory of volumes (Cinder, boot from volume, ECS, scenarios).
+
+        Adds a volume in ``status`` (``creating`` by default); with ``timed`` a
+        job makes it ``available``.  Made from ``image``, it records the image's
+        ``volume_image_metadata`` (:func:`volume_image_metadata`); from
+        ``snapshot``, the snapshot's.  ``bootable`` overrides what the source says.
+        """
+        now = self.now() if created_at is None else created_at
+        volume = Volume(id=volume_id or self.ids.uuid(), name=name, project_id=project_id,
+                        size=size, availability_zone=zone, status=status, created_at=now,
                         updated_at=now, seq=self.next_seq(), description=description,
                         volume_type=volume_type or "SSD", metadata=dict(metadata or {}),
                         origin=dict(origin or {"kind": "cinder"}))
@@ -388,7 +416,7 @@ class StorageMixin:
         if image is not None:
             volume.source_image_id = image.id
             volume.bootable = True
-            volume.image_metadata = self._volume_image_metadata(image)
+            volume.image_metadata = volume_image_metadata(image)
             if _flag(image.properties.get(FAIL_VOLUME)) is not None:
                 volume.origin["fail"] = (_flag(image.properties.get(FAIL_VOLUME))
                                          or f"Failed to copy image {image.id} to volume.")
@@ -399,22 +427,12 @@ class StorageMixin:
                 bool(snapshot.origin.get("image_metadata"))
             volume.image_metadata = dict(snapshot.origin.get("image_metadata")
                                          or (source.image_metadata if source else {}))
+        if bootable is not None:
+            volume.bootable = bootable
         self.volumes.add(volume)
         if timed:
             self.start_job("volume_create", "volume", volume.id, ["available"])
         return volume
-
-    @staticmethod
-    def _volume_image_metadata(image):
-        meta = {"image_id": image.id, "image_name": image.name or "",
-                "checksum": image.checksum or "", "min_disk": str(image.min_disk or 0),
-                "min_ram": str(image.min_ram or 0), "size": str(image.size or 0),
-                "disk_format": image.disk_format or "", "container_format":
-                image.container_format or ""}
-        for key, value in image.properties.items():
-            if key not in provenance.NON_INHERITABLE:
-                meta.setdefault(key, value)
-        return meta
 
     def _finish_volume(self, volume, at):
         """``creating`` -> ``available`` (or ``error`` when flagged); True on success."""
@@ -678,23 +696,36 @@ class StorageMixin:
                            f"current status is: {volume.status}.")
             raise Invalid(message, rule="snapshot_volume_status", volume_id=volume_id,
                           status=volume.status)
-        return self._new_snapshot(volume, name=name, description=description,
+        return self.new_snapshot(volume, name=name, description=description,
                                   metadata=metadata, origin={"kind": "cinder"})
 
-    def _new_snapshot(self, volume, *, name, description=None, metadata=None, origin=None):
-        now = self.now()
+    def new_snapshot(self, volume: Volume, *, name: Optional[str],
+                     description: Optional[str] = None,
+                     metadata: Optional[dict[str, str]] = None,
+                     origin: Optional[dict[str, Any]] = None, snapshot_id: Optional[str] = None,
+                     project_id: Optional[str] = None, size: Optional[int] = None,
+                     status: str = "creating", created_at: Optional[float] = None,
+                     timed: bool = True) -> Snapshot:
+        """The one factory of volume snapshots (Cinder, ``createImage``, scenarios).
+
+        The snapshot records its volume's zone and ``volume_image_metadata`` in
+        ``origin``; with ``timed`` a job makes it ``available``.
+        """
+        now = self.now() if created_at is None else created_at
         record = dict(origin or {})
         record.setdefault("kind", "cinder")
         record["availability_zone"] = volume.availability_zone
         if volume.image_metadata:
             record["image_metadata"] = dict(volume.image_metadata)
-        snapshot = Snapshot(id=self.ids.uuid(), name=name, project_id=volume.project_id,
-                            volume_id=volume.id, size=volume.size, status="creating",
+        snapshot = Snapshot(id=snapshot_id or self.ids.uuid(), name=name,
+                            project_id=project_id or volume.project_id, volume_id=volume.id,
+                            size=volume.size if size is None else size, status=status,
                             created_at=now, updated_at=now, seq=self.next_seq(),
                             description=description, metadata=dict(metadata or {}),
                             origin=record)
         self.snapshots.add(snapshot)
-        self.start_job("snapshot_create", "snapshot", snapshot.id, ["available"])
+        if timed:
+            self.start_job("snapshot_create", "snapshot", snapshot.id, ["available"])
         return snapshot
 
     def _step_snapshot_create(self, job, step, at):
@@ -855,13 +886,14 @@ class StorageMixin:
                           volume_zone=volume.availability_zone)
 
     @staticmethod
-    def _next_device(server):
-        used = {bd.get("device_name") for bd in server.block_devices}
-        for letter in "bcdefghijklmnopqrstuvwxyz":
-            name = f"/dev/vd{letter}"
-            if name not in used:
-                return name
-        raise Invalid("No free device name.", rule="device")
+    def _next_device(server, used=None):
+        """The first free data device of ``server`` (or of ``used``); ``Invalid`` if none."""
+        if used is None:
+            used = {bd.get("device_name") for bd in server.block_devices}
+        name = next_device(used)
+        if name is None:
+            raise Invalid("No free device name.", rule="device")
+        return name
 
     def _attach(self, server, volume, entry, at):
         if entry not in server.block_devices:
@@ -959,7 +991,6 @@ class StorageMixin:
             meta = self._boot_image_meta(boot, flavor)
             if meta:
                 server.system_metadata = meta
-        letters = iter("bcdefghijklmnopqrstuvwxyz")
         used = {p["device_name"] for p in plan if p["device_name"]}
         for item in plan:
             if item["source"] == "volume":
@@ -968,7 +999,7 @@ class StorageMixin:
                 volume.status = "reserved"
                 volume.updated_at = self.now()
             else:
-                volume = self._new_volume(
+                volume = self.new_volume(
                     server.project_id, server.availability_zone, item["size"],
                     name="", volume_type=item["volume_type"], image=item["image"],
                     snapshot=item["snapshot"], timed=False,
@@ -979,7 +1010,7 @@ class StorageMixin:
                 if item["boot_index"] == 0:
                     device = server.root_device_name
                 else:
-                    device = next(f"/dev/vd{c}" for c in letters if f"/dev/vd{c}" not in used)
+                    device = self._next_device(server, used)
                 used.add(device)
             server.block_devices.append({
                 "volume_id": volume.id, "device_name": device, "boot_index": item["boot_index"],
@@ -1271,7 +1302,7 @@ class StorageMixin:
                                          min_ram=int(meta.get("min_ram", 0) or 0))
         mappings, snapshot_ids = [], []
         for bd, volume in devices:
-            snapshot = self._new_snapshot(
+            snapshot = self.new_snapshot(
                 volume, name=f"snapshot for {name}", description=volume.description,
                 origin={"kind": "nova_snapshot", "server_id": server.id, "image_id": image.id,
                         "project_id": server.project_id})

@@ -140,6 +140,26 @@ SNAPSHOT_TRANSITIONS = {
     "deleted": set(),
 }
 
+#: statuses ``os-reset_status`` may set (cinder/api/contrib/admin_actions.py)
+VOLUME_RESET_STATUSES = ("creating", "available", "deleting", "error", "error_deleting",
+                         "error_managing", "managing", "attaching", "in-use", "detaching",
+                         "maintenance")
+VOLUME_ATTACH_STATUSES = ("attached", "detached")
+VOLUME_MIGRATION_STATUSES = ("migrating", "error", "success", "completing", "none", "starting")
+SNAPSHOT_RESET_STATUSES = ("error", "available", "creating", "deleting", "deleted", "updating",
+                           "error_deleting", "unmanaging", "backing-up", "restoring")
+
+# --- what a scenario may seed (each a subset of a table above) ------------------
+
+#: every vm_state but ``deleted`` (a deleted server is not in the world)
+SEEDABLE_VM_STATES = tuple(state for state in SERVER_VM_STATES if state != "deleted")
+SEEDABLE_TASK_STATES = tuple(state for state in SERVER_TASK_STATES if state is not None)
+SEEDABLE_IMAGE_STATUSES = tuple(status for status in IMAGE_STATUSES if status != "deleted")
+#: the volume and snapshot statuses the normal walks reach (not the admin-only ones)
+SEEDABLE_VOLUME_STATUSES = ("creating", "available", "reserved", "in-use", "error",
+                            "error_deleting", "deleting")
+SEEDABLE_SNAPSHOT_STATUSES = ("creating", "available", "error", "error_deleting", "deleting")
+
 # --- IMS asynchronous jobs (ims_03_0905: INIT, RUNNING, SUCCESS, FAIL) ----------
 
 IMS_JOB_TRANSITIONS = {

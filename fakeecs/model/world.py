@@ -11,14 +11,15 @@ the scenario file, the key path and its line.
 
 from . import provenance, transitions
 from .clock import parse_time
-from .entities import AccessKey, Image, Server, Snapshot, Volume
+from .devices import next_device
+from .entities import AccessKey, Image
 from .errors import Invalid
 from .images import give_generated_data
 
 #: the owner of public images that no project of the world owns
 PLATFORM_OWNER = "f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0"
 GiB = 1024 ** 3
-SERVER_MADE = ("nova_snapshot", "ims_system", "ims_data", "ims_whole")
+SERVER_MADE = provenance.SERVER_MADE
 
 
 def apply_world(cloud, world, record=True):
@@ -340,18 +341,13 @@ class _Applier:
         vm_state = spec.get("vm_state", "active")
         task_state = spec.get("task_state", "scheduling" if vm_state == "building" else None)
         now = self.time(spec, "created_at")
-        server = Server(id=self.new_id(cloud.servers, spec, "server", path), name=spec["name"],
-                        project_id=project.id, user_id=user.id if user is not None else "",
-                        availability_zone=zone, flavor_id=flavor.id, created_at=now,
-                        updated_at=now, seq=cloud.next_seq(), image_id=image.id if image else "",
-                        vm_state=vm_state, task_state=task_state,
-                        power_state=transitions.SETTLED_POWER[vm_state],
-                        locked=spec.get("locked", False),
-                        metadata={k: _text(v) for k, v in (spec.get("metadata") or {}).items()},
-                        description=spec.get("description"), key_name=spec.get("key_name"),
-                        tags=list(spec.get("tags") or []))
-        if image is not None:
-            server.system_metadata = provenance.inherited_image_meta(image, flavor)
+        server = cloud.new_server(
+            server_id=self.new_id(cloud.servers, spec, "server", path), name=spec["name"],
+            project_id=project.id, user_id=user.id if user is not None else "",
+            zone=zone, flavor=flavor, created_at=now, image=image, vm_state=vm_state,
+            task_state=task_state, locked=spec.get("locked", False),
+            metadata=_texts(spec.get("metadata")), description=spec.get("description"),
+            key_name=spec.get("key_name"), tags=list(spec.get("tags") or []))
         if vm_state != "building":
             server.launched_at = self.time(spec, "launched_at") if spec.get("launched_at") else now
         fault = spec.get("fault")
@@ -362,9 +358,6 @@ class _Applier:
                 fault = {"message": fault}
             server.fault = {"code": fault.get("code", 500), "message": fault["message"],
                             "details": fault.get("details", ""), "created": now}
-        allocate = getattr(cloud, "_allocate_addresses", None)
-        if allocate is not None:
-            server.addresses = allocate(server, "auto")
         cloud.servers.add(server)
         return index, server
 
@@ -401,30 +394,31 @@ class _Applier:
                 self.fail(path + ("image",), error.message)
         boot = bool(attach and attach.get("boot_index") == 0)
         now = self.time(spec, "created_at")
-        status = spec.get("status", "in-use" if server is not None else "available")
-        volume = Volume(id=self.new_id(cloud.volumes, spec, "volume", path), name=spec.get("name"),
-                        project_id=project.id, size=spec["size"], availability_zone=zone,
-                        status=status, created_at=now, updated_at=now, seq=cloud.next_seq(),
-                        description=spec.get("description"),
-                        bootable=spec.get("bootable", image is not None or boot),
-                        volume_type=spec.get("volume_type", "SSD"),
-                        metadata={k: _text(v) for k, v in (spec.get("metadata") or {}).items()},
-                        source_image_id=image.id if image else None,
-                        origin={"kind": "scenario"})
-        if image is not None:
-            volume.image_metadata = _volume_image_metadata(image)
-            if image.min_disk and volume.size < image.min_disk:
-                self.fail(path + ("size",), f"{volume.size} GiB is smaller than the image's "
-                                            f"min_disk {image.min_disk} GiB")
+        size = spec["size"]
+        if image is not None and image.min_disk and size < image.min_disk:
+            self.fail(path + ("size",), f"{size} GiB is smaller than the image's "
+                                        f"min_disk {image.min_disk} GiB")
+        device = None
         if server is not None:
             used = {bd.get("device_name") for bd in server.block_devices}
             if boot and any(bd.get("boot_index") == 0 for bd in server.block_devices):
                 self.fail(path + ("attached_to", "boot_index"),
                           f"server {server.name} already has a boot volume")
-            device = attach.get("device") or _next_device(used, boot)
+            device = attach.get("device") or next_device(used, boot=boot)
+            if device is None:
+                self.fail(path + ("attached_to", "device"),
+                          f"server {server.name} has no free device name")
             if device in used:
                 self.fail(path + ("attached_to", "device"),
                           f"device {device} of server {server.name} is taken")
+        volume = cloud.new_volume(
+            project.id, zone, size, volume_id=self.new_id(cloud.volumes, spec, "volume", path),
+            name=spec.get("name"), description=spec.get("description"),
+            volume_type=spec.get("volume_type"), metadata=_texts(spec.get("metadata")),
+            image=image, status=spec.get("status", "in-use" if server is not None else "available"),
+            created_at=now, bootable=spec.get("bootable", image is not None or boot),
+            origin={"kind": "scenario"}, timed=False)
+        if server is not None:
             volume.attachments = [{"server_id": server.id, "device": device,
                                    "attachment_id": cloud.ids.uuid(),
                                    "attached_at": now}]
@@ -440,7 +434,6 @@ class _Applier:
                     flavor = cloud.flavors[server.flavor_id]
                     server.system_metadata = provenance.inherited_image_meta(image, flavor)
                     server.system_metadata["base_image_ref"] = ""
-        cloud.volumes.add(volume)
         return volume
 
     def snapshot_from(self, index, spec):
@@ -449,48 +442,23 @@ class _Applier:
         volume = self.volume(spec["volume"], path + ("volume",))
         project = (self.project(spec["project"], path + ("project",)) if spec.get("project")
                    else cloud.projects[volume.project_id])
-        now = self.time(spec, "created_at")
-        snapshot = Snapshot(id=self.new_id(cloud.snapshots, spec, "snapshot", path),
-                            name=spec.get("name"), project_id=project.id, volume_id=volume.id,
-                            size=spec.get("size", volume.size), status=spec.get("status", "available"),
-                            created_at=now, updated_at=now, seq=cloud.next_seq(),
-                            description=spec.get("description"),
-                            metadata={k: _text(v) for k, v in (spec.get("metadata") or {}).items()},
-                            origin=_snapshot_origin(volume))
-        cloud.snapshots.add(snapshot)
-        return snapshot
+        return cloud.new_snapshot(
+            volume, snapshot_id=self.new_id(cloud.snapshots, spec, "snapshot", path),
+            name=spec.get("name"), project_id=project.id, size=spec.get("size", volume.size),
+            status=spec.get("status", "available"), created_at=self.time(spec, "created_at"),
+            description=spec.get("description"), metadata=_texts(spec.get("metadata")),
+            origin={"kind": "scenario"}, timed=False)
+
+
+def _texts(values):
+    """A scenario's metadata mapping as the model stores it (every value text)."""
+    return {k: _text(v) for k, v in (values or {}).items()}
 
 
 def _text(value):
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def _snapshot_origin(volume):
-    record = {"kind": "scenario", "availability_zone": volume.availability_zone}
-    if volume.image_metadata:
-        record["image_metadata"] = dict(volume.image_metadata)
-    return record
-
-
-def _next_device(used, boot):
-    if boot and "/dev/vda" not in used:
-        return "/dev/vda"
-    for letter in "bcdefghijklmnopqrstuvwxyz":
-        device = f"/dev/vd{letter}"
-        if device not in used:
-            return device
-    return "/dev/vdz"
-
-
-def _volume_image_metadata(image):
-    meta = {"image_id": image.id, "image_name": image.name or "",
-            "min_disk": str(image.min_disk), "min_ram": str(image.min_ram),
-            "disk_format": image.disk_format or "", "container_format": image.container_format or "",
-            "size": str(image.size or 0), "checksum": image.checksum or ""}
-    meta.update(image.properties)
-    return meta
 
 
 def _domain(cloud, name):
