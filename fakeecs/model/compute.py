@@ -34,7 +34,18 @@ def generated_admin_pass(server_id: str) -> str:
 
 
 class ComputeMixin(ServerMetaMixin):
-    """The compute room of :class:`~fakeecs.model.Cloud`."""
+    """The compute room of :class:`~fakeecs.model.Cloud`.
+
+    Servers' disks are the storage room's (:class:`~fakeecs.model.storage.StorageMixin`);
+    compute calls its named steps at declared points and overrides nothing of it:
+
+    * ``create_server``: :meth:`boot_devices` first (a snapshot image's mapping,
+      the AZ of existing disks), :meth:`_boot_images_of` for the AZ rule, and
+      :meth:`_attach_boot_volumes` before the server is stored;
+    * the build reaching ``spawning``: :meth:`_build_failure` makes and attaches
+      the disks, or says why the build fails;
+    * a deletion's end: :meth:`_release_server_volumes`.
+    """
 
     def _init_stores(self):
         super()._init_stores()
@@ -120,6 +131,9 @@ class ComputeMixin(ServerMetaMixin):
         ``user_data`` is kept as sent (base64 text); ``config_drive`` is a bool.
         """
         authorize(context, "os_compute_api:servers:create", write=True)
+        # storage: a snapshot image's own mapping, and the AZ of existing disks
+        block_devices, availability_zone = self.boot_devices(context, image_id,
+                                                             availability_zone, block_devices)
         if not image_id and not block_devices:
             raise Invalid("Missing imageRef attribute", rule="image")
         check_metadata_quota(metadata or {})
@@ -137,7 +151,7 @@ class ComputeMixin(ServerMetaMixin):
             if image.min_ram and flavor.ram < image.min_ram:
                 raise Invalid("Flavor's memory is too small for requested image.", rule="min_ram")
         boot_sources = [image] if image is not None else []
-        boot_sources += self._boot_images_of(context, block_devices or [])
+        boot_sources += self._boot_images_of(context, block_devices or [])  # storage
         zone_name = provenance.boot_zone(boot_sources, availability_zone,
                                          default=self.default_zone())
         self.require_zone(zone_name)
@@ -149,7 +163,7 @@ class ComputeMixin(ServerMetaMixin):
             tags=tags, user_data=user_data, config_drive="True" if config_drive else "",
             access_ipv4=access_ipv4 or "", access_ipv6=access_ipv6 or "",
             disk_config=disk_config or "MANUAL")
-        if block_devices:
+        if block_devices:  # storage: plan, check, then make every disk
             self._attach_boot_volumes(context, server, block_devices)
         self.servers.add(server)
         self.start_job("server_build", "server", server.id, ["spawning", "active"])
@@ -192,13 +206,6 @@ class ComputeMixin(ServerMetaMixin):
         provenance.check_system_disk(image)
         return image
 
-    def _boot_images_of(self, context, block_devices):
-        """Images that block devices would be made from (overridden by storage)."""
-        return []
-
-    def _attach_boot_volumes(self, context, server, block_devices):
-        raise Invalid("Block device mapping is not supported.", rule="block_device_mapping")
-
     def default_zone(self):
         return next(iter(self.availability_zones))
 
@@ -215,6 +222,12 @@ class ComputeMixin(ServerMetaMixin):
         if server is None or server.vm_state != "building":
             return
         if step == "spawning":
+            failure = self._build_failure(server, at)  # storage: make and attach the disks
+            if failure is not None:
+                self.jobs.pop(job.id, None)
+                self.set_server_state(server, "error", at=at,
+                                      fault={"code": 500, "message": failure, "created": at})
+                return
             server.task_state = "spawning"
         else:
             self.set_server_state(server, "active", at=at)
@@ -296,13 +309,10 @@ class ComputeMixin(ServerMetaMixin):
         if server is None:
             return
         self.cancel_jobs("server", server.id)
-        self._release_server_volumes(server)
+        self._release_server_volumes(server)  # storage: detach, maybe delete
         server.vm_state = "deleted"
         server.task_state = None
         server.terminated_at = at
         server.updated_at = at
         self.servers.remove(server.id)
         self.deleted_servers.add(server)
-
-    def _release_server_volumes(self, server):
-        """Detach (and maybe delete) the server's volumes; storage overrides this."""

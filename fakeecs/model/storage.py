@@ -915,10 +915,10 @@ class StorageMixin:
 
     # ------------------------------------------------ boot from volume (hooks)
 
-    @operation
-    def create_server(self, context, *, image_id=None, availability_zone=None,
-                      block_devices=None, **kwargs):
-        """The compute room's ``create_server``, with Nova's storage preparations.
+    def boot_devices(self, context, image_id, availability_zone, block_devices):
+        """Nova's storage preparations of a create, as ``(block_devices, availability_zone)``.
+
+        The first step of the compute room's ``create_server``:
 
         * ``imageRef`` of a volume-backed snapshot image (it carries
           ``block_device_mapping``) boots from volumes made from its snapshots;
@@ -936,9 +936,7 @@ class StorageMixin:
                                    "uuid": image_id, "boot_index": 0})
         if availability_zone is None and devices:
             availability_zone = self._zone_hint(context, devices)
-        return super().create_server(context, image_id=image_id,
-                                     availability_zone=availability_zone,
-                                     block_devices=devices or None, **kwargs)
+        return devices or None, availability_zone
 
     def _zone_hint(self, context, devices):
         for bd in devices:
@@ -1190,20 +1188,12 @@ class StorageMixin:
 
     # --------------------------------------------------------- build and error
 
-    def _step_server_build(self, job, step, at):
-        """Attach the server's volumes when it starts spawning, or fail the build."""
-        server = self.servers.get(job.target_id)
-        if server is not None and server.vm_state == "building" and step == "spawning":
-            failure = self._build_failure(server, at)
-            if failure is not None:
-                self.jobs.pop(job.id, None)
-                self.set_server_state(server, "error", at=at,
-                                      fault={"code": 500, "message": failure, "created": at})
-                return
-        super()._step_server_build(job, step, at)
-
     def _build_failure(self, server, at):
-        """Make the server's volumes and return why the build fails, or ``None``."""
+        """Make the server's volumes and return why the build fails, or ``None``.
+
+        The compute room calls this when a build reaches ``spawning``: the
+        server's volumes are attached (``in-use``) or the build fails.
+        """
         flavor = self.flavors.get(server.flavor_id)
         reason = None
         if flavor is not None and _flag(flavor.extra_specs.get(FAIL_BUILD)) is not None:
