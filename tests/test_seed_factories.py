@@ -150,3 +150,22 @@ def test_device_names():
     assert devices.next_device({"/dev/vda"}, boot=True) == "/dev/vdb"
     assert devices.next_device({"/dev/vdb"}) == "/dev/vdc"
     assert devices.next_device(set(devices.DATA_DEVICES)) is None
+
+
+def test_a_seeded_server_image_is_a_create_image_image():
+    cloud = fresh()
+    apply_world(cloud, {"servers": [{"name": "src", "flavor": "s6.small.1", "image": BASE_IMAGE,
+                                     "user": "fakeecs", "availability_zone": "cn-north-4b"}]})
+    server = next(s for s in cloud.servers if s.name == "src")
+    ctx = cloud.context_for_user("fakeecs")
+    made = cloud.create_server_image(ctx, server.id, "snap")
+    cloud.clock.advance(600)
+    cloud.list_availability_zones()
+    apply_world(cloud, {"images": [{"name": "snap",
+                                    "origin": {"kind": "nova_snapshot", "server": "src"}}]})
+    seeded = next(i for i in cloud.images if i.name == "snap" and i.id != made.id)
+    assert made.status == seeded.status == "active"
+    assert seeded.properties == made.properties
+    assert seeded.origin == made.origin
+    assert (seeded.min_disk, seeded.min_ram, seeded.virtual_size) == \
+        (made.min_disk, made.min_ram, made.virtual_size)

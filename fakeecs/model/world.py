@@ -12,7 +12,8 @@ the scenario file, the key path and its line.
 from . import provenance, transitions
 from .clock import parse_time
 from .devices import next_device
-from .entities import AccessKey, Image
+from .entities import AccessKey
+from .factories import new_image
 from .errors import Invalid
 from .images import give_generated_data
 
@@ -265,16 +266,15 @@ class _Applier:
         for key in values:
             if key in spec:
                 values[key] = spec[key]
-        image = Image(id=self.new_id(cloud.images, spec, "image", path), name=spec["name"],
-                      owner=owner_id, status=spec.get("status", "active"), created_at=now,
-                      updated_at=now, seq=cloud.next_seq(),
-                      visibility=spec.get("visibility", default_visibility),
-                      protected=spec.get("protected", False), os_hidden=spec.get("os_hidden", False),
-                      disk_format=spec.get("disk_format", "qcow2"),
-                      container_format=spec.get("container_format", "bare"),
-                      tags=list(spec.get("tags", [])), properties=props, origin=origin, **values)
-        cloud.images.add(image)
-        return image
+        return new_image(cloud, image_id=self.new_id(cloud.images, spec, "image", path),
+                         name=spec["name"], owner=owner_id, origin=origin,
+                         status=spec.get("status", "active"), created_at=now,
+                         visibility=spec.get("visibility", default_visibility),
+                         protected=spec.get("protected", False),
+                         os_hidden=spec.get("os_hidden", False),
+                         disk_format=spec.get("disk_format", "qcow2"),
+                         container_format=spec.get("container_format", "bare"),
+                         tags=list(spec.get("tags", [])), properties=props, **values)
 
     def server_image(self, index, spec):
         """An image made from a server, with its provenance (origin)."""
@@ -297,23 +297,7 @@ class _Applier:
             project_id = project.id
         owner = (self.project(spec["owner"], path + ("owner",)).id if spec.get("owner")
                  else project_id)
-        image_id = spec.get("id") or None
-        properties, core = {}, {}
-        if kind == "nova_snapshot":
-            properties = {"image_type": "snapshot", "instance_uuid": origin["server_id"],
-                          "image_location": "snapshot", "image_state": "available",
-                          "owner_id": project_id}
-            if server is not None:
-                meta = server.system_metadata
-                properties.update({k: _text(v) for k, v in meta.get("properties", {}).items()})
-                properties["base_image_ref"] = meta.get("base_image_ref", server.image_id or "")
-                properties["user_id"] = server.user_id
-                core["min_disk"] = meta.get("min_disk", 0)
-                core["min_ram"] = meta.get("min_ram", 0)
-        else:
-            properties = {"__imagetype": "private", "__image_source_type": "uds"}
-            if kind == "ims_whole":
-                properties["__whole_image"] = "true"
+        properties, core = self.server_image_properties(kind, server, origin, project_id)
         generated = spec.get("status", "active") == "active" and "size" not in spec
         if generated:
             core["virtual_size"] = max(core.get("min_disk", 0), 1) * GiB
@@ -321,6 +305,42 @@ class _Applier:
         if generated:
             give_generated_data(image)
         return image
+
+    def server_image_properties(self, kind, server, origin, project_id):
+        """``(properties, core fields)`` of a server-made image, as its API would make them.
+
+        With the server (and its user) in the world, the rooms' own property
+        builders decide: Nova's snapshot properties (``_snapshot_properties``, as
+        the server's user) plus what the upload adds, or IMS's
+        (``_system_properties``).  Without it, only what the origin says.
+        """
+        cloud = self.cloud
+        user = cloud.users.get(server.user_id) if server is not None else None
+        if kind == "nova_snapshot":
+            core = {}
+            if user is not None:
+                context = cloud._context(user.id, server.project_id)
+                properties = cloud._snapshot_properties(context, server)
+            elif server is not None:
+                meta = server.system_metadata
+                properties = dict(meta.get("properties", {}))
+                properties["base_image_ref"] = meta.get("base_image_ref", server.image_id or "")
+            else:
+                properties = {}
+            properties.update({"image_type": "snapshot", "instance_uuid": origin["server_id"],
+                               "image_location": "snapshot", "image_state": "available",
+                               "owner_id": project_id})
+            if server is not None:
+                meta = server.system_metadata
+                properties["user_id"] = server.user_id
+                core = {"min_disk": meta.get("min_disk", 0), "min_ram": meta.get("min_ram", 0)}
+            return {k: _text(v) for k, v in properties.items()}, core
+        if server is not None and kind in ("ims_system", "ims_whole"):
+            return cloud._system_properties(server, whole=kind == "ims_whole"), {}
+        properties = {"__imagetype": "private", "__image_source_type": "uds"}
+        if kind == "ims_whole":
+            properties["__whole_image"] = "true"
+        return properties, {}
 
     def server_from(self, index, spec):
         cloud = self.cloud
