@@ -9,6 +9,7 @@ from conftest import BASE_IMAGE, PROJECT_ID
 
 from fakeecs.api import create_app
 from fakeecs.model import apply_world, devices, provenance, scenario, transitions
+from fakeecs.model.tokens import token_subject
 from fakeecs.server import build_cloud
 
 #: fields that say which one an entity is or when it was made, not what it is
@@ -127,12 +128,12 @@ def test_token_subject_is_a_copy():
     cloud = fresh()
     token_id, _ = cloud.issue_token(user={"name": "fakeecs", "domain_name": "Default"},
                                     password="fakeecs")
-    subject = cloud.token_subject(token_id)
+    subject = token_subject(cloud, token_id)
     assert subject["live"] and subject["user"]["name"] == "fakeecs"
     assert subject["project"]["id"] == PROJECT_ID
     subject["roles"].append("intruder")
     assert "intruder" not in cloud.tokens[token_id]["roles"]
-    assert cloud.token_subject("fkt-unknown") is None
+    assert token_subject(cloud, "fkt-unknown") is None
 
 
 def test_scenario_state_lists_are_the_models():

@@ -7,6 +7,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validates_sche
 
 from ..model import Unauthorized
 from ..model.clock import isoformat
+from ..model.tokens import token_subject
 from .auth import UNAUTHORIZED, base_url, cloud, require_token
 from .errors import ApiError
 from .jsonbody import json_body
@@ -164,7 +165,7 @@ def issue_token():
             raise ApiError(400, "Expecting a password or token method with its data.")
     except Unauthorized:
         raise ApiError(401, UNAUTHORIZED) from None
-    subject = cloud().token_subject(token_id)
+    subject = token_subject(cloud(), token_id)
     if subject is None:  # a reset between issuing and rendering dropped the token
         raise ApiError(401, UNAUTHORIZED)
     response = jsonify({"token": token_body(subject)})
@@ -179,7 +180,7 @@ def check_token():
     g.family = "keystone"
     require_token()
     subject = request.headers.get("X-Subject-Token", "")
-    record = cloud().token_subject(subject)
+    record = token_subject(cloud(), subject)
     if record is None:
         raise ApiError(404, f"Could not find token: {subject}.")
     if not record["live"]:  # keystone's answer for an expired token
@@ -196,7 +197,7 @@ def role_id(name):
 
 
 def token_body(record: dict[str, Any]) -> dict[str, Any]:
-    """A Keystone token body from :meth:`Cloud.token_subject` (a copy made under the lock)."""
+    """A Keystone token body from :func:`~fakeecs.model.tokens.token_subject` (a copy made under the lock)."""
     user, project = record["user"], record["project"]
     return {
         "methods": record["methods"],

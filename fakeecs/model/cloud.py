@@ -8,7 +8,6 @@ import functools
 import heapq
 import secrets
 import threading
-from typing import Any
 
 from . import transitions
 from .clock import VirtualClock, isoformat
@@ -246,29 +245,6 @@ class CloudBase:
         if expires is not None and self.clock.now() >= expires:
             return None
         return record
-
-    @operation
-    def token_subject(self, token_id: str) -> "dict[str, Any] | None":
-        """What a Keystone token body shows of ``token_id``, copied under the lock.
-
-        ``None`` for an unknown token; ``live`` is False once it has expired.  The
-        record's fields plus ``user``, ``project`` and their ``user_domain`` /
-        ``project_domain`` as ``{"id", "name"}`` dicts.
-        """
-        record = self.tokens.get(token_id)
-        if record is None:
-            return None
-        user = self.users[record["user_id"]]
-        project = self.projects[record["project_id"]]
-        user_domain = self.domains[user.domain_id]
-        project_domain = self.domains[project.domain_id]
-        return {**record, "roles": list(record["roles"]),
-                "methods": list(record["methods"]),
-                "live": self.live_token(token_id) is not None,
-                "user": {"id": user.id, "name": user.name},
-                "project": {"id": project.id, "name": project.name},
-                "user_domain": {"id": user_domain.id, "name": user_domain.name},
-                "project_domain": {"id": project_domain.id, "name": project_domain.name}}
 
     @operation
     def context_for_token(self, token_id):
