@@ -7,18 +7,19 @@ soft-deleted rows): admins list them with ``deleted=True``, everyone sees them i
 import dataclasses
 import hashlib
 import re
+from collections.abc import Callable, Iterable
 from typing import Any, Optional
 
 from . import provenance, transitions
 from .cloud import operation
-from .entities import Flavor, Image, Server
+from .entities import Flavor, Image, Job, Server
 from .errors import Forbidden, Invalid, NotFound
 from .instance_checks import check_lock, invalid_state
 from .pager import server_where
-from .policy import authorize, authorize_admin
+from .policy import Context, authorize, authorize_admin
 from .server_filters import ANY_DELETION, DELETED_ONLY, LIVE_ONLY, ServerQuery, server_matches
 from .servermeta import ServerMetaMixin, check_metadata_quota, check_tags
-from .store import Collection
+from .store import Clause, Collection
 
 #: Nova's ``InstanceInvalidState`` (kept under its old name for the other rooms)
 conflict = invalid_state
@@ -47,27 +48,30 @@ class ComputeMixin(ServerMetaMixin):
     * a deletion's end: :meth:`_release_server_volumes`.
     """
 
-    def _init_stores(self):
+    def _init_stores(self) -> None:
         super()._init_stores()
         self.deleted_servers = Collection()
         self.register_store("deleted_servers", Server)
 
     # -- lookups -------------------------------------------------------------
 
-    def _server(self, context, server_id):
-        server = self.servers.get(server_id)
+    def _server(self, context: Context, server_id: str) -> Server:
+        server: Optional[Server] = self.servers.get(server_id)
         if server is None or (server.project_id != context.project_id and not context.is_admin):
             raise NotFound("server", server_id, f"Instance {server_id} could not be found.")
         return server
 
     @operation
-    def get_server(self, context, server_id):
+    def get_server(self, context: Context, server_id: str) -> Server:
         self.touch("server", server_id)
         return self._server(context, server_id)
 
     @operation
-    def list_servers(self, context, query=None, *, name=None, status=None, limit=None,
-                     marker=None, all_projects=False, deleted=None, view="index"):
+    def list_servers(self, context: Context, query: Optional[ServerQuery] = None, *,
+                     name: Optional[str] = None, status: Optional[str] = None,
+                     limit: Optional[int] = None, marker: Optional[str] = None,
+                     all_projects: bool = False, deleted: Optional[bool] = None,
+                     view: str = "index") -> tuple[list[Server], bool]:
         """Servers newest first, as ``(servers, more)``.
 
         ``query`` is a :class:`ServerQuery` with the filters (``name``, a regular
@@ -102,7 +106,9 @@ class ComputeMixin(ServerMetaMixin):
         return self._server_page(lambda server: server_matches(server, query), marker, limit,
                                  with_deleted=query.wants_deleted, where=where)
 
-    def _server_page(self, keep, marker, limit, *, with_deleted, where=()):
+    def _server_page(self, keep: Callable[[Server], bool], marker: Optional[str],
+                     limit: Optional[int], *, with_deleted: bool,
+                     where: Iterable[Clause] = ()) -> tuple[list[Server], bool]:
         """A page of live servers (and tombstones when asked) after ``marker``.
 
         Live servers page through their index; a list that also walks the
@@ -122,10 +128,15 @@ class ComputeMixin(ServerMetaMixin):
     # -- create ----------------------------------------------------------------
 
     @operation
-    def create_server(self, context, *, name, flavor_id, image_id=None, availability_zone=None,
-                      metadata=None, networks="auto", description=None, key_name=None,
-                      block_devices=None, tags=None, user_data=None, config_drive=False,
-                      access_ipv4="", access_ipv6="", disk_config="MANUAL"):
+    def create_server(self, context: Context, *, name: str, flavor_id: str,
+                      image_id: Optional[str] = None, availability_zone: Optional[str] = None,
+                      metadata: Optional[dict[str, str]] = None, networks: Any = "auto",
+                      description: Optional[str] = None, key_name: Optional[str] = None,
+                      block_devices: Optional[list[dict[str, Any]]] = None,
+                      tags: Optional[Iterable[str]] = None, user_data: Optional[str] = None,
+                      config_drive: bool = False, access_ipv4: Optional[str] = "",
+                      access_ipv6: Optional[str] = "",
+                      disk_config: Optional[str] = "MANUAL") -> Server:
         """Start building a server; returns it in ``building``/``scheduling``.
 
         ``user_data`` is kept as sent (base64 text); ``config_drive`` is a bool.
@@ -197,8 +208,8 @@ class ComputeMixin(ServerMetaMixin):
         server.addresses = self._allocate_addresses(server, networks)
         return server
 
-    def _image_for_boot(self, context, image_id):
-        image = self.images.get(image_id)
+    def _image_for_boot(self, context: Context, image_id: str) -> Image:
+        image: Optional[Image] = self.images.get(image_id)
         if image is None or not self._image_visible(context, image):
             raise Invalid(f"Image {image_id} could not be found.", rule="image")
         if image.status != "active":
@@ -206,10 +217,10 @@ class ComputeMixin(ServerMetaMixin):
         provenance.check_system_disk(image)
         return image
 
-    def default_zone(self):
+    def default_zone(self) -> str:
         return next(iter(self.availability_zones))
 
-    def _allocate_addresses(self, server, networks):
+    def _allocate_addresses(self, server: Server, networks: Any) -> dict[str, Any]:
         if networks == "none":
             return {}
         octet = (server.seq % 250) + 2
@@ -217,8 +228,8 @@ class ComputeMixin(ServerMetaMixin):
         return {"fakeecs-net": [{"version": 4, "addr": f"192.168.0.{octet}",
                                  "OS-EXT-IPS:type": "fixed", "OS-EXT-IPS-MAC:mac_addr": mac}]}
 
-    def _step_server_build(self, job, step, at):
-        server = self.servers.get(job.target_id)
+    def _step_server_build(self, job: Job, step: str, at: float) -> None:
+        server: Optional[Server] = self.servers.get(job.target_id)
         if server is None or server.vm_state != "building":
             return
         if step == "spawning":
@@ -234,7 +245,9 @@ class ComputeMixin(ServerMetaMixin):
             server.launched_at = at
         server.updated_at = at
 
-    def set_server_state(self, server, vm_state, *, at=None, task_state=None, fault=None):
+    def set_server_state(self, server: Server, vm_state: str, *, at: Optional[float] = None,
+                         task_state: Optional[str] = None,
+                         fault: Optional[dict[str, Any]] = None) -> None:
         """Move a server along its transition table (task cleared unless given)."""
         transitions.check("server", server.vm_state, vm_state)
         server.vm_state = vm_state
@@ -247,7 +260,7 @@ class ComputeMixin(ServerMetaMixin):
     # -- actions -------------------------------------------------------------
 
     @operation
-    def server_action(self, context, server_id, action):
+    def server_action(self, context: Context, server_id: str, action: str) -> None:
         """``stop``, ``start``, ``pause``, ``unpause``, ``suspend``, ``resume``,
         ``reboot_soft`` or ``reboot_hard``."""
         api_name = "reboot" if action.startswith("reboot") else action
@@ -267,8 +280,8 @@ class ComputeMixin(ServerMetaMixin):
         server.updated_at = self.now()
         self.start_job("server_action", "server", server.id, ["done"], {"action": action})
 
-    def _step_server_action(self, job, step, at):
-        server = self.servers.get(job.target_id)
+    def _step_server_action(self, job: Job, step: str, at: float) -> None:
+        server: Optional[Server] = self.servers.get(job.target_id)
         if server is None:
             return
         _, task, target = transitions.SERVER_ACTIONS[job.data["action"]]
@@ -276,11 +289,11 @@ class ComputeMixin(ServerMetaMixin):
             return
         self.set_server_state(server, target, at=at)
 
-    def _check_lock(self, context, server):
+    def _check_lock(self, context: Context, server: Server) -> None:
         check_lock(context, server)
 
     @operation
-    def set_server_lock(self, context, server_id, locked):
+    def set_server_lock(self, context: Context, server_id: str, locked: bool) -> Server:
         rule = "os_compute_api:os-lock-server:" + ("lock" if locked else "unlock")
         authorize(context, rule, write=True)
         server = self._server(context, server_id)
@@ -291,7 +304,7 @@ class ComputeMixin(ServerMetaMixin):
     # -- delete ----------------------------------------------------------------
 
     @operation
-    def delete_server(self, context, server_id):
+    def delete_server(self, context: Context, server_id: str) -> Server:
         authorize(context, "os_compute_api:servers:delete", write=True)
         server = self._server(context, server_id)
         self._check_lock(context, server)
@@ -304,8 +317,8 @@ class ComputeMixin(ServerMetaMixin):
         self.start_job("server_delete", "server", server.id, ["deleted"])
         return server
 
-    def _step_server_delete(self, job, step, at):
-        server = self.servers.get(job.target_id)
+    def _step_server_delete(self, job: Job, step: str, at: float) -> None:
+        server: Optional[Server] = self.servers.get(job.target_id)
         if server is None:
             return
         self.cancel_jobs("server", server.id)

@@ -4,7 +4,11 @@ Every entity is JSON-friendly (strings, numbers, lists, dicts), so the whole
 state can be exported and imported as is.  Times are virtual epoch seconds.
 """
 from dataclasses import asdict, dataclass, field, fields
-from typing import Optional
+from typing import TYPE_CHECKING, Any, Optional, cast
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+    from typing_extensions import Self
 
 from .devices import ROOT_DEVICE
 from .index import Watched
@@ -13,12 +17,12 @@ from .index import Watched
 class Entity(Watched):
     """Shared (de)serialisation for the dataclasses below."""
 
-    def to_dict(self):
-        return asdict(self)
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(cast("DataclassInstance", self))
 
     @classmethod
-    def from_dict(cls, data):
-        names = {f.name for f in fields(cls)}
+    def from_dict(cls, data: dict[str, Any]) -> "Self":
+        names = {f.name for f in fields(cast("type[DataclassInstance]", cls))}
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
@@ -42,7 +46,7 @@ class User(Entity):
     password: str
     domain_id: str
     #: project id -> role names
-    roles: dict = field(default_factory=dict)
+    roles: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -61,7 +65,7 @@ class Flavor(Entity):
     disk: int = 0
     ephemeral: int = 0
     swap: int = 0
-    extra_specs: dict = field(default_factory=dict)
+    extra_specs: dict[str, Any] = field(default_factory=dict)
     is_public: bool = True
 
 
@@ -86,14 +90,14 @@ class Image(Entity):
     checksum: Optional[str] = None
     os_hash_algo: Optional[str] = None
     os_hash_value: Optional[str] = None
-    tags: list = field(default_factory=list)
+    tags: list[Any] = field(default_factory=list)
     #: base64 of the bytes uploaded through Glance; None for made-up data
     #: (see :func:`fakeecs.model.images.give_generated_data`)
     payload: Optional[str] = None
     #: custom (string) properties, shown as top-level keys by Glance
-    properties: dict = field(default_factory=dict)
+    properties: dict[str, Any] = field(default_factory=dict)
     #: provenance: how the image was made, see :mod:`fakeecs.model.provenance`
-    origin: dict = field(default_factory=dict)
+    origin: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -113,9 +117,9 @@ class Server(Entity):
     task_state: Optional[str] = "scheduling"
     power_state: int = 0
     locked: bool = False
-    metadata: dict = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
     description: Optional[str] = None
-    tags: list = field(default_factory=list)
+    tags: list[Any] = field(default_factory=list)
     key_name: Optional[str] = None
     config_drive: str = ""
     #: base64 text as sent on create (Nova stores it as is)
@@ -125,19 +129,19 @@ class Server(Entity):
     disk_config: str = "MANUAL"
     #: the guest hostname, fixed at create (a rename keeps it)
     hostname: str = ""
-    addresses: dict = field(default_factory=dict)
+    addresses: dict[str, Any] = field(default_factory=dict)
     launched_at: Optional[float] = None
     terminated_at: Optional[float] = None
-    fault: Optional[dict] = None
+    fault: Optional[dict[str, Any]] = None
     host: str = "fakeecs-host-1"
     #: block devices: dicts with volume_id, device_name, boot_index, delete_on_termination
-    block_devices: list = field(default_factory=list)
+    block_devices: list[Any] = field(default_factory=list)
     root_device_name: str = ROOT_DEVICE
     #: system metadata the snapshot inherits (image_* keys of the base image)
-    system_metadata: dict = field(default_factory=dict)
+    system_metadata: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def volume_backed(self):
+    def volume_backed(self) -> bool:
         return any(bd.get("boot_index") == 0 for bd in self.block_devices)
 
 
@@ -155,14 +159,14 @@ class Volume(Entity):
     description: Optional[str] = None
     bootable: bool = False
     volume_type: str = "SSD"
-    metadata: dict = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
     #: image properties copied when made from an image (volume_image_metadata)
-    image_metadata: dict = field(default_factory=dict)
+    image_metadata: dict[str, Any] = field(default_factory=dict)
     source_image_id: Optional[str] = None
     snapshot_id: Optional[str] = None
     #: attachments: dicts with server_id, device, attachment_id
-    attachments: list = field(default_factory=list)
-    origin: dict = field(default_factory=dict)
+    attachments: list[Any] = field(default_factory=list)
+    origin: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -177,8 +181,8 @@ class Snapshot(Entity):
     updated_at: float
     seq: int = 0
     description: Optional[str] = None
-    metadata: dict = field(default_factory=dict)
-    origin: dict = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    origin: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -189,11 +193,11 @@ class Job(Entity):
     process: str
     kind: str
     target_id: str
-    steps: list
+    steps: list[str]
     #: virtual time of the next step; None while the process is manual
     due: Optional[float]
     interval: float
-    data: dict = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -226,12 +230,12 @@ class ImsJob(Entity):
     process_percent: float = 0.0
     current_task: Optional[str] = None
     #: image_id, image_name, ... (IMS ``entities``)
-    entities: dict = field(default_factory=dict)
+    entities: dict[str, Any] = field(default_factory=dict)
     #: ids of the sub-jobs (data-disk images), in order
-    sub_job_ids: list = field(default_factory=list)
+    sub_job_ids: list[Any] = field(default_factory=list)
     parent_id: Optional[str] = None
     #: what the job works on: server_id, volume_id, image_id, bucket, ...
-    data: dict = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

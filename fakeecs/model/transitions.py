@@ -4,6 +4,8 @@ Every state change in the model goes through :func:`check`, so a table here is
 the single statement of what can follow what.  The control plane uses the same
 tables to refuse forcing a state a resource can never be in.
 """
+from typing import Optional
+
 from .errors import Invalid
 
 # --- servers -----------------------------------------------------------------
@@ -46,7 +48,7 @@ SETTLED_POWER = {
 }
 
 #: Nova's API status for (vm_state, task_state); task_state None is the default
-SERVER_STATUS = {
+SERVER_STATUS: dict[str, dict[Optional[str], str]] = {
     "active": {None: "ACTIVE", "rebooting": "REBOOT", "rebooting_hard": "HARD_REBOOT"},
     "building": {None: "BUILD"},
     "stopped": {None: "SHUTOFF"},
@@ -62,7 +64,7 @@ SERVER_STATUS = {
 }
 
 
-def server_status(vm_state, task_state):
+def server_status(vm_state: str, task_state: Optional[str]) -> str:
     by_task = SERVER_STATUS.get(vm_state, {})
     return by_task.get(task_state, by_task.get(None, "UNKNOWN"))
 
@@ -178,18 +180,18 @@ TABLES = {
 }
 
 
-def can_move(kind, current, target):
+def can_move(kind: str, current: str, target: str) -> bool:
     return target in TABLES[kind].get(current, ())
 
 
-def check(kind, current, target):
+def check(kind: str, current: str, target: str) -> None:
     """Refuse a move the table does not allow (a bug in the model, or a bad force)."""
     if not can_move(kind, current, target):
         raise Invalid(f"a {kind} cannot go from {current!r} to {target!r}",
                       rule="transition", kind=kind, current=current, target=target)
 
 
-def known_states(kind):
+def known_states(kind: str) -> tuple[str, ...]:
     return tuple(TABLES[kind])
 
 
