@@ -23,14 +23,14 @@ import re
 
 from . import provenance, transitions
 from .cloud import operation
-from .entities import ExportedObject, ImsJob
-from .factories import new_image
+from .entities import ExportedObject, Image, ImsJob
 from .errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from .images import IMAGE_CORE_WRITABLE, give_generated_data, sorted_page
 from .pager import image_where
 from .timefilter import time_matches
 from .policy import Context, authorize
 from .store import Collection
+from .factories import new_image
 
 GiB = 1024 ** 3
 
@@ -225,15 +225,18 @@ class ImsMixin:
 
     def _new_ims_image(self, context, *, name, origin, properties, min_disk, min_ram=0,
                        tags=(), description=None, max_ram=None, enterprise_project_id=None):
+        now = self.now()
         props = dict(properties)
         if description:
             props["__description"] = description
         if max_ram:
             props["max_ram"] = str(max_ram)
         props["enterprise_project_id"] = enterprise_project_id or "0"
-        return new_image(self, name=name, owner=context.project_id, origin=origin,
-                         disk_format="zvhd2", container_format="bare", min_disk=int(min_disk),
-                         min_ram=int(min_ram or 0), tags=list(tags), properties=props)
+        image: Image = new_image(self, name=name, owner=context.project_id, origin=origin,
+                                 created_at=now, disk_format="zvhd2", container_format="bare",
+                                 min_disk=int(min_disk), min_ram=int(min_ram or 0),
+                                 tags=list(tags), properties=props)
+        return image
 
     def _system_properties(self, server, whole=False):
         props = self._base_properties(server)

@@ -9,13 +9,26 @@ name or id; a reference that does not resolve raises :class:`Invalid` naming
 the scenario file, the key path and its line.
 """
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, NoReturn, Optional
+
 from . import provenance, transitions
 from .clock import parse_time
 from .devices import next_device
-from .entities import AccessKey
+from .entities import (AccessKey, Domain, Flavor, Image, Project, Server, Snapshot, Subnet,
+                       User, Volume, Vpc)
 from .factories import new_image
 from .errors import Invalid
 from .images import give_generated_data
+from .store import Collection
+
+if TYPE_CHECKING:
+    from . import Cloud
+    from .scenario import World
+
+#: a key path in the scenario (for messages), and one entry of a list of the scenario
+Path = tuple[Any, ...]
+Spec = dict[str, Any]
 
 #: the owner of public images that no project of the world owns
 PLATFORM_OWNER = "f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0"
@@ -23,7 +36,7 @@ GiB = 1024 ** 3
 SERVER_MADE = provenance.SERVER_MADE
 
 
-def apply_world(cloud, world, record=True):
+def apply_world(cloud: "Cloud", world: "Mapping[str, Any]", record: bool = True) -> None:
     """Add what ``world`` describes on top of ``cloud``'s current state.
 
     ``world`` is a :class:`fakeecs.model.scenario.World` or a plain dict (validated
@@ -32,16 +45,15 @@ def apply_world(cloud, world, record=True):
     """
     from . import scenario
 
-    if not isinstance(world, scenario.World):
-        world = scenario.validate(world)
+    checked = world if isinstance(world, scenario.World) else scenario.validate(world)
     with cloud.lock:
-        _apply_base(cloud, world, 0)
-        _Applier(cloud, world).run()
+        _apply_base(cloud, checked, 0)
+        _Applier(cloud, checked).run()
         if record and hasattr(cloud, "note_start_world"):
-            cloud.note_start_world(world)
+            cloud.note_start_world(checked)
 
 
-def _apply_base(cloud, world, depth):
+def _apply_base(cloud: "Cloud", world: "World", depth: int) -> None:
     """A scenario's ``base`` is applied first when it starts a world (no project yet)."""
     from . import scenario
 
@@ -62,17 +74,17 @@ def _apply_base(cloud, world, depth):
 
 
 class _Applier:
-    def __init__(self, cloud, world):
+    def __init__(self, cloud: "Cloud", world: "World") -> None:
         self.cloud = cloud
         self.world = world
 
-    def fail(self, path, message):
+    def fail(self, path: Path, message: str) -> NoReturn:
         where = self.world.where(path) if hasattr(self.world, "where") else ".".join(map(str, path))
         raise Invalid(f"{where}: {message}", rule="scenario", path=list(path))
 
     # -- lookups -----------------------------------------------------------------
 
-    def project(self, ref, path):
+    def project(self, ref: Optional[str], path: Path) -> Project:
         cloud = self.cloud
         if ref is None:  # the first project of the cloud (the base world's)
             if cloud.projects:
@@ -83,7 +95,7 @@ class _Applier:
             self.fail(path, f"unknown project {ref!r}")
         return found
 
-    def user(self, ref, project, path):
+    def user(self, ref: Optional[str], project: Project, path: Path) -> Optional[User]:
         users = self.cloud.users
         if ref is None:
             for user in users.values():
@@ -95,14 +107,14 @@ class _Applier:
             self.fail(path, f"unknown user {ref!r}")
         return found
 
-    def flavor(self, ref, path):
+    def flavor(self, ref: str, path: Path) -> Flavor:
         flavors = self.cloud.flavors
         found = flavors.get(ref) or next((f for f in flavors.values() if f.name == ref), None)
         if found is None:
             self.fail(path, f"unknown flavor {ref!r}; known: {', '.join(flavors) or 'none'}")
         return found
 
-    def _named(self, store, ref, kind, path):
+    def _named(self, store: Collection, ref: str, kind: str, path: Path) -> Any:
         found = store.get(ref)
         if found is None:
             matches = [item for item in store if getattr(item, "name", None) == ref]
@@ -113,25 +125,28 @@ class _Applier:
             self.fail(path, f"unknown {kind} {ref!r}")
         return found
 
-    def image(self, ref, path):
-        return self._named(self.cloud.images, ref, "image", path)
+    def image(self, ref: str, path: Path) -> Image:
+        image: Image = self._named(self.cloud.images, ref, "image", path)
+        return image
 
-    def server(self, ref, path):
-        return self._named(self.cloud.servers, ref, "server", path)
+    def server(self, ref: str, path: Path) -> Server:
+        server: Server = self._named(self.cloud.servers, ref, "server", path)
+        return server
 
-    def volume(self, ref, path):
-        return self._named(self.cloud.volumes, ref, "volume", path)
+    def volume(self, ref: str, path: Path) -> Volume:
+        volume: Volume = self._named(self.cloud.volumes, ref, "volume", path)
+        return volume
 
-    def zone(self, name, path):
+    def zone(self, name: Optional[str], path: Path) -> str:
         if name not in self.cloud.availability_zones:
             self.fail(path, f"unknown availability zone {name!r}; known: "
                             f"{', '.join(self.cloud.availability_zones) or 'none'}")
         return name
 
-    def time(self, spec, key):
+    def time(self, spec: Spec, key: str) -> float:
         return parse_time(spec[key]) if spec.get(key) is not None else self.cloud.now()
 
-    def new_id(self, store, spec, kind, path):
+    def new_id(self, store: Collection, spec: Spec, kind: str, path: Path) -> str:
         resource_id = spec.get("id") or self.cloud.ids.uuid()
         if resource_id in store:
             self.fail(path + ("id",), f"a {kind} with id {resource_id} already exists")
@@ -139,7 +154,7 @@ class _Applier:
 
     # -- the world ---------------------------------------------------------------------
 
-    def run(self):
+    def run(self) -> None:
         cloud, world = self.cloud, self.world
         if "region" in world:
             cloud.region = world["region"]
@@ -203,7 +218,7 @@ class _Applier:
                 self.fail(("transitions",), error.message.split(": ", 1)[-1])
             cloud.transitions.update(checked)
 
-    def vpc_from(self, index, spec):
+    def vpc_from(self, index: int, spec: Spec) -> Vpc:
         """A VPC of a project (the first project of the world by default)."""
         path = ("vpcs", index)
         project = self.project(spec.get("project"), path + ("project",))
@@ -216,7 +231,7 @@ class _Applier:
         except Invalid as error:
             self.fail(path + ("cidr",), error.message)
 
-    def subnet_from(self, index, spec):
+    def subnet_from(self, index: int, spec: Spec) -> Subnet:
         """A subnet of a VPC of the world, inside its CIDR."""
         path = ("subnets", index)
         vpc = self._named(self.cloud.vpcs, spec["vpc"], "vpc", path + ("vpc",))
@@ -233,7 +248,7 @@ class _Applier:
         except Invalid as error:
             self.fail(path + ("cidr",), error.message)
 
-    def access_key(self, index, spec):
+    def access_key(self, index: int, spec: Spec) -> None:
         path = ("access_keys", index)
         project = self.project(spec["project"], path + ("project",))
         user = self.user(spec.get("user"), project, path + ("user",))
@@ -243,7 +258,7 @@ class _Applier:
                         description=spec.get("description", ""), created_at=self.cloud.now())
         self.cloud.access_keys[key.ak] = key
 
-    def base_image(self, index, spec):
+    def base_image(self, index: int, spec: Spec) -> Image:
         cloud = self.cloud
         path = ("images", index)
         owner_ref = spec.get("owner")
@@ -255,7 +270,9 @@ class _Applier:
         origin = dict(spec.get("origin") or {"kind": "base"})
         return self._image(path, spec, owner_id, origin, default_visibility="public")
 
-    def _image(self, path, spec, owner_id, origin, default_visibility, properties=None, **core):
+    def _image(self, path: Path, spec: Spec, owner_id: str, origin: dict[str, Any],
+               default_visibility: str, properties: Optional[dict[str, str]] = None,
+               **core: Any) -> Image:
         cloud = self.cloud
         now = self.time(spec, "created_at")
         props = dict(properties or {})
@@ -276,7 +293,7 @@ class _Applier:
                          container_format=spec.get("container_format", "bare"),
                          tags=list(spec.get("tags", [])), properties=props, **values)
 
-    def server_image(self, index, spec):
+    def server_image(self, index: int, spec: Spec) -> Image:
         """An image made from a server, with its provenance (origin)."""
         path = ("images", index)
         origin_spec = spec["origin"]
@@ -306,7 +323,9 @@ class _Applier:
             give_generated_data(image)
         return image
 
-    def server_image_properties(self, kind, server, origin, project_id):
+    def server_image_properties(self, kind: str, server: Optional[Server],
+                                origin: dict[str, Any],
+                                project_id: str) -> tuple[dict[str, str], dict[str, Any]]:
         """``(properties, core fields)`` of a server-made image, as its API would make them.
 
         With the server (and its user) in the world, the rooms' own property
@@ -318,7 +337,7 @@ class _Applier:
         user = cloud.users.get(server.user_id) if server is not None else None
         if kind == "nova_snapshot":
             core = {}
-            if user is not None:
+            if user is not None and server is not None:
                 context = cloud._context(user.id, server.project_id)
                 properties = cloud._snapshot_properties(context, server)
             elif server is not None:
@@ -342,22 +361,22 @@ class _Applier:
             properties["__whole_image"] = "true"
         return properties, {}
 
-    def server_from(self, index, spec):
+    def server_from(self, index: int, spec: Spec) -> tuple[int, Server]:
         cloud = self.cloud
         path = ("servers", index)
         project = self.project(spec.get("project"), path + ("project",))
         user = self.user(spec.get("user"), project, path + ("user",))
         flavor = self.flavor(spec["flavor"], path + ("flavor",))
         image = self.image(spec["image"], path + ("image",)) if spec.get("image") else None
-        default_zone = next(iter(cloud.availability_zones), None)
+        default_zone = next(iter(cloud.availability_zones), "")
         try:
-            zone = provenance.boot_zone([image] if image else [], spec.get("availability_zone"),
-                                        default=default_zone)
+            chosen = provenance.boot_zone([image] if image else [],
+                                          spec.get("availability_zone"), default=default_zone)
         except Invalid as error:
             self.fail(path + ("availability_zone",), error.message)
-        if zone is None:
+        if not chosen:
             self.fail(path, "no availability zone: declare availability_zones")
-        self.zone(zone, path + ("availability_zone",))
+        zone = self.zone(chosen, path + ("availability_zone",))
         vm_state = spec.get("vm_state", "active")
         task_state = spec.get("task_state", "scheduling" if vm_state == "building" else None)
         now = self.time(spec, "created_at")
@@ -381,14 +400,14 @@ class _Applier:
         cloud.servers.add(server)
         return index, server
 
-    def start_build(self, server):
+    def start_build(self, server: Server) -> None:
         if server.vm_state == "building" and hasattr(self.cloud, "start_job"):
             self.cloud.start_job("server_build", "server", server.id, ["spawning", "active"])
 
-    def volume_from(self, index, spec):
+    def volume_from(self, index: int, spec: Spec) -> Volume:
         cloud = self.cloud
         path = ("volumes", index)
-        attach = spec.get("attached_to")
+        attach: Spec = spec.get("attached_to") or {}
         server = self.server(attach["server"], path + ("attached_to", "server")) if attach else None
         if spec.get("project"):
             project = self.project(spec["project"], path + ("project",))
@@ -398,7 +417,7 @@ class _Applier:
             project = self.project(None, path + ("project",))
         zone = spec.get("availability_zone") or (server.availability_zone if server else None) \
             or next(iter(cloud.availability_zones), None)
-        self.zone(zone, path + ("availability_zone",))
+        zone = self.zone(zone, path + ("availability_zone",))
         if server is not None and zone != server.availability_zone:
             self.fail(path + ("availability_zone",),
                       f"volume in {zone} cannot be attached to server {server.name} in "
@@ -409,7 +428,8 @@ class _Applier:
                 if not (attach and attach.get("boot_index") == 0):
                     provenance.check_data_disk(image)
                 elif server is not None:  # a boot volume: the server's AZ is the image's
-                    provenance.boot_zone([image], server.availability_zone, default=None)
+                    provenance.boot_zone([image], server.availability_zone,
+                                         default=server.availability_zone)
             except Invalid as error:
                 self.fail(path + ("image",), error.message)
         boot = bool(attach and attach.get("boot_index") == 0)
@@ -418,7 +438,7 @@ class _Applier:
         if image is not None and image.min_disk and size < image.min_disk:
             self.fail(path + ("size",), f"{size} GiB is smaller than the image's "
                                         f"min_disk {image.min_disk} GiB")
-        device = None
+        device: Optional[str] = None
         if server is not None:
             used = {bd.get("device_name") for bd in server.block_devices}
             if boot and any(bd.get("boot_index") == 0 for bd in server.block_devices):
@@ -448,7 +468,7 @@ class _Applier:
                 "delete_on_termination": attach.get("delete_on_termination", boot),
                 "source_type": "volume", "destination_type": "volume", "disk_bus": None,
                 "device_type": "disk", "volume_size": volume.size})
-            if boot:
+            if boot and device is not None:
                 server.root_device_name = device
                 if image is not None and not server.system_metadata:
                     flavor = cloud.flavors[server.flavor_id]
@@ -456,7 +476,7 @@ class _Applier:
                     server.system_metadata["base_image_ref"] = ""
         return volume
 
-    def snapshot_from(self, index, spec):
+    def snapshot_from(self, index: int, spec: Spec) -> Snapshot:
         cloud = self.cloud
         path = ("snapshots", index)
         volume = self.volume(spec["volume"], path + ("volume",))
@@ -470,18 +490,18 @@ class _Applier:
             origin={"kind": "scenario"}, timed=False)
 
 
-def _texts(values):
+def _texts(values: Optional[Mapping[str, Any]]) -> dict[str, str]:
     """A scenario's metadata mapping as the model stores it (every value text)."""
     return {k: _text(v) for k, v in (values or {}).items()}
 
 
-def _text(value):
+def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
 
 
-def _domain(cloud, name):
+def _domain(cloud: "Cloud", name: str) -> Domain:
     domain = cloud.find_domain(name=name) or cloud.find_domain(domain_id=name)
     if domain is None:
         domain = cloud.add_domain(name)
