@@ -13,10 +13,13 @@ path and line, and the problem, e.g.::
 """
 import os
 import threading
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, Optional
 from importlib import resources
 
 import yaml
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
+from marshmallow import validate as checks
 
 from . import provenance, transitions
 from .clock import AUTO_FLAVOURS
@@ -35,10 +38,15 @@ TOP_LEVEL_KEYS = ("base", "region", "availability_zones", "domains", "projects",
                   "transitions", "clock", "token_ttl")
 
 
+#: a key path in a scenario, and the identity of a scenario file's version
+Path = tuple[Any, ...]
+Key = tuple[str, int, int]
+
+
 class ScenarioError(ValueError):
     """A scenario that cannot be used: ``errors`` is a list of ``(key_path, line, problem)``."""
 
-    def __init__(self, source, errors):
+    def __init__(self, source: str, errors: list[tuple[str, Optional[int], str]]) -> None:
         self.source = source
         self.errors = errors
         lines = []
@@ -50,10 +58,12 @@ class ScenarioError(ValueError):
         super().__init__("\n".join(lines))
 
 
-class World(dict):
+class World(dict[str, Any]):
     """A validated scenario: the mapping, plus ``source``, ``source_key`` and ``lines``."""
 
-    def __init__(self, data, source="<inline>", source_key=None, lines=None):
+    def __init__(self, data: Mapping[str, Any], source: str = "<inline>",
+                 source_key: Optional[Key] = None,
+                 lines: Optional[dict[Path, int]] = None) -> None:
         super().__init__(data)
         self.source = source
         #: hashable identity of the file version (None for inline scenarios)
@@ -61,23 +71,23 @@ class World(dict):
         #: key path tuple -> 1-based line
         self.lines = lines or {}
 
-    def line(self, path):
+    def line(self, path: Iterable[Any]) -> Optional[int]:
         """The line of the nearest key of ``path`` (a tuple) that has one."""
-        path = tuple(path)
-        while path:
-            if path in self.lines:
-                return self.lines[path]
-            path = path[:-1]
+        key = tuple(path)
+        while key:
+            if key in self.lines:
+                return self.lines[key]
+            key = key[:-1]
         return None
 
-    def where(self, path):
+    def where(self, path: Iterable[Any]) -> str:
         """``file: key.path (line N)`` for messages about ``path``."""
         text = f"{self.source}: {format_path(path)}"
         line = self.line(path)
         return f"{text} (line {line})" if line is not None else text
 
 
-def format_path(path):
+def format_path(path: Iterable[Any]) -> str:
     out = ""
     for part in path:
         if isinstance(part, int):
@@ -94,10 +104,11 @@ class _Strict(Schema):
         unknown = RAISE
 
 
-class Time(fields.Field):
+class Time(fields.Field[Any]):
     """ISO-8601 text, a YAML timestamp or epoch seconds."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value: Any, attr: Optional[str], data: Any,
+                     **kwargs: Any) -> Any:
         from .clock import parse_time
 
         try:
@@ -107,19 +118,21 @@ class Time(fields.Field):
                                   f"seconds): {value!r}") from None
 
 
-class Scalar(fields.Field):
+class Scalar(fields.Field[Any]):
     """A string, number or boolean (image properties, metadata values)."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value: Any, attr: Optional[str], data: Any,
+                     **kwargs: Any) -> Any:
         if isinstance(value, (str, int, float, bool)):
             return value
         raise ValidationError(f"must be a string, number or boolean, not {type(value).__name__}")
 
 
-class Duration(fields.Field):
+class Duration(fields.Field[Any]):
     """Seconds >= 0, ``manual`` or ``immediate``."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value: Any, attr: Optional[str], data: Any,
+                     **kwargs: Any) -> Any:
         if value in ("manual", "immediate"):
             return value
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
@@ -127,10 +140,11 @@ class Duration(fields.Field):
         raise ValidationError(f"must be seconds >= 0, 'manual' or 'immediate', not {value!r}")
 
 
-class Zone(fields.Field):
+class Zone(fields.Field[Any]):
     """An AZ name, or ``{name, available}``."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value: Any, attr: Optional[str], data: Any,
+                     **kwargs: Any) -> Any:
         if isinstance(value, str) and value:
             return value
         if isinstance(value, dict):
@@ -141,15 +155,15 @@ class Zone(fields.Field):
         raise ValidationError("must be a zone name or {name, available}")
 
 
-def Str(**kwargs):
-    return fields.String(validate=validate.Length(min=1), **kwargs)
+def Str(**kwargs: Any) -> fields.String:
+    return fields.String(validate=checks.Length(min=1), **kwargs)
 
 
-def Int(minimum=0, **kwargs):
-    return fields.Integer(strict=True, validate=validate.Range(min=minimum), **kwargs)
+def Int(minimum: int = 0, **kwargs: Any) -> fields.Integer:
+    return fields.Integer(strict=True, validate=checks.Range(min=minimum), **kwargs)
 
 
-def Metadata():
+def Metadata() -> fields.Dict:
     return fields.Dict(keys=fields.String(), values=Scalar())
 
 
@@ -179,13 +193,13 @@ class UserSpec(_Strict):
 
 
 class AccessKeySpec(_Strict):
-    ak = fields.String(required=True, validate=validate.Regexp(
+    ak = fields.String(required=True, validate=checks.Regexp(
         r"^[A-Za-z0-9]{8,128}$", error="an access key id is 8-128 letters and digits"))
     sk = Str(required=True)
     project = Str(required=True)
     user = Str()
     description = fields.String()
-    status = fields.String(validate=validate.OneOf(("active", "inactive")))
+    status = fields.String(validate=checks.OneOf(("active", "inactive")))
 
 
 class FlavorSpec(_Strict):
@@ -201,7 +215,7 @@ class FlavorSpec(_Strict):
 
 
 class OriginSpec(_Strict):
-    kind = fields.String(required=True, validate=validate.OneOf(ORIGIN_KINDS))
+    kind = fields.String(required=True, validate=checks.OneOf(ORIGIN_KINDS))
     #: a server of this world, by name or id
     server = Str()
     server_id = Str()
@@ -214,8 +228,8 @@ class ImageSpec(_Strict):
     id = Str()
     name = Str(required=True)
     owner = Str()
-    status = fields.String(validate=validate.OneOf(IMAGE_STATUSES))
-    visibility = fields.String(validate=validate.OneOf(("public", "private", "shared", "community")))
+    status = fields.String(validate=checks.OneOf(IMAGE_STATUSES))
+    visibility = fields.String(validate=checks.OneOf(("public", "private", "shared", "community")))
     protected = fields.Boolean()
     os_hidden = fields.Boolean()
     disk_format = fields.String()
@@ -233,7 +247,7 @@ class ImageSpec(_Strict):
     origin = fields.Nested(OriginSpec)
 
     @validates_schema
-    def _origin(self, data, **kwargs):
+    def _origin(self, data: dict[str, Any], **kwargs: Any) -> None:
         origin = data.get("origin") or {}
         if origin.get("kind") in provenance.SERVER_MADE:
             if not origin.get("server") and not (origin.get("server_id") and origin.get("availability_zone")):
@@ -248,8 +262,9 @@ class FaultSpec(_Strict):
     details = fields.String()
 
 
-class ServerFault(fields.Field):
-    def _deserialize(self, value, attr, data, **kwargs):
+class ServerFault(fields.Field[Any]):
+    def _deserialize(self, value: Any, attr: Optional[str], data: Any,
+                     **kwargs: Any) -> Any:
         if isinstance(value, str):
             return value
         if isinstance(value, dict):
@@ -269,8 +284,8 @@ class ServerSpec(_Strict):
     #: the base image (name or id); omit for a server booted from a volume
     image = Str()
     availability_zone = Str()
-    vm_state = fields.String(validate=validate.OneOf(SERVER_VM_STATES))
-    task_state = fields.String(allow_none=True, validate=validate.OneOf(SERVER_TASK_STATES))
+    vm_state = fields.String(validate=checks.OneOf(SERVER_VM_STATES))
+    task_state = fields.String(allow_none=True, validate=checks.OneOf(SERVER_TASK_STATES))
     fault = ServerFault()
     locked = fields.Boolean()
     metadata = Metadata()
@@ -294,7 +309,7 @@ class VolumeSpec(_Strict):
     project = Str()
     size = Int(1, required=True)
     availability_zone = Str()
-    status = fields.String(validate=validate.OneOf(VOLUME_STATUSES))
+    status = fields.String(validate=checks.OneOf(VOLUME_STATUSES))
     bootable = fields.Boolean()
     volume_type = Str()
     description = fields.String()
@@ -311,7 +326,7 @@ class SnapshotSpec(_Strict):
     project = Str()
     volume = Str(required=True)
     size = Int(1)
-    status = fields.String(validate=validate.OneOf(SNAPSHOT_STATUSES))
+    status = fields.String(validate=checks.OneOf(SNAPSHOT_STATUSES))
     description = fields.String()
     metadata = Metadata()
     created_at = Time()
@@ -337,11 +352,11 @@ class SubnetSpec(_Strict):
 
 
 class ClockSpec(_Strict):
-    mode = fields.String(validate=validate.OneOf(("realtime", "frozen")))
+    mode = fields.String(validate=checks.OneOf(("realtime", "frozen")))
     #: how reads move the clock (fakeecs.model.autoclock): off, step, finish
-    auto = fields.String(validate=validate.OneOf(AUTO_FLAVOURS))
+    auto = fields.String(validate=checks.OneOf(AUTO_FLAVOURS))
     now = Time()
-    speed = fields.Float(validate=validate.Range(min=0, min_inclusive=False))
+    speed = fields.Float(validate=checks.Range(min=0, min_inclusive=False))
 
 
 class ScenarioSchema(_Strict):
@@ -364,10 +379,10 @@ class ScenarioSchema(_Strict):
     clock = fields.Nested(ClockSpec)
     #: seconds a token lives on the virtual clock (null: practically forever)
     token_ttl = fields.Float(allow_none=True, allow_nan=False,
-                             validate=validate.Range(min=0, min_inclusive=False))
+                             validate=checks.Range(min=0, min_inclusive=False))
 
 
-def _flatten(errors, path=()):
+def _flatten(errors: Any, path: Path = ()) -> Iterator[tuple[Path, str]]:
     """marshmallow's nested error dict as ``(path, message)`` pairs."""
     if isinstance(errors, dict):
         for key, value in errors.items():
@@ -385,7 +400,8 @@ def _flatten(errors, path=()):
         yield path, str(errors)
 
 
-def _key_lines(node, path=(), lines=None):
+def _key_lines(node: yaml.Node, path: Path = (),
+               lines: Optional[dict[Path, int]] = None) -> dict[Path, int]:
     """Key path -> line of a composed YAML node tree (keys point at their key line)."""
     if lines is None:
         lines = {}
@@ -401,7 +417,8 @@ def _key_lines(node, path=(), lines=None):
     return lines
 
 
-def validate(data, source="<inline>", source_key=None, lines=None):
+def validate(data: Any, source: str = "<inline>", source_key: Optional[Key] = None,
+             lines: Optional[dict[Path, int]] = None) -> World:
     """Check a scenario mapping; return it as a :class:`World` or raise :class:`ScenarioError`."""
     if not isinstance(data, dict):
         raise ScenarioError(source, [("", 1 if lines is not None else None,
@@ -409,7 +426,7 @@ def validate(data, source="<inline>", source_key=None, lines=None):
     world = World(data, source, source_key, lines)
     errors = ScenarioSchema().validate(data)
     if errors:
-        found = []
+        found: list[tuple[str, Optional[int], str]] = []
         for path, message in _flatten(errors):
             if message == "Unknown field." and len(path) == 1:
                 message += f" Known top-level keys: {', '.join(TOP_LEVEL_KEYS)}."
@@ -419,7 +436,7 @@ def validate(data, source="<inline>", source_key=None, lines=None):
     return world
 
 
-def parse(text, source="<text>", source_key=None):
+def parse(text: str, source: str = "<text>", source_key: Optional[Key] = None) -> World:
     """Parse and validate scenario YAML text."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -437,7 +454,7 @@ def parse(text, source="<text>", source_key=None):
 
 # -- finding scenarios --------------------------------------------------------------------
 
-def scenario_dirs():
+def scenario_dirs() -> list[str]:
     """Where named scenarios live: the repository's ``scenarios/`` or the installed copy."""
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     dirs = [os.path.join(os.path.dirname(package), "scenarios")]
@@ -448,7 +465,7 @@ def scenario_dirs():
     return [d for d in dirs if os.path.isdir(d)]
 
 
-def find(name_or_path):
+def find(name_or_path: str) -> str:
     """The path of a scenario given by name (``default``) or by path."""
     if os.path.sep in name_or_path or name_or_path.endswith((".yaml", ".yml")):
         if os.path.isfile(name_or_path):
@@ -462,23 +479,23 @@ def find(name_or_path):
                             f"(known: {', '.join(available()) or 'none'})")
 
 
-def available():
-    names = set()
+def available() -> list[str]:
+    names: set[str] = set()
     for directory in scenario_dirs():
         names.update(f[:-5] for f in os.listdir(directory) if f.endswith(".yaml"))
     return sorted(names)
 
 
-_cache = {}
+_cache: dict[Key, World] = {}
 _cache_lock = threading.Lock()
 
 
-def _display(path):
+def _display(path: str) -> str:
     relative = os.path.relpath(path)
     return relative if not relative.startswith("..") else path
 
 
-def load(name_or_path):
+def load(name_or_path: str) -> World:
     """The validated :class:`World` of a scenario (cached by path and mtime)."""
     path = find(name_or_path)
     stat = os.stat(path)
@@ -495,12 +512,12 @@ def load(name_or_path):
     return world
 
 
-def read(name_or_path):
+def read(name_or_path: str) -> World:
     """The world described by a scenario, as a (validated) dict."""
     return load(name_or_path)
 
 
-def describe(world):
+def describe(world: Mapping[str, Any]) -> str:
     """A one-line summary of what a world holds (for logs)."""
     parts = [f"{len(world[k])} {k}" for k in TOP_LEVEL_KEYS
              if isinstance(world.get(k), list) and world[k]]
