@@ -36,16 +36,27 @@ the snapshots of ``createImage`` (with ``server_id``, ``image_id``) and
 import json
 import re
 import uuid
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, TypeVar
 
 from . import provenance, transitions
 from .cloud import operation
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .devices import next_device
-from .entities import Image, Snapshot, Volume
+from .entities import Flavor, Image, Job, Server, Snapshot, Volume
 from .images import give_generated_data
 from .pager import equal_clauses, project_clause
-from .policy import authorize
+from .policy import Context, authorize
+from .store import Collection
+
+if TYPE_CHECKING:
+    from .cloud import Room
+else:
+    Room = object
+
+#: a server's block device (Nova's BDM as a dict) and one planned disk of a create
+BlockDevice = dict[str, Any]
+Plan = dict[str, Any]
+_Resource = TypeVar("_Resource", Volume, Snapshot)
 
 GiB = 1024 ** 3
 
@@ -100,7 +111,7 @@ CASCADE_SNAPSHOT_STATUSES = ("available", "error")
 METADATA_LIMIT = 255
 
 
-def check_volume_status(volume, rule, *, ok=True, **values):
+def check_volume_status(volume: Volume, rule: str, *, ok: bool = True, **values: Any) -> None:
     """Refuse (``Invalid``) unless ``volume``'s status passes ``VOLUME_STATUS_RULES[rule]``.
 
     ``ok=False`` refuses whatever the status (a further condition of the rule failed).
@@ -112,7 +123,7 @@ def check_volume_status(volume, rule, *, ok=True, **values):
                       rule=f"volume_{rule}", volume_id=volume.id, status=volume.status)
 
 
-def check_metadata(metadata):
+def check_metadata(metadata: Any) -> dict[str, str]:
     """Cinder's ``check_metadata_properties``: a dict, keys 1..255, values <= 255.
 
     Too long is ``Invalid`` with ``rule="metadata_size"`` (Cinder answers 413).
@@ -154,7 +165,7 @@ def volume_image_metadata(image: Image) -> dict[str, str]:
     return meta
 
 
-def cinder_request_id():
+def cinder_request_id() -> str:
     """The id of the Cinder request Nova made (quoted in its error); not a seeded id."""
     return f"req-{uuid.uuid4()}"
 
@@ -163,7 +174,7 @@ BOOT_SEQUENCE = (BDM_INVALID + "Boot sequence for the instance and image/block d
                  "combination is not valid.")
 
 
-def _flag(value):
+def _flag(value: Any) -> Optional[str]:
     if value in (None, False, "", "false", "False"):
         return None
     if value in (True, "true", "True", "1", 1):
@@ -171,7 +182,7 @@ def _flag(value):
     return str(value)
 
 
-def image_mappings(image):
+def image_mappings(image: Image) -> Optional[list[Any]]:
     """The ``block_device_mapping`` of a volume-backed snapshot image, or ``None``."""
     raw = image.properties.get("block_device_mapping")
     if not raw or str(image.properties.get("bdm_v2", "")).lower() != "true":
@@ -183,12 +194,12 @@ def image_mappings(image):
     return mappings if isinstance(mappings, list) else None
 
 
-def _image_local(bd):
+def _image_local(bd: BlockDevice) -> bool:
     """An image-to-local mapping: the image itself, not a volume."""
     return bd.get("source_type") == "image" and bd.get("destination_type", "local") == "local"
 
 
-def _int_or_none(value, field):
+def _int_or_none(value: Any, field: str) -> Optional[int]:
     if value is None or value == "":
         return None
     if isinstance(value, bool):
@@ -201,40 +212,40 @@ def _int_or_none(value, field):
                       f"{value!r} is not of type 'integer'", rule="bdm_format") from None
 
 
-class StorageMixin:
+class StorageMixin(Room):
     """The storage room of :class:`~fakeecs.model.Cloud` (Cinder v3 and boot from volume)."""
 
     # ------------------------------------------------------------------ lookups
 
-    def _visible(self, context, item):
+    def _visible(self, context: Context, item: Any) -> bool:
         return item.project_id == context.project_id or context.is_admin
 
-    def _volume(self, context, volume_id):
-        volume = self.volumes.get(volume_id)
+    def _volume(self, context: Context, volume_id: str) -> Volume:
+        volume: Optional[Volume] = self.volumes.get(volume_id)
         if volume is None or not self._visible(context, volume):
             raise NotFound("volume", volume_id, f"Volume {volume_id} could not be found.")
         return volume
 
-    def _snapshot(self, context, snapshot_id):
-        snapshot = self.snapshots.get(snapshot_id)
+    def _snapshot(self, context: Context, snapshot_id: str) -> Snapshot:
+        snapshot: Optional[Snapshot] = self.snapshots.get(snapshot_id)
         if snapshot is None or not self._visible(context, snapshot):
             raise NotFound("snapshot", snapshot_id, f"Snapshot {snapshot_id} could not be found.")
         return snapshot
 
-    def snapshot_zone(self, snapshot):
+    def snapshot_zone(self, snapshot: Snapshot) -> Optional[str]:
         """The availability zone a snapshot lives in (that of its source volume)."""
-        zone = snapshot.origin.get("availability_zone")
+        zone: Optional[str] = snapshot.origin.get("availability_zone")
         if zone:
             return zone
         volume = self.volumes.get(snapshot.volume_id)
         return volume.availability_zone if volume is not None else None
 
-    def snapshots_of_volume(self, volume_id):
+    def snapshots_of_volume(self, volume_id: str) -> list[Snapshot]:
         """Every snapshot (in any state) whose source is ``volume_id``."""
         return self.snapshots.page(newest_first=False, keep=lambda s: s.volume_id == volume_id,
                                    where=[[("volume_id", volume_id)]])[0]
 
-    def server_volumes(self, server):
+    def server_volumes(self, server: Server) -> list[tuple[BlockDevice, Optional[Volume]]]:
         """``(block_device, volume)`` pairs of a server, boot disk first; volume may be None."""
         devices = sorted(server.block_devices,
                          key=lambda bd: (bd.get("boot_index") is None or bd.get("boot_index") < 0,
@@ -242,24 +253,26 @@ class StorageMixin:
         return [(bd, self.volumes.get(bd["volume_id"])) for bd in devices]
 
     @operation
-    def get_volume(self, context, volume_id):
+    def get_volume(self, context: Context, volume_id: str) -> Volume:
         """A volume of the caller's project (any project for admins); ``NotFound`` else."""
         authorize(context, "volume:get", write=False)
         self.touch("volume", volume_id)
         return self._volume(context, volume_id)
 
     @operation
-    def get_snapshot(self, context, snapshot_id):
+    def get_snapshot(self, context: Context, snapshot_id: str) -> Snapshot:
         """A snapshot of the caller's project (any project for admins); ``NotFound`` else."""
         authorize(context, "volume:get_snapshot", write=False)
         self.touch("snapshot", snapshot_id)
         return self._snapshot(context, snapshot_id)
 
-    def _page(self, store, context, filters, limit, marker, all_projects, kind):
+    def _page(self, store: Collection, context: Context, filters: Optional[dict[str, Any]],
+              limit: Optional[int], marker: Optional[str], all_projects: bool,
+              kind: str) -> tuple[list[Any], bool]:
         self.touch(kind, (item.id for item in store if item.project_id == context.project_id))
         filters = {k: v for k, v in (filters or {}).items() if v is not None}
 
-        def keep(item):
+        def keep(item: Any) -> bool:
             if item.project_id != context.project_id and not (all_projects and context.is_admin):
                 return False
             for key, value in filters.items():
@@ -283,7 +296,9 @@ class StorageMixin:
         return store.page(marker=marker, limit=limit, keep=keep, where=where)
 
     @operation
-    def list_volumes(self, context, *, filters=None, limit=None, marker=None, all_projects=False):
+    def list_volumes(self, context: Context, *, filters: Optional[dict[str, Any]] = None,
+                     limit: Optional[int] = None, marker: Optional[str] = None,
+                     all_projects: bool = False) -> tuple[list[Volume], bool]:
         """Volumes newest first; returns ``(volumes, more)``.
 
         ``filters`` compares attributes of :class:`Volume` for equality (``name``,
@@ -293,8 +308,9 @@ class StorageMixin:
         return self._page(self.volumes, context, filters, limit, marker, all_projects, "volume")
 
     @operation
-    def list_snapshots(self, context, *, filters=None, limit=None, marker=None,
-                       all_projects=False):
+    def list_snapshots(self, context: Context, *, filters: Optional[dict[str, Any]] = None,
+                       limit: Optional[int] = None, marker: Optional[str] = None,
+                       all_projects: bool = False) -> tuple[list[Snapshot], bool]:
         """Snapshots newest first; returns ``(snapshots, more)``.
 
         ``filters``: ``name``, ``status``, ``volume_id``, ``availability_zone``.
@@ -306,9 +322,11 @@ class StorageMixin:
     # ------------------------------------------------------------------ volumes
 
     @operation
-    def create_volume(self, context, *, size=None, name=None, description=None,
-                      availability_zone=None, image_id=None, snapshot_id=None,
-                      volume_type=None, metadata=None):
+    def create_volume(self, context: Context, *, size: Optional[int] = None,
+                      name: Optional[str] = None, description: Optional[str] = None,
+                      availability_zone: Optional[str] = None, image_id: Optional[str] = None,
+                      snapshot_id: Optional[str] = None, volume_type: Optional[str] = None,
+                      metadata: Optional[dict[str, str]] = None) -> Volume:
         """Cinder ``POST /volumes``: a new volume in ``creating`` (then ``available``).
 
         From ``image_id`` (``imageRef``): the image must be usable as a disk
@@ -335,8 +353,8 @@ class StorageMixin:
                                 metadata=metadata, image=image, snapshot=snapshot,
                                 user_id=context.user_id)
 
-    def _image_for_volume(self, context, image_id):
-        image = self.images.get(image_id)
+    def _image_for_volume(self, context: Context, image_id: str) -> Image:
+        image: Optional[Image] = self.images.get(image_id)
         if image is None or not self._image_visible(context, image):
             raise Invalid("Invalid imageRef provided.", rule="image")
         if image.status != "active":
@@ -344,8 +362,8 @@ class StorageMixin:
                           rule="image_status", image_id=image_id)
         return image
 
-    def _snapshot_for_volume(self, context, snapshot_id):
-        snapshot = self.snapshots.get(snapshot_id)
+    def _snapshot_for_volume(self, context: Context, snapshot_id: str) -> Snapshot:
+        snapshot: Optional[Snapshot] = self.snapshots.get(snapshot_id)
         if snapshot is None or not self._visible(context, snapshot):
             raise NotFound("snapshot", snapshot_id, f"Snapshot {snapshot_id} could not be found.")
         if snapshot.status != "available":
@@ -354,7 +372,7 @@ class StorageMixin:
                           rule="snapshot_status", snapshot_id=snapshot_id)
         return snapshot
 
-    def _volume_zone(self, requested, snapshot):
+    def _volume_zone(self, requested: Optional[str], snapshot: Optional[Snapshot]) -> str:
         if snapshot is not None:
             source = self.snapshot_zone(snapshot)
             if requested is not None and requested != source:
@@ -364,14 +382,16 @@ class StorageMixin:
                               snapshot_id=snapshot.id, source_zone=source, requested_zone=requested)
             requested = source
         if requested is None:
-            return self.default_zone()
+            default: str = self.default_zone()
+            return default
         zone = self.availability_zones.get(requested)
         if zone is None or not zone.available:
             raise Invalid(f"Invalid input received: Availability zone '{requested}' is invalid.",
                           rule="availability_zone", zone=requested)
         return requested
 
-    def _check_volume_size(self, size, image, snapshot):
+    def _check_volume_size(self, size: Any, image: Optional[Image],
+                           snapshot: Optional[Snapshot]) -> int:
         if size is None or isinstance(size, bool) or not isinstance(size, int) or size <= 0:
             raise Invalid(f"Invalid input received: Volume size '{size}' must be an integer and "
                           "greater than 0", rule="size")
@@ -434,7 +454,7 @@ class StorageMixin:
             self.start_job("volume_create", "volume", volume.id, ["available"])
         return volume
 
-    def _finish_volume(self, volume, at):
+    def _finish_volume(self, volume: Volume, at: float) -> bool:
         """``creating`` -> ``available`` (or ``error`` when flagged); True on success."""
         if volume.status != "creating":
             return volume.status not in ("error", "deleting")
@@ -445,13 +465,13 @@ class StorageMixin:
         volume.updated_at = at
         return not failure
 
-    def _step_volume_create(self, job, step, at):
+    def _step_volume_create(self, job: Job, step: str, at: float) -> None:
         volume = self.volumes.get(job.target_id)
         if volume is not None:
             self._finish_volume(volume, at)
 
     @operation
-    def delete_volume(self, context, volume_id, *, cascade=False):
+    def delete_volume(self, context: Context, volume_id: str, *, cascade: bool = False) -> Volume:
         """Cinder ``DELETE /volumes/{id}``: ``deleting``, then gone.
 
         Refused (``Invalid``, Cinder's 400) while the volume is attached, being
@@ -480,8 +500,8 @@ class StorageMixin:
         return volume
 
     @operation
-    def update_volume(self, context, volume_id, *, name=UNSET, description=UNSET,
-                      metadata=UNSET):
+    def update_volume(self, context: Context, volume_id: str, *, name: Any = UNSET,
+                      description: Any = UNSET, metadata: Any = UNSET) -> Volume:
         """Cinder ``PUT /volumes/{id}``: name, description and (replacing) metadata.
 
         Any status but ``maintenance`` (an ``in-use`` volume too).
@@ -493,7 +513,7 @@ class StorageMixin:
             metadata = check_metadata(metadata)
         return self._apply(volume, name=name, description=description, metadata=metadata)
 
-    def _apply(self, resource, **values):
+    def _apply(self, resource: _Resource, **values: Any) -> _Resource:
         """Set the given (not ``UNSET``) attributes of a volume or snapshot; touch it."""
         for key, value in values.items():
             if value is not UNSET:
@@ -502,7 +522,8 @@ class StorageMixin:
         return resource
 
     @operation
-    def extend_volume(self, context, volume_id, new_size, *, attached_ok=False):
+    def extend_volume(self, context: Context, volume_id: str, new_size: int, *,
+                      attached_ok: bool = False) -> Volume:
         """Cinder ``os-extend``: ``extending``, then the old status with ``size = new_size``.
 
         The size is checked before the status; ``attached_ok`` (microversion 3.42+)
@@ -525,7 +546,7 @@ class StorageMixin:
                        {"previous_status": previous, "new_size": new_size})
         return volume
 
-    def _step_volume_extend(self, job, step, at):
+    def _step_volume_extend(self, job: Job, step: str, at: float) -> None:
         volume = self.volumes.get(job.target_id)
         if volume is None or volume.status != "extending":
             return
@@ -538,7 +559,7 @@ class StorageMixin:
         volume.updated_at = at
 
     @operation
-    def set_volume_bootable(self, context, volume_id, bootable):
+    def set_volume_bootable(self, context: Context, volume_id: str, bootable: bool) -> Volume:
         """Cinder ``os-set_bootable``: the ``bootable`` flag, as an update (not in maintenance)."""
         authorize(context, "volume:update", write=True)
         volume = self._volume(context, volume_id)
@@ -548,7 +569,8 @@ class StorageMixin:
         return volume
 
     @operation
-    def set_volume_image_metadata(self, context, volume_id, metadata):
+    def set_volume_image_metadata(self, context: Context, volume_id: str,
+                                  metadata: Any) -> dict[str, str]:
         """Cinder ``os-set_image_metadata``: merge into ``volume_image_metadata``."""
         authorize(context, "volume:update_volume_metadata", write=True)
         volume = self._volume(context, volume_id)
@@ -558,7 +580,7 @@ class StorageMixin:
         return dict(volume.image_metadata)
 
     @operation
-    def unset_volume_image_metadata(self, context, volume_id, key):
+    def unset_volume_image_metadata(self, context: Context, volume_id: str, key: str) -> None:
         """Cinder ``os-unset_image_metadata``: drop one key; ``NotFound`` if absent."""
         authorize(context, "volume:delete_volume_metadata", write=True)
         volume = self._volume(context, volume_id)
@@ -571,7 +593,8 @@ class StorageMixin:
 
     # ------------------------------------------------------------ metadata
 
-    def _metadata_owner(self, context, kind, resource_id, write=None):
+    def _metadata_owner(self, context: Context, kind: str, resource_id: str,
+                        write: Optional[str] = None) -> "Volume | Snapshot":
         if kind == "volume":
             action = {None: "get", "update": "update", "delete": "delete"}[write]
             authorize(context, f"volume:{action}_volume_metadata", write=write is not None)
@@ -584,12 +607,13 @@ class StorageMixin:
         return self._snapshot(context, resource_id)
 
     @operation
-    def get_metadata(self, context, kind, resource_id):
+    def get_metadata(self, context: Context, kind: str, resource_id: str) -> dict[str, str]:
         """The user metadata of a ``"volume"`` or ``"snapshot"``."""
         return dict(self._metadata_owner(context, kind, resource_id).metadata)
 
     @operation
-    def get_metadata_item(self, context, kind, resource_id, key):
+    def get_metadata_item(self, context: Context, kind: str, resource_id: str,
+                          key: str) -> dict[str, str]:
         """One key of a volume's or snapshot's metadata; ``NotFound`` if absent."""
         resource = self._metadata_owner(context, kind, resource_id)
         if key not in resource.metadata:
@@ -598,7 +622,8 @@ class StorageMixin:
         return {key: resource.metadata[key]}
 
     @operation
-    def set_metadata(self, context, kind, resource_id, metadata, *, replace=False):
+    def set_metadata(self, context: Context, kind: str, resource_id: str, metadata: Any, *,
+                     replace: bool = False) -> dict[str, str]:
         """Merge (``POST``) or replace (``PUT``) metadata; returns the full new set."""
         resource = self._metadata_owner(context, kind, resource_id, "update")
         items = check_metadata(metadata)
@@ -607,7 +632,7 @@ class StorageMixin:
         return dict(resource.metadata)
 
     @operation
-    def delete_metadata_item(self, context, kind, resource_id, key):
+    def delete_metadata_item(self, context: Context, kind: str, resource_id: str, key: str) -> None:
         """Remove one metadata key of a volume or snapshot; ``NotFound`` if absent."""
         resource = self._metadata_owner(context, kind, resource_id, "delete")
         if key not in resource.metadata:
@@ -619,8 +644,9 @@ class StorageMixin:
     # ------------------------------------------------------- admin actions
 
     @operation
-    def reset_volume_status(self, context, volume_id, *, status=None, attach_status=None,
-                            migration_status=None):
+    def reset_volume_status(self, context: Context, volume_id: str, *, status: Optional[str] = None,
+                            attach_status: Optional[str] = None,
+                            migration_status: Optional[str] = None) -> Volume:
         """Cinder's admin ``os-reset_status`` of a volume: values are set as given.
 
         ``attach_status="detached"`` forgets every attachment on the Cinder side only
@@ -640,7 +666,7 @@ class StorageMixin:
         return volume
 
     @operation
-    def reset_snapshot_status(self, context, snapshot_id, status):
+    def reset_snapshot_status(self, context: Context, snapshot_id: str, status: str) -> Snapshot:
         """Cinder's admin ``os-reset_status`` of a snapshot."""
         self._require_admin(context, "volume_extension:snapshot_admin_actions:reset_status")
         snapshot = self._snapshot(context, snapshot_id)
@@ -650,11 +676,11 @@ class StorageMixin:
         return snapshot
 
     @staticmethod
-    def _require_admin(context, rule):
+    def _require_admin(context: Context, rule: str) -> None:
         if not context.is_admin:
             raise Forbidden(f"Policy doesn't allow {rule} to be performed.", rule=rule)
 
-    def _start_delete(self, kind, resource):
+    def _start_delete(self, kind: str, resource: "Volume | Snapshot") -> None:
         """Move a volume or snapshot to ``deleting``; its ``<kind>_delete`` process ends it."""
         transitions.check(kind, resource.status, "deleting")
         resource.status = "deleting"
@@ -662,7 +688,7 @@ class StorageMixin:
         self.cancel_jobs(kind, resource.id)
         self.start_job(f"{kind}_delete", kind, resource.id, ["deleted"])
 
-    def _finish_delete(self, kind, store, job, at):
+    def _finish_delete(self, kind: str, store: Collection, job: Job, at: float) -> None:
         resource = store.get(job.target_id)
         if resource is None or resource.status != "deleting":
             return
@@ -671,14 +697,16 @@ class StorageMixin:
         resource.updated_at = at
         store.remove(resource.id)
 
-    def _step_volume_delete(self, job, step, at):
+    def _step_volume_delete(self, job: Job, step: str, at: float) -> None:
         self._finish_delete("volume", self.volumes, job, at)
 
     # ---------------------------------------------------------------- snapshots
 
     @operation
-    def create_snapshot(self, context, volume_id, *, name=None, description=None,
-                        metadata=None, force=False):
+    def create_snapshot(self, context: Context, volume_id: str, *, name: Optional[str] = None,
+                        description: Optional[str] = None,
+                        metadata: Optional[dict[str, str]] = None,
+                        force: bool = False) -> Snapshot:
         """Cinder ``POST /snapshots``: a snapshot in ``creating`` (then ``available``).
 
         An ``in-use`` volume needs ``force=True`` (what Nova's ``create_snapshot_force``
@@ -728,7 +756,7 @@ class StorageMixin:
             self.start_job("snapshot_create", "snapshot", snapshot.id, ["available"])
         return snapshot
 
-    def _step_snapshot_create(self, job, step, at):
+    def _step_snapshot_create(self, job: Job, step: str, at: float) -> None:
         snapshot = self.snapshots.get(job.target_id)
         if snapshot is None or snapshot.status != "creating":
             return
@@ -737,7 +765,7 @@ class StorageMixin:
         snapshot.updated_at = at
 
     @operation
-    def delete_snapshot(self, context, snapshot_id):
+    def delete_snapshot(self, context: Context, snapshot_id: str) -> Snapshot:
         """Cinder ``DELETE /snapshots/{id}``: ``deleting``, then gone.
 
         Allowed even when an image maps the snapshot (the image then cannot boot,
@@ -754,20 +782,22 @@ class StorageMixin:
         return snapshot
 
     @operation
-    def update_snapshot(self, context, snapshot_id, *, name=UNSET, description=UNSET):
+    def update_snapshot(self, context: Context, snapshot_id: str, *, name: Any = UNSET,
+                        description: Any = UNSET) -> Snapshot:
         """Cinder ``PUT /snapshots/{id}``: name and description, in any status."""
         authorize(context, "volume:update_snapshot", write=True)
         snapshot = self._snapshot(context, snapshot_id)
         return self._apply(snapshot, name=name, description=description)
 
-    def _step_snapshot_delete(self, job, step, at):
+    def _step_snapshot_delete(self, job: Job, step: str, at: float) -> None:
         self._finish_delete("snapshot", self.snapshots, job, at)
 
     # ------------------------------------------------------- attach / detach
 
     @operation
-    def attach_volume(self, context, server_id, volume_id, device=None, *,
-                      delete_on_termination=False, allow_shelved=True, tag=None):
+    def attach_volume(self, context: Context, server_id: str, volume_id: str,
+                      device: Optional[str] = None, *, delete_on_termination: bool = False,
+                      allow_shelved: bool = True, tag: Optional[str] = None) -> BlockDevice:
         """Attach an ``available`` volume of the server's AZ as a data disk.
 
         Nova's ``os-volume_attachments`` create, checks in Queens order (see
@@ -816,7 +846,8 @@ class StorageMixin:
         return entry
 
     @operation
-    def detach_volume(self, context, server_id, volume_id, *, allow_shelved=True):
+    def detach_volume(self, context: Context, server_id: str, volume_id: str, *,
+                      allow_shelved: bool = True) -> BlockDevice:
         """Detach a data disk (never the boot disk); the volume becomes ``available``.
 
         Nova's ``os-volume_attachments`` delete, checks in Queens order.  Returns
@@ -840,35 +871,36 @@ class StorageMixin:
         return entry
 
     @operation
-    def list_volume_attachments(self, context, server_id):
+    def list_volume_attachments(self, context: Context, server_id: str) -> list[BlockDevice]:
         """The block-device dicts of every volume of a server (root included), in order."""
         authorize(context, "os_compute_api:os-volumes-attachments:index", write=False)
         server = self._server(context, server_id)
         return [bd for bd in server.block_devices if bd.get("volume_id")]
 
     @operation
-    def get_volume_attachment(self, context, server_id, volume_id):
+    def get_volume_attachment(self, context: Context, server_id: str, volume_id: str) -> BlockDevice:
         """The block-device dict of ``volume_id`` on a server; ``NotFound`` if not attached."""
         authorize(context, "os_compute_api:os-volumes-attachments:show", write=False)
         server = self._server(context, server_id)
         return self._attachment_entry(server, volume_id)
 
     @staticmethod
-    def _attachment_entry(server, volume_id):
-        entry = next((bd for bd in server.block_devices if bd["volume_id"] == volume_id), None)
+    def _attachment_entry(server: Server, volume_id: str) -> BlockDevice:
+        entry: Optional[BlockDevice] = next(
+            (bd for bd in server.block_devices if bd["volume_id"] == volume_id), None)
         if entry is None:
             raise NotFound("volume_attachment", volume_id,
                            f"Instance {server.id} is not attached to volume {volume_id}")
         return entry
 
     @staticmethod
-    def _check_shelved(action, server, allow_shelved):
+    def _check_shelved(action: str, server: Server, allow_shelved: bool) -> None:
         if not allow_shelved and server.vm_state in ("shelved", "shelved_offloaded"):
             from .compute import conflict
             raise conflict(action, server.id, "vm_state", server.vm_state)
 
     @staticmethod
-    def _check_attach_state(action, server):
+    def _check_attach_state(action: str, server: Server) -> None:
         """Nova's ``check_instance_state`` for attach and detach (launched, no task)."""
         from .compute import conflict
         if server.vm_state not in transitions.VOLUME_ATTACH_VM_STATES:
@@ -878,7 +910,7 @@ class StorageMixin:
         if server.launched_at is None:
             raise conflict(action, server.id, "launched_at", None)
 
-    def _check_same_zone(self, zone, volume):
+    def _check_same_zone(self, zone: str, volume: Volume) -> None:
         if volume.availability_zone != zone:
             raise Invalid("Server and volumes are not in the same availability zone. Server is "
                           f"in: {zone}. Volumes are in: {volume.availability_zone}",
@@ -886,7 +918,7 @@ class StorageMixin:
                           volume_zone=volume.availability_zone)
 
     @staticmethod
-    def _next_device(server, used=None):
+    def _next_device(server: Server, used: Optional[set[Optional[str]]] = None) -> str:
         """The first free data device of ``server`` (or of ``used``); ``Invalid`` if none."""
         if used is None:
             used = {bd.get("device_name") for bd in server.block_devices}
@@ -895,7 +927,7 @@ class StorageMixin:
             raise Invalid("No free device name.", rule="device")
         return name
 
-    def _attach(self, server, volume, entry, at):
+    def _attach(self, server: Server, volume: Volume, entry: BlockDevice, at: float) -> None:
         if entry not in server.block_devices:
             server.block_devices.append(entry)
         if volume.status != "in-use":
@@ -906,7 +938,7 @@ class StorageMixin:
                                    "attachment_id": self.ids.uuid(), "attached_at": at})
         volume.updated_at = at
 
-    def _detach(self, server, volume, at):
+    def _detach(self, server: Server, volume: Volume, at: float) -> None:
         volume.attachments = [a for a in volume.attachments if a["server_id"] != server.id]
         if volume.status == "in-use" and not volume.attachments:
             transitions.check("volume", volume.status, "available")
@@ -915,7 +947,9 @@ class StorageMixin:
 
     # ------------------------------------------------ boot from volume (hooks)
 
-    def boot_devices(self, context, image_id, availability_zone, block_devices):
+    def boot_devices(self, context: Context, image_id: Optional[str], availability_zone: Optional[str],
+                     block_devices: Optional[list[BlockDevice]],
+                     ) -> tuple[Optional[list[BlockDevice]], Optional[str]]:
         """Nova's storage preparations of a create, as ``(block_devices, availability_zone)``.
 
         The first step of the compute room's ``create_server``:
@@ -938,12 +972,13 @@ class StorageMixin:
             availability_zone = self._zone_hint(context, devices)
         return devices or None, availability_zone
 
-    def _zone_hint(self, context, devices):
+    def _zone_hint(self, context: Context, devices: list[BlockDevice]) -> Optional[str]:
         for bd in devices:
             source = bd.get("source_type")
             uuid = bd.get("uuid") or bd.get(f"{source}_id")
             if source == "volume":
-                volume = self.volumes.get(uuid) if isinstance(uuid, str) else None
+                volume: Optional[Volume] = self.volumes.get(uuid) if isinstance(uuid, str) \
+                    else None
                 if volume is not None and self._visible(context, volume):
                     return volume.availability_zone
             elif source == "snapshot":
@@ -953,14 +988,14 @@ class StorageMixin:
         return None
 
     @staticmethod
-    def _boot_index(bd):
+    def _boot_index(bd: BlockDevice) -> Optional[int]:
         value = bd.get("boot_index")
         try:
             return None if value is None or value == "" else int(value)
         except (TypeError, ValueError):
             return None
 
-    def _boot_images_of(self, context, block_devices):
+    def _boot_images_of(self, context: Context, block_devices: list[BlockDevice]) -> list[Image]:
         """Images that the mapping makes disks from (for the AZ rule of ``boot_zone``)."""
         found = []
         for bd in block_devices:
@@ -972,7 +1007,8 @@ class StorageMixin:
                 found.append(image)
         return found
 
-    def _attach_boot_volumes(self, context, server, block_devices):
+    def _attach_boot_volumes(self, context: Context, server: Server,
+                             block_devices: list[BlockDevice]) -> None:
         """Plan every disk of ``block_device_mapping_v2``, check it all, then create.
 
         Nothing is created unless every entry is valid, so a refusal leaves no
@@ -980,7 +1016,7 @@ class StorageMixin:
         build reaches ``spawning`` (see :meth:`_step_server_build`).
         """
         plan = self._plan_block_devices(context, server, block_devices)
-        flavor = self.flavors.get(server.flavor_id)
+        flavor: Flavor = self.flavors[server.flavor_id]
         boot = next((p for p in plan if p["boot_index"] == 0), None)
         if boot is None and server.system_metadata.get("base_image_ref"):
             # imageRef plus data disks: still an image-backed server
@@ -1018,7 +1054,7 @@ class StorageMixin:
                 "volume_size": volume.size,
             })
 
-    def _boot_image_meta(self, boot, flavor):
+    def _boot_image_meta(self, boot: Plan, flavor: Flavor) -> dict[str, Any]:
         if boot["image"] is not None:
             return provenance.inherited_image_meta(boot["image"], flavor)
         image_meta = {}
@@ -1037,7 +1073,8 @@ class StorageMixin:
                 "container_format": image_meta.get("container_format"),
                 "properties": {k: v for k, v in image_meta.items() if k not in core}}
 
-    def _plan_block_devices(self, context, server, block_devices):
+    def _plan_block_devices(self, context: Context, server: Server,
+                            block_devices: list[BlockDevice]) -> list[Plan]:
         plan = []
         for bd in block_devices:
             plan.extend(self._plan_entry(context, server, bd))
@@ -1056,7 +1093,7 @@ class StorageMixin:
                 seen.add(item["volume"].id)
         return plan
 
-    def _plan_entry(self, context, server, bd):
+    def _plan_entry(self, context: Context, server: Server, bd: BlockDevice) -> list[Plan]:
         source = bd.get("source_type")
         destination = bd.get("destination_type") or ("volume" if source != "image" else "local")
         if destination != "volume":
@@ -1132,7 +1169,8 @@ class StorageMixin:
         item["image"] = image
         return [item]
 
-    def _check_snapshot_source(self, server, snapshot, image=None):
+    def _check_snapshot_source(self, server: Server, snapshot: Snapshot,
+                               image: Optional[Image] = None) -> None:
         if snapshot.status != "available":
             prefix = f"Image {image.id} maps snapshot {snapshot.id}, which" if image is not None \
                 else f"Snapshot {snapshot.id}"
@@ -1147,13 +1185,14 @@ class StorageMixin:
                           snapshot_id=snapshot.id, source_zone=zone,
                           requested_zone=server.availability_zone)
 
-    def _expand_image_mappings(self, context, server, image, root):
+    def _expand_image_mappings(self, context: Context, server: Server, image: Image,
+                               root: Plan) -> list[Plan]:
         """The disks of a volume-backed snapshot image: one volume per mapped snapshot.
 
         A mapped snapshot that was deleted makes the image unbootable (400).
         """
         plan = []
-        for mapping in image_mappings(image):
+        for mapping in image_mappings(image) or []:
             if not isinstance(mapping, dict) or mapping.get("source_type") != "snapshot":
                 continue
             snapshot_id = mapping.get("snapshot_id")
@@ -1188,7 +1227,7 @@ class StorageMixin:
 
     # --------------------------------------------------------- build and error
 
-    def _build_failure(self, server, at):
+    def _build_failure(self, server: Server, at: float) -> Optional[str]:
         """Make the server's volumes and return why the build fails, or ``None``.
 
         The compute room calls this when a build reaches ``spawning``: the
@@ -1215,15 +1254,16 @@ class StorageMixin:
         return reason
 
     @operation
-    def force_server_error(self, server_id, fault_message="Forced into error by the control plane",
-                           *, code=500):
+    def force_server_error(self, server_id: str,
+                           fault_message: str = "Forced into error by the control plane",
+                           *, code: int = 500) -> Server:
         """Put a server into ``error`` (vm_state) with a fault, as a failure would.
 
         For the control plane.  A running build stops (its volumes are kept), a
         running image snapshot is abandoned and its unfinished image deleted, as
         Nova does on failure.  Refused (``Conflict``) while the server is deleting.
         """
-        server = self.servers.get(server_id)
+        server: Optional[Server] = self.servers.get(server_id)
         if server is None:
             raise NotFound("server", server_id, f"Instance {server_id} could not be found.")
         if server.task_state == "deleting":
@@ -1241,7 +1281,7 @@ class StorageMixin:
 
     # ------------------------------------------------------------- delete
 
-    def _release_server_volumes(self, server):
+    def _release_server_volumes(self, server: Server) -> None:
         """Detach every volume; delete those with ``delete_on_termination``.
 
         A volume that still has snapshots is detached and left ``available``
@@ -1268,7 +1308,8 @@ class StorageMixin:
 
     # ------------------------------------------------ createImage, volume-backed
 
-    def _snapshot_volume_backed(self, context, server, name, metadata):
+    def _snapshot_volume_backed(self, context: Context, server: Server, name: str,
+                                metadata: dict[str, str]) -> Image:
         """Nova's ``snapshot_volume_backed``: synchronous, no task_state.
 
         One forced Cinder snapshot per attached volume (``snapshot for <name>``),
@@ -1287,9 +1328,9 @@ class StorageMixin:
             properties.pop(key, None)
         properties["root_device_name"] = server.root_device_name
         meta = server.system_metadata
-        image = self._new_snapshot_image(context, server, name, properties,
-                                         min_disk=int(meta.get("min_disk", 0) or 0),
-                                         min_ram=int(meta.get("min_ram", 0) or 0))
+        image: Image = self._new_snapshot_image(context, server, name, properties,
+                                                min_disk=int(meta.get("min_disk", 0) or 0),
+                                                min_ram=int(meta.get("min_ram", 0) or 0))
         mappings, snapshot_ids = [], []
         for bd, volume in devices:
             snapshot = self.new_snapshot(
