@@ -3,6 +3,7 @@
 A seeded entity and one made through the API from the same inputs must be the
 same apart from ids, timestamps, sequence numbers and what records how it was made.
 """
+
 import dataclasses
 
 from conftest import BASE_IMAGE, PROJECT_ID
@@ -13,8 +14,16 @@ from fakeecs.model.tokens import token_subject
 from fakeecs.server import build_cloud
 
 #: fields that say which one an entity is or when it was made, not what it is
-VOLATILE = {"id", "seq", "created_at", "updated_at", "origin", "launched_at", "addresses",
-            "volume_id"}
+VOLATILE = {
+    "id",
+    "seq",
+    "created_at",
+    "updated_at",
+    "origin",
+    "launched_at",
+    "addresses",
+    "volume_id",
+}
 IMAGE_ID = "0badc0de-0000-4000-8000-00000000f001"
 
 
@@ -32,10 +41,26 @@ def same_apart_from_ids(made, seeded):
 
 def with_image(cloud):
     """An image with properties a volume inherits, one it must not, and a hidden one."""
-    apply_world(cloud, {"images": [{
-        "id": IMAGE_ID, "name": "props", "visibility": "public", "min_disk": 10,
-        "size": 1024 ** 3, "checksum": "c" * 32,
-        "properties": {"os_distro": "ubuntu", "cache_in_nova": True, "hw_disk_bus": "virtio"}}]})
+    apply_world(
+        cloud,
+        {
+            "images": [
+                {
+                    "id": IMAGE_ID,
+                    "name": "props",
+                    "visibility": "public",
+                    "min_disk": 10,
+                    "size": 1024**3,
+                    "checksum": "c" * 32,
+                    "properties": {
+                        "os_distro": "ubuntu",
+                        "cache_in_nova": True,
+                        "hw_disk_bus": "virtio",
+                    },
+                }
+            ]
+        },
+    )
     return cloud.images.get(IMAGE_ID)
 
 
@@ -43,13 +68,20 @@ def test_a_seeded_volume_is_a_cinder_volume():
     cloud = fresh()
     with_image(cloud)
     ctx = cloud.context_for_user("fakeecs")
-    made = cloud.create_volume(ctx, size=20, name="v", image_id=IMAGE_ID,
-                               availability_zone="cn-north-4a")
+    made = cloud.create_volume(
+        ctx, size=20, name="v", image_id=IMAGE_ID, availability_zone="cn-north-4a"
+    )
     cloud.clock.advance(60)
     cloud.list_availability_zones()
-    apply_world(cloud, {"volumes": [{"name": "v", "size": 20, "image": IMAGE_ID,
-                                     "availability_zone": "cn-north-4a"}]})
-    seeded = [v for v in cloud.volumes if v.id != made.id][0]
+    apply_world(
+        cloud,
+        {
+            "volumes": [
+                {"name": "v", "size": 20, "image": IMAGE_ID, "availability_zone": "cn-north-4a"}
+            ]
+        },
+    )
+    seeded = next(v for v in cloud.volumes if v.id != made.id)
     assert made.status == seeded.status == "available"
     assert seeded.image_metadata == made.image_metadata
     assert "cache_in_nova" not in seeded.image_metadata  # provenance.NON_INHERITABLE
@@ -69,7 +101,7 @@ def test_a_seeded_snapshot_is_a_cinder_snapshot():
     cloud.clock.advance(60)
     cloud.list_availability_zones()
     apply_world(cloud, {"snapshots": [{"name": "s", "volume": volume.id, "description": "d"}]})
-    seeded = [s for s in cloud.snapshots if s.id != made.id][0]
+    seeded = next(s for s in cloud.snapshots if s.id != made.id)
     a, b = same_apart_from_ids(made, seeded)
     assert a == b
     expected = {key: value for key, value in made.origin.items() if key != "kind"}
@@ -80,12 +112,29 @@ def test_a_seeded_snapshot_is_a_cinder_snapshot():
 def test_a_seeded_server_is_a_nova_server():
     cloud = fresh()
     ctx = cloud.context_for_user("fakeecs")
-    made = cloud.create_server(ctx, name="web", flavor_id="s6.small.1", image_id=BASE_IMAGE,
-                               availability_zone="cn-north-4a")
-    apply_world(cloud, {"servers": [{
-        "name": "web", "flavor": "s6.small.1", "image": BASE_IMAGE, "user": "fakeecs",
-        "availability_zone": "cn-north-4a", "vm_state": "building"}]})
-    seeded = [s for s in cloud.servers if s.id != made.id][0]
+    made = cloud.create_server(
+        ctx,
+        name="web",
+        flavor_id="s6.small.1",
+        image_id=BASE_IMAGE,
+        availability_zone="cn-north-4a",
+    )
+    apply_world(
+        cloud,
+        {
+            "servers": [
+                {
+                    "name": "web",
+                    "flavor": "s6.small.1",
+                    "image": BASE_IMAGE,
+                    "user": "fakeecs",
+                    "availability_zone": "cn-north-4a",
+                    "vm_state": "building",
+                }
+            ]
+        },
+    )
+    seeded = next(s for s in cloud.servers if s.id != made.id)
     assert seeded.system_metadata == made.system_metadata
     assert seeded.hostname == made.hostname == "web"
     assert set(seeded.addresses) == set(made.addresses)
@@ -96,23 +145,46 @@ def test_a_seeded_server_is_a_nova_server():
 def _ids_after_create(admin_pass):
     cloud = fresh()
     client = create_app(cloud).test_client()
-    token = client.post("/v3/auth/tokens", json={"auth": {"identity": {
-        "methods": ["password"], "password": {"user": {
-            "name": "fakeecs", "domain": {"name": "Default"}, "password": "fakeecs"}}}}}
+    token = client.post(
+        "/v3/auth/tokens",
+        json={
+            "auth": {
+                "identity": {
+                    "methods": ["password"],
+                    "password": {
+                        "user": {
+                            "name": "fakeecs",
+                            "domain": {"name": "Default"},
+                            "password": "fakeecs",
+                        }
+                    },
+                }
+            }
+        },
     ).headers["X-Subject-Token"]
-    server = {"name": "web", "flavorRef": "s6.small.1", "imageRef": BASE_IMAGE,
-              "availability_zone": "cn-north-4a", "networks": "auto"}
+    server = {
+        "name": "web",
+        "flavorRef": "s6.small.1",
+        "imageRef": BASE_IMAGE,
+        "availability_zone": "cn-north-4a",
+        "networks": "auto",
+    }
     if admin_pass:
         server["adminPass"] = admin_pass
     headers = {"X-Auth-Token": token}
     first = client.post(f"/v2.1/{PROJECT_ID}/servers", json={"server": server}, headers=headers)
     assert first.status_code == 202, first.get_data(as_text=True)
-    second = client.post(f"/v2.1/{PROJECT_ID}/servers", json={"server": dict(server, name="b")},
-                         headers=headers)
-    volume = client.post(f"/volume/v3/{PROJECT_ID}/volumes", json={"volume": {"size": 1}},
-                         headers=headers)
-    return (first.get_json()["server"], second.get_json()["server"]["id"],
-            volume.get_json()["volume"]["id"])
+    second = client.post(
+        f"/v2.1/{PROJECT_ID}/servers", json={"server": dict(server, name="b")}, headers=headers
+    )
+    volume = client.post(
+        f"/volume/v3/{PROJECT_ID}/volumes", json={"volume": {"size": 1}}, headers=headers
+    )
+    return (
+        first.get_json()["server"],
+        second.get_json()["server"]["id"],
+        volume.get_json()["volume"]["id"],
+    )
 
 
 def test_ids_after_a_create_do_not_depend_on_admin_pass():
@@ -126,8 +198,9 @@ def test_ids_after_a_create_do_not_depend_on_admin_pass():
 
 def test_token_subject_is_a_copy():
     cloud = fresh()
-    token_id, _ = cloud.issue_token(user={"name": "fakeecs", "domain_name": "Default"},
-                                    password="fakeecs")
+    token_id, _ = cloud.issue_token(
+        user={"name": "fakeecs", "domain_name": "Default"}, password="fakeecs"
+    )
     subject = token_subject(cloud, token_id)
     assert subject["live"] and subject["user"]["name"] == "fakeecs"
     assert subject["project"]["id"] == PROJECT_ID
@@ -155,18 +228,34 @@ def test_device_names():
 
 def test_a_seeded_server_image_is_a_create_image_image():
     cloud = fresh()
-    apply_world(cloud, {"servers": [{"name": "src", "flavor": "s6.small.1", "image": BASE_IMAGE,
-                                     "user": "fakeecs", "availability_zone": "cn-north-4b"}]})
+    apply_world(
+        cloud,
+        {
+            "servers": [
+                {
+                    "name": "src",
+                    "flavor": "s6.small.1",
+                    "image": BASE_IMAGE,
+                    "user": "fakeecs",
+                    "availability_zone": "cn-north-4b",
+                }
+            ]
+        },
+    )
     server = next(s for s in cloud.servers if s.name == "src")
     ctx = cloud.context_for_user("fakeecs")
     made = cloud.create_server_image(ctx, server.id, "snap")
     cloud.clock.advance(600)
     cloud.list_availability_zones()
-    apply_world(cloud, {"images": [{"name": "snap",
-                                    "origin": {"kind": "nova_snapshot", "server": "src"}}]})
+    apply_world(
+        cloud, {"images": [{"name": "snap", "origin": {"kind": "nova_snapshot", "server": "src"}}]}
+    )
     seeded = next(i for i in cloud.images if i.name == "snap" and i.id != made.id)
     assert made.status == seeded.status == "active"
     assert seeded.properties == made.properties
     assert seeded.origin == made.origin
-    assert (seeded.min_disk, seeded.min_ram, seeded.virtual_size) == \
-        (made.min_disk, made.min_ram, made.virtual_size)
+    assert (seeded.min_disk, seeded.min_ram, seeded.virtual_size) == (
+        made.min_disk,
+        made.min_ram,
+        made.virtual_size,
+    )

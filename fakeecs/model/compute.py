@@ -4,11 +4,12 @@ Deleted servers are kept as tombstones in ``deleted_servers`` (Nova keeps its
 soft-deleted rows): admins list them with ``deleted=True``, everyone sees them in
 ``changes-since`` lists, and a deleted server is a valid list marker.
 """
+
 import dataclasses
 import hashlib
 import re
 from collections.abc import Callable, Iterable
-from typing import Any, Optional
+from typing import Any
 
 from . import provenance, transitions
 from .cloud import operation
@@ -56,7 +57,7 @@ class ComputeMixin(ServerMetaMixin):
     # -- lookups -------------------------------------------------------------
 
     def _server(self, context: Context, server_id: str) -> Server:
-        server: Optional[Server] = self.servers.get(server_id)
+        server: Server | None = self.servers.get(server_id)
         if server is None or (server.project_id != context.project_id and not context.is_admin):
             raise NotFound("server", server_id, f"Instance {server_id} could not be found.")
         return server
@@ -67,11 +68,19 @@ class ComputeMixin(ServerMetaMixin):
         return self._server(context, server_id)
 
     @operation
-    def list_servers(self, context: Context, query: Optional[ServerQuery] = None, *,
-                     name: Optional[str] = None, status: Optional[str] = None,
-                     limit: Optional[int] = None, marker: Optional[str] = None,
-                     all_projects: bool = False, deleted: Optional[bool] = None,
-                     view: str = "index") -> tuple[list[Server], bool]:
+    def list_servers(
+        self,
+        context: Context,
+        query: ServerQuery | None = None,
+        *,
+        name: str | None = None,
+        status: str | None = None,
+        limit: int | None = None,
+        marker: str | None = None,
+        all_projects: bool = False,
+        deleted: bool | None = None,
+        view: str = "index",
+    ) -> tuple[list[Server], bool]:
         """Servers newest first, as ``(servers, more)``.
 
         ``query`` is a :class:`ServerQuery` with the filters (``name``, a regular
@@ -81,34 +90,60 @@ class ComputeMixin(ServerMetaMixin):
         dropped for others, and without ``deleted`` a ``changes-since`` list
         includes deleted servers (Nova's ``_get_servers``).
         """
-        query = (dataclasses.replace(query) if query is not None else
-                 ServerQuery(name=re.compile(name) if name else None,
-                             status=status.upper() if status else None))
+        query = (
+            dataclasses.replace(query)
+            if query is not None
+            else ServerQuery(
+                name=re.compile(name) if name else None, status=status.upper() if status else None
+            )
+        )
         if all_projects:
             authorize_admin(context, f"os_compute_api:servers:{view}:get_all_tenants")
         else:
             query.project_id = context.project_id
-        self.touch("server", (s.id for s in self.servers
-                              if query.project_id is None or s.project_id == query.project_id))
+        self.touch(
+            "server",
+            (
+                s.id
+                for s in self.servers
+                if query.project_id is None or s.project_id == query.project_id
+            ),
+        )
         if not context.is_admin:
             deleted = None
         if query.status == "DELETED":
             if not context.is_admin:
-                raise Forbidden("Only administrators may list deleted instances",
-                                rule="list_deleted")
+                raise Forbidden(
+                    "Only administrators may list deleted instances", rule="list_deleted"
+                )
             deleted = True
         if deleted is not None:
             query.deleted = DELETED_ONLY if deleted else LIVE_ONLY
         elif query.changes_since is not None:
             query.deleted = ANY_DELETION
-        where = server_where(query.project_id, status=query.status, pattern=query.name,
-                             distinct_names=lambda: self.servers.distinct("name"))
-        return self._server_page(lambda server: server_matches(server, query), marker, limit,
-                                 with_deleted=query.wants_deleted, where=where)
+        where = server_where(
+            query.project_id,
+            status=query.status,
+            pattern=query.name,
+            distinct_names=lambda: self.servers.distinct("name"),
+        )
+        return self._server_page(
+            lambda server: server_matches(server, query),
+            marker,
+            limit,
+            with_deleted=query.wants_deleted,
+            where=where,
+        )
 
-    def _server_page(self, keep: Callable[[Server], bool], marker: Optional[str],
-                     limit: Optional[int], *, with_deleted: bool,
-                     where: Iterable[Clause] = ()) -> tuple[list[Server], bool]:
+    def _server_page(
+        self,
+        keep: Callable[[Server], bool],
+        marker: str | None,
+        limit: int | None,
+        *,
+        with_deleted: bool,
+        where: Iterable[Clause] = (),
+    ) -> tuple[list[Server], bool]:
         """A page of live servers (and tombstones when asked) after ``marker``.
 
         Live servers page through their index; a list that also walks the
@@ -128,31 +163,47 @@ class ComputeMixin(ServerMetaMixin):
     # -- create ----------------------------------------------------------------
 
     @operation
-    def create_server(self, context: Context, *, name: str, flavor_id: str,
-                      image_id: Optional[str] = None, availability_zone: Optional[str] = None,
-                      metadata: Optional[dict[str, str]] = None, networks: Any = "auto",
-                      description: Optional[str] = None, key_name: Optional[str] = None,
-                      block_devices: Optional[list[dict[str, Any]]] = None,
-                      tags: Optional[Iterable[str]] = None, user_data: Optional[str] = None,
-                      config_drive: bool = False, access_ipv4: Optional[str] = "",
-                      access_ipv6: Optional[str] = "",
-                      disk_config: Optional[str] = "MANUAL") -> Server:
+    def create_server(
+        self,
+        context: Context,
+        *,
+        name: str,
+        flavor_id: str,
+        image_id: str | None = None,
+        availability_zone: str | None = None,
+        metadata: dict[str, str] | None = None,
+        networks: Any = "auto",
+        description: str | None = None,
+        key_name: str | None = None,
+        block_devices: list[dict[str, Any]] | None = None,
+        tags: Iterable[str] | None = None,
+        user_data: str | None = None,
+        config_drive: bool = False,
+        access_ipv4: str | None = "",
+        access_ipv6: str | None = "",
+        disk_config: str | None = "MANUAL",
+    ) -> Server:
         """Start building a server; returns it in ``building``/``scheduling``.
 
         ``user_data`` is kept as sent (base64 text); ``config_drive`` is a bool.
         """
         authorize(context, "os_compute_api:servers:create", write=True)
         # storage: a snapshot image's own mapping, and the AZ of existing disks
-        block_devices, availability_zone = self.boot_devices(context, image_id,
-                                                             availability_zone, block_devices)
+        block_devices, availability_zone = self.boot_devices(
+            context, image_id, availability_zone, block_devices
+        )
         if not image_id and not block_devices:
             raise Invalid("Missing imageRef attribute", rule="image")
         check_metadata_quota(metadata or {})
         tags = check_tags(tags or ())
         # an image-to-local mapping is the image itself (how the openstack CLI boots)
-        block_devices = [bd for bd in block_devices or ()
-                         if not (bd.get("source_type") == "image"
-                                 and bd.get("destination_type", "local") == "local")]
+        block_devices = [
+            bd
+            for bd in block_devices or ()
+            if not (
+                bd.get("source_type") == "image" and bd.get("destination_type", "local") == "local"
+            )
+        ]
         flavor = self.flavors.get(flavor_id)
         if flavor is None:
             raise Invalid(f"Flavor {flavor_id} could not be found.", rule="flavor")
@@ -163,29 +214,52 @@ class ComputeMixin(ServerMetaMixin):
                 raise Invalid("Flavor's memory is too small for requested image.", rule="min_ram")
         boot_sources = [image] if image is not None else []
         boot_sources += self._boot_images_of(context, block_devices or [])  # storage
-        zone_name = provenance.boot_zone(boot_sources, availability_zone,
-                                         default=self.default_zone())
+        zone_name = provenance.boot_zone(
+            boot_sources, availability_zone, default=self.default_zone()
+        )
         self.require_zone(zone_name)
         server = self.new_server(
-            name=name, project_id=context.project_id, user_id=context.user_id,
-            flavor=flavor, zone=zone_name, image=image, networks=networks,
+            name=name,
+            project_id=context.project_id,
+            user_id=context.user_id,
+            flavor=flavor,
+            zone=zone_name,
+            image=image,
+            networks=networks,
             image_id=image.id if image is not None and not block_devices else "",
-            metadata=dict(metadata or {}), description=description, key_name=key_name,
-            tags=tags, user_data=user_data, config_drive="True" if config_drive else "",
-            access_ipv4=access_ipv4 or "", access_ipv6=access_ipv6 or "",
-            disk_config=disk_config or "MANUAL")
+            metadata=dict(metadata or {}),
+            description=description,
+            key_name=key_name,
+            tags=tags,
+            user_data=user_data,
+            config_drive="True" if config_drive else "",
+            access_ipv4=access_ipv4 or "",
+            access_ipv6=access_ipv6 or "",
+            disk_config=disk_config or "MANUAL",
+        )
         if block_devices:  # storage: plan, check, then make every disk
             self._attach_boot_volumes(context, server, block_devices)
         self.servers.add(server)
         self.start_job("server_build", "server", server.id, ["spawning", "active"])
         return server
 
-    def new_server(self, *, name: str, project_id: str, user_id: str, flavor: Flavor,
-                   zone: str, image: Optional[Image] = None, image_id: Optional[str] = None,
-                   networks: Any = "auto", server_id: Optional[str] = None,
-                   created_at: Optional[float] = None, vm_state: str = "building",
-                   task_state: Optional[str] = "scheduling",
-                   **attributes: Any) -> Server:
+    def new_server(
+        self,
+        *,
+        name: str,
+        project_id: str,
+        user_id: str,
+        flavor: Flavor,
+        zone: str,
+        image: Image | None = None,
+        image_id: str | None = None,
+        networks: Any = "auto",
+        server_id: str | None = None,
+        created_at: float | None = None,
+        vm_state: str = "building",
+        task_state: str | None = "scheduling",
+        **attributes: Any,
+    ) -> Server:
         """The one factory of servers (Nova, ECS and scenarios); the caller stores it.
 
         The server inherits ``image``'s metadata (``system_metadata``) and boots
@@ -196,20 +270,29 @@ class ComputeMixin(ServerMetaMixin):
         """
         now = self.now() if created_at is None else created_at
         attributes.setdefault("hostname", name)
-        server = Server(id=server_id or self.ids.uuid(), name=name, project_id=project_id,
-                        user_id=user_id, availability_zone=zone, flavor_id=flavor.id,
-                        created_at=now, updated_at=now, seq=self.next_seq(),
-                        image_id=(image.id if image is not None else "") if image_id is None
-                        else image_id,
-                        vm_state=vm_state, task_state=task_state,
-                        power_state=transitions.SETTLED_POWER[vm_state], **attributes)
+        server = Server(
+            id=server_id or self.ids.uuid(),
+            name=name,
+            project_id=project_id,
+            user_id=user_id,
+            availability_zone=zone,
+            flavor_id=flavor.id,
+            created_at=now,
+            updated_at=now,
+            seq=self.next_seq(),
+            image_id=(image.id if image is not None else "") if image_id is None else image_id,
+            vm_state=vm_state,
+            task_state=task_state,
+            power_state=transitions.SETTLED_POWER[vm_state],
+            **attributes,
+        )
         if image is not None:
             server.system_metadata = provenance.inherited_image_meta(image, flavor)
         server.addresses = self._allocate_addresses(server, networks)
         return server
 
     def _image_for_boot(self, context: Context, image_id: str) -> Image:
-        image: Optional[Image] = self.images.get(image_id)
+        image: Image | None = self.images.get(image_id)
         if image is None or not self._image_visible(context, image):
             raise Invalid(f"Image {image_id} could not be found.", rule="image")
         if image.status != "active":
@@ -224,20 +307,33 @@ class ComputeMixin(ServerMetaMixin):
         if networks == "none":
             return {}
         octet = (server.seq % 250) + 2
-        mac = "fa:16:3e:%02x:%02x:%02x" % ((server.seq >> 16) & 255, (server.seq >> 8) & 255, server.seq & 255)
-        return {"fakeecs-net": [{"version": 4, "addr": f"192.168.0.{octet}",
-                                 "OS-EXT-IPS:type": "fixed", "OS-EXT-IPS-MAC:mac_addr": mac}]}
+        mac = "fa:16:3e:%02x:%02x:%02x" % (
+            (server.seq >> 16) & 255,
+            (server.seq >> 8) & 255,
+            server.seq & 255,
+        )
+        return {
+            "fakeecs-net": [
+                {
+                    "version": 4,
+                    "addr": f"192.168.0.{octet}",
+                    "OS-EXT-IPS:type": "fixed",
+                    "OS-EXT-IPS-MAC:mac_addr": mac,
+                }
+            ]
+        }
 
     def _step_server_build(self, job: Job, step: str, at: float) -> None:
-        server: Optional[Server] = self.servers.get(job.target_id)
+        server: Server | None = self.servers.get(job.target_id)
         if server is None or server.vm_state != "building":
             return
         if step == "spawning":
             failure = self._build_failure(server, at)  # storage: make and attach the disks
             if failure is not None:
                 self.jobs.pop(job.id, None)
-                self.set_server_state(server, "error", at=at,
-                                      fault={"code": 500, "message": failure, "created": at})
+                self.set_server_state(
+                    server, "error", at=at, fault={"code": 500, "message": failure, "created": at}
+                )
                 return
             server.task_state = "spawning"
         else:
@@ -245,9 +341,15 @@ class ComputeMixin(ServerMetaMixin):
             server.launched_at = at
         server.updated_at = at
 
-    def set_server_state(self, server: Server, vm_state: str, *, at: Optional[float] = None,
-                         task_state: Optional[str] = None,
-                         fault: Optional[dict[str, Any]] = None) -> None:
+    def set_server_state(
+        self,
+        server: Server,
+        vm_state: str,
+        *,
+        at: float | None = None,
+        task_state: str | None = None,
+        fault: dict[str, Any] | None = None,
+    ) -> None:
         """Move a server along its transition table (task cleared unless given)."""
         transitions.check("server", server.vm_state, vm_state)
         server.vm_state = vm_state
@@ -281,7 +383,7 @@ class ComputeMixin(ServerMetaMixin):
         self.start_job("server_action", "server", server.id, ["done"], {"action": action})
 
     def _step_server_action(self, job: Job, step: str, at: float) -> None:
-        server: Optional[Server] = self.servers.get(job.target_id)
+        server: Server | None = self.servers.get(job.target_id)
         if server is None:
             return
         _, task, target = transitions.SERVER_ACTIONS[job.data["action"]]
@@ -318,7 +420,7 @@ class ComputeMixin(ServerMetaMixin):
         return server
 
     def _step_server_delete(self, job: Job, step: str, at: float) -> None:
-        server: Optional[Server] = self.servers.get(job.target_id)
+        server: Server | None = self.servers.get(job.target_id)
         if server is None:
             return
         self.cancel_jobs("server", server.id)

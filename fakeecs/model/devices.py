@@ -1,6 +1,6 @@
 """Device names of a server's disks (``/dev/vdX``), in one place."""
+
 from collections.abc import Collection
-from typing import Optional
 
 PREFIX = "/dev/vd"
 #: the boot disk's device (a server's ``root_device_name``)
@@ -9,7 +9,7 @@ ROOT_DEVICE = PREFIX + "a"
 DATA_DEVICES = tuple(PREFIX + letter for letter in "bcdefghijklmnopqrstuvwxyz")
 
 
-def next_device(used: Collection[Optional[str]], *, boot: bool = False) -> Optional[str]:
+def next_device(used: Collection[str | None], *, boot: bool = False) -> str | None:
     """The device a new disk gets: the root device for a boot disk while it is free, else
     the first free data device; ``None`` when every one is taken."""
     if boot and ROOT_DEVICE not in used:

@@ -3,8 +3,9 @@
 Every entity is JSON-friendly (strings, numbers, lists, dicts), so the whole
 state can be exported and imported as is.  Times are virtual epoch seconds.
 """
+
 from dataclasses import asdict, dataclass, field, fields
-from typing import TYPE_CHECKING, Any, Optional, cast
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -72,7 +73,7 @@ class Flavor(Entity):
 @dataclass
 class Image(Entity):
     id: str
-    name: Optional[str]
+    name: str | None
     owner: str
     status: str
     created_at: float
@@ -81,19 +82,19 @@ class Image(Entity):
     visibility: str = "private"
     protected: bool = False
     os_hidden: bool = False
-    disk_format: Optional[str] = None
-    container_format: Optional[str] = None
+    disk_format: str | None = None
+    container_format: str | None = None
     min_disk: int = 0
     min_ram: int = 0
-    size: Optional[int] = None
-    virtual_size: Optional[int] = None
-    checksum: Optional[str] = None
-    os_hash_algo: Optional[str] = None
-    os_hash_value: Optional[str] = None
+    size: int | None = None
+    virtual_size: int | None = None
+    checksum: str | None = None
+    os_hash_algo: str | None = None
+    os_hash_value: str | None = None
     tags: list[Any] = field(default_factory=list)
     #: base64 of the bytes uploaded through Glance; None for made-up data
     #: (see :func:`fakeecs.model.images.give_generated_data`)
-    payload: Optional[str] = None
+    payload: str | None = None
     #: custom (string) properties, shown as top-level keys by Glance
     properties: dict[str, Any] = field(default_factory=dict)
     #: provenance: how the image was made, see :mod:`fakeecs.model.provenance`
@@ -114,25 +115,25 @@ class Server(Entity):
     #: the base image id; "" for a volume-backed server
     image_id: str = ""
     vm_state: str = "building"
-    task_state: Optional[str] = "scheduling"
+    task_state: str | None = "scheduling"
     power_state: int = 0
     locked: bool = False
     metadata: dict[str, Any] = field(default_factory=dict)
-    description: Optional[str] = None
+    description: str | None = None
     tags: list[Any] = field(default_factory=list)
-    key_name: Optional[str] = None
+    key_name: str | None = None
     config_drive: str = ""
     #: base64 text as sent on create (Nova stores it as is)
-    user_data: Optional[str] = None
+    user_data: str | None = None
     access_ipv4: str = ""
     access_ipv6: str = ""
     disk_config: str = "MANUAL"
     #: the guest hostname, fixed at create (a rename keeps it)
     hostname: str = ""
     addresses: dict[str, Any] = field(default_factory=dict)
-    launched_at: Optional[float] = None
-    terminated_at: Optional[float] = None
-    fault: Optional[dict[str, Any]] = None
+    launched_at: float | None = None
+    terminated_at: float | None = None
+    fault: dict[str, Any] | None = None
     host: str = "fakeecs-host-1"
     #: block devices: dicts with volume_id, device_name, boot_index, delete_on_termination
     block_devices: list[Any] = field(default_factory=list)
@@ -148,7 +149,7 @@ class Server(Entity):
 @dataclass
 class Volume(Entity):
     id: str
-    name: Optional[str]
+    name: str | None
     project_id: str
     size: int
     availability_zone: str
@@ -156,14 +157,14 @@ class Volume(Entity):
     created_at: float
     updated_at: float
     seq: int = 0
-    description: Optional[str] = None
+    description: str | None = None
     bootable: bool = False
     volume_type: str = "SSD"
     metadata: dict[str, Any] = field(default_factory=dict)
     #: image properties copied when made from an image (volume_image_metadata)
     image_metadata: dict[str, Any] = field(default_factory=dict)
-    source_image_id: Optional[str] = None
-    snapshot_id: Optional[str] = None
+    source_image_id: str | None = None
+    snapshot_id: str | None = None
     #: attachments: dicts with server_id, device, attachment_id
     attachments: list[Any] = field(default_factory=list)
     origin: dict[str, Any] = field(default_factory=dict)
@@ -172,7 +173,7 @@ class Volume(Entity):
 @dataclass
 class Snapshot(Entity):
     id: str
-    name: Optional[str]
+    name: str | None
     project_id: str
     volume_id: str
     size: int
@@ -180,7 +181,7 @@ class Snapshot(Entity):
     created_at: float
     updated_at: float
     seq: int = 0
-    description: Optional[str] = None
+    description: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     origin: dict[str, Any] = field(default_factory=dict)
 
@@ -195,7 +196,7 @@ class Job(Entity):
     target_id: str
     steps: list[str]
     #: virtual time of the next step; None while the process is manual
-    due: Optional[float]
+    due: float | None
     interval: float
     data: dict[str, Any] = field(default_factory=dict)
 
@@ -207,7 +208,7 @@ class AccessKey(Entity):
     ak: str
     sk: str
     project_id: str
-    user_id: Optional[str] = None
+    user_id: str | None = None
     status: str = "active"
     description: str = ""
     created_at: float = 0.0
@@ -224,16 +225,16 @@ class ImsJob(Entity):
     status: str
     begin_time: float
     seq: int = 0
-    end_time: Optional[float] = None
-    error_code: Optional[str] = None
-    fail_reason: Optional[str] = None
+    end_time: float | None = None
+    error_code: str | None = None
+    fail_reason: str | None = None
     process_percent: float = 0.0
-    current_task: Optional[str] = None
+    current_task: str | None = None
     #: image_id, image_name, ... (IMS ``entities``)
     entities: dict[str, Any] = field(default_factory=dict)
     #: ids of the sub-jobs (data-disk images), in order
     sub_job_ids: list[Any] = field(default_factory=list)
-    parent_id: Optional[str] = None
+    parent_id: str | None = None
     #: what the job works on: server_id, volume_id, image_id, bucket, ...
     data: dict[str, Any] = field(default_factory=dict)
 
@@ -250,11 +251,11 @@ class ExportedObject(Entity):
     file_format: str
     created_at: float
     seq: int = 0
-    job_id: Optional[str] = None
+    job_id: str | None = None
     quick: bool = False
-    size: Optional[int] = None
+    size: int | None = None
     #: the exported image's origin kind, for assertions
-    image_kind: Optional[str] = None
+    image_kind: str | None = None
 
 
 @dataclass

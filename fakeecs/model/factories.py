@@ -12,7 +12,8 @@ image       :func:`new_image` (here: Glance, IMS and scenarios make images)
 vpc/subnet  ``NetworkMixin.add_vpc`` / ``add_subnet``
 ==========  ===================================================
 """
-from typing import Any, Optional, Protocol
+
+from typing import Any, Protocol
 
 from .entities import Image
 from .ids import IdGenerator
@@ -30,15 +31,33 @@ class _Cloud(Protocol):
     def next_seq(self) -> int: ...
 
 
-def new_image(cloud: _Cloud, *, name: Optional[str], owner: str, origin: dict[str, Any],
-              status: str = "queued", image_id: Optional[str] = None,
-              created_at: Optional[float] = None, visibility: str = "private",
-              properties: Optional[dict[str, Any]] = None, **core: Any) -> Image:
+def new_image(
+    cloud: _Cloud,
+    *,
+    name: str | None,
+    owner: str,
+    origin: dict[str, Any],
+    status: str = "queued",
+    image_id: str | None = None,
+    created_at: float | None = None,
+    visibility: str = "private",
+    properties: dict[str, Any] | None = None,
+    **core: Any,
+) -> Image:
     """Add an image record: properties as text, ``core`` further :class:`Image` fields."""
     now = cloud.now() if created_at is None else created_at
-    image = Image(id=image_id or cloud.ids.uuid(), name=name, owner=owner, status=status,
-                  created_at=now, updated_at=now, seq=cloud.next_seq(), visibility=visibility,
-                  properties={k: str(v) for k, v in (properties or {}).items()},
-                  origin=dict(origin), **core)
+    image = Image(
+        id=image_id or cloud.ids.uuid(),
+        name=name,
+        owner=owner,
+        status=status,
+        created_at=now,
+        updated_at=now,
+        seq=cloud.next_seq(),
+        visibility=visibility,
+        properties={k: str(v) for k, v in (properties or {}).items()},
+        origin=dict(origin),
+        **core,
+    )
     cloud.images.add(image)
     return image

@@ -11,11 +11,12 @@ path and line, and the problem, e.g.::
 
     scenarios/broken.yaml: servers[1].flavor (line 14): Missing data for required field.
 """
+
 import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, Optional
 from importlib import resources
+from typing import Any
 
 import yaml
 from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
@@ -33,9 +34,25 @@ IMAGE_STATUSES = transitions.SEEDABLE_IMAGE_STATUSES
 ORIGIN_KINDS = provenance.IMAGE_KINDS
 VOLUME_STATUSES = transitions.SEEDABLE_VOLUME_STATUSES
 SNAPSHOT_STATUSES = transitions.SEEDABLE_SNAPSHOT_STATUSES
-TOP_LEVEL_KEYS = ("base", "region", "availability_zones", "domains", "projects", "users", "access_keys",
-                  "flavors", "images", "servers", "volumes", "snapshots", "vpcs", "subnets",
-                  "transitions", "clock", "token_ttl")
+TOP_LEVEL_KEYS = (
+    "base",
+    "region",
+    "availability_zones",
+    "domains",
+    "projects",
+    "users",
+    "access_keys",
+    "flavors",
+    "images",
+    "servers",
+    "volumes",
+    "snapshots",
+    "vpcs",
+    "subnets",
+    "transitions",
+    "clock",
+    "token_ttl",
+)
 
 
 #: a key path in a scenario, and the identity of a scenario file's version
@@ -46,7 +63,7 @@ Key = tuple[str, int, int]
 class ScenarioError(ValueError):
     """A scenario that cannot be used: ``errors`` is a list of ``(key_path, line, problem)``."""
 
-    def __init__(self, source: str, errors: list[tuple[str, Optional[int], str]]) -> None:
+    def __init__(self, source: str, errors: list[tuple[str, int | None, str]]) -> None:
         self.source = source
         self.errors = errors
         lines = []
@@ -61,9 +78,13 @@ class ScenarioError(ValueError):
 class World(dict[str, Any]):
     """A validated scenario: the mapping, plus ``source``, ``source_key`` and ``lines``."""
 
-    def __init__(self, data: Mapping[str, Any], source: str = "<inline>",
-                 source_key: Optional[Key] = None,
-                 lines: Optional[dict[Path, int]] = None) -> None:
+    def __init__(
+        self,
+        data: Mapping[str, Any],
+        source: str = "<inline>",
+        source_key: Key | None = None,
+        lines: dict[Path, int] | None = None,
+    ) -> None:
         super().__init__(data)
         self.source = source
         #: hashable identity of the file version (None for inline scenarios)
@@ -71,7 +92,7 @@ class World(dict[str, Any]):
         #: key path tuple -> 1-based line
         self.lines = lines or {}
 
-    def line(self, path: Iterable[Any]) -> Optional[int]:
+    def line(self, path: Iterable[Any]) -> int | None:
         """The line of the nearest key of ``path`` (a tuple) that has one."""
         key = tuple(path)
         while key:
@@ -99,6 +120,7 @@ def format_path(path: Iterable[Any]) -> str:
 
 # -- marshmallow schemas ------------------------------------------------------------
 
+
 class _Strict(Schema):
     class Meta:
         unknown = RAISE
@@ -107,22 +129,21 @@ class _Strict(Schema):
 class Time(fields.Field[Any]):
     """ISO-8601 text, a YAML timestamp or epoch seconds."""
 
-    def _deserialize(self, value: Any, attr: Optional[str], data: Any,
-                     **kwargs: Any) -> Any:
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         from .clock import parse_time
 
         try:
             return parse_time(value)
         except (ValueError, TypeError, OverflowError):
-            raise ValidationError(f"not a time (ISO-8601 like 2026-01-01T00:00:00Z, or epoch "
-                                  f"seconds): {value!r}") from None
+            raise ValidationError(
+                f"not a time (ISO-8601 like 2026-01-01T00:00:00Z, or epoch seconds): {value!r}"
+            ) from None
 
 
 class Scalar(fields.Field[Any]):
     """A string, number or boolean (image properties, metadata values)."""
 
-    def _deserialize(self, value: Any, attr: Optional[str], data: Any,
-                     **kwargs: Any) -> Any:
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if isinstance(value, (str, int, float, bool)):
             return value
         raise ValidationError(f"must be a string, number or boolean, not {type(value).__name__}")
@@ -131,8 +152,7 @@ class Scalar(fields.Field[Any]):
 class Duration(fields.Field[Any]):
     """Seconds >= 0, ``manual`` or ``immediate``."""
 
-    def _deserialize(self, value: Any, attr: Optional[str], data: Any,
-                     **kwargs: Any) -> Any:
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if value in ("manual", "immediate"):
             return value
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
@@ -143,8 +163,7 @@ class Duration(fields.Field[Any]):
 class Zone(fields.Field[Any]):
     """An AZ name, or ``{name, available}``."""
 
-    def _deserialize(self, value: Any, attr: Optional[str], data: Any,
-                     **kwargs: Any) -> Any:
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if isinstance(value, str) and value:
             return value
         if isinstance(value, dict):
@@ -193,8 +212,12 @@ class UserSpec(_Strict):
 
 
 class AccessKeySpec(_Strict):
-    ak = fields.String(required=True, validate=checks.Regexp(
-        r"^[A-Za-z0-9]{8,128}$", error="an access key id is 8-128 letters and digits"))
+    ak = fields.String(
+        required=True,
+        validate=checks.Regexp(
+            r"^[A-Za-z0-9]{8,128}$", error="an access key id is 8-128 letters and digits"
+        ),
+    )
     sk = Str(required=True)
     project = Str(required=True)
     user = Str()
@@ -249,11 +272,16 @@ class ImageSpec(_Strict):
     @validates_schema
     def _origin(self, data: dict[str, Any], **kwargs: Any) -> None:
         origin = data.get("origin") or {}
-        if origin.get("kind") in provenance.SERVER_MADE:
-            if not origin.get("server") and not (origin.get("server_id") and origin.get("availability_zone")):
-                raise ValidationError("an image made from a server needs origin.server (a server "
-                                      "of the world) or origin.server_id with "
-                                      "origin.availability_zone", "origin")
+        named = origin.get("server") or (
+            origin.get("server_id") and origin.get("availability_zone")
+        )
+        if origin.get("kind") in provenance.SERVER_MADE and not named:
+            raise ValidationError(
+                "an image made from a server needs origin.server (a server "
+                "of the world) or origin.server_id with "
+                "origin.availability_zone",
+                "origin",
+            )
 
 
 class FaultSpec(_Strict):
@@ -263,8 +291,7 @@ class FaultSpec(_Strict):
 
 
 class ServerFault(fields.Field[Any]):
-    def _deserialize(self, value: Any, attr: Optional[str], data: Any,
-                     **kwargs: Any) -> Any:
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if isinstance(value, str):
             return value
         if isinstance(value, dict):
@@ -378,8 +405,9 @@ class ScenarioSchema(_Strict):
     transitions = fields.Dict(keys=fields.String(), values=Duration())
     clock = fields.Nested(ClockSpec)
     #: seconds a token lives on the virtual clock (null: practically forever)
-    token_ttl = fields.Float(allow_none=True, allow_nan=False,
-                             validate=checks.Range(min=0, min_inclusive=False))
+    token_ttl = fields.Float(
+        allow_none=True, allow_nan=False, validate=checks.Range(min=0, min_inclusive=False)
+    )
 
 
 def _flatten(errors: Any, path: Path = ()) -> Iterator[tuple[Path, str]]:
@@ -400,8 +428,9 @@ def _flatten(errors: Any, path: Path = ()) -> Iterator[tuple[Path, str]]:
         yield path, str(errors)
 
 
-def _key_lines(node: yaml.Node, path: Path = (),
-               lines: Optional[dict[Path, int]] = None) -> dict[Path, int]:
+def _key_lines(
+    node: yaml.Node, path: Path = (), lines: dict[Path, int] | None = None
+) -> dict[Path, int]:
     """Key path -> line of a composed YAML node tree (keys point at their key line)."""
     if lines is None:
         lines = {}
@@ -417,16 +446,28 @@ def _key_lines(node: yaml.Node, path: Path = (),
     return lines
 
 
-def validate(data: Any, source: str = "<inline>", source_key: Optional[Key] = None,
-             lines: Optional[dict[Path, int]] = None) -> World:
+def validate(
+    data: Any,
+    source: str = "<inline>",
+    source_key: Key | None = None,
+    lines: dict[Path, int] | None = None,
+) -> World:
     """Check a scenario mapping; return it as a :class:`World` or raise :class:`ScenarioError`."""
     if not isinstance(data, dict):
-        raise ScenarioError(source, [("", 1 if lines is not None else None,
-                                      "a scenario must be a mapping at the top level")])
+        raise ScenarioError(
+            source,
+            [
+                (
+                    "",
+                    1 if lines is not None else None,
+                    "a scenario must be a mapping at the top level",
+                )
+            ],
+        )
     world = World(data, source, source_key, lines)
     errors = ScenarioSchema().validate(data)
     if errors:
-        found: list[tuple[str, Optional[int], str]] = []
+        found: list[tuple[str, int | None, str]] = []
         for path, message in _flatten(errors):
             if message == "Unknown field." and len(path) == 1:
                 message += f" Known top-level keys: {', '.join(TOP_LEVEL_KEYS)}."
@@ -436,7 +477,7 @@ def validate(data: Any, source: str = "<inline>", source_key: Optional[Key] = No
     return world
 
 
-def parse(text: str, source: str = "<text>", source_key: Optional[Key] = None) -> World:
+def parse(text: str, source: str = "<text>", source_key: Key | None = None) -> World:
     """Parse and validate scenario YAML text."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -444,8 +485,9 @@ def parse(text: str, source: str = "<text>", source_key: Optional[Key] = None) -
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problem = getattr(error, "problem", None) or str(error)
-        raise ScenarioError(source, [("", mark.line + 1 if mark else None,
-                                      f"not valid YAML: {problem}")]) from None
+        raise ScenarioError(
+            source, [("", mark.line + 1 if mark else None, f"not valid YAML: {problem}")]
+        ) from None
     if data is None:
         data = {}
     lines = _key_lines(node) if node is not None else {}
@@ -453,6 +495,7 @@ def parse(text: str, source: str = "<text>", source_key: Optional[Key] = None) -
 
 
 # -- finding scenarios --------------------------------------------------------------------
+
 
 def scenario_dirs() -> list[str]:
     """Where named scenarios live: the repository's ``scenarios/`` or the installed copy."""
@@ -475,8 +518,9 @@ def find(name_or_path: str) -> str:
         path = os.path.join(directory, name_or_path + ".yaml")
         if os.path.isfile(path):
             return path
-    raise FileNotFoundError(f"no scenario named {name_or_path!r} "
-                            f"(known: {', '.join(available()) or 'none'})")
+    raise FileNotFoundError(
+        f"no scenario named {name_or_path!r} (known: {', '.join(available()) or 'none'})"
+    )
 
 
 def available() -> list[str]:
@@ -519,10 +563,22 @@ def read(name_or_path: str) -> World:
 
 def describe(world: Mapping[str, Any]) -> str:
     """A one-line summary of what a world holds (for logs)."""
-    parts = [f"{len(world[k])} {k}" for k in TOP_LEVEL_KEYS
-             if isinstance(world.get(k), list) and world[k]]
+    parts = [
+        f"{len(world[k])} {k}"
+        for k in TOP_LEVEL_KEYS
+        if isinstance(world.get(k), list) and world[k]
+    ]
     return ", ".join(parts) or "empty"
 
 
-__all__ = ["DEFAULT", "ScenarioError", "World", "available", "find", "load", "parse", "read",
-           "validate"]
+__all__ = [
+    "DEFAULT",
+    "ScenarioError",
+    "World",
+    "available",
+    "find",
+    "load",
+    "parse",
+    "read",
+    "validate",
+]

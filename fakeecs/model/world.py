@@ -10,15 +10,26 @@ the scenario file, the key path and its line.
 """
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, NoReturn, Optional
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from . import provenance, transitions
+from . import provenance
 from .clock import parse_time
 from .devices import next_device
-from .entities import (AccessKey, Domain, Flavor, Image, Project, Server, Snapshot, Subnet,
-                       User, Volume, Vpc)
-from .factories import new_image
+from .entities import (
+    AccessKey,
+    Domain,
+    Flavor,
+    Image,
+    Project,
+    Server,
+    Snapshot,
+    Subnet,
+    User,
+    Volume,
+    Vpc,
+)
 from .errors import Invalid
+from .factories import new_image
 from .images import give_generated_data
 from .store import Collection
 
@@ -32,7 +43,7 @@ Spec = dict[str, Any]
 
 #: the owner of public images that no project of the world owns
 PLATFORM_OWNER = "f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0"
-GiB = 1024 ** 3
+GiB = 1024**3
 SERVER_MADE = provenance.SERVER_MADE
 
 
@@ -84,7 +95,7 @@ class _Applier:
 
     # -- lookups -----------------------------------------------------------------
 
-    def project(self, ref: Optional[str], path: Path) -> Project:
+    def project(self, ref: str | None, path: Path) -> Project:
         cloud = self.cloud
         if ref is None:  # the first project of the cloud (the base world's)
             if cloud.projects:
@@ -95,7 +106,7 @@ class _Applier:
             self.fail(path, f"unknown project {ref!r}")
         return found
 
-    def user(self, ref: Optional[str], project: Project, path: Path) -> Optional[User]:
+    def user(self, ref: str | None, project: Project, path: Path) -> User | None:
         users = self.cloud.users
         if ref is None:
             for user in users.values():
@@ -137,10 +148,13 @@ class _Applier:
         volume: Volume = self._named(self.cloud.volumes, ref, "volume", path)
         return volume
 
-    def zone(self, name: Optional[str], path: Path) -> str:
+    def zone(self, name: str | None, path: Path) -> str:
         if name not in self.cloud.availability_zones:
-            self.fail(path, f"unknown availability zone {name!r}; known: "
-                            f"{', '.join(self.cloud.availability_zones) or 'none'}")
+            self.fail(
+                path,
+                f"unknown availability zone {name!r}; known: "
+                f"{', '.join(self.cloud.availability_zones) or 'none'}",
+            )
         return name
 
     def time(self, spec: Spec, key: str) -> float:
@@ -162,8 +176,12 @@ class _Applier:
             cloud.token_ttl = world["token_ttl"]
         clock = world.get("clock")
         if clock:  # first, so that every timestamp of the world is on the scenario's clock
-            cloud.clock.set(now=clock.get("now"), mode=clock.get("mode"), speed=clock.get("speed"),
-                            auto=clock.get("auto"))
+            cloud.clock.set(
+                now=clock.get("now"),
+                mode=clock.get("mode"),
+                speed=clock.get("speed"),
+                auto=clock.get("auto"),
+            )
         for name in world.get("availability_zones") or []:
             if isinstance(name, dict):
                 cloud.add_availability_zone(name["name"], name.get("available", True))
@@ -182,8 +200,9 @@ class _Applier:
             for project_name, names in (spec.get("roles") or {}).items():
                 project = self.project(project_name, ("users", index, "roles", project_name))
                 roles[project.id] = list(names)
-            cloud.add_user(spec["name"], spec.get("password", spec["name"]), domain.id, roles,
-                           spec.get("id"))
+            cloud.add_user(
+                spec["name"], spec.get("password", spec["name"]), domain.id, roles, spec.get("id")
+            )
         for index, spec in enumerate(world.get("access_keys") or []):
             self.access_key(index, spec)
         for spec in world.get("flavors") or []:
@@ -196,14 +215,17 @@ class _Applier:
         for index, spec in images:
             if (spec.get("origin") or {}).get("kind") not in SERVER_MADE:
                 self.base_image(index, spec)
-        servers = [self.server_from(index, spec)
-                   for index, spec in enumerate(world.get("servers") or [])]
+        servers = [
+            self.server_from(index, spec) for index, spec in enumerate(world.get("servers") or [])
+        ]
         for index, spec in enumerate(world.get("volumes") or []):
             self.volume_from(index, spec)
         for index, server in servers:
             if not server.image_id and not server.volume_backed:
-                self.fail(("servers", index), "a server needs an image, or a volume attached "
-                                              "with boot_index 0")
+                self.fail(
+                    ("servers", index),
+                    "a server needs an image, or a volume attached with boot_index 0",
+                )
             self.start_build(server)
         for index, spec in enumerate(world.get("snapshots") or []):
             self.snapshot_from(index, spec)
@@ -225,9 +247,13 @@ class _Applier:
         if spec.get("id") and spec["id"] in self.cloud.vpcs:
             self.fail(path + ("id",), f"a vpc with id {spec['id']} already exists")
         try:
-            return self.cloud.add_vpc(project.id, spec["name"], spec["cidr"],
-                                      vpc_id=spec.get("id"),
-                                      description=spec.get("description", ""))
+            return self.cloud.add_vpc(
+                project.id,
+                spec["name"],
+                spec["cidr"],
+                vpc_id=spec.get("id"),
+                description=spec.get("description", ""),
+            )
         except Invalid as error:
             self.fail(path + ("cidr",), error.message)
 
@@ -240,11 +266,15 @@ class _Applier:
         if spec.get("id") and spec["id"] in self.cloud.subnets:
             self.fail(path + ("id",), f"a subnet with id {spec['id']} already exists")
         try:
-            return self.cloud.add_subnet(vpc, spec["name"], spec["cidr"],
-                                         gateway_ip=spec.get("gateway_ip"),
-                                         subnet_id=spec.get("id"),
-                                         availability_zone=spec.get("availability_zone", ""),
-                                         description=spec.get("description", ""))
+            return self.cloud.add_subnet(
+                vpc,
+                spec["name"],
+                spec["cidr"],
+                gateway_ip=spec.get("gateway_ip"),
+                subnet_id=spec.get("id"),
+                availability_zone=spec.get("availability_zone", ""),
+                description=spec.get("description", ""),
+            )
         except Invalid as error:
             self.fail(path + ("cidr",), error.message)
 
@@ -252,10 +282,15 @@ class _Applier:
         path = ("access_keys", index)
         project = self.project(spec["project"], path + ("project",))
         user = self.user(spec.get("user"), project, path + ("user",))
-        key = AccessKey(ak=spec["ak"], sk=spec["sk"], project_id=project.id,
-                        user_id=user.id if user is not None else None,
-                        status=spec.get("status", "active"),
-                        description=spec.get("description", ""), created_at=self.cloud.now())
+        key = AccessKey(
+            ak=spec["ak"],
+            sk=spec["sk"],
+            project_id=project.id,
+            user_id=user.id if user is not None else None,
+            status=spec.get("status", "active"),
+            description=spec.get("description", ""),
+            created_at=self.cloud.now(),
+        )
         self.cloud.access_keys[key.ak] = key
 
     def base_image(self, index: int, spec: Spec) -> Image:
@@ -270,28 +305,50 @@ class _Applier:
         origin = dict(spec.get("origin") or {"kind": "base"})
         return self._image(path, spec, owner_id, origin, default_visibility="public")
 
-    def _image(self, path: Path, spec: Spec, owner_id: str, origin: dict[str, Any],
-               default_visibility: str, properties: Optional[dict[str, str]] = None,
-               **core: Any) -> Image:
+    def _image(
+        self,
+        path: Path,
+        spec: Spec,
+        owner_id: str,
+        origin: dict[str, Any],
+        default_visibility: str,
+        properties: dict[str, str] | None = None,
+        **core: Any,
+    ) -> Image:
         cloud = self.cloud
         now = self.time(spec, "created_at")
         props = dict(properties or {})
         props.update({k: _text(v) for k, v in (spec.get("properties") or {}).items()})
-        values = {"min_disk": 0, "min_ram": 0, "size": None, "virtual_size": None,
-                  "checksum": None, "os_hash_algo": None, "os_hash_value": None}
+        values = {
+            "min_disk": 0,
+            "min_ram": 0,
+            "size": None,
+            "virtual_size": None,
+            "checksum": None,
+            "os_hash_algo": None,
+            "os_hash_value": None,
+        }
         values.update(core)
         for key in values:
             if key in spec:
                 values[key] = spec[key]
-        return new_image(cloud, image_id=self.new_id(cloud.images, spec, "image", path),
-                         name=spec["name"], owner=owner_id, origin=origin,
-                         status=spec.get("status", "active"), created_at=now,
-                         visibility=spec.get("visibility", default_visibility),
-                         protected=spec.get("protected", False),
-                         os_hidden=spec.get("os_hidden", False),
-                         disk_format=spec.get("disk_format", "qcow2"),
-                         container_format=spec.get("container_format", "bare"),
-                         tags=list(spec.get("tags", [])), properties=props, **values)
+        return new_image(
+            cloud,
+            image_id=self.new_id(cloud.images, spec, "image", path),
+            name=spec["name"],
+            owner=owner_id,
+            origin=origin,
+            status=spec.get("status", "active"),
+            created_at=now,
+            visibility=spec.get("visibility", default_visibility),
+            protected=spec.get("protected", False),
+            os_hidden=spec.get("os_hidden", False),
+            disk_format=spec.get("disk_format", "qcow2"),
+            container_format=spec.get("container_format", "bare"),
+            tags=list(spec.get("tags", [])),
+            properties=props,
+            **values,
+        )
 
     def server_image(self, index: int, spec: Spec) -> Image:
         """An image made from a server, with its provenance (origin)."""
@@ -305,15 +362,22 @@ class _Applier:
             origin = provenance.from_server(kind, server, **extra)
             project_id = server.project_id
         else:
-            zone = self.zone(origin_spec["availability_zone"], path + ("origin", "availability_zone"))
+            zone = self.zone(
+                origin_spec["availability_zone"], path + ("origin", "availability_zone")
+            )
             project = self.project(origin_spec.get("project"), path + ("origin", "project"))
-            origin = {"kind": kind, "server_id": origin_spec["server_id"],
-                      "availability_zone": zone, "project_id": project.id}
+            origin = {
+                "kind": kind,
+                "server_id": origin_spec["server_id"],
+                "availability_zone": zone,
+                "project_id": project.id,
+            }
             if kind == "nova_snapshot":
                 origin["volume_backed"] = bool(origin_spec.get("volume_backed", False))
             project_id = project.id
-        owner = (self.project(spec["owner"], path + ("owner",)).id if spec.get("owner")
-                 else project_id)
+        owner = (
+            self.project(spec["owner"], path + ("owner",)).id if spec.get("owner") else project_id
+        )
         properties, core = self.server_image_properties(kind, server, origin, project_id)
         generated = spec.get("status", "active") == "active" and "size" not in spec
         if generated:
@@ -323,9 +387,9 @@ class _Applier:
             give_generated_data(image)
         return image
 
-    def server_image_properties(self, kind: str, server: Optional[Server],
-                                origin: dict[str, Any],
-                                project_id: str) -> tuple[dict[str, str], dict[str, Any]]:
+    def server_image_properties(
+        self, kind: str, server: Server | None, origin: dict[str, Any], project_id: str
+    ) -> tuple[dict[str, str], dict[str, Any]]:
         """``(properties, core fields)`` of a server-made image, as its API would make them.
 
         With the server (and its user) in the world, the rooms' own property
@@ -346,9 +410,15 @@ class _Applier:
                 properties["base_image_ref"] = meta.get("base_image_ref", server.image_id or "")
             else:
                 properties = {}
-            properties.update({"image_type": "snapshot", "instance_uuid": origin["server_id"],
-                               "image_location": "snapshot", "image_state": "available",
-                               "owner_id": project_id})
+            properties.update(
+                {
+                    "image_type": "snapshot",
+                    "instance_uuid": origin["server_id"],
+                    "image_location": "snapshot",
+                    "image_state": "available",
+                    "owner_id": project_id,
+                }
+            )
             if server is not None:
                 meta = server.system_metadata
                 properties["user_id"] = server.user_id
@@ -370,8 +440,9 @@ class _Applier:
         image = self.image(spec["image"], path + ("image",)) if spec.get("image") else None
         default_zone = next(iter(cloud.availability_zones), "")
         try:
-            chosen = provenance.boot_zone([image] if image else [],
-                                          spec.get("availability_zone"), default=default_zone)
+            chosen = provenance.boot_zone(
+                [image] if image else [], spec.get("availability_zone"), default=default_zone
+            )
         except Invalid as error:
             self.fail(path + ("availability_zone",), error.message)
         if not chosen:
@@ -381,12 +452,22 @@ class _Applier:
         task_state = spec.get("task_state", "scheduling" if vm_state == "building" else None)
         now = self.time(spec, "created_at")
         server = cloud.new_server(
-            server_id=self.new_id(cloud.servers, spec, "server", path), name=spec["name"],
-            project_id=project.id, user_id=user.id if user is not None else "",
-            zone=zone, flavor=flavor, created_at=now, image=image, vm_state=vm_state,
-            task_state=task_state, locked=spec.get("locked", False),
-            metadata=_texts(spec.get("metadata")), description=spec.get("description"),
-            key_name=spec.get("key_name"), tags=list(spec.get("tags") or []))
+            server_id=self.new_id(cloud.servers, spec, "server", path),
+            name=spec["name"],
+            project_id=project.id,
+            user_id=user.id if user is not None else "",
+            zone=zone,
+            flavor=flavor,
+            created_at=now,
+            image=image,
+            vm_state=vm_state,
+            task_state=task_state,
+            locked=spec.get("locked", False),
+            metadata=_texts(spec.get("metadata")),
+            description=spec.get("description"),
+            key_name=spec.get("key_name"),
+            tags=list(spec.get("tags") or []),
+        )
         if vm_state != "building":
             server.launched_at = self.time(spec, "launched_at") if spec.get("launched_at") else now
         fault = spec.get("fault")
@@ -395,8 +476,12 @@ class _Applier:
                 fault = {"message": "the server went into error"}
             elif isinstance(fault, str):
                 fault = {"message": fault}
-            server.fault = {"code": fault.get("code", 500), "message": fault["message"],
-                            "details": fault.get("details", ""), "created": now}
+            server.fault = {
+                "code": fault.get("code", 500),
+                "message": fault["message"],
+                "details": fault.get("details", ""),
+                "created": now,
+            }
         cloud.servers.add(server)
         return index, server
 
@@ -415,59 +500,94 @@ class _Applier:
             project = cloud.projects[server.project_id]
         else:
             project = self.project(None, path + ("project",))
-        zone = spec.get("availability_zone") or (server.availability_zone if server else None) \
+        zone = (
+            spec.get("availability_zone")
+            or (server.availability_zone if server else None)
             or next(iter(cloud.availability_zones), None)
+        )
         zone = self.zone(zone, path + ("availability_zone",))
         if server is not None and zone != server.availability_zone:
-            self.fail(path + ("availability_zone",),
-                      f"volume in {zone} cannot be attached to server {server.name} in "
-                      f"{server.availability_zone}")
+            self.fail(
+                path + ("availability_zone",),
+                f"volume in {zone} cannot be attached to server {server.name} in "
+                f"{server.availability_zone}",
+            )
         image = self.image(spec["image"], path + ("image",)) if spec.get("image") else None
         if image is not None:
             try:
                 if not (attach and attach.get("boot_index") == 0):
                     provenance.check_data_disk(image)
                 elif server is not None:  # a boot volume: the server's AZ is the image's
-                    provenance.boot_zone([image], server.availability_zone,
-                                         default=server.availability_zone)
+                    provenance.boot_zone(
+                        [image], server.availability_zone, default=server.availability_zone
+                    )
             except Invalid as error:
                 self.fail(path + ("image",), error.message)
         boot = bool(attach and attach.get("boot_index") == 0)
         now = self.time(spec, "created_at")
         size = spec["size"]
         if image is not None and image.min_disk and size < image.min_disk:
-            self.fail(path + ("size",), f"{size} GiB is smaller than the image's "
-                                        f"min_disk {image.min_disk} GiB")
-        device: Optional[str] = None
+            self.fail(
+                path + ("size",),
+                f"{size} GiB is smaller than the image's min_disk {image.min_disk} GiB",
+            )
+        device: str | None = None
         if server is not None:
             used = {bd.get("device_name") for bd in server.block_devices}
             if boot and any(bd.get("boot_index") == 0 for bd in server.block_devices):
-                self.fail(path + ("attached_to", "boot_index"),
-                          f"server {server.name} already has a boot volume")
+                self.fail(
+                    path + ("attached_to", "boot_index"),
+                    f"server {server.name} already has a boot volume",
+                )
             device = attach.get("device") or next_device(used, boot=boot)
             if device is None:
-                self.fail(path + ("attached_to", "device"),
-                          f"server {server.name} has no free device name")
+                self.fail(
+                    path + ("attached_to", "device"),
+                    f"server {server.name} has no free device name",
+                )
             if device in used:
-                self.fail(path + ("attached_to", "device"),
-                          f"device {device} of server {server.name} is taken")
+                self.fail(
+                    path + ("attached_to", "device"),
+                    f"device {device} of server {server.name} is taken",
+                )
         volume = cloud.new_volume(
-            project.id, zone, size, volume_id=self.new_id(cloud.volumes, spec, "volume", path),
-            name=spec.get("name"), description=spec.get("description"),
-            volume_type=spec.get("volume_type"), metadata=_texts(spec.get("metadata")),
-            image=image, status=spec.get("status", "in-use" if server is not None else "available"),
-            created_at=now, bootable=spec.get("bootable", image is not None or boot),
-            origin={"kind": "scenario"}, timed=False)
+            project.id,
+            zone,
+            size,
+            volume_id=self.new_id(cloud.volumes, spec, "volume", path),
+            name=spec.get("name"),
+            description=spec.get("description"),
+            volume_type=spec.get("volume_type"),
+            metadata=_texts(spec.get("metadata")),
+            image=image,
+            status=spec.get("status", "in-use" if server is not None else "available"),
+            created_at=now,
+            bootable=spec.get("bootable", image is not None or boot),
+            origin={"kind": "scenario"},
+            timed=False,
+        )
         if server is not None:
-            volume.attachments = [{"server_id": server.id, "device": device,
-                                   "attachment_id": cloud.ids.uuid(),
-                                   "attached_at": now}]
-            server.block_devices.append({
-                "volume_id": volume.id, "device_name": device,
-                "boot_index": attach.get("boot_index", 0 if boot else None),
-                "delete_on_termination": attach.get("delete_on_termination", boot),
-                "source_type": "volume", "destination_type": "volume", "disk_bus": None,
-                "device_type": "disk", "volume_size": volume.size})
+            volume.attachments = [
+                {
+                    "server_id": server.id,
+                    "device": device,
+                    "attachment_id": cloud.ids.uuid(),
+                    "attached_at": now,
+                }
+            ]
+            server.block_devices.append(
+                {
+                    "volume_id": volume.id,
+                    "device_name": device,
+                    "boot_index": attach.get("boot_index", 0 if boot else None),
+                    "delete_on_termination": attach.get("delete_on_termination", boot),
+                    "source_type": "volume",
+                    "destination_type": "volume",
+                    "disk_bus": None,
+                    "device_type": "disk",
+                    "volume_size": volume.size,
+                }
+            )
             if boot and device is not None:
                 server.root_device_name = device
                 if image is not None and not server.system_metadata:
@@ -480,17 +600,27 @@ class _Applier:
         cloud = self.cloud
         path = ("snapshots", index)
         volume = self.volume(spec["volume"], path + ("volume",))
-        project = (self.project(spec["project"], path + ("project",)) if spec.get("project")
-                   else cloud.projects[volume.project_id])
+        project = (
+            self.project(spec["project"], path + ("project",))
+            if spec.get("project")
+            else cloud.projects[volume.project_id]
+        )
         return cloud.new_snapshot(
-            volume, snapshot_id=self.new_id(cloud.snapshots, spec, "snapshot", path),
-            name=spec.get("name"), project_id=project.id, size=spec.get("size", volume.size),
-            status=spec.get("status", "available"), created_at=self.time(spec, "created_at"),
-            description=spec.get("description"), metadata=_texts(spec.get("metadata")),
-            origin={"kind": "scenario"}, timed=False)
+            volume,
+            snapshot_id=self.new_id(cloud.snapshots, spec, "snapshot", path),
+            name=spec.get("name"),
+            project_id=project.id,
+            size=spec.get("size", volume.size),
+            status=spec.get("status", "available"),
+            created_at=self.time(spec, "created_at"),
+            description=spec.get("description"),
+            metadata=_texts(spec.get("metadata")),
+            origin={"kind": "scenario"},
+            timed=False,
+        )
 
 
-def _texts(values: Optional[Mapping[str, Any]]) -> dict[str, str]:
+def _texts(values: Mapping[str, Any] | None) -> dict[str, str]:
     """A scenario's metadata mapping as the model stores it (every value text)."""
     return {k: _text(v) for k, v in (values or {}).items()}
 
