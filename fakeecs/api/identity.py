@@ -1,11 +1,13 @@
 """Keystone v3: version discovery and password/token authentication."""
 import hashlib
+from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validates_schema
 
 from ..model import Unauthorized
 from ..model.clock import isoformat
+from ..model.tokens import token_subject
 from .auth import UNAUTHORIZED, base_url, cloud, require_token
 from .errors import ApiError, keystone_message
 from .jsonbody import json_body
@@ -155,7 +157,10 @@ def issue_token():
             raise ApiError(400, "Expecting a password or token method with its data.")
     except Unauthorized:
         raise ApiError(401, UNAUTHORIZED) from None
-    response = jsonify({"token": token_body(record)})
+    subject = token_subject(cloud(), token_id)
+    if subject is None:  # a reset between issuing and rendering dropped the token
+        raise ApiError(401, UNAUTHORIZED)
+    response = jsonify({"token": token_body(subject)})
     response.status_code = 201
     response.headers["X-Subject-Token"] = token_id
     return response
@@ -167,10 +172,10 @@ def check_token():
     g.family = "keystone"
     require_token()
     subject = request.headers.get("X-Subject-Token", "")
-    record = cloud().tokens.get(subject)
+    record = token_subject(cloud(), subject)
     if record is None:
         raise ApiError(404, f"Could not find token: {subject}.")
-    if cloud().live_token(subject) is None:  # keystone's answer for an expired token
+    if not record["live"]:  # keystone's answer for an expired token
         raise ApiError(404, "Failed to validate token")
     if request.method == "HEAD":
         return Response(status=200, headers={"X-Subject-Token": subject})
@@ -183,23 +188,20 @@ def role_id(name):
     return hashlib.md5(name.encode()).hexdigest()
 
 
-def token_body(record):
-    the_cloud = cloud()
-    user = the_cloud.users[record["user_id"]]
-    project = the_cloud.projects[record["project_id"]]
-    user_domain = the_cloud.domains[user.domain_id]
-    project_domain = the_cloud.domains[project.domain_id]
+def token_body(record: dict[str, Any]) -> dict[str, Any]:
+    """A Keystone token body from :func:`~fakeecs.model.tokens.token_subject` (a copy made under the lock)."""
+    user, project = record["user"], record["project"]
     return {
         "methods": record["methods"],
         "expires_at": record["expires_at"],
         "issued_at": isoformat(record["issued_at"], micro=True) + "Z",
         "audit_ids": [hashlib.md5(str(record["issued_at"]).encode()).hexdigest()[:22]],
-        "user": {"id": user.id, "name": user.name, "password_expires_at": None,
-                 "domain": {"id": user_domain.id, "name": user_domain.name}},
-        "project": {"id": project.id, "name": project.name, "is_domain": False,
-                    "domain": {"id": project_domain.id, "name": project_domain.name}},
+        "user": {"id": user["id"], "name": user["name"], "password_expires_at": None,
+                 "domain": dict(record["user_domain"])},
+        "project": {"id": project["id"], "name": project["name"], "is_domain": False,
+                    "domain": dict(record["project_domain"])},
         "roles": [{"id": role_id(name), "name": name} for name in record["roles"]],
-        "catalog": catalog(project.id),
+        "catalog": catalog(project["id"]),
     }
 
 

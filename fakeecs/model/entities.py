@@ -3,21 +3,27 @@
 Every entity is JSON-friendly (strings, numbers, lists, dicts), so the whole
 state can be exported and imported as is.  Times are virtual epoch seconds.
 """
-from dataclasses import asdict, dataclass, field, fields
-from typing import Optional
 
+from dataclasses import asdict, dataclass, field, fields
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+    from typing_extensions import Self
+
+from .devices import ROOT_DEVICE
 from .index import Watched
 
 
 class Entity(Watched):
     """Shared (de)serialisation for the dataclasses below."""
 
-    def to_dict(self):
-        return asdict(self)
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(cast("DataclassInstance", self))
 
     @classmethod
-    def from_dict(cls, data):
-        names = {f.name for f in fields(cls)}
+    def from_dict(cls, data: dict[str, Any]) -> "Self":
+        names = {f.name for f in fields(cast("type[DataclassInstance]", cls))}
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
@@ -41,7 +47,7 @@ class User(Entity):
     password: str
     domain_id: str
     #: project id -> role names
-    roles: dict = field(default_factory=dict)
+    roles: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -60,14 +66,14 @@ class Flavor(Entity):
     disk: int = 0
     ephemeral: int = 0
     swap: int = 0
-    extra_specs: dict = field(default_factory=dict)
+    extra_specs: dict[str, Any] = field(default_factory=dict)
     is_public: bool = True
 
 
 @dataclass
 class Image(Entity):
     id: str
-    name: Optional[str]
+    name: str | None
     owner: str
     status: str
     created_at: float
@@ -76,23 +82,23 @@ class Image(Entity):
     visibility: str = "private"
     protected: bool = False
     os_hidden: bool = False
-    disk_format: Optional[str] = None
-    container_format: Optional[str] = None
+    disk_format: str | None = None
+    container_format: str | None = None
     min_disk: int = 0
     min_ram: int = 0
-    size: Optional[int] = None
-    virtual_size: Optional[int] = None
-    checksum: Optional[str] = None
-    os_hash_algo: Optional[str] = None
-    os_hash_value: Optional[str] = None
-    tags: list = field(default_factory=list)
+    size: int | None = None
+    virtual_size: int | None = None
+    checksum: str | None = None
+    os_hash_algo: str | None = None
+    os_hash_value: str | None = None
+    tags: list[Any] = field(default_factory=list)
     #: base64 of the bytes uploaded through Glance; None for made-up data
     #: (see :func:`fakeecs.model.images.give_generated_data`)
-    payload: Optional[str] = None
+    payload: str | None = None
     #: custom (string) properties, shown as top-level keys by Glance
-    properties: dict = field(default_factory=dict)
+    properties: dict[str, Any] = field(default_factory=dict)
     #: provenance: how the image was made, see :mod:`fakeecs.model.provenance`
-    origin: dict = field(default_factory=dict)
+    origin: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -109,41 +115,41 @@ class Server(Entity):
     #: the base image id; "" for a volume-backed server
     image_id: str = ""
     vm_state: str = "building"
-    task_state: Optional[str] = "scheduling"
+    task_state: str | None = "scheduling"
     power_state: int = 0
     locked: bool = False
-    metadata: dict = field(default_factory=dict)
-    description: Optional[str] = None
-    tags: list = field(default_factory=list)
-    key_name: Optional[str] = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    description: str | None = None
+    tags: list[Any] = field(default_factory=list)
+    key_name: str | None = None
     config_drive: str = ""
     #: base64 text as sent on create (Nova stores it as is)
-    user_data: Optional[str] = None
+    user_data: str | None = None
     access_ipv4: str = ""
     access_ipv6: str = ""
     disk_config: str = "MANUAL"
     #: the guest hostname, fixed at create (a rename keeps it)
     hostname: str = ""
-    addresses: dict = field(default_factory=dict)
-    launched_at: Optional[float] = None
-    terminated_at: Optional[float] = None
-    fault: Optional[dict] = None
+    addresses: dict[str, Any] = field(default_factory=dict)
+    launched_at: float | None = None
+    terminated_at: float | None = None
+    fault: dict[str, Any] | None = None
     host: str = "fakeecs-host-1"
     #: block devices: dicts with volume_id, device_name, boot_index, delete_on_termination
-    block_devices: list = field(default_factory=list)
-    root_device_name: str = "/dev/vda"
+    block_devices: list[Any] = field(default_factory=list)
+    root_device_name: str = ROOT_DEVICE
     #: system metadata the snapshot inherits (image_* keys of the base image)
-    system_metadata: dict = field(default_factory=dict)
+    system_metadata: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def volume_backed(self):
+    def volume_backed(self) -> bool:
         return any(bd.get("boot_index") == 0 for bd in self.block_devices)
 
 
 @dataclass
 class Volume(Entity):
     id: str
-    name: Optional[str]
+    name: str | None
     project_id: str
     size: int
     availability_zone: str
@@ -151,23 +157,23 @@ class Volume(Entity):
     created_at: float
     updated_at: float
     seq: int = 0
-    description: Optional[str] = None
+    description: str | None = None
     bootable: bool = False
     volume_type: str = "SSD"
-    metadata: dict = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
     #: image properties copied when made from an image (volume_image_metadata)
-    image_metadata: dict = field(default_factory=dict)
-    source_image_id: Optional[str] = None
-    snapshot_id: Optional[str] = None
+    image_metadata: dict[str, Any] = field(default_factory=dict)
+    source_image_id: str | None = None
+    snapshot_id: str | None = None
     #: attachments: dicts with server_id, device, attachment_id
-    attachments: list = field(default_factory=list)
-    origin: dict = field(default_factory=dict)
+    attachments: list[Any] = field(default_factory=list)
+    origin: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
 class Snapshot(Entity):
     id: str
-    name: Optional[str]
+    name: str | None
     project_id: str
     volume_id: str
     size: int
@@ -175,9 +181,9 @@ class Snapshot(Entity):
     created_at: float
     updated_at: float
     seq: int = 0
-    description: Optional[str] = None
-    metadata: dict = field(default_factory=dict)
-    origin: dict = field(default_factory=dict)
+    description: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    origin: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -188,11 +194,11 @@ class Job(Entity):
     process: str
     kind: str
     target_id: str
-    steps: list
+    steps: list[str]
     #: virtual time of the next step; None while the process is manual
-    due: Optional[float]
+    due: float | None
     interval: float
-    data: dict = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -202,7 +208,7 @@ class AccessKey(Entity):
     ak: str
     sk: str
     project_id: str
-    user_id: Optional[str] = None
+    user_id: str | None = None
     status: str = "active"
     description: str = ""
     created_at: float = 0.0
@@ -219,18 +225,18 @@ class ImsJob(Entity):
     status: str
     begin_time: float
     seq: int = 0
-    end_time: Optional[float] = None
-    error_code: Optional[str] = None
-    fail_reason: Optional[str] = None
+    end_time: float | None = None
+    error_code: str | None = None
+    fail_reason: str | None = None
     process_percent: float = 0.0
-    current_task: Optional[str] = None
+    current_task: str | None = None
     #: image_id, image_name, ... (IMS ``entities``)
-    entities: dict = field(default_factory=dict)
+    entities: dict[str, Any] = field(default_factory=dict)
     #: ids of the sub-jobs (data-disk images), in order
-    sub_job_ids: list = field(default_factory=list)
-    parent_id: Optional[str] = None
+    sub_job_ids: list[Any] = field(default_factory=list)
+    parent_id: str | None = None
     #: what the job works on: server_id, volume_id, image_id, bucket, ...
-    data: dict = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -245,11 +251,11 @@ class ExportedObject(Entity):
     file_format: str
     created_at: float
     seq: int = 0
-    job_id: Optional[str] = None
+    job_id: str | None = None
     quick: bool = False
-    size: Optional[int] = None
+    size: int | None = None
     #: the exported image's origin kind, for assertions
-    image_kind: Optional[str] = None
+    image_kind: str | None = None
 
 
 @dataclass

@@ -30,6 +30,7 @@ from .pager import image_where
 from .timefilter import time_matches
 from .policy import Context, authorize
 from .store import Collection
+from .factories import new_image
 
 GiB = 1024 ** 3
 
@@ -47,7 +48,7 @@ STEP_PERCENT = {"running": 10.0, "uploading": 60.0, "done": 100.0}
 #: an OBS bucket name (3-63 lower-case letters, digits, hyphens and periods)
 BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
 #: image kinds whose data are being made by an IMS job while not yet active
-IMS_KINDS = ("ims_system", "ims_data", "ims_whole")
+IMS_KINDS = provenance.IMS_KINDS
 
 
 def huawei_fields(image):
@@ -231,12 +232,10 @@ class ImsMixin:
         if max_ram:
             props["max_ram"] = str(max_ram)
         props["enterprise_project_id"] = enterprise_project_id or "0"
-        image = Image(id=self.ids.uuid(), name=name, owner=context.project_id, status="queued",
-                      created_at=now, updated_at=now, seq=self.next_seq(), visibility="private",
-                      disk_format="zvhd2", container_format="bare", min_disk=int(min_disk),
-                      min_ram=int(min_ram or 0), tags=list(tags),
-                      properties={k: str(v) for k, v in props.items()}, origin=origin)
-        self.images.add(image)
+        image: Image = new_image(self, name=name, owner=context.project_id, origin=origin,
+                                 created_at=now, disk_format="zvhd2", container_format="bare",
+                                 min_disk=int(min_disk), min_ram=int(min_ram or 0),
+                                 tags=list(tags), properties=props)
         return image
 
     def _system_properties(self, server, whole=False):

@@ -21,6 +21,13 @@ function here (:data:`CONSTRAINTS`), called by every route that needs them; see
 from .errors import Invalid
 from .instance_checks import check_instance
 
+#: every ``origin["kind"]`` of an image (the table above), in that order
+IMAGE_KINDS = ("base", "upload", "nova_snapshot", "ims_system", "ims_data", "ims_whole")
+#: kinds made by an IMS job (their data are being made while not yet active)
+IMS_KINDS = ("ims_system", "ims_data", "ims_whole")
+#: kinds made from a server (they record ``server_id``, ``availability_zone``, ``project_id``)
+SERVER_MADE = ("nova_snapshot",) + IMS_KINDS
+
 #: kinds whose servers must stay in the source server's AZ (constraint 2)
 ZONE_BOUND = frozenset({"nova_snapshot"})
 #: kinds that cannot become data disks (constraint 5, and IMS system images)

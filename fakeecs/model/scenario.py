@@ -11,38 +11,59 @@ path and line, and the problem, e.g.::
 
     scenarios/broken.yaml: servers[1].flavor (line 14): Missing data for required field.
 """
+
 import os
 import threading
+from collections.abc import Iterable, Iterator, Mapping
 from importlib import resources
+from typing import Any
 
 import yaml
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
+from marshmallow import validate as checks
 
+from . import provenance, transitions
 from .clock import AUTO_FLAVOURS
 
 DEFAULT = "default"
 
-SERVER_VM_STATES = ("building", "active", "stopped", "paused", "suspended", "error",
-                    "rescued", "resized", "shelved", "shelved_offloaded", "soft-delete")
-SERVER_TASK_STATES = ("scheduling", "block_device_mapping", "networking", "spawning",
-                      "image_snapshot_pending", "image_snapshot", "image_pending_upload",
-                      "image_uploading", "powering-off", "powering-on", "pausing", "unpausing",
-                      "suspending", "resuming", "rebooting", "rebooting_hard", "deleting")
-IMAGE_STATUSES = ("queued", "saving", "active", "killed", "uploading", "importing",
-                  "pending_delete", "deactivated")
-ORIGIN_KINDS = ("base", "upload", "nova_snapshot", "ims_system", "ims_data", "ims_whole")
-VOLUME_STATUSES = ("creating", "available", "reserved", "in-use", "error", "error_deleting",
-                   "deleting")
-SNAPSHOT_STATUSES = ("creating", "available", "error", "error_deleting", "deleting")
-TOP_LEVEL_KEYS = ("base", "region", "availability_zones", "domains", "projects", "users", "access_keys",
-                  "flavors", "images", "servers", "volumes", "snapshots", "vpcs", "subnets",
-                  "transitions", "clock", "token_ttl")
+#: the state lists a scenario may seed are the model's (one place: transitions, provenance)
+SERVER_VM_STATES = transitions.SEEDABLE_VM_STATES
+SERVER_TASK_STATES = transitions.SEEDABLE_TASK_STATES
+IMAGE_STATUSES = transitions.SEEDABLE_IMAGE_STATUSES
+ORIGIN_KINDS = provenance.IMAGE_KINDS
+VOLUME_STATUSES = transitions.SEEDABLE_VOLUME_STATUSES
+SNAPSHOT_STATUSES = transitions.SEEDABLE_SNAPSHOT_STATUSES
+TOP_LEVEL_KEYS = (
+    "base",
+    "region",
+    "availability_zones",
+    "domains",
+    "projects",
+    "users",
+    "access_keys",
+    "flavors",
+    "images",
+    "servers",
+    "volumes",
+    "snapshots",
+    "vpcs",
+    "subnets",
+    "transitions",
+    "clock",
+    "token_ttl",
+)
+
+
+#: a key path in a scenario, and the identity of a scenario file's version
+Path = tuple[Any, ...]
+Key = tuple[str, int, int]
 
 
 class ScenarioError(ValueError):
     """A scenario that cannot be used: ``errors`` is a list of ``(key_path, line, problem)``."""
 
-    def __init__(self, source, errors):
+    def __init__(self, source: str, errors: list[tuple[str, int | None, str]]) -> None:
         self.source = source
         self.errors = errors
         lines = []
@@ -54,10 +75,16 @@ class ScenarioError(ValueError):
         super().__init__("\n".join(lines))
 
 
-class World(dict):
+class World(dict[str, Any]):
     """A validated scenario: the mapping, plus ``source``, ``source_key`` and ``lines``."""
 
-    def __init__(self, data, source="<inline>", source_key=None, lines=None):
+    def __init__(
+        self,
+        data: Mapping[str, Any],
+        source: str = "<inline>",
+        source_key: Key | None = None,
+        lines: dict[Path, int] | None = None,
+    ) -> None:
         super().__init__(data)
         self.source = source
         #: hashable identity of the file version (None for inline scenarios)
@@ -65,23 +92,23 @@ class World(dict):
         #: key path tuple -> 1-based line
         self.lines = lines or {}
 
-    def line(self, path):
+    def line(self, path: Iterable[Any]) -> int | None:
         """The line of the nearest key of ``path`` (a tuple) that has one."""
-        path = tuple(path)
-        while path:
-            if path in self.lines:
-                return self.lines[path]
-            path = path[:-1]
+        key = tuple(path)
+        while key:
+            if key in self.lines:
+                return self.lines[key]
+            key = key[:-1]
         return None
 
-    def where(self, path):
+    def where(self, path: Iterable[Any]) -> str:
         """``file: key.path (line N)`` for messages about ``path``."""
         text = f"{self.source}: {format_path(path)}"
         line = self.line(path)
         return f"{text} (line {line})" if line is not None else text
 
 
-def format_path(path):
+def format_path(path: Iterable[Any]) -> str:
     out = ""
     for part in path:
         if isinstance(part, int):
@@ -93,37 +120,39 @@ def format_path(path):
 
 # -- marshmallow schemas ------------------------------------------------------------
 
+
 class _Strict(Schema):
     class Meta:
         unknown = RAISE
 
 
-class Time(fields.Field):
+class Time(fields.Field[Any]):
     """ISO-8601 text, a YAML timestamp or epoch seconds."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         from .clock import parse_time
 
         try:
             return parse_time(value)
         except (ValueError, TypeError, OverflowError):
-            raise ValidationError(f"not a time (ISO-8601 like 2026-01-01T00:00:00Z, or epoch "
-                                  f"seconds): {value!r}") from None
+            raise ValidationError(
+                f"not a time (ISO-8601 like 2026-01-01T00:00:00Z, or epoch seconds): {value!r}"
+            ) from None
 
 
-class Scalar(fields.Field):
+class Scalar(fields.Field[Any]):
     """A string, number or boolean (image properties, metadata values)."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if isinstance(value, (str, int, float, bool)):
             return value
         raise ValidationError(f"must be a string, number or boolean, not {type(value).__name__}")
 
 
-class Duration(fields.Field):
+class Duration(fields.Field[Any]):
     """Seconds >= 0, ``manual`` or ``immediate``."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if value in ("manual", "immediate"):
             return value
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
@@ -131,10 +160,10 @@ class Duration(fields.Field):
         raise ValidationError(f"must be seconds >= 0, 'manual' or 'immediate', not {value!r}")
 
 
-class Zone(fields.Field):
+class Zone(fields.Field[Any]):
     """An AZ name, or ``{name, available}``."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if isinstance(value, str) and value:
             return value
         if isinstance(value, dict):
@@ -145,15 +174,15 @@ class Zone(fields.Field):
         raise ValidationError("must be a zone name or {name, available}")
 
 
-def Str(**kwargs):
-    return fields.String(validate=validate.Length(min=1), **kwargs)
+def Str(**kwargs: Any) -> fields.String:
+    return fields.String(validate=checks.Length(min=1), **kwargs)
 
 
-def Int(minimum=0, **kwargs):
-    return fields.Integer(strict=True, validate=validate.Range(min=minimum), **kwargs)
+def Int(minimum: int = 0, **kwargs: Any) -> fields.Integer:
+    return fields.Integer(strict=True, validate=checks.Range(min=minimum), **kwargs)
 
 
-def Metadata():
+def Metadata() -> fields.Dict:
     return fields.Dict(keys=fields.String(), values=Scalar())
 
 
@@ -183,13 +212,17 @@ class UserSpec(_Strict):
 
 
 class AccessKeySpec(_Strict):
-    ak = fields.String(required=True, validate=validate.Regexp(
-        r"^[A-Za-z0-9]{8,128}$", error="an access key id is 8-128 letters and digits"))
+    ak = fields.String(
+        required=True,
+        validate=checks.Regexp(
+            r"^[A-Za-z0-9]{8,128}$", error="an access key id is 8-128 letters and digits"
+        ),
+    )
     sk = Str(required=True)
     project = Str(required=True)
     user = Str()
     description = fields.String()
-    status = fields.String(validate=validate.OneOf(("active", "inactive")))
+    status = fields.String(validate=checks.OneOf(("active", "inactive")))
 
 
 class FlavorSpec(_Strict):
@@ -205,7 +238,7 @@ class FlavorSpec(_Strict):
 
 
 class OriginSpec(_Strict):
-    kind = fields.String(required=True, validate=validate.OneOf(ORIGIN_KINDS))
+    kind = fields.String(required=True, validate=checks.OneOf(ORIGIN_KINDS))
     #: a server of this world, by name or id
     server = Str()
     server_id = Str()
@@ -218,8 +251,8 @@ class ImageSpec(_Strict):
     id = Str()
     name = Str(required=True)
     owner = Str()
-    status = fields.String(validate=validate.OneOf(IMAGE_STATUSES))
-    visibility = fields.String(validate=validate.OneOf(("public", "private", "shared", "community")))
+    status = fields.String(validate=checks.OneOf(IMAGE_STATUSES))
+    visibility = fields.String(validate=checks.OneOf(("public", "private", "shared", "community")))
     protected = fields.Boolean()
     os_hidden = fields.Boolean()
     disk_format = fields.String()
@@ -237,13 +270,18 @@ class ImageSpec(_Strict):
     origin = fields.Nested(OriginSpec)
 
     @validates_schema
-    def _origin(self, data, **kwargs):
+    def _origin(self, data: dict[str, Any], **kwargs: Any) -> None:
         origin = data.get("origin") or {}
-        if origin.get("kind") in ("nova_snapshot", "ims_system", "ims_data", "ims_whole"):
-            if not origin.get("server") and not (origin.get("server_id") and origin.get("availability_zone")):
-                raise ValidationError("an image made from a server needs origin.server (a server "
-                                      "of the world) or origin.server_id with "
-                                      "origin.availability_zone", "origin")
+        named = origin.get("server") or (
+            origin.get("server_id") and origin.get("availability_zone")
+        )
+        if origin.get("kind") in provenance.SERVER_MADE and not named:
+            raise ValidationError(
+                "an image made from a server needs origin.server (a server "
+                "of the world) or origin.server_id with "
+                "origin.availability_zone",
+                "origin",
+            )
 
 
 class FaultSpec(_Strict):
@@ -252,8 +290,8 @@ class FaultSpec(_Strict):
     details = fields.String()
 
 
-class ServerFault(fields.Field):
-    def _deserialize(self, value, attr, data, **kwargs):
+class ServerFault(fields.Field[Any]):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if isinstance(value, str):
             return value
         if isinstance(value, dict):
@@ -273,8 +311,8 @@ class ServerSpec(_Strict):
     #: the base image (name or id); omit for a server booted from a volume
     image = Str()
     availability_zone = Str()
-    vm_state = fields.String(validate=validate.OneOf(SERVER_VM_STATES))
-    task_state = fields.String(allow_none=True, validate=validate.OneOf(SERVER_TASK_STATES))
+    vm_state = fields.String(validate=checks.OneOf(SERVER_VM_STATES))
+    task_state = fields.String(allow_none=True, validate=checks.OneOf(SERVER_TASK_STATES))
     fault = ServerFault()
     locked = fields.Boolean()
     metadata = Metadata()
@@ -298,7 +336,7 @@ class VolumeSpec(_Strict):
     project = Str()
     size = Int(1, required=True)
     availability_zone = Str()
-    status = fields.String(validate=validate.OneOf(VOLUME_STATUSES))
+    status = fields.String(validate=checks.OneOf(VOLUME_STATUSES))
     bootable = fields.Boolean()
     volume_type = Str()
     description = fields.String()
@@ -315,7 +353,7 @@ class SnapshotSpec(_Strict):
     project = Str()
     volume = Str(required=True)
     size = Int(1)
-    status = fields.String(validate=validate.OneOf(SNAPSHOT_STATUSES))
+    status = fields.String(validate=checks.OneOf(SNAPSHOT_STATUSES))
     description = fields.String()
     metadata = Metadata()
     created_at = Time()
@@ -341,11 +379,11 @@ class SubnetSpec(_Strict):
 
 
 class ClockSpec(_Strict):
-    mode = fields.String(validate=validate.OneOf(("realtime", "frozen")))
+    mode = fields.String(validate=checks.OneOf(("realtime", "frozen")))
     #: how reads move the clock (fakeecs.model.autoclock): off, step, finish
-    auto = fields.String(validate=validate.OneOf(AUTO_FLAVOURS))
+    auto = fields.String(validate=checks.OneOf(AUTO_FLAVOURS))
     now = Time()
-    speed = fields.Float(validate=validate.Range(min=0, min_inclusive=False))
+    speed = fields.Float(validate=checks.Range(min=0, min_inclusive=False))
 
 
 class ScenarioSchema(_Strict):
@@ -367,11 +405,12 @@ class ScenarioSchema(_Strict):
     transitions = fields.Dict(keys=fields.String(), values=Duration())
     clock = fields.Nested(ClockSpec)
     #: seconds a token lives on the virtual clock (null: practically forever)
-    token_ttl = fields.Float(allow_none=True, allow_nan=False,
-                             validate=validate.Range(min=0, min_inclusive=False))
+    token_ttl = fields.Float(
+        allow_none=True, allow_nan=False, validate=checks.Range(min=0, min_inclusive=False)
+    )
 
 
-def _flatten(errors, path=()):
+def _flatten(errors: Any, path: Path = ()) -> Iterator[tuple[Path, str]]:
     """marshmallow's nested error dict as ``(path, message)`` pairs."""
     if isinstance(errors, dict):
         for key, value in errors.items():
@@ -389,7 +428,9 @@ def _flatten(errors, path=()):
         yield path, str(errors)
 
 
-def _key_lines(node, path=(), lines=None):
+def _key_lines(
+    node: yaml.Node, path: Path = (), lines: dict[Path, int] | None = None
+) -> dict[Path, int]:
     """Key path -> line of a composed YAML node tree (keys point at their key line)."""
     if lines is None:
         lines = {}
@@ -405,15 +446,28 @@ def _key_lines(node, path=(), lines=None):
     return lines
 
 
-def validate(data, source="<inline>", source_key=None, lines=None):
+def validate(
+    data: Any,
+    source: str = "<inline>",
+    source_key: Key | None = None,
+    lines: dict[Path, int] | None = None,
+) -> World:
     """Check a scenario mapping; return it as a :class:`World` or raise :class:`ScenarioError`."""
     if not isinstance(data, dict):
-        raise ScenarioError(source, [("", 1 if lines is not None else None,
-                                      "a scenario must be a mapping at the top level")])
+        raise ScenarioError(
+            source,
+            [
+                (
+                    "",
+                    1 if lines is not None else None,
+                    "a scenario must be a mapping at the top level",
+                )
+            ],
+        )
     world = World(data, source, source_key, lines)
     errors = ScenarioSchema().validate(data)
     if errors:
-        found = []
+        found: list[tuple[str, int | None, str]] = []
         for path, message in _flatten(errors):
             if message == "Unknown field." and len(path) == 1:
                 message += f" Known top-level keys: {', '.join(TOP_LEVEL_KEYS)}."
@@ -423,7 +477,7 @@ def validate(data, source="<inline>", source_key=None, lines=None):
     return world
 
 
-def parse(text, source="<text>", source_key=None):
+def parse(text: str, source: str = "<text>", source_key: Key | None = None) -> World:
     """Parse and validate scenario YAML text."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -431,8 +485,9 @@ def parse(text, source="<text>", source_key=None):
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problem = getattr(error, "problem", None) or str(error)
-        raise ScenarioError(source, [("", mark.line + 1 if mark else None,
-                                      f"not valid YAML: {problem}")]) from None
+        raise ScenarioError(
+            source, [("", mark.line + 1 if mark else None, f"not valid YAML: {problem}")]
+        ) from None
     if data is None:
         data = {}
     lines = _key_lines(node) if node is not None else {}
@@ -441,7 +496,8 @@ def parse(text, source="<text>", source_key=None):
 
 # -- finding scenarios --------------------------------------------------------------------
 
-def scenario_dirs():
+
+def scenario_dirs() -> list[str]:
     """Where named scenarios live: the repository's ``scenarios/`` or the installed copy."""
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     dirs = [os.path.join(os.path.dirname(package), "scenarios")]
@@ -452,7 +508,7 @@ def scenario_dirs():
     return [d for d in dirs if os.path.isdir(d)]
 
 
-def find(name_or_path):
+def find(name_or_path: str) -> str:
     """The path of a scenario given by name (``default``) or by path."""
     if os.path.sep in name_or_path or name_or_path.endswith((".yaml", ".yml")):
         if os.path.isfile(name_or_path):
@@ -462,27 +518,28 @@ def find(name_or_path):
         path = os.path.join(directory, name_or_path + ".yaml")
         if os.path.isfile(path):
             return path
-    raise FileNotFoundError(f"no scenario named {name_or_path!r} "
-                            f"(known: {', '.join(available()) or 'none'})")
+    raise FileNotFoundError(
+        f"no scenario named {name_or_path!r} (known: {', '.join(available()) or 'none'})"
+    )
 
 
-def available():
-    names = set()
+def available() -> list[str]:
+    names: set[str] = set()
     for directory in scenario_dirs():
         names.update(f[:-5] for f in os.listdir(directory) if f.endswith(".yaml"))
     return sorted(names)
 
 
-_cache = {}
+_cache: dict[Key, World] = {}
 _cache_lock = threading.Lock()
 
 
-def _display(path):
+def _display(path: str) -> str:
     relative = os.path.relpath(path)
     return relative if not relative.startswith("..") else path
 
 
-def load(name_or_path):
+def load(name_or_path: str) -> World:
     """The validated :class:`World` of a scenario (cached by path and mtime)."""
     path = find(name_or_path)
     stat = os.stat(path)
@@ -499,17 +556,29 @@ def load(name_or_path):
     return world
 
 
-def read(name_or_path):
+def read(name_or_path: str) -> World:
     """The world described by a scenario, as a (validated) dict."""
     return load(name_or_path)
 
 
-def describe(world):
+def describe(world: Mapping[str, Any]) -> str:
     """A one-line summary of what a world holds (for logs)."""
-    parts = [f"{len(world[k])} {k}" for k in TOP_LEVEL_KEYS
-             if isinstance(world.get(k), list) and world[k]]
+    parts = [
+        f"{len(world[k])} {k}"
+        for k in TOP_LEVEL_KEYS
+        if isinstance(world.get(k), list) and world[k]
+    ]
     return ", ".join(parts) or "empty"
 
 
-__all__ = ["DEFAULT", "ScenarioError", "World", "available", "find", "load", "parse", "read",
-           "validate"]
+__all__ = [
+    "DEFAULT",
+    "ScenarioError",
+    "World",
+    "available",
+    "find",
+    "load",
+    "parse",
+    "read",
+    "validate",
+]

@@ -9,19 +9,45 @@ name or id; a reference that does not resolve raises :class:`Invalid` naming
 the scenario file, the key path and its line.
 """
 
-from . import provenance, transitions
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from . import provenance
 from .clock import parse_time
-from .entities import AccessKey, Image, Server, Snapshot, Volume
+from .devices import next_device
+from .entities import (
+    AccessKey,
+    Domain,
+    Flavor,
+    Image,
+    Project,
+    Server,
+    Snapshot,
+    Subnet,
+    User,
+    Volume,
+    Vpc,
+)
 from .errors import Invalid
+from .factories import new_image
 from .images import give_generated_data
+from .store import Collection
+
+if TYPE_CHECKING:
+    from . import Cloud
+    from .scenario import World
+
+#: a key path in the scenario (for messages), and one entry of a list of the scenario
+Path = tuple[Any, ...]
+Spec = dict[str, Any]
 
 #: the owner of public images that no project of the world owns
 PLATFORM_OWNER = "f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0"
-GiB = 1024 ** 3
-SERVER_MADE = ("nova_snapshot", "ims_system", "ims_data", "ims_whole")
+GiB = 1024**3
+SERVER_MADE = provenance.SERVER_MADE
 
 
-def apply_world(cloud, world, record=True):
+def apply_world(cloud: "Cloud", world: "Mapping[str, Any]", record: bool = True) -> None:
     """Add what ``world`` describes on top of ``cloud``'s current state.
 
     ``world`` is a :class:`fakeecs.model.scenario.World` or a plain dict (validated
@@ -30,16 +56,15 @@ def apply_world(cloud, world, record=True):
     """
     from . import scenario
 
-    if not isinstance(world, scenario.World):
-        world = scenario.validate(world)
+    checked = world if isinstance(world, scenario.World) else scenario.validate(world)
     with cloud.lock:
-        _apply_base(cloud, world, 0)
-        _Applier(cloud, world).run()
+        _apply_base(cloud, checked, 0)
+        _Applier(cloud, checked).run()
         if record and hasattr(cloud, "note_start_world"):
-            cloud.note_start_world(world)
+            cloud.note_start_world(checked)
 
 
-def _apply_base(cloud, world, depth):
+def _apply_base(cloud: "Cloud", world: "World", depth: int) -> None:
     """A scenario's ``base`` is applied first when it starts a world (no project yet)."""
     from . import scenario
 
@@ -60,17 +85,17 @@ def _apply_base(cloud, world, depth):
 
 
 class _Applier:
-    def __init__(self, cloud, world):
+    def __init__(self, cloud: "Cloud", world: "World") -> None:
         self.cloud = cloud
         self.world = world
 
-    def fail(self, path, message):
+    def fail(self, path: Path, message: str) -> NoReturn:
         where = self.world.where(path) if hasattr(self.world, "where") else ".".join(map(str, path))
         raise Invalid(f"{where}: {message}", rule="scenario", path=list(path))
 
     # -- lookups -----------------------------------------------------------------
 
-    def project(self, ref, path):
+    def project(self, ref: str | None, path: Path) -> Project:
         cloud = self.cloud
         if ref is None:  # the first project of the cloud (the base world's)
             if cloud.projects:
@@ -81,7 +106,7 @@ class _Applier:
             self.fail(path, f"unknown project {ref!r}")
         return found
 
-    def user(self, ref, project, path):
+    def user(self, ref: str | None, project: Project, path: Path) -> User | None:
         users = self.cloud.users
         if ref is None:
             for user in users.values():
@@ -93,14 +118,14 @@ class _Applier:
             self.fail(path, f"unknown user {ref!r}")
         return found
 
-    def flavor(self, ref, path):
+    def flavor(self, ref: str, path: Path) -> Flavor:
         flavors = self.cloud.flavors
         found = flavors.get(ref) or next((f for f in flavors.values() if f.name == ref), None)
         if found is None:
             self.fail(path, f"unknown flavor {ref!r}; known: {', '.join(flavors) or 'none'}")
         return found
 
-    def _named(self, store, ref, kind, path):
+    def _named(self, store: Collection, ref: str, kind: str, path: Path) -> Any:
         found = store.get(ref)
         if found is None:
             matches = [item for item in store if getattr(item, "name", None) == ref]
@@ -111,25 +136,31 @@ class _Applier:
             self.fail(path, f"unknown {kind} {ref!r}")
         return found
 
-    def image(self, ref, path):
-        return self._named(self.cloud.images, ref, "image", path)
+    def image(self, ref: str, path: Path) -> Image:
+        image: Image = self._named(self.cloud.images, ref, "image", path)
+        return image
 
-    def server(self, ref, path):
-        return self._named(self.cloud.servers, ref, "server", path)
+    def server(self, ref: str, path: Path) -> Server:
+        server: Server = self._named(self.cloud.servers, ref, "server", path)
+        return server
 
-    def volume(self, ref, path):
-        return self._named(self.cloud.volumes, ref, "volume", path)
+    def volume(self, ref: str, path: Path) -> Volume:
+        volume: Volume = self._named(self.cloud.volumes, ref, "volume", path)
+        return volume
 
-    def zone(self, name, path):
+    def zone(self, name: str | None, path: Path) -> str:
         if name not in self.cloud.availability_zones:
-            self.fail(path, f"unknown availability zone {name!r}; known: "
-                            f"{', '.join(self.cloud.availability_zones) or 'none'}")
+            self.fail(
+                path,
+                f"unknown availability zone {name!r}; known: "
+                f"{', '.join(self.cloud.availability_zones) or 'none'}",
+            )
         return name
 
-    def time(self, spec, key):
+    def time(self, spec: Spec, key: str) -> float:
         return parse_time(spec[key]) if spec.get(key) is not None else self.cloud.now()
 
-    def new_id(self, store, spec, kind, path):
+    def new_id(self, store: Collection, spec: Spec, kind: str, path: Path) -> str:
         resource_id = spec.get("id") or self.cloud.ids.uuid()
         if resource_id in store:
             self.fail(path + ("id",), f"a {kind} with id {resource_id} already exists")
@@ -137,7 +168,7 @@ class _Applier:
 
     # -- the world ---------------------------------------------------------------------
 
-    def run(self):
+    def run(self) -> None:
         cloud, world = self.cloud, self.world
         if "region" in world:
             cloud.region = world["region"]
@@ -145,8 +176,12 @@ class _Applier:
             cloud.token_ttl = world["token_ttl"]
         clock = world.get("clock")
         if clock:  # first, so that every timestamp of the world is on the scenario's clock
-            cloud.clock.set(now=clock.get("now"), mode=clock.get("mode"), speed=clock.get("speed"),
-                            auto=clock.get("auto"))
+            cloud.clock.set(
+                now=clock.get("now"),
+                mode=clock.get("mode"),
+                speed=clock.get("speed"),
+                auto=clock.get("auto"),
+            )
         for name in world.get("availability_zones") or []:
             if isinstance(name, dict):
                 cloud.add_availability_zone(name["name"], name.get("available", True))
@@ -165,8 +200,9 @@ class _Applier:
             for project_name, names in (spec.get("roles") or {}).items():
                 project = self.project(project_name, ("users", index, "roles", project_name))
                 roles[project.id] = list(names)
-            cloud.add_user(spec["name"], spec.get("password", spec["name"]), domain.id, roles,
-                           spec.get("id"))
+            cloud.add_user(
+                spec["name"], spec.get("password", spec["name"]), domain.id, roles, spec.get("id")
+            )
         for index, spec in enumerate(world.get("access_keys") or []):
             self.access_key(index, spec)
         for spec in world.get("flavors") or []:
@@ -179,14 +215,17 @@ class _Applier:
         for index, spec in images:
             if (spec.get("origin") or {}).get("kind") not in SERVER_MADE:
                 self.base_image(index, spec)
-        servers = [self.server_from(index, spec)
-                   for index, spec in enumerate(world.get("servers") or [])]
+        servers = [
+            self.server_from(index, spec) for index, spec in enumerate(world.get("servers") or [])
+        ]
         for index, spec in enumerate(world.get("volumes") or []):
             self.volume_from(index, spec)
         for index, server in servers:
             if not server.image_id and not server.volume_backed:
-                self.fail(("servers", index), "a server needs an image, or a volume attached "
-                                              "with boot_index 0")
+                self.fail(
+                    ("servers", index),
+                    "a server needs an image, or a volume attached with boot_index 0",
+                )
             self.start_build(server)
         for index, spec in enumerate(world.get("snapshots") or []):
             self.snapshot_from(index, spec)
@@ -201,20 +240,24 @@ class _Applier:
                 self.fail(("transitions",), error.message.split(": ", 1)[-1])
             cloud.transitions.update(checked)
 
-    def vpc_from(self, index, spec):
+    def vpc_from(self, index: int, spec: Spec) -> Vpc:
         """A VPC of a project (the first project of the world by default)."""
         path = ("vpcs", index)
         project = self.project(spec.get("project"), path + ("project",))
         if spec.get("id") and spec["id"] in self.cloud.vpcs:
             self.fail(path + ("id",), f"a vpc with id {spec['id']} already exists")
         try:
-            return self.cloud.add_vpc(project.id, spec["name"], spec["cidr"],
-                                      vpc_id=spec.get("id"),
-                                      description=spec.get("description", ""))
+            return self.cloud.add_vpc(
+                project.id,
+                spec["name"],
+                spec["cidr"],
+                vpc_id=spec.get("id"),
+                description=spec.get("description", ""),
+            )
         except Invalid as error:
             self.fail(path + ("cidr",), error.message)
 
-    def subnet_from(self, index, spec):
+    def subnet_from(self, index: int, spec: Spec) -> Subnet:
         """A subnet of a VPC of the world, inside its CIDR."""
         path = ("subnets", index)
         vpc = self._named(self.cloud.vpcs, spec["vpc"], "vpc", path + ("vpc",))
@@ -223,25 +266,34 @@ class _Applier:
         if spec.get("id") and spec["id"] in self.cloud.subnets:
             self.fail(path + ("id",), f"a subnet with id {spec['id']} already exists")
         try:
-            return self.cloud.add_subnet(vpc, spec["name"], spec["cidr"],
-                                         gateway_ip=spec.get("gateway_ip"),
-                                         subnet_id=spec.get("id"),
-                                         availability_zone=spec.get("availability_zone", ""),
-                                         description=spec.get("description", ""))
+            return self.cloud.add_subnet(
+                vpc,
+                spec["name"],
+                spec["cidr"],
+                gateway_ip=spec.get("gateway_ip"),
+                subnet_id=spec.get("id"),
+                availability_zone=spec.get("availability_zone", ""),
+                description=spec.get("description", ""),
+            )
         except Invalid as error:
             self.fail(path + ("cidr",), error.message)
 
-    def access_key(self, index, spec):
+    def access_key(self, index: int, spec: Spec) -> None:
         path = ("access_keys", index)
         project = self.project(spec["project"], path + ("project",))
         user = self.user(spec.get("user"), project, path + ("user",))
-        key = AccessKey(ak=spec["ak"], sk=spec["sk"], project_id=project.id,
-                        user_id=user.id if user is not None else None,
-                        status=spec.get("status", "active"),
-                        description=spec.get("description", ""), created_at=self.cloud.now())
+        key = AccessKey(
+            ak=spec["ak"],
+            sk=spec["sk"],
+            project_id=project.id,
+            user_id=user.id if user is not None else None,
+            status=spec.get("status", "active"),
+            description=spec.get("description", ""),
+            created_at=self.cloud.now(),
+        )
         self.cloud.access_keys[key.ak] = key
 
-    def base_image(self, index, spec):
+    def base_image(self, index: int, spec: Spec) -> Image:
         cloud = self.cloud
         path = ("images", index)
         owner_ref = spec.get("owner")
@@ -253,29 +305,52 @@ class _Applier:
         origin = dict(spec.get("origin") or {"kind": "base"})
         return self._image(path, spec, owner_id, origin, default_visibility="public")
 
-    def _image(self, path, spec, owner_id, origin, default_visibility, properties=None, **core):
+    def _image(
+        self,
+        path: Path,
+        spec: Spec,
+        owner_id: str,
+        origin: dict[str, Any],
+        default_visibility: str,
+        properties: dict[str, str] | None = None,
+        **core: Any,
+    ) -> Image:
         cloud = self.cloud
         now = self.time(spec, "created_at")
         props = dict(properties or {})
         props.update({k: _text(v) for k, v in (spec.get("properties") or {}).items()})
-        values = {"min_disk": 0, "min_ram": 0, "size": None, "virtual_size": None,
-                  "checksum": None, "os_hash_algo": None, "os_hash_value": None}
+        values = {
+            "min_disk": 0,
+            "min_ram": 0,
+            "size": None,
+            "virtual_size": None,
+            "checksum": None,
+            "os_hash_algo": None,
+            "os_hash_value": None,
+        }
         values.update(core)
         for key in values:
             if key in spec:
                 values[key] = spec[key]
-        image = Image(id=self.new_id(cloud.images, spec, "image", path), name=spec["name"],
-                      owner=owner_id, status=spec.get("status", "active"), created_at=now,
-                      updated_at=now, seq=cloud.next_seq(),
-                      visibility=spec.get("visibility", default_visibility),
-                      protected=spec.get("protected", False), os_hidden=spec.get("os_hidden", False),
-                      disk_format=spec.get("disk_format", "qcow2"),
-                      container_format=spec.get("container_format", "bare"),
-                      tags=list(spec.get("tags", [])), properties=props, origin=origin, **values)
-        cloud.images.add(image)
-        return image
+        return new_image(
+            cloud,
+            image_id=self.new_id(cloud.images, spec, "image", path),
+            name=spec["name"],
+            owner=owner_id,
+            origin=origin,
+            status=spec.get("status", "active"),
+            created_at=now,
+            visibility=spec.get("visibility", default_visibility),
+            protected=spec.get("protected", False),
+            os_hidden=spec.get("os_hidden", False),
+            disk_format=spec.get("disk_format", "qcow2"),
+            container_format=spec.get("container_format", "bare"),
+            tags=list(spec.get("tags", [])),
+            properties=props,
+            **values,
+        )
 
-    def server_image(self, index, spec):
+    def server_image(self, index: int, spec: Spec) -> Image:
         """An image made from a server, with its provenance (origin)."""
         path = ("images", index)
         origin_spec = spec["origin"]
@@ -287,32 +362,23 @@ class _Applier:
             origin = provenance.from_server(kind, server, **extra)
             project_id = server.project_id
         else:
-            zone = self.zone(origin_spec["availability_zone"], path + ("origin", "availability_zone"))
+            zone = self.zone(
+                origin_spec["availability_zone"], path + ("origin", "availability_zone")
+            )
             project = self.project(origin_spec.get("project"), path + ("origin", "project"))
-            origin = {"kind": kind, "server_id": origin_spec["server_id"],
-                      "availability_zone": zone, "project_id": project.id}
+            origin = {
+                "kind": kind,
+                "server_id": origin_spec["server_id"],
+                "availability_zone": zone,
+                "project_id": project.id,
+            }
             if kind == "nova_snapshot":
                 origin["volume_backed"] = bool(origin_spec.get("volume_backed", False))
             project_id = project.id
-        owner = (self.project(spec["owner"], path + ("owner",)).id if spec.get("owner")
-                 else project_id)
-        image_id = spec.get("id") or None
-        properties, core = {}, {}
-        if kind == "nova_snapshot":
-            properties = {"image_type": "snapshot", "instance_uuid": origin["server_id"],
-                          "image_location": "snapshot", "image_state": "available",
-                          "owner_id": project_id}
-            if server is not None:
-                meta = server.system_metadata
-                properties.update({k: _text(v) for k, v in meta.get("properties", {}).items()})
-                properties["base_image_ref"] = meta.get("base_image_ref", server.image_id or "")
-                properties["user_id"] = server.user_id
-                core["min_disk"] = meta.get("min_disk", 0)
-                core["min_ram"] = meta.get("min_ram", 0)
-        else:
-            properties = {"__imagetype": "private", "__image_source_type": "uds"}
-            if kind == "ims_whole":
-                properties["__whole_image"] = "true"
+        owner = (
+            self.project(spec["owner"], path + ("owner",)).id if spec.get("owner") else project_id
+        )
+        properties, core = self.server_image_properties(kind, server, origin, project_id)
         generated = spec.get("status", "active") == "active" and "size" not in spec
         if generated:
             core["virtual_size"] = max(core.get("min_disk", 0), 1) * GiB
@@ -321,37 +387,87 @@ class _Applier:
             give_generated_data(image)
         return image
 
-    def server_from(self, index, spec):
+    def server_image_properties(
+        self, kind: str, server: Server | None, origin: dict[str, Any], project_id: str
+    ) -> tuple[dict[str, str], dict[str, Any]]:
+        """``(properties, core fields)`` of a server-made image, as its API would make them.
+
+        With the server (and its user) in the world, the rooms' own property
+        builders decide: Nova's snapshot properties (``_snapshot_properties``, as
+        the server's user) plus what the upload adds, or IMS's
+        (``_system_properties``).  Without it, only what the origin says.
+        """
+        cloud = self.cloud
+        user = cloud.users.get(server.user_id) if server is not None else None
+        if kind == "nova_snapshot":
+            core = {}
+            if user is not None and server is not None:
+                context = cloud._context(user.id, server.project_id)
+                properties = cloud._snapshot_properties(context, server)
+            elif server is not None:
+                meta = server.system_metadata
+                properties = dict(meta.get("properties", {}))
+                properties["base_image_ref"] = meta.get("base_image_ref", server.image_id or "")
+            else:
+                properties = {}
+            properties.update(
+                {
+                    "image_type": "snapshot",
+                    "instance_uuid": origin["server_id"],
+                    "image_location": "snapshot",
+                    "image_state": "available",
+                    "owner_id": project_id,
+                }
+            )
+            if server is not None:
+                meta = server.system_metadata
+                properties["user_id"] = server.user_id
+                core = {"min_disk": meta.get("min_disk", 0), "min_ram": meta.get("min_ram", 0)}
+            return {k: _text(v) for k, v in properties.items()}, core
+        if server is not None and kind in ("ims_system", "ims_whole"):
+            return cloud._system_properties(server, whole=kind == "ims_whole"), {}
+        properties = {"__imagetype": "private", "__image_source_type": "uds"}
+        if kind == "ims_whole":
+            properties["__whole_image"] = "true"
+        return properties, {}
+
+    def server_from(self, index: int, spec: Spec) -> tuple[int, Server]:
         cloud = self.cloud
         path = ("servers", index)
         project = self.project(spec.get("project"), path + ("project",))
         user = self.user(spec.get("user"), project, path + ("user",))
         flavor = self.flavor(spec["flavor"], path + ("flavor",))
         image = self.image(spec["image"], path + ("image",)) if spec.get("image") else None
-        default_zone = next(iter(cloud.availability_zones), None)
+        default_zone = next(iter(cloud.availability_zones), "")
         try:
-            zone = provenance.boot_zone([image] if image else [], spec.get("availability_zone"),
-                                        default=default_zone)
+            chosen = provenance.boot_zone(
+                [image] if image else [], spec.get("availability_zone"), default=default_zone
+            )
         except Invalid as error:
             self.fail(path + ("availability_zone",), error.message)
-        if zone is None:
+        if not chosen:
             self.fail(path, "no availability zone: declare availability_zones")
-        self.zone(zone, path + ("availability_zone",))
+        zone = self.zone(chosen, path + ("availability_zone",))
         vm_state = spec.get("vm_state", "active")
         task_state = spec.get("task_state", "scheduling" if vm_state == "building" else None)
         now = self.time(spec, "created_at")
-        server = Server(id=self.new_id(cloud.servers, spec, "server", path), name=spec["name"],
-                        project_id=project.id, user_id=user.id if user is not None else "",
-                        availability_zone=zone, flavor_id=flavor.id, created_at=now,
-                        updated_at=now, seq=cloud.next_seq(), image_id=image.id if image else "",
-                        vm_state=vm_state, task_state=task_state,
-                        power_state=transitions.SETTLED_POWER[vm_state],
-                        locked=spec.get("locked", False),
-                        metadata={k: _text(v) for k, v in (spec.get("metadata") or {}).items()},
-                        description=spec.get("description"), key_name=spec.get("key_name"),
-                        tags=list(spec.get("tags") or []))
-        if image is not None:
-            server.system_metadata = provenance.inherited_image_meta(image, flavor)
+        server = cloud.new_server(
+            server_id=self.new_id(cloud.servers, spec, "server", path),
+            name=spec["name"],
+            project_id=project.id,
+            user_id=user.id if user is not None else "",
+            zone=zone,
+            flavor=flavor,
+            created_at=now,
+            image=image,
+            vm_state=vm_state,
+            task_state=task_state,
+            locked=spec.get("locked", False),
+            metadata=_texts(spec.get("metadata")),
+            description=spec.get("description"),
+            key_name=spec.get("key_name"),
+            tags=list(spec.get("tags") or []),
+        )
         if vm_state != "building":
             server.launched_at = self.time(spec, "launched_at") if spec.get("launched_at") else now
         fault = spec.get("fault")
@@ -360,22 +476,23 @@ class _Applier:
                 fault = {"message": "the server went into error"}
             elif isinstance(fault, str):
                 fault = {"message": fault}
-            server.fault = {"code": fault.get("code", 500), "message": fault["message"],
-                            "details": fault.get("details", ""), "created": now}
-        allocate = getattr(cloud, "_allocate_addresses", None)
-        if allocate is not None:
-            server.addresses = allocate(server, "auto")
+            server.fault = {
+                "code": fault.get("code", 500),
+                "message": fault["message"],
+                "details": fault.get("details", ""),
+                "created": now,
+            }
         cloud.servers.add(server)
         return index, server
 
-    def start_build(self, server):
+    def start_build(self, server: Server) -> None:
         if server.vm_state == "building" and hasattr(self.cloud, "start_job"):
             self.cloud.start_job("server_build", "server", server.id, ["spawning", "active"])
 
-    def volume_from(self, index, spec):
+    def volume_from(self, index: int, spec: Spec) -> Volume:
         cloud = self.cloud
         path = ("volumes", index)
-        attach = spec.get("attached_to")
+        attach: Spec = spec.get("attached_to") or {}
         server = self.server(attach["server"], path + ("attached_to", "server")) if attach else None
         if spec.get("project"):
             project = self.project(spec["project"], path + ("project",))
@@ -383,117 +500,138 @@ class _Applier:
             project = cloud.projects[server.project_id]
         else:
             project = self.project(None, path + ("project",))
-        zone = spec.get("availability_zone") or (server.availability_zone if server else None) \
+        zone = (
+            spec.get("availability_zone")
+            or (server.availability_zone if server else None)
             or next(iter(cloud.availability_zones), None)
-        self.zone(zone, path + ("availability_zone",))
+        )
+        zone = self.zone(zone, path + ("availability_zone",))
         if server is not None and zone != server.availability_zone:
-            self.fail(path + ("availability_zone",),
-                      f"volume in {zone} cannot be attached to server {server.name} in "
-                      f"{server.availability_zone}")
+            self.fail(
+                path + ("availability_zone",),
+                f"volume in {zone} cannot be attached to server {server.name} in "
+                f"{server.availability_zone}",
+            )
         image = self.image(spec["image"], path + ("image",)) if spec.get("image") else None
         if image is not None:
             try:
                 if not (attach and attach.get("boot_index") == 0):
                     provenance.check_data_disk(image)
                 elif server is not None:  # a boot volume: the server's AZ is the image's
-                    provenance.boot_zone([image], server.availability_zone, default=None)
+                    provenance.boot_zone(
+                        [image], server.availability_zone, default=server.availability_zone
+                    )
             except Invalid as error:
                 self.fail(path + ("image",), error.message)
         boot = bool(attach and attach.get("boot_index") == 0)
         now = self.time(spec, "created_at")
-        status = spec.get("status", "in-use" if server is not None else "available")
-        volume = Volume(id=self.new_id(cloud.volumes, spec, "volume", path), name=spec.get("name"),
-                        project_id=project.id, size=spec["size"], availability_zone=zone,
-                        status=status, created_at=now, updated_at=now, seq=cloud.next_seq(),
-                        description=spec.get("description"),
-                        bootable=spec.get("bootable", image is not None or boot),
-                        volume_type=spec.get("volume_type", "SSD"),
-                        metadata={k: _text(v) for k, v in (spec.get("metadata") or {}).items()},
-                        source_image_id=image.id if image else None,
-                        origin={"kind": "scenario"})
-        if image is not None:
-            volume.image_metadata = _volume_image_metadata(image)
-            if image.min_disk and volume.size < image.min_disk:
-                self.fail(path + ("size",), f"{volume.size} GiB is smaller than the image's "
-                                            f"min_disk {image.min_disk} GiB")
+        size = spec["size"]
+        if image is not None and image.min_disk and size < image.min_disk:
+            self.fail(
+                path + ("size",),
+                f"{size} GiB is smaller than the image's min_disk {image.min_disk} GiB",
+            )
+        device: str | None = None
         if server is not None:
             used = {bd.get("device_name") for bd in server.block_devices}
             if boot and any(bd.get("boot_index") == 0 for bd in server.block_devices):
-                self.fail(path + ("attached_to", "boot_index"),
-                          f"server {server.name} already has a boot volume")
-            device = attach.get("device") or _next_device(used, boot)
+                self.fail(
+                    path + ("attached_to", "boot_index"),
+                    f"server {server.name} already has a boot volume",
+                )
+            device = attach.get("device") or next_device(used, boot=boot)
+            if device is None:
+                self.fail(
+                    path + ("attached_to", "device"),
+                    f"server {server.name} has no free device name",
+                )
             if device in used:
-                self.fail(path + ("attached_to", "device"),
-                          f"device {device} of server {server.name} is taken")
-            volume.attachments = [{"server_id": server.id, "device": device,
-                                   "attachment_id": cloud.ids.uuid(),
-                                   "attached_at": now}]
-            server.block_devices.append({
-                "volume_id": volume.id, "device_name": device,
-                "boot_index": attach.get("boot_index", 0 if boot else None),
-                "delete_on_termination": attach.get("delete_on_termination", boot),
-                "source_type": "volume", "destination_type": "volume", "disk_bus": None,
-                "device_type": "disk", "volume_size": volume.size})
-            if boot:
+                self.fail(
+                    path + ("attached_to", "device"),
+                    f"device {device} of server {server.name} is taken",
+                )
+        volume = cloud.new_volume(
+            project.id,
+            zone,
+            size,
+            volume_id=self.new_id(cloud.volumes, spec, "volume", path),
+            name=spec.get("name"),
+            description=spec.get("description"),
+            volume_type=spec.get("volume_type"),
+            metadata=_texts(spec.get("metadata")),
+            image=image,
+            status=spec.get("status", "in-use" if server is not None else "available"),
+            created_at=now,
+            bootable=spec.get("bootable", image is not None or boot),
+            origin={"kind": "scenario"},
+            timed=False,
+        )
+        if server is not None:
+            volume.attachments = [
+                {
+                    "server_id": server.id,
+                    "device": device,
+                    "attachment_id": cloud.ids.uuid(),
+                    "attached_at": now,
+                }
+            ]
+            server.block_devices.append(
+                {
+                    "volume_id": volume.id,
+                    "device_name": device,
+                    "boot_index": attach.get("boot_index", 0 if boot else None),
+                    "delete_on_termination": attach.get("delete_on_termination", boot),
+                    "source_type": "volume",
+                    "destination_type": "volume",
+                    "disk_bus": None,
+                    "device_type": "disk",
+                    "volume_size": volume.size,
+                }
+            )
+            if boot and device is not None:
                 server.root_device_name = device
                 if image is not None and not server.system_metadata:
                     flavor = cloud.flavors[server.flavor_id]
                     server.system_metadata = provenance.inherited_image_meta(image, flavor)
                     server.system_metadata["base_image_ref"] = ""
-        cloud.volumes.add(volume)
         return volume
 
-    def snapshot_from(self, index, spec):
+    def snapshot_from(self, index: int, spec: Spec) -> Snapshot:
         cloud = self.cloud
         path = ("snapshots", index)
         volume = self.volume(spec["volume"], path + ("volume",))
-        project = (self.project(spec["project"], path + ("project",)) if spec.get("project")
-                   else cloud.projects[volume.project_id])
-        now = self.time(spec, "created_at")
-        snapshot = Snapshot(id=self.new_id(cloud.snapshots, spec, "snapshot", path),
-                            name=spec.get("name"), project_id=project.id, volume_id=volume.id,
-                            size=spec.get("size", volume.size), status=spec.get("status", "available"),
-                            created_at=now, updated_at=now, seq=cloud.next_seq(),
-                            description=spec.get("description"),
-                            metadata={k: _text(v) for k, v in (spec.get("metadata") or {}).items()},
-                            origin=_snapshot_origin(volume))
-        cloud.snapshots.add(snapshot)
-        return snapshot
+        project = (
+            self.project(spec["project"], path + ("project",))
+            if spec.get("project")
+            else cloud.projects[volume.project_id]
+        )
+        return cloud.new_snapshot(
+            volume,
+            snapshot_id=self.new_id(cloud.snapshots, spec, "snapshot", path),
+            name=spec.get("name"),
+            project_id=project.id,
+            size=spec.get("size", volume.size),
+            status=spec.get("status", "available"),
+            created_at=self.time(spec, "created_at"),
+            description=spec.get("description"),
+            metadata=_texts(spec.get("metadata")),
+            origin={"kind": "scenario"},
+            timed=False,
+        )
 
 
-def _text(value):
+def _texts(values: Mapping[str, Any] | None) -> dict[str, str]:
+    """A scenario's metadata mapping as the model stores it (every value text)."""
+    return {k: _text(v) for k, v in (values or {}).items()}
+
+
+def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
 
 
-def _snapshot_origin(volume):
-    record = {"kind": "scenario", "availability_zone": volume.availability_zone}
-    if volume.image_metadata:
-        record["image_metadata"] = dict(volume.image_metadata)
-    return record
-
-
-def _next_device(used, boot):
-    if boot and "/dev/vda" not in used:
-        return "/dev/vda"
-    for letter in "bcdefghijklmnopqrstuvwxyz":
-        device = f"/dev/vd{letter}"
-        if device not in used:
-            return device
-    return "/dev/vdz"
-
-
-def _volume_image_metadata(image):
-    meta = {"image_id": image.id, "image_name": image.name or "",
-            "min_disk": str(image.min_disk), "min_ram": str(image.min_ram),
-            "disk_format": image.disk_format or "", "container_format": image.container_format or "",
-            "size": str(image.size or 0), "checksum": image.checksum or ""}
-    meta.update(image.properties)
-    return meta
-
-
-def _domain(cloud, name):
+def _domain(cloud: "Cloud", name: str) -> Domain:
     domain = cloud.find_domain(name=name) or cloud.find_domain(domain_id=name)
     if domain is None:
         domain = cloud.add_domain(name)

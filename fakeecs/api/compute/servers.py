@@ -4,6 +4,7 @@ import re
 from flask import Response, g, jsonify, request
 
 from ...model import legacy_bdm
+from ...model.compute import generated_admin_pass
 from ...model.server_filters import ServerQuery, parse_isotime
 from ..auth import base_url, cloud, require_token
 from ..errors import ApiError
@@ -108,7 +109,7 @@ def create_server(project_id):
         tags=spec.get("tags"), user_data=spec.get("user_data"),
         config_drive=spec.get("config_drive", False), access_ipv4=spec.get("accessIPv4"),
         access_ipv6=spec.get("accessIPv6"), disk_config=spec.get("disk_config"))
-    admin_pass = spec.get("adminPass") or cloud().ids.hex32()[:12]
+    admin_pass = spec.get("adminPass") or generated_admin_pass(server.id)
     response = jsonify({"server": {"id": server.id, "links": views.links(
         base_url(), server.project_id, "servers", server.id), "OS-DCF:diskConfig": "MANUAL",
         "security_groups": [{"name": "default"}], "adminPass": admin_pass}})
