@@ -17,7 +17,7 @@ from fakeecs.server import HTTPServer, build_cloud
 
 pytest.importorskip("huaweicloudsdkvpc")
 
-README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
+README = pathlib.Path(__file__).resolve().parent.parent / "docs" / "huawei-ecs.md"
 
 
 def example_code():
