@@ -11,7 +11,8 @@ The fence's info string says how a block is checked; anything else (or none) fai
   whose URL replaces ``http://127.0.0.1:8774``; ``time.sleep`` on the block's thread advances
   the virtual clock instead of waiting.
 - ``python pytest``: a test file; all of them run in one pytest subprocess (the plugin loads
-  through its entry point) and every test must pass.
+  through its entry point) and every test must pass. Hypothesis runs them under a profile of 5
+  examples (settings a block states explicitly win), to keep this file quick.
 - ``sh``: run by ``bash -e -o pipefail`` in a temporary directory against a live fakeecs (its
   clock, "auto-finish"), with ``F`` (the control plane's URL) and ``SERVER`` (an ACTIVE server)
   set; a block that uses ``IMAGE`` gets that server's image with its snapshot pending (the
@@ -174,6 +175,7 @@ def test_the_ecs_example_is_marked() -> None:
 def test_python_pytest_blocks_pass(tmp_path: pathlib.Path) -> None:
     tests = [b for b in ALL if b.info == "python pytest"]
     assert tests
+    (tmp_path / "conftest.py").write_text(HYPOTHESIS_PROFILE, encoding="utf-8")
     for number, block in enumerate(tests):
         (tmp_path / f"test_doc_block_{number}.py").write_text(
             f"# {block.name}\n" + block.code, encoding="utf-8")
@@ -187,6 +189,14 @@ def test_python_pytest_blocks_pass(tmp_path: pathlib.Path) -> None:
                         and n.name.startswith(("test", "Test"))]) for b in tests)
     assert re.search(r"(\d+) passed", result.stdout)
     assert int(re.search(r"(\d+) passed", result.stdout).group(1)) >= expected
+
+
+HYPOTHESIS_PROFILE = """
+from hypothesis import settings
+
+settings.register_profile("docs", max_examples=5, stateful_step_count=10)
+settings.load_profile("docs")
+"""
 
 
 # -- shell -----------------------------------------------------------------------------------
@@ -273,3 +283,29 @@ def test_every_fakeecs_path_the_readme_and_docs_name_exists() -> None:
     for page in PAGES:
         for path in re.findall(r"`(fakeecs/[\w/]*(?:\.py|/))`", page.read_text(encoding="utf-8")):
             assert (ROOT / path).exists(), f"{page.relative_to(ROOT)} names {path}"
+
+
+def test_relative_links_point_at_files_that_exist() -> None:
+    for page in PAGES:
+        for target in re.findall(r"\]\(([^)\s]+)\)", page.read_text(encoding="utf-8")):
+            if target.startswith(("http://", "https://", "mailto:")):
+                continue
+            if target.startswith("#"):
+                target = page.name + target
+            file, _, anchor = target.partition("#")
+            path = (page.parent / file).resolve()
+            assert path.exists(), f"{page.relative_to(ROOT)} links to {target}"
+            if anchor and path.suffix == ".md":
+                assert anchor in anchors(path), f"{page.relative_to(ROOT)} links to {target}"
+
+
+def anchors(page: pathlib.Path) -> set:
+    """The heading anchors GitHub makes for a page (outside code blocks)."""
+    found, fence = set(), False
+    for line in page.read_text(encoding="utf-8").splitlines():
+        if line.startswith("```"):
+            fence = not fence
+        elif not fence and re.match(r"#+ ", line):
+            slug = re.sub(r"[^\w\- ]", "", line.lstrip("#").strip().lower()).replace(" ", "-")
+            found.add(slug)
+    return found
