@@ -1,4 +1,4 @@
-"""Every fenced code block of README.md and docs/*.md, run; and docs/architecture.md against the tree.
+"""Every fenced code block of README.md and docs/*.md, run; docs/architecture.md against the tree.
 
 The fence's info string says how a block is checked; anything else (or none) fails:
 
