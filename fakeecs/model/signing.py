@@ -13,7 +13,7 @@ clients that do not use the SDK).  No HTTP framework is imported here.
 import hashlib
 import hmac
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Mapping, Optional, Union
+from typing import Any, Callable, Iterable, Mapping, Optional, Protocol, Union
 from urllib.parse import parse_qsl, quote
 
 from .errors import Unauthorized
@@ -24,8 +24,16 @@ EMPTY_HASH = hashlib.sha256(b"").hexdigest()
 #: how far ``X-Sdk-Date`` may be from the (virtual) clock, as on Huawei's gateway
 MAX_SKEW = 15 * 60
 
+
+
+class Headers(Protocol):
+    """Request headers: any object with ``items()`` (a dict, werkzeug's ``Headers``)."""
+
+    def items(self) -> Iterable[tuple[Any, Any]]: ...
+
+
 #: a raw query string, or its decoded ``(key, value)`` pairs
-Query = Union[str, bytes, Iterable[tuple[str, str]]]
+Query = str | bytes | Iterable[tuple[str, str]]
 
 
 class SignatureError(Unauthorized):
@@ -119,7 +127,7 @@ def format_sdk_date(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime(DATE_FORMAT)
 
 
-def verify(*, method: str, path: str, query: Query, headers: Mapping[Any, Any],
+def verify(*, method: str, path: str, query: Query, headers: Headers,
            body: Optional[bytes], secret_for: Callable[[str], Optional[str]], now: float,
            max_skew: int = MAX_SKEW) -> str:
     """Check a signed request; return the access key id it was signed with.
