@@ -163,7 +163,7 @@ def measure_lists(fakes: dict, template: dict, levels: list, rounds: int) -> dic
 
     empty, big = fakes["empty"], fakes["big"]
     empty_api, big_api = Api(empty), Api(big)
-    results = {"levels": levels, "routes": {}, "import_s": {}}
+    results: dict[str, Any] = {"levels": levels, "routes": {}, "import_s": {}}
     try:
         base_state = big.cloud.export_state()
         now = base_state["clock"]["now"]

@@ -95,8 +95,7 @@ def _coalescing_connection() -> type:
         _held = None
 
         def send_headers(self):
-            wfile = self.conn.wfile
-            held: list[bytes] = []
+            wfile, held = self.conn.wfile, []
             wfile.write = held.append  # catch the one header write
             try:
                 super().send_headers()

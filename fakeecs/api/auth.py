@@ -1,4 +1,6 @@
 """Token checks shared by every OpenStack-style blueprint."""
+from typing import Any, Callable
+
 from flask import current_app, g, request
 
 from ..model import Unauthorized
@@ -7,7 +9,7 @@ from .errors import ApiError
 UNAUTHORIZED = "The request you have made requires authentication."
 #: callables ``() -> Context | None`` tried before ``X-Auth-Token`` (e.g. AK/SK signatures);
 #: one returns ``None`` when the request is not its kind, or raises ``ApiError``
-AUTHENTICATORS = []
+AUTHENTICATORS: list[Callable[[], Any]] = []
 
 
 def cloud():
