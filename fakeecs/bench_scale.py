@@ -15,6 +15,7 @@ Figures are printed, never asserted.
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import hashlib
 import json
@@ -186,8 +187,8 @@ def measure_lists(fakes: dict, template: dict, levels: list, rounds: int) -> dic
                 big_api.get(path)
                 empty_times, big_times = [], []
                 for _ in range(rounds):
-                    empty_times.append(_timed(lambda p=empty_path: empty_api.get(p)))
-                    big_times.append(_timed(lambda p=path: big_api.get(p)))
+                    empty_times.append(_timed(functools.partial(empty_api.get, empty_path)))
+                    big_times.append(_timed(functools.partial(big_api.get, path)))
                 row = results["routes"].setdefault(label, {"note": note})
                 ratios = [big / empty for empty, big in zip(empty_times, big_times, strict=True)]
                 row[level] = (_median_ms(empty_times), _median_ms(big_times),

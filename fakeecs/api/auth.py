@@ -1,5 +1,6 @@
 """Token checks shared by every OpenStack-style blueprint."""
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flask import current_app, g, request
 
