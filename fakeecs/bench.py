@@ -25,7 +25,7 @@ UBUNTU = "5f1b4c2e-8a3d-4e6f-9b7a-0c1d2e3f4a01"
 
 def _stats(samples):
     ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
     return {"median_ms": statistics.median(ordered) * 1000, "p95_ms": p95 * 1000,
             "n": len(ordered)}
 

@@ -15,6 +15,7 @@ Figures are printed, never asserted.
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import hashlib
 import json
@@ -163,7 +164,7 @@ def measure_lists(fakes: dict, template: dict, levels: list, rounds: int) -> dic
 
     empty, big = fakes["empty"], fakes["big"]
     empty_api, big_api = Api(empty), Api(big)
-    results = {"levels": levels, "routes": {}, "import_s": {}}
+    results: dict[str, Any] = {"levels": levels, "routes": {}, "import_s": {}}
     try:
         base_state = big.cloud.export_state()
         now = base_state["clock"]["now"]
@@ -186,10 +187,10 @@ def measure_lists(fakes: dict, template: dict, levels: list, rounds: int) -> dic
                 big_api.get(path)
                 empty_times, big_times = [], []
                 for _ in range(rounds):
-                    empty_times.append(_timed(lambda: empty_api.get(empty_path)))
-                    big_times.append(_timed(lambda: big_api.get(path)))
+                    empty_times.append(_timed(functools.partial(empty_api.get, empty_path)))
+                    big_times.append(_timed(functools.partial(big_api.get, path)))
                 row = results["routes"].setdefault(label, {"note": note})
-                ratios = [big / empty for empty, big in zip(empty_times, big_times)]
+                ratios = [big / empty for empty, big in zip(empty_times, big_times, strict=True)]
                 row[level] = (_median_ms(empty_times), _median_ms(big_times),
                               statistics.median(ratios))
     finally:

@@ -5,14 +5,16 @@ import json
 import os
 import signal
 import sys
+from collections.abc import Sequence
+from typing import Any
 
 from . import __version__
-from .model import DomainError
+from .model import Cloud, DomainError
 from .model.clock import PRESETS
 from .server import HTTPServer, build_cloud, create_app
 
 
-def is_loopback(host):
+def is_loopback(host: str) -> bool:
     """Whether binding ``host`` only accepts local connections."""
     if host in ("localhost", "ip6-localhost"):
         return True
@@ -54,7 +56,7 @@ def save_state_file(cloud, path):
     os.replace(temporary, path)
 
 
-def connection_text(url, cloud, control=None):
+def connection_text(url: str, cloud: Cloud, control: dict[str, Any] | None = None) -> str:
     """How to connect: URLs, credentials and a clouds.yaml entry."""
     control = control or {"enabled": True, "admin_token": None}
     if not control["enabled"]:
@@ -99,7 +101,7 @@ clouds:
 """
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fakeecs", description=__doc__)
     parser.add_argument("--version", action="version", version=__version__)
     commands = parser.add_subparsers(dest="command", required=True)

@@ -24,6 +24,7 @@ journal" section listing the requests the cloud received during the test.
 """
 import json
 import os
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -31,7 +32,7 @@ import pytest
 JOURNAL_SECTION = "fakeecs request journal"
 MARKER_KEYS = ("scenario", "clock", "transitions", "seed", "replace", "virtual_sleep",
                "readonly")
-_HANDLE = pytest.StashKey()
+_HANDLE: pytest.StashKey[Any] = pytest.StashKey()
 #: the clock presets of fakeecs.model.clock.PRESETS (not imported: the plugin loads light)
 CLOCK_PRESETS = ("frozen", "realtime", "auto-step", "auto-finish")
 

@@ -3,13 +3,16 @@ import atexit
 import socket
 import threading
 import weakref
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from .model import scenario
 from .api import create_app
 from .model import Cloud, VirtualClock, apply_world
 
 
-def build_cloud(scenarios=(scenario.DEFAULT,), *, seed=None, clock=None):
+def build_cloud(scenarios: Iterable[Any] = (scenario.DEFAULT,), *, seed: Any = None,
+                clock: str | None = None) -> Cloud:
     """A cloud with each scenario (name, path or dict) applied in turn."""
     cloud = Cloud(seed=seed, clock=VirtualClock(mode=clock) if clock else None)
     for item in scenarios:
@@ -17,11 +20,11 @@ def build_cloud(scenarios=(scenario.DEFAULT,), *, seed=None, clock=None):
     return cloud
 
 
-_RUNNING = weakref.WeakSet()
-_EXIT_HOOK = []
+_RUNNING: "weakref.WeakSet[_Background]" = weakref.WeakSet()
+_EXIT_HOOK: list[bool] = []
 
 
-def _stop_running():
+def _stop_running() -> None:
     for server in list(_RUNNING):
         try:
             server.stop()
@@ -29,7 +32,7 @@ def _stop_running():
             pass
 
 
-def _track(server):
+def _track(server: "_Background") -> None:
     """Stop ``server`` at interpreter exit if nobody did: cheroot's worker threads
     are not daemons, so a forgotten server would otherwise keep the process alive."""
     _RUNNING.add(server)
@@ -45,7 +48,20 @@ def _track(server):
 class _Background:
     """Serving one app in a background thread: start, url, stop (shared by both servers)."""
 
-    def start(self):
+    if TYPE_CHECKING:  # what each server provides
+        _thread: threading.Thread | None
+
+        @property
+        def host(self) -> str: ...
+
+        @property
+        def port(self) -> int: ...
+
+        def serve_forever(self) -> None: ...
+
+        def stop(self) -> None: ...
+
+    def start(self) -> "_Background":
         """Bind and serve in a background thread; returns once the port is open."""
         self._thread = threading.Thread(target=self.serve_forever, name="fakeecs-http",
                                         daemon=True)
@@ -54,21 +70,21 @@ class _Background:
         return self
 
     @property
-    def url(self):
+    def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
     @property
-    def running(self):
+    def running(self) -> bool:
         """Whether the serving thread is alive."""
         return self._thread is not None and self._thread.is_alive()
 
-    def wait(self, seconds):
+    def wait(self, seconds: float) -> None:
         """Wait up to ``seconds`` for the server to stop serving."""
         if self._thread is not None:
             self._thread.join(seconds)
 
 
-def _coalescing_connection():
+def _coalescing_connection() -> type:
     """A cheroot connection class whose responses go out in one write: cheroot writes a
     response's headers and its body with two system calls (two TCP segments, two wake-ups
     of the client); this one holds the headers back and sends them with the first body
@@ -122,7 +138,8 @@ class CherootServer(_Background):
     others unharmed.
     """
 
-    def __init__(self, app, host="127.0.0.1", port=0, threads=None):
+    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0,
+                 threads: int | None = None) -> None:
         threads = threads or DEFAULT_THREADS
         from cheroot import wsgi
 
@@ -136,20 +153,22 @@ class CherootServer(_Background):
         # cheroot's selector wakes every expiration_interval (0.5 s) and stop() waits for it
         self._server.expiration_interval = 0.05
         self._server.prepare()
-        self._thread = None
+        self._thread: threading.Thread | None = None
 
     @property
-    def host(self):
-        return self._server.bind_addr[0]
+    def host(self) -> str:
+        host: str = self._server.bind_addr[0]
+        return host
 
     @property
-    def port(self):
-        return self._server.bind_addr[1]
+    def port(self) -> int:
+        port: int = self._server.bind_addr[1]
+        return port
 
-    def serve_forever(self):
+    def serve_forever(self) -> None:
         self._server.serve()
 
-    def stop(self):
+    def stop(self) -> None:
         _RUNNING.discard(self)
         self._server.stop()
         if self._thread is not None:
@@ -163,7 +182,8 @@ class WaitressServer(_Background):
     connections cost nothing but a socket.
     """
 
-    def __init__(self, app, host="127.0.0.1", port=0, threads=None):
+    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0,
+                 threads: int | None = None) -> None:
         from waitress.server import create_server
 
         threads = threads or 16
@@ -175,17 +195,19 @@ class WaitressServer(_Background):
             connection_limit=1000, channel_timeout=30, asyncore_loop_timeout=1,
             # OpenStack refuses JSON bodies over 112 KiB itself; image data may be large
             max_request_body_size=8 * 1024 ** 3, clear_untrusted_proxy_headers=True)
-        self._thread = None
+        self._thread: threading.Thread | None = None
 
     @property
-    def host(self):
-        return self._server.effective_host
+    def host(self) -> str:
+        host: str = self._server.effective_host
+        return host
 
     @property
-    def port(self):
-        return self._server.effective_port
+    def port(self) -> int:
+        port: int = self._server.effective_port
+        return port
 
-    def serve_forever(self):
+    def serve_forever(self) -> None:
         server = self._server
         try:
             while not self._stopping.is_set():
@@ -199,7 +221,7 @@ class WaitressServer(_Background):
                     pass
             server.task_dispatcher.shutdown(timeout=5)
 
-    def stop(self):
+    def stop(self) -> None:
         _RUNNING.discard(self)
         self._stopping.set()
         try:
@@ -218,7 +240,7 @@ SERVER_CLASSES = {"cheroot": CherootServer, "waitress": WaitressServer}
 HTTPServer = CherootServer
 
 
-def port_is_free(host, port):
+def port_is_free(host: str, port: int) -> bool:
     with socket.socket() as probe:
         try:
             probe.bind((host, port))

@@ -221,7 +221,7 @@ def test_auto_round_trips_through_export_import_and_reset():
     assert cloud.clock.auto == "finish"
     bad = json.loads(json.dumps(exported))
     bad["clock"]["auto"] = "later"
-    with pytest.raises(Invalid, match="state.clock.auto: must be one of off, step, finish"):
+    with pytest.raises(Invalid, match=r"state.clock.auto: must be one of off, step, finish"):
         cloud.import_state(bad)
 
 

@@ -258,7 +258,7 @@ def test_set_transitions_and_unknown_process_lists_the_known_ones(cloud):
         cloud.set_transitions({"teleport": 1})
     assert error.value.message.startswith("transitions: unknown process(es) teleport; known: "
                                           "server_build, server_action")
-    with pytest.raises(Invalid, match="transitions.image_snapshot: must be seconds >= 0"):
+    with pytest.raises(Invalid, match=r"transitions.image_snapshot: must be seconds >= 0"):
         cloud.set_transitions({"image_snapshot": -1})
     assert cloud.set_transitions({"image_snapshot": None})["image_snapshot"] == 2.0
 

@@ -169,7 +169,7 @@ def test_journal_json_follows_since_and_reports_the_oldest(app, ui):
     api.get(api.compute("/servers"))
     fresh = ui.get(f"{UI}/journal.json?since={last}").get_json()["requests"]
     assert [e["path"] for e in fresh] == [f"/v2.1/{PROJECT_ID}/servers"]
-    response, note, _ = post(ui, "/journal/clear")
+    _, note, _ = post(ui, "/journal/clear")
     assert note == "journal cleared"
     assert ui.get(UI + "/journal.json").get_json() == {"requests": [], "oldest": None, "dropped": 0}
 

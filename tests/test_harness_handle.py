@@ -122,7 +122,7 @@ def test_manual_transition_advance_resource_and_force_state(fake):
     assert fake.server(server.id).vm_state == "active"
     fake.force_state("server", server.id, "error")
     assert fake.server(server.id).vm_state == "error"
-    with pytest.raises(Exception, match="can never become|not a server state"):
+    with pytest.raises(Exception, match=r"can never become|not a server state"):
         fake.force_state("server", server.id, "flying")
 
 

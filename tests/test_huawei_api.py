@@ -347,7 +347,7 @@ def test_export_rules(hw):
     public = hw.post(f"/v1/cloudimages/{BASE_IMAGE}/file",
                      json={"bucket_url": "bucket-1:ubuntu.qcow2", "file_format": "qcow2"})
     ims_error(public, 400, "IMG.0077")
-    job_id, image_id = ims_image(hw, server_id, settle=False)
+    _, image_id = ims_image(hw, server_id, settle=False)
     creating = hw.post(f"/v1/cloudimages/{image_id}/file",
                        json={"bucket_url": "bucket-1:a.qcow2", "file_format": "qcow2"})
     assert "status queued" in ims_error(creating, 400, "IMG.0046")

@@ -311,7 +311,7 @@ def test_detach_and_attach_a_data_disk_as_jobs(hw):
                    if bd["boot_index"] != 0)
     detach = ecs.detach_server_volume(m.DetachServerVolumeRequest(server_id=server_id,
                                                                   volume_id=data_id))
-    job, seen = wait_job(ecs, cloud, detach.job_id, step=0.5)
+    job, _ = wait_job(ecs, cloud, detach.job_id, step=0.5)
     assert (job.job_type, job.status, job.entities.server_id) == \
         ("detachVolume", "SUCCESS", server_id)
     assert cloud.volumes.get(data_id).status == "available"

@@ -135,8 +135,8 @@ def test_data_disk_image_has_sub_jobs_and_can_become_a_data_disk(hw):
     cloud = hw.cloud
     ecs, ims = build(EcsClient, hw.url), build(ImsClient, hw.url)
     server_id = boot_sdk(ecs, cloud, data_gib=20)
-    data_volume = [bd["volume_id"] for bd in cloud.servers.get(server_id).block_devices
-                   if bd.get("boot_index") != 0][0]
+    data_volume = next(bd["volume_id"] for bd in cloud.servers.get(server_id).block_devices
+                       if bd.get("boot_index") != 0)
     body = ims_model.CreateImageRequestBody(data_images=[ims_model.CreateDataImage(
         name="data-img", volume_id=data_volume, description="dd", tags=["a.b"])])
     job_id = ims.create_image(ims_model.CreateImageRequest(body=body)).job_id

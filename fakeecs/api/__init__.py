@@ -2,6 +2,7 @@
 import itertools
 import logging
 import uuid
+from collections.abc import Callable
 
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
@@ -22,7 +23,7 @@ FAMILY_PREFIXES = [
     ("/_fakeecs", "control"),
 ]
 #: callables ``path -> family or None`` that are asked first (Huawei-native routes)
-FAMILY_RESOLVERS = []
+FAMILY_RESOLVERS: list[Callable[[str], str | None]] = []
 
 
 def family_for(path):

@@ -1,4 +1,7 @@
 """Token checks shared by every OpenStack-style blueprint."""
+from collections.abc import Callable
+from typing import Any
+
 from flask import current_app, g, request
 
 from ..model import Unauthorized
@@ -7,7 +10,7 @@ from .errors import ApiError
 UNAUTHORIZED = "The request you have made requires authentication."
 #: callables ``() -> Context | None`` tried before ``X-Auth-Token`` (e.g. AK/SK signatures);
 #: one returns ``None`` when the request is not its kind, or raises ``ApiError``
-AUTHENTICATORS = []
+AUTHENTICATORS: list[Callable[[], Any]] = []
 
 
 def cloud():

@@ -24,16 +24,20 @@ by the control plane, the dashboard and state exports do not call the hook.
 """
 from typing import Iterable, Union
 
+from .cloud import Room
+from .entities import Job
+
 #: processes that one ``finish`` read may run one after the other (a bound, not a goal)
 MAX_CHAINED = 100
 
 
-def last_due(job) -> float:
+def last_due(job: Job) -> float:
     """When the last step of a timed job falls due."""
+    assert job.due is not None, "a manual job has no due time"
     return job.due + job.interval * (len(job.steps) - 1)
 
 
-class AutoClockMixin:
+class AutoClockMixin(Room):
     """The ``touch`` hook of :class:`~fakeecs.model.Cloud`; call it under the lock."""
 
     def touch(self, kind: str, ids: Union[str, Iterable[str]]) -> None:

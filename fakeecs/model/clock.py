@@ -12,9 +12,10 @@ that flavour, wherever a clock mode is named (CLI, handle, pytest marker).
 """
 import time
 from datetime import datetime, timezone
+from typing import Any
 
 
-def parse_time(value):
+def parse_time(value: Any) -> float:
     """Epoch seconds from an ISO-8601 string, a datetime or a number."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
@@ -32,7 +33,7 @@ def parse_time(value):
     return dt.timestamp()
 
 
-def isoformat(epoch, micro=False):
+def isoformat(epoch: float, micro: bool = False) -> str:
     """Nova/Glance style UTC timestamp (``2026-01-01T00:00:00Z``)."""
     dt = datetime.fromtimestamp(epoch, tz=timezone.utc)
     if micro:
@@ -51,7 +52,7 @@ PRESETS = {
 }
 
 
-def expand_preset(name):
+def expand_preset(name: str) -> dict[str, str]:
     """``{"mode", "auto"}`` of a preset name (``frozen``, ``auto-step``, ...); ValueError else."""
     if name not in PRESETS:
         raise ValueError(f"unknown clock mode {name!r}; known: {', '.join(PRESETS)}")
@@ -64,7 +65,8 @@ class VirtualClock:
 
     MODES = ("realtime", "frozen")
 
-    def __init__(self, mode="realtime", now=None, speed=1.0, auto="off"):
+    def __init__(self, mode: str = "realtime", now: Any = None, speed: float = 1.0,
+                 auto: str = "off") -> None:
         if mode not in self.MODES and mode in PRESETS:
             mode, auto = PRESETS[mode]
         if mode not in self.MODES:
@@ -77,13 +79,14 @@ class VirtualClock:
         self._base = time.time() if now is None else parse_time(now)
         self._anchor = time.time()
 
-    def now(self):
+    def now(self) -> float:
         """Current virtual time, epoch seconds."""
         if self.mode == "frozen":
             return self._base
         return self._base + (time.time() - self._anchor) * self.speed
 
-    def set(self, now=None, mode=None, speed=None, auto=None):
+    def set(self, now: Any = None, mode: str | None = None, speed: float | None = None,
+            auto: str | None = None) -> None:
         """Change time, mode, speed or auto flavour; time keeps flowing from where it is."""
         current = self.now() if now is None else parse_time(now)
         if mode is not None:
@@ -99,7 +102,7 @@ class VirtualClock:
         self._base = current
         self._anchor = time.time()
 
-    def advance(self, seconds):
+    def advance(self, seconds: float) -> float:
         """Move virtual time forward (never back)."""
         if seconds < 0:
             raise ValueError("the clock cannot go back")
@@ -107,14 +110,14 @@ class VirtualClock:
         self._anchor = time.time()
         return self._base
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         """``{mode, speed, now}``, and ``auto`` when reads move the clock."""
-        data = {"mode": self.mode, "speed": self.speed, "now": self.now()}
+        data: dict[str, Any] = {"mode": self.mode, "speed": self.speed, "now": self.now()}
         if self.auto != "off":
             data["auto"] = self.auto
         return data
 
     @classmethod
-    def from_dict(cls, data):
+    def from_dict(cls, data: dict[str, Any]) -> "VirtualClock":
         return cls(mode=data["mode"], now=data["now"], speed=data.get("speed", 1.0),
                    auto=data.get("auto", "off"))

@@ -32,11 +32,11 @@ volume or job behind.
 """
 import re
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Callable, Iterable, Mapping, Optional
 
 from . import transitions
-from .cloud import operation
-from .entities import EcsJob
+from .cloud import Room, operation
+from .entities import AvailabilityZone, EcsJob, Flavor, Image, Job, Server
 from .errors import Conflict, Invalid, NotFound
 from .network import NicPlan
 from .policy import Context, authorize
@@ -83,14 +83,14 @@ class EcsServerSpec:
     flavor_id: str
     image_id: str
     vpc_id: str
-    nics: tuple
+    nics: tuple[NicPlan, ...]
     root_volume: DiskSpec
-    data_volumes: tuple = ()
+    data_volumes: tuple[DiskSpec, ...] = ()
     availability_zone: Optional[str] = None
     count: int = 1
     auto_rename: bool = True
-    metadata: dict = field(default_factory=dict)
-    tags: tuple = ()
+    metadata: dict[str, str] = field(default_factory=dict)
+    tags: tuple[tuple[str, str], ...] = ()
     description: Optional[str] = None
     key_name: Optional[str] = None
 
@@ -100,14 +100,14 @@ def tag_text(key: str, value: str) -> str:
     return f"{key}={value}"
 
 
-def tag_pair(text: str) -> tuple:
+def tag_pair(text: str) -> tuple[str, str]:
     key, _, value = text.partition("=")
     return key, value
 
 
-def check_tags(tags) -> None:
+def check_tags(tags: Iterable[tuple[str, Optional[str]]]) -> None:
     """Refuse malformed or duplicate ECS tags (``(key, value)`` pairs)."""
-    keys = set()
+    keys: set[str] = set()
     for key, value in tags:
         if not key or len(key) > 36 or not TAG_TEXT.match(key):
             raise Invalid(f"Invalid tag key {key!r}: a key has 1 to 36 letters, digits, hyphens "
@@ -121,7 +121,7 @@ def check_tags(tags) -> None:
         keys.add(key)
 
 
-class EcsMixin:
+class EcsMixin(Room):
     """The ECS-native room: create/delete/act on ECSs as jobs, tags, update, listing."""
 
     def _init_stores(self) -> None:
@@ -132,7 +132,8 @@ class EcsMixin:
     # -- jobs -------------------------------------------------------------------------
 
     def _new_ecs_job(self, context: Context, job_type: str, *, server_id: Optional[str] = None,
-                     parent: Optional[EcsJob] = None, data: Optional[dict] = None) -> EcsJob:
+                     parent: Optional[EcsJob] = None,
+                     data: Optional[dict[str, Any]] = None) -> EcsJob:
         job = EcsJob(id=self.ids.hex32(), job_type=job_type, project_id=context.project_id,
                      status="INIT", begin_time=self.now(), seq=self.next_seq(),
                      entities={"server_id": server_id} if server_id else {},
@@ -144,16 +145,16 @@ class EcsMixin:
 
     @operation
     def get_ecs_job(self, context: Context, job_id: str) -> EcsJob:
-        job = self.ecs_jobs.get(job_id)
+        job: Optional[EcsJob] = self.ecs_jobs.get(job_id)
         if job is None or (job.project_id != context.project_id and not context.is_admin):
             raise NotFound("ecs_job", job_id, f"The job {job_id} does not exist.")
         return job
 
-    def ecs_sub_jobs(self, job: EcsJob) -> list:
+    def ecs_sub_jobs(self, job: EcsJob) -> list[EcsJob]:
         return [self.ecs_jobs.get(i) for i in job.sub_job_ids if self.ecs_jobs.get(i)]
 
-    def _move_ecs_job(self, job: EcsJob, status: str, at: float, error_code=None,
-                      fail_reason=None) -> None:
+    def _move_ecs_job(self, job: EcsJob, status: str, at: float, error_code: Optional[str] = None,
+                      fail_reason: Optional[str] = None) -> None:
         """Set a job's status along the job table (``INIT`` passes ``RUNNING`` to succeed)."""
         if job.status == status:
             return
@@ -183,7 +184,7 @@ class EcsMixin:
         if unit.status in FINAL:
             return
         server = self.servers.get(unit.data.get("server_id", ""))
-        kind = unit.data.get("follows")
+        kind: str = unit.data.get("follows", "")
         status, reason = self._outcome(kind, server, unit)
         if status == "FAIL":
             self._move_ecs_job(unit, "FAIL", at, FAIL_CODES.get(kind, "Ecs.0000"), reason)
@@ -194,7 +195,8 @@ class EcsMixin:
             self._settle_parent(parent, at)
 
     @staticmethod
-    def _outcome(kind, server, unit) -> tuple:
+    def _outcome(kind: str, server: Optional[Server],
+                 unit: EcsJob) -> tuple[str, Optional[str]]:
         """``(status, fail_reason)`` of a sub-job that follows ``server`` (None: gone)."""
         if kind == SUB_DELETE:
             return ("SUCCESS", None) if server is None else ("RUNNING", None)
@@ -223,25 +225,27 @@ class EcsMixin:
 
     # the server's own processes tell the jobs that follow it
 
-    def _step_server_build(self, job, step, at):
-        super()._step_server_build(job, step, at)
+    # (the compute room's, next in Cloud's MRO: unknown to this room's base)
+    def _step_server_build(self, job: Job, step: str, at: float) -> None:
+        super()._step_server_build(job, step, at)  # type: ignore[misc]
         self._ecs_track(job.target_id, at)
 
-    def _step_server_action(self, job, step, at):
-        super()._step_server_action(job, step, at)
+    def _step_server_action(self, job: Job, step: str, at: float) -> None:
+        super()._step_server_action(job, step, at)  # type: ignore[misc]
         self._ecs_track(job.target_id, at)
 
-    def _step_server_delete(self, job, step, at):
-        super()._step_server_delete(job, step, at)
+    def _step_server_delete(self, job: Job, step: str, at: float) -> None:
+        super()._step_server_delete(job, step, at)  # type: ignore[misc]
         self._ecs_track(job.target_id, at)
 
     @operation
-    def force_server_error(self, server_id, *args, **kwargs):
-        server = super().force_server_error(server_id, *args, **kwargs)
+    def force_server_error(self, server_id: str, *args: Any, **kwargs: Any) -> Server:
+        server: Server = super().force_server_error(  # type: ignore[misc]
+            server_id, *args, **kwargs)
         self._ecs_track(server_id, self.now())
         return server
 
-    def _step_ecs_volume(self, job, step, at):
+    def _step_ecs_volume(self, job: Job, step: str, at: float) -> None:
         ecs_job = self.ecs_jobs.get(job.target_id)
         if ecs_job is None or ecs_job.status in FINAL:
             return
@@ -277,7 +281,7 @@ class EcsMixin:
         for disk in spec.data_volumes:
             devices.append(self._data_device(context, disk))
         nics = self.plan_nics(context, spec.vpc_id, list(spec.nics), spec.count)
-        created = []
+        created: list[Server] = []
         for index in range(spec.count):
             name = spec.name
             if spec.count > 1 and spec.auto_rename:
@@ -298,7 +302,7 @@ class EcsMixin:
         return parent
 
     @staticmethod
-    def _root_device(disk: DiskSpec, image) -> dict:
+    def _root_device(disk: DiskSpec, image: Image) -> dict[str, Any]:
         size = disk.size if disk.size is not None else max(image.min_disk or 0, 40)
         if not SYSTEM_DISK_GIB[0] <= size <= SYSTEM_DISK_GIB[1]:
             raise Invalid(f"The system disk size {size} GiB must be from {SYSTEM_DISK_GIB[0]} "
@@ -307,11 +311,11 @@ class EcsMixin:
                 "boot_index": 0, "volume_size": size, "volume_type": disk.volume_type,
                 "delete_on_termination": True}
 
-    def _data_device(self, context: Context, disk: DiskSpec) -> dict:
+    def _data_device(self, context: Context, disk: DiskSpec) -> dict[str, Any]:
         if disk.size is None or not DATA_DISK_GIB[0] <= disk.size <= DATA_DISK_GIB[1]:
             raise Invalid(f"The data disk size {disk.size} GiB must be from {DATA_DISK_GIB[0]} "
                           f"to {DATA_DISK_GIB[1]} GiB.", rule="disk_size")
-        device = {"destination_type": "volume", "boot_index": None, "volume_size": disk.size,
+        device: dict[str, Any] = {"destination_type": "volume", "boot_index": None, "volume_size": disk.size,
                   "volume_type": disk.volume_type, "delete_on_termination": False}
         if disk.data_image_id:
             self._image_for_volume(context, disk.data_image_id)
@@ -322,12 +326,13 @@ class EcsMixin:
 
     # -- batch actions and delete ----------------------------------------------------------
 
-    def _servers_of(self, context: Context, server_ids) -> list:
+    def _servers_of(self, context: Context, server_ids: Iterable[str]) -> list[Server]:
         """Every server of ``server_ids``, each once (``NotFound`` for the first unknown one)."""
         return [self._server(context, server_id) for server_id in dict.fromkeys(server_ids)]
 
     @operation
-    def ecs_batch_action(self, context: Context, server_ids, action: str) -> EcsJob:
+    def ecs_batch_action(self, context: Context, server_ids: Iterable[str],
+                         action: str) -> EcsJob:
         """``os-start``/``os-stop``/``reboot`` of several ECSs: one sub-job each.
 
         ``action`` is a compute action (``start``, ``stop``, ``reboot_soft``,
@@ -355,8 +360,8 @@ class EcsMixin:
         return parent
 
     @operation
-    def ecs_delete_servers(self, context: Context, server_ids, *, delete_volume: bool = False
-                           ) -> EcsJob:
+    def ecs_delete_servers(self, context: Context, server_ids: Iterable[str], *,
+                           delete_volume: bool = False) -> EcsJob:
         """Delete ECSs; their system disks go with them, data disks only with ``delete_volume``.
 
         Volumes that have snapshots are kept (Cinder refuses to delete them), and
@@ -396,7 +401,8 @@ class EcsMixin:
         self.detach_volume(context, server_id, volume_id)
         return self._volume_job(context, JOB_DETACH, server_id, volume_id)
 
-    def _volume_job(self, context: Context, job_type: str, server_id: str, volume_id: str):
+    def _volume_job(self, context: Context, job_type: str, server_id: str,
+                    volume_id: str) -> EcsJob:
         job = self._new_ecs_job(context, job_type, server_id=server_id,
                                 data={"volume_id": volume_id})
         self.start_job("ecs_volume", "ecs_job", job.id, ["running", "done"])
@@ -405,36 +411,38 @@ class EcsMixin:
     # -- tags, update -------------------------------------------------------------------------
 
     @operation
-    def ecs_server_tags(self, context: Context, server_id: str) -> list:
+    def ecs_server_tags(self, context: Context, server_id: str) -> list[tuple[str, str]]:
         """The ECS tags of a server as ``(key, value)`` pairs."""
         return [tag_pair(text) for text in self._server(context, server_id).tags]
 
     @operation
-    def ecs_change_tags(self, context: Context, server_id: str, action: str, tags) -> None:
+    def ecs_change_tags(self, context: Context, server_id: str, action: str,
+                        tags: Iterable[tuple[str, Optional[str]]]) -> None:
         """``create`` (add or replace by key) or ``delete`` (by key) ECS tags."""
         authorize(context, "ecs:cloudServers:tags", write=True)
         server = self._server(context, server_id)
-        tags = [(key, value or "") for key, value in tags]
-        check_tags(tags)
+        pairs = [(key, value or "") for key, value in tags]
+        check_tags(pairs)
         current = dict(tag_pair(text) for text in server.tags)
         if action == "create":
-            current.update(dict(tags))
+            current.update(dict(pairs))
             if len(current) > MAX_TAGS:
                 raise Invalid(f"The number of tags of the ECS would be {len(current)}, more than "
                               f"the maximum of {MAX_TAGS}.", rule="tag_count")
         else:
-            for key, _ in tags:
+            for key, _ in pairs:
                 current.pop(key, None)
         self.replace_server_tags(context, server_id,
                                  [tag_text(key, value) for key, value in current.items()])
 
     @operation
-    def ecs_update_server(self, context: Context, server_id: str, *, name=None,
-                          description=None, hostname=None):
+    def ecs_update_server(self, context: Context, server_id: str, *, name: Optional[str] = None,
+                          description: Optional[str] = None,
+                          hostname: Optional[str] = None) -> Server:
         """``PUT /v1/{project_id}/cloudservers/{id}``: Nova's server update, and the hostname."""
         changes = {key: value for key, value in (("name", name), ("description", description))
                    if value is not None}
-        server = self.update_server(context, server_id, **changes)
+        server: Server = self.update_server(context, server_id, **changes)
         if hostname is not None:
             server.hostname = hostname
             server.updated_at = self.now()
@@ -443,18 +451,19 @@ class EcsMixin:
     # -- queries --------------------------------------------------------------------------------
 
     @operation
-    def ecs_list_servers(self, context: Context, *, keep=None) -> list:
+    def ecs_list_servers(self, context: Context, *,
+                         keep: Optional[Callable[[Server], bool]] = None) -> list[Server]:
         """Every visible server (newest first) that ``keep(server)`` accepts."""
         authorize(context, "os_compute_api:servers:detail", write=False)
 
-        def visible(server):
+        def visible(server: Server) -> bool:
             return server.project_id == context.project_id and (keep is None or keep(server))
 
         found, _ = self.servers.page(keep=visible)
         return found
 
     @operation
-    def ecs_list_flavors(self, availability_zone: Optional[str] = None) -> list:
+    def ecs_list_flavors(self, availability_zone: Optional[str] = None) -> list[Flavor]:
         """Flavors sold in ``availability_zone`` (every flavor in every available AZ, unless
         a flavor's ``cond:operation:az`` extra spec names the AZs it is sold in)."""
         flavors = self.list_flavors()
@@ -467,12 +476,12 @@ class EcsMixin:
                 if availability_zone in flavor_zones(flavor, self.availability_zones)]
 
 
-def flavor_zones(flavor, zones) -> list:
+def flavor_zones(flavor: Flavor, zones: Mapping[str, AvailabilityZone]) -> list[str]:
     """The AZs a flavor is sold in: its ``cond:operation:az`` (``az(normal),...``) or all."""
     spec = flavor.extra_specs.get("cond:operation:az")
     if not spec:
         return [name for name, zone in zones.items() if zone.available]
-    out = []
+    out: list[str] = []
     for part in str(spec).split(","):
         name, _, status = part.strip().partition("(")
         if status.rstrip(")") in ("", "normal", "promotion"):

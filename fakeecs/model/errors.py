@@ -3,12 +3,13 @@
 Each API family decides its own status code and body from these; the model
 only records the facts (which resource, which rule, which state).
 """
+from typing import Any
 
 
 class DomainError(Exception):
     """Base of every error the model raises on purpose."""
 
-    def __init__(self, message, **facts):
+    def __init__(self, message: str, **facts: Any) -> None:
         super().__init__(message)
         self.message = message
         self.facts = facts
@@ -17,7 +18,7 @@ class DomainError(Exception):
 class NotFound(DomainError):
     """A resource does not exist, or is not visible to the caller."""
 
-    def __init__(self, kind, resource_id, message=None):
+    def __init__(self, kind: str, resource_id: Any, message: str | None = None) -> None:
         self.kind = kind
         self.resource_id = resource_id
         super().__init__(message or f"{kind} {resource_id} could not be found.",
@@ -27,7 +28,8 @@ class NotFound(DomainError):
 class Conflict(DomainError):
     """The resource is in a state that forbids the operation."""
 
-    def __init__(self, message, *, action=None, attr=None, state=None, **facts):
+    def __init__(self, message: str, *, action: str | None = None, attr: str | None = None,
+                 state: Any = None, **facts: Any) -> None:
         self.action = action
         self.attr = attr
         self.state = state
@@ -37,7 +39,7 @@ class Conflict(DomainError):
 class Invalid(DomainError):
     """The request is well-formed but asks for something the cloud refuses."""
 
-    def __init__(self, message, *, rule=None, **facts):
+    def __init__(self, message: str, *, rule: str | None = None, **facts: Any) -> None:
         self.rule = rule
         super().__init__(message, rule=rule, **facts)
 
@@ -45,7 +47,7 @@ class Invalid(DomainError):
 class Forbidden(DomainError):
     """The caller may not do this (policy, role or quota)."""
 
-    def __init__(self, message, *, rule=None, **facts):
+    def __init__(self, message: str, *, rule: str | None = None, **facts: Any) -> None:
         self.rule = rule
         super().__init__(message, rule=rule, **facts)
 

@@ -20,13 +20,14 @@ Exporting an image (``imsNativeExportImageJob``) records an
 :class:`~fakeecs.model.entities.ExportedObject` when the job succeeds.
 """
 import re
+from typing import Any, Iterable, Optional
 
 from . import provenance, transitions
-from .cloud import operation
-from .entities import ExportedObject, Image, ImsJob
+from .cloud import Room, operation
+from .entities import ExportedObject, Image, ImsJob, Job, Server, Volume
 from .errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
-from .images import IMAGE_CORE_WRITABLE, give_generated_data, sorted_page
-from .pager import image_where
+from .images import IMAGE_CORE_WRITABLE, give_generated_data
+from .pager import image_where, sorted_page
 from .timefilter import time_matches
 from .policy import Context, authorize
 from .store import Collection
@@ -51,13 +52,13 @@ BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
 IMS_KINDS = provenance.IMS_KINDS
 
 
-def huawei_fields(image):
+def huawei_fields(image: Image) -> dict[str, Any]:
     """Huawei's image fields (``__imagetype``, ``virtual_env_type``, ...) of ``image``.
 
     IMS-made images store them as properties; any other image (a base image,
     an upload, a native ``createImage`` snapshot) gets the value IMS would show.
     """
-    props = image.properties
+    props: dict[str, Any] = image.properties
     kind = provenance.kind(image)
     if image.visibility == "public":
         imagetype = props.get("__imagetype", "gold") if kind == "base" else "gold"
@@ -65,7 +66,7 @@ def huawei_fields(image):
         imagetype = "shared"
     else:
         imagetype = "private"
-    fields = {
+    fields: dict[str, Any] = {
         "__imagetype": imagetype,
         "__isregistered": props.get("__isregistered", "true"),
         "__image_source_type": props.get("__image_source_type", "uds"),
@@ -94,10 +95,10 @@ def huawei_fields(image):
     return fields
 
 
-class ImsMixin:
+class ImsMixin(Room):
     """The IMS room of :class:`~fakeecs.model.Cloud`."""
 
-    def _init_stores(self):
+    def _init_stores(self) -> None:
         super()._init_stores()
         self.ims_jobs = Collection()
         self.image_exports = Collection()
@@ -106,24 +107,26 @@ class ImsMixin:
 
     # -- AK/SK callers -------------------------------------------------------------
 
-    def _access_key(self, ak):
+    def _access_key(self, ak: str) -> Optional[dict[str, Any]]:
         keys = getattr(self, "access_keys", None) or {}
         key = keys.get(ak)
         if key is None:
             return None
         if isinstance(key, dict):
             return key
-        return key.to_dict() if hasattr(key, "to_dict") else dict(vars(key))
+        found: dict[str, Any] = key.to_dict() if hasattr(key, "to_dict") else dict(vars(key))
+        return found
 
-    def access_key_secret(self, ak):
+    def access_key_secret(self, ak: str) -> Optional[str]:
         """The secret key of access key ``ak``, or ``None`` if it is unknown or inactive."""
         key = self._access_key(ak)
         if key is None or key.get("status", "active") != "active":
             return None
-        return key.get("sk")
+        secret: Optional[str] = key.get("sk")
+        return secret
 
     @operation
-    def context_for_access_key(self, ak, project_id=None):
+    def context_for_access_key(self, ak: str, project_id: Optional[str] = None) -> Context:
         """The caller a verified AK/SK signature stands for, in ``project_id``.
 
         The key's project is used when the request names none; naming another
@@ -153,43 +156,44 @@ class ImsMixin:
 
     # -- lookups -----------------------------------------------------------------
 
-    def _ims_server(self, context, server_id):
-        server = self.servers.get(server_id)
+    def _ims_server(self, context: Context, server_id: str) -> Server:
+        server: Optional[Server] = self.servers.get(server_id)
         if server is None or (server.project_id != context.project_id and not context.is_admin):
             raise NotFound("server", server_id, f"The ECS {server_id} does not exist.")
         return server
 
-    def _ims_image(self, context, image_id):
-        image = self.images.get(image_id)
+    def _ims_image(self, context: Context, image_id: str) -> Image:
+        image: Optional[Image] = self.images.get(image_id)
         if image is None or not self._image_visible(context, image):
             raise NotFound("image", image_id, f"The image {image_id} does not exist.")
         return image
 
-    def _ims_job(self, context, job_id):
-        job = self.ims_jobs.get(job_id)
+    def _ims_job(self, context: Context, job_id: str) -> ImsJob:
+        job: Optional[ImsJob] = self.ims_jobs.get(job_id)
         if job is None or (job.project_id != context.project_id and not context.is_admin):
             raise NotFound("ims_job", job_id, f"The job {job_id} does not exist.")
         return job
 
     @operation
-    def get_ims_job(self, context, job_id):
+    def get_ims_job(self, context: Context, job_id: str) -> ImsJob:
         found = self.ims_jobs.get(job_id)
         # a sub-job (data-disk image) moves with its parent's process
         self.touch("ims_job", [job_id] + ([found.parent_id] if found and found.parent_id else []))
         return self._ims_job(context, job_id)
 
-    def ims_sub_jobs(self, job):
+    def ims_sub_jobs(self, job: ImsJob) -> list[ImsJob]:
         return [self.ims_jobs.get(i) for i in job.sub_job_ids if self.ims_jobs.get(i)]
 
     # -- the disks of a server ------------------------------------------------------
 
-    def _boot_volume(self, server):
+    def _boot_volume(self, server: Server) -> Optional[Volume]:
         for device in server.block_devices:
             if device.get("boot_index") == 0:
-                return self.volumes.get(device.get("volume_id"))
+                volume: Optional[Volume] = self.volumes.get(device.get("volume_id"))
+                return volume
         return None
 
-    def _data_volumes(self, server):
+    def _data_volumes(self, server: Server) -> list[Volume]:
         out = []
         for device in server.block_devices:
             if device.get("boot_index") == 0:
@@ -199,14 +203,15 @@ class ImsMixin:
                 out.append(volume)
         return out
 
-    def _system_disk_gib(self, server):
+    def _system_disk_gib(self, server: Server) -> int:
         volume = self._boot_volume(server)
         if volume is not None:
-            return volume.size
+            size: int = volume.size
+            return size
         flavor = self.flavors.get(server.flavor_id)
         return max(server.system_metadata.get("min_disk") or 0, flavor.disk if flavor else 0) or 40
 
-    def _base_properties(self, server):
+    def _base_properties(self, server: Server) -> dict[str, str]:
         props = dict(server.system_metadata.get("properties", {}))
         volume = self._boot_volume(server)
         if volume is not None:
@@ -216,15 +221,21 @@ class ImsMixin:
 
     # -- creating images ----------------------------------------------------------
 
-    def _new_ims_job(self, context, job_type, *, entities=None, data=None, parent_id=None):
+    def _new_ims_job(self, context: Context, job_type: str, *,
+                     entities: Optional[dict[str, Any]] = None,
+                     data: Optional[dict[str, Any]] = None,
+                     parent_id: Optional[str] = None) -> ImsJob:
         job = ImsJob(id=self.ids.hex32(), job_type=job_type, project_id=context.project_id,
                      status="INIT", begin_time=self.now(), seq=self.next_seq(),
                      entities=dict(entities or {}), data=dict(data or {}), parent_id=parent_id)
         self.ims_jobs.add(job)
         return job
 
-    def _new_ims_image(self, context, *, name, origin, properties, min_disk, min_ram=0,
-                       tags=(), description=None, max_ram=None, enterprise_project_id=None):
+    def _new_ims_image(self, context: Context, *, name: str, origin: dict[str, Any],
+                       properties: dict[str, Any], min_disk: int, min_ram: int = 0,
+                       tags: Iterable[str] = (), description: Optional[str] = None,
+                       max_ram: Optional[int] = None,
+                       enterprise_project_id: Optional[str] = None) -> Image:
         now = self.now()
         props = dict(properties)
         if description:
@@ -238,7 +249,7 @@ class ImsMixin:
                                  tags=list(tags), properties=props)
         return image
 
-    def _system_properties(self, server, whole=False):
+    def _system_properties(self, server: Server, whole: bool = False) -> dict[str, str]:
         props = self._base_properties(server)
         base_id = server.system_metadata.get("base_image_ref") or server.image_id
         props.update({
@@ -257,9 +268,12 @@ class ImsMixin:
         return props
 
     @operation
-    def ims_create_image(self, context, *, name=None, instance_id=None, data_images=None,
-                         description=None, tags=(), min_ram=None, max_ram=None,
-                         enterprise_project_id=None):
+    def ims_create_image(self, context: Context, *, name: Optional[str] = None,
+                         instance_id: Optional[str] = None,
+                         data_images: Optional[list[dict[str, Any]]] = None,
+                         description: Optional[str] = None, tags: Iterable[str] = (),
+                         min_ram: Optional[int] = None, max_ram: Optional[int] = None,
+                         enterprise_project_id: Optional[str] = None) -> ImsJob:
         """IMS ``POST /v2/cloudimages/action``: an image of ``instance_id``'s system disk,
         or data-disk images of the volumes in ``data_images``; returns the job."""
         authorize(context, "ims:images:create", write=True)
@@ -290,9 +304,10 @@ class ImsMixin:
         self.start_job("ims_image", "ims_job", job.id, JOB_STEPS)
         return job
 
-    def _ims_data_images(self, context, data_images, enterprise_project_id):
-        servers = {}
-        volumes = []
+    def _ims_data_images(self, context: Context, data_images: list[dict[str, Any]],
+                         enterprise_project_id: Optional[str]) -> ImsJob:
+        servers: dict[str, Server] = {}
+        volumes: list[tuple[dict[str, Any], Volume, Server]] = []
         for spec in data_images:
             volume_id = spec.get("volume_id")
             volume = self.volumes.get(volume_id or "")
@@ -338,9 +353,13 @@ class ImsMixin:
         return parent
 
     @operation
-    def ims_create_whole_image(self, context, *, name, instance_id=None, backup_id=None,
-                               description=None, tags=(), min_ram=None, max_ram=None,
-                               vault_id=None, enterprise_project_id=None):
+    def ims_create_whole_image(self, context: Context, *, name: str,
+                               instance_id: Optional[str] = None,
+                               backup_id: Optional[str] = None,
+                               description: Optional[str] = None, tags: Iterable[str] = (),
+                               min_ram: Optional[int] = None, max_ram: Optional[int] = None,
+                               vault_id: Optional[str] = None,
+                               enterprise_project_id: Optional[str] = None) -> ImsJob:
         """IMS ``POST /v1/cloudimages/wholeimages/action`` from an ECS; returns the job."""
         authorize(context, "ims:images:create", write=True)
         if backup_id and not instance_id:
@@ -372,7 +391,8 @@ class ImsMixin:
     # -- export ------------------------------------------------------------------
 
     @operation
-    def ims_export_image(self, context, image_id, *, bucket_url, file_format=None, quick=False):
+    def ims_export_image(self, context: Context, image_id: str, *, bucket_url: Optional[str],
+                         file_format: Optional[str] = None, quick: bool = False) -> ImsJob:
         """IMS ``POST /v1/cloudimages/{image_id}/file``: export to ``bucket:file``."""
         authorize(context, "ims:images:export", write=True)
         image = self._ims_image(context, image_id)
@@ -415,7 +435,9 @@ class ImsMixin:
         return job
 
     @operation
-    def list_image_exports(self, context=None, *, image_id=None, bucket=None):
+    def list_image_exports(self, context: Optional[Context] = None, *,
+                           image_id: Optional[str] = None,
+                           bucket: Optional[str] = None) -> list[ExportedObject]:
         """Every object IMS has written to OBS (oldest first), optionally filtered."""
         found, _ = self.image_exports.page(newest_first=False)
         return [item for item in found
@@ -426,7 +448,10 @@ class ImsMixin:
     # -- listing, updating and deleting through IMS --------------------------------
 
     @operation
-    def ims_list_images(self, context, *, filters=None, limit=None, marker=None, sort=None):
+    def ims_list_images(self, context: Context, *, filters: Optional[dict[str, Any]] = None,
+                        limit: Optional[int] = None, marker: Optional[str] = None,
+                        sort: Optional[list[tuple[str, str]]] = None,
+                        ) -> tuple[list[Image], bool]:
         """``GET /v2/cloudimages``: visible images matching ``filters``; ``(images, more)``.
 
         ``filters`` maps a field (core attribute, property or Huawei field) to a
@@ -435,10 +460,11 @@ class ImsMixin:
         self.touch("image", (i.id for i in self.images if i.owner == context.project_id))
         filters = dict(filters or {})
         tags = filters.pop("tag", None) or []
-        times = {k: filters.pop(k) for k in ("created_at", "updated_at") if k in filters}
+        times: dict[str, tuple[str, float]] = {
+            k: filters.pop(k) for k in ("created_at", "updated_at") if k in filters}
         member_status = filters.pop("member_status", None)
 
-        def value(image, key):
+        def value(image: Image, key: str) -> Optional[str]:
             if key in ("id", "name", "status", "visibility", "owner", "disk_format",
                        "container_format", "min_disk", "min_ram", "protected"):
                 found = getattr(image, key)
@@ -446,9 +472,10 @@ class ImsMixin:
             fields = huawei_fields(image)
             if key in fields:
                 return str(fields[key])
-            return image.properties.get(key)
+            prop: Optional[str] = image.properties.get(key)
+            return prop
 
-        def keep(image):
+        def keep(image: Image) -> bool:
             if not self._image_visible(context, image):
                 return False
             if member_status and image.visibility != "shared":
@@ -468,7 +495,7 @@ class ImsMixin:
             return self.images.page(marker=marker, limit=limit, keep=keep, where=where)
         numeric = ("created_at", "updated_at", "min_disk", "min_ram", "size")
 
-        def sort_value(image, key):
+        def sort_value(image: Image, key: str) -> Any:
             return getattr(image, key) if key in numeric else value(image, key)
 
         return sorted_page(self.images, keep, sort[:1], sort_value, marker, limit, where,
@@ -476,7 +503,8 @@ class ImsMixin:
                            nulls_as_text=True)
 
     @operation
-    def ims_update_image(self, context, image_id, changes):
+    def ims_update_image(self, context: Context, image_id: str,
+                         changes: Iterable[dict[str, Any]]) -> Image:
         """IMS ``PATCH /v2/cloudimages/{id}``: only active images; ``replace`` adds."""
         image = self._ims_image(context, image_id)
         if image.status != "active":
@@ -484,16 +512,18 @@ class ImsMixin:
                           "active images can be updated.", rule="image_status",
                           image_id=image_id, status=image.status)
         staged = []
-        for change in changes:
-            change = dict(change)
+        for given in changes:
+            change = dict(given)
             if (change["op"] == "replace" and change["path"] not in image.properties
                     and change["path"] not in IMAGE_CORE_WRITABLE):
                 change["op"] = "add"
             staged.append(change)
-        return self.update_image(context, image_id, staged)
+        updated: Image = self.update_image(context, image_id, staged)
+        return updated
 
     @operation
-    def ims_delete_image(self, context, image_id, *, delete_backup=False):
+    def ims_delete_image(self, context: Context, image_id: str, *,
+                         delete_backup: bool = False) -> Image:
         """Glance ``DELETE /v2/images/{id}`` as IMS serves it.
 
         An image an IMS job is still making cannot be deleted; a full-ECS
@@ -503,14 +533,16 @@ class ImsMixin:
         if provenance.kind(image) in IMS_KINDS and image.status in ("queued", "saving"):
             raise Conflict(f"The image {image_id} is being created and cannot be deleted.",
                            rule="image_creating", image_id=image_id, status=image.status)
-        deleted = self.delete_image(context, image_id)
+        deleted: Image = self.delete_image(context, image_id)
         if delete_backup and provenance.kind(image) == "ims_whole":
             deleted.origin["backup_deleted"] = True
         return deleted
 
     # -- the jobs on the virtual clock -------------------------------------------------
 
-    def _set_job_status(self, job, status, at, *, error_code=None, fail_reason=None):
+    def _set_job_status(self, job: ImsJob, status: str, at: float, *,
+                        error_code: Optional[str] = None,
+                        fail_reason: Optional[str] = None) -> None:
         transitions.check("ims_job", job.status, status)
         job.status = status
         job.process_percent = STEP_PERCENT["done"] if status == "SUCCESS" else job.process_percent
@@ -521,7 +553,7 @@ class ImsMixin:
             job.error_code = error_code
             job.fail_reason = fail_reason
 
-    def _step_ims_image(self, job, step, at):
+    def _step_ims_image(self, job: Job, step: str, at: float) -> None:
         ims_job = self.ims_jobs.get(job.target_id)
         if ims_job is None or ims_job.status in ("SUCCESS", "FAIL"):
             return
@@ -545,7 +577,7 @@ class ImsMixin:
         if ims_job.status in ("SUCCESS", "FAIL"):
             self.jobs.pop(job.id, None)
 
-    def _advance_image_unit(self, unit, step, at):
+    def _advance_image_unit(self, unit: ImsJob, step: str, at: float) -> None:
         image = self.images.get(unit.entities.get("image_id", ""))
         if image is None or image.status in ("deleted", "killed"):
             self._set_job_status(unit, "FAIL", at, error_code="IMG.0144",
@@ -567,7 +599,7 @@ class ImsMixin:
             self._set_image_status(image, "active", at)
             self._set_job_status(unit, "SUCCESS", at)
 
-    def _step_ims_export(self, job, step, at):
+    def _step_ims_export(self, job: Job, step: str, at: float) -> None:
         ims_job = self.ims_jobs.get(job.target_id)
         if ims_job is None or ims_job.status in ("SUCCESS", "FAIL"):
             return

@@ -14,7 +14,7 @@ changes the same way.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional, SupportsIndex, TypeVar
 
 #: the instance attribute that links an entity to the collection holding it
 WATCH = "_fakeecs_store"
@@ -35,7 +35,8 @@ ORDERED_FIELDS: dict[str, tuple[str, ...]] = {
     "Image": ("created_at", "updated_at"),
 }
 
-Key = tuple  # (seq, id)
+Key = tuple[int, str]  # (seq, id)
+_T = TypeVar("_T")
 
 
 def index_value(value: Any) -> str:
@@ -49,9 +50,9 @@ class Index:
     def __init__(self, field: str):
         self.field = field
         self.multi = field in MULTI_VALUED
-        self.lists: dict[str, list] = {}
+        self.lists: dict[str, list[Key]] = {}
         #: the values in sorted order, kept once asked for (a sorted view)
-        self._ordered: Optional[list] = None
+        self._ordered: Optional[list[str]] = None
 
     def values_of(self, item: Any) -> Iterable[str]:
         value = getattr(item, self.field, None)
@@ -84,10 +85,10 @@ class Index:
                 if self._ordered is not None:
                     del self._ordered[bisect_left(self._ordered, value)]
 
-    def keys_for(self, value: Any) -> list:
+    def keys_for(self, value: Any) -> list[Key]:
         return self.lists.get(index_value(value), [])
 
-    def ordered(self) -> list:
+    def ordered(self) -> list[str]:
         """The distinct values, sorted (kept up to date from the first call on)."""
         if self._ordered is None:
             self._ordered = sorted(self.lists)
@@ -105,16 +106,16 @@ class TimeOrder:
     value, so a value must change through :meth:`discard` / :meth:`add`.
     """
 
-    def __init__(self, field: str, by_id: dict):
+    def __init__(self, field: str, by_id: dict[str, Any]):
         self.field = field
         self._by_id = by_id
-        self.keys: list = []
+        self.keys: list[Key] = []
 
     def value(self, key: Key) -> float:
         found = getattr(self._by_id[key[1]], self.field, None)
         return found if isinstance(found, (int, float)) else float("-inf")
 
-    def _order(self, key: Key) -> tuple:
+    def _order(self, key: Key) -> tuple[float, Key]:
         return (self.value(key), key)
 
     def add(self, key: Key) -> None:
@@ -138,7 +139,7 @@ class TimeOrder:
         return bisect_left(self.keys, self._order(key), key=self._order)
 
 
-class WatchedList(list):
+class WatchedList(list[Any]):
     """A list field of an entity that reports its in-place changes to its collection.
 
     Copies (``copy``, ``deepcopy``, pickling, ``dataclasses.asdict``) are plain
@@ -147,12 +148,12 @@ class WatchedList(list):
 
     __slots__ = ("_owner", "_field")
 
-    def __init__(self, values: Iterable = (), owner: Any = None, field: str = ""):
+    def __init__(self, values: Iterable[Any] = (), owner: Any = None, field: str = ""):
         super().__init__(values)
         self._owner = owner
         self._field = field
 
-    def _changed(self, change: Callable, *args: Any) -> Any:
+    def _changed(self, change: Callable[..., _T], *args: Any) -> _T:
         owner = self._owner
         store = owner.__dict__.get(WATCH) if owner is not None else None
         if store is None:
@@ -162,47 +163,47 @@ class WatchedList(list):
         store.list_changed(owner, self._field, before, self)
         return result
 
-    def append(self, value):
+    def append(self, value: Any) -> None:
         return self._changed(list.append, value)
 
-    def extend(self, values):
+    def extend(self, values: Iterable[Any]) -> None:
         return self._changed(list.extend, list(values))
 
-    def insert(self, position, value):
+    def insert(self, position: SupportsIndex, value: Any) -> None:
         return self._changed(list.insert, position, value)
 
-    def remove(self, value):
+    def remove(self, value: Any) -> None:
         return self._changed(list.remove, value)
 
-    def pop(self, *position):
+    def pop(self, *position: SupportsIndex) -> Any:
         return self._changed(list.pop, *position)
 
-    def clear(self):
+    def clear(self) -> None:
         return self._changed(list.clear)
 
-    def __setitem__(self, position, value):
+    def __setitem__(self, position: Any, value: Any) -> None:
         return self._changed(list.__setitem__, position, value)
 
-    def __delitem__(self, position):
+    def __delitem__(self, position: Any) -> None:
         return self._changed(list.__delitem__, position)
 
-    def __iadd__(self, values):
+    def __iadd__(self, values: Iterable[Any]) -> WatchedList:  # type: ignore[misc]
         self._changed(list.extend, list(values))
         return self
 
-    def __imul__(self, count):
+    def __imul__(self, count: SupportsIndex) -> WatchedList:
         self._changed(lambda lst, n: list.__imul__(lst, n), count)
         return self
 
-    def __copy__(self):
+    def __copy__(self) -> list[Any]:
         return list(self)
 
-    def __deepcopy__(self, memo):
+    def __deepcopy__(self, memo: dict[int, Any]) -> list[Any]:
         import copy
 
         return [copy.deepcopy(value, memo) for value in self]
 
-    def __reduce_ex__(self, protocol):
+    def __reduce_ex__(self, protocol: SupportsIndex) -> tuple[type, tuple[list[Any]]]:
         return (list, (list(self),))
 
 
@@ -216,7 +217,7 @@ class Watched:
         else:
             object.__setattr__(self, name, value)
 
-    def __getstate__(self):
+    def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state.pop(WATCH, None)
         return state

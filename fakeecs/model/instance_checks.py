@@ -6,9 +6,11 @@ then ``vm_state``, then ``task_state``, then ``launched_at``.  A refusal is the
 ``InstanceInvalidState`` conflict Nova turns into a 409.
 """
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
+from .entities import Server
 from .errors import Conflict
+from .policy import Context
 from .transitions import SNAPSHOT_VM_STATES
 
 #: the vm_states in which a server's metadata and tags may change
@@ -23,8 +25,8 @@ class StateRule:
     """One guarded call: what it is called in the 409 and what it requires."""
 
     action: str
-    vm_states: tuple
-    task_states: Optional[tuple] = (None,)
+    vm_states: tuple[str, ...]
+    task_states: Optional[tuple[Optional[str], ...]] = (None,)
     must_have_launched: bool = False
     check_lock: bool = False
     #: the rule name the refusal carries (API families that word it their own way map it)
@@ -54,19 +56,20 @@ STATE_RULES = {
 }
 
 
-def invalid_state(action: str, server_id: str, attr: str, state, **facts) -> Conflict:
+def invalid_state(action: str, server_id: str, attr: str, state: Any,
+                  **facts: Any) -> Conflict:
     """Nova's ``InstanceInvalidState`` as a domain error."""
     return Conflict(f"Cannot '{action}' instance {server_id} while it is in {attr} {state}",
                     action=action, attr=attr, state=state, server_id=server_id, **facts)
 
 
-def check_lock(context, server) -> None:
+def check_lock(context: Context, server: Server) -> None:
     """``check_instance_lock``: a locked server refuses everyone but admins."""
     if server.locked and not context.is_admin:
         raise Conflict(f"Instance {server.id} is locked", rule="locked", server_id=server.id)
 
 
-def check_instance(context, server, action: str) -> None:
+def check_instance(context: Context, server: Server, action: str) -> None:
     """Apply the :class:`StateRule` named ``action`` to ``server`` (or raise ``Conflict``)."""
     rule = STATE_RULES[action]
     facts = {"rule": rule.rule, "vm_state": server.vm_state} if rule.rule else {}

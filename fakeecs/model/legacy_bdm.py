@@ -6,7 +6,7 @@ the others (``from_legacy_mapping``).  The result goes through the same checks a
 ``block_device_mapping_v2``.
 """
 import re
-from typing import Optional
+from typing import Any, Optional
 
 from .errors import Invalid
 
@@ -20,12 +20,12 @@ def strip_dev(name: Optional[str]) -> Optional[str]:
     return name[len("/dev/"):] if name and name.startswith("/dev/") else name
 
 
-def from_legacy(item: dict, image_given: bool) -> Optional[dict]:
+def from_legacy(item: dict[str, Any], image_given: bool) -> Optional[dict[str, Any]]:
     """One v1 item (``delete_on_termination`` already a bool) as a v2 mapping, or ``None``
     for a ``no_device`` item (nothing to make)."""
     device = item.get("device_name")
     virtual = item.get("virtual_name")
-    mapping = {"device_name": f"/dev/{strip_dev(device)}" if device else None,
+    mapping: dict[str, Any] = {"device_name": f"/dev/{strip_dev(device)}" if device else None,
                "delete_on_termination": bool(item.get("delete_on_termination", False))}
     if item.get("volume_size") not in (None, ""):
         mapping["volume_size"] = int(item["volume_size"])
@@ -50,7 +50,8 @@ def from_legacy(item: dict, image_given: bool) -> Optional[dict]:
     return mapping
 
 
-def convert(legacy: Optional[list], modern: Optional[list], image_given: bool) -> Optional[list]:
+def convert(legacy: Optional[list[dict[str, Any]]], modern: Optional[list[dict[str, Any]]],
+            image_given: bool) -> Optional[list[dict[str, Any]]]:
     """The v2 mappings of a create request that used ``block_device_mapping`` (v1)."""
     if legacy and modern:
         raise Invalid(MIXED_SYNTAX, rule="bdm_syntax")

@@ -19,10 +19,10 @@ addresses of every subnet for DHCP and the gateway).
 import ipaddress
 import uuid
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Callable, Optional
 
-from .cloud import operation
-from .entities import Subnet, Vpc
+from .cloud import Room, operation
+from .entities import Server, Subnet, Vpc
 from .errors import Invalid, NotFound
 from .policy import Context, authorize
 from .store import Collection
@@ -39,7 +39,7 @@ class NicPlan:
     ip_address: Optional[str] = None
 
 
-class NetworkMixin:
+class NetworkMixin(Room):
     """VPCs, subnets and the fixed addresses of servers."""
 
     def _init_stores(self) -> None:
@@ -67,7 +67,7 @@ class NetworkMixin:
                    description: str = "") -> Subnet:
         """A subnet of ``vpc`` (for scenarios): inside the VPC's CIDR, overlapping no other."""
         network = _network(cidr, "cidr")
-        if not network.subnet_of(ipaddress.ip_network(vpc.cidr)):
+        if not network.subnet_of(ipaddress.IPv4Network(vpc.cidr)):
             raise Invalid(f"subnet CIDR {network} is not inside the CIDR {vpc.cidr} of VPC "
                           f"{vpc.name}", rule="network")
         for other in self.subnets:
@@ -96,19 +96,20 @@ class NetworkMixin:
     # -- lookups ---------------------------------------------------------------------
 
     def _vpc(self, context: Context, vpc_id: str) -> Vpc:
-        vpc = self.vpcs.get(vpc_id)
+        vpc: Optional[Vpc] = self.vpcs.get(vpc_id)
         if vpc is None or (vpc.project_id != context.project_id and not context.is_admin):
             raise NotFound("vpc", vpc_id, "VPC does not exist.")
         return vpc
 
     def _subnet(self, context: Context, subnet_id: str) -> Subnet:
-        subnet = self.subnets.get(subnet_id)
+        subnet: Optional[Subnet] = self.subnets.get(subnet_id)
         if subnet is None or (subnet.project_id != context.project_id and not context.is_admin):
             raise NotFound("subnet", subnet_id, "Subnet does not exist.")
         return subnet
 
-    def _network_page(self, store: Collection, context: Context, keep, limit, marker):
-        def visible(item):
+    def _network_page(self, store: Collection, context: Context, keep: Callable[[Any], bool],
+                      limit: Optional[int], marker: Optional[str]) -> tuple[list[Any], bool]:
+        def visible(item: Any) -> bool:
             return (item.project_id == context.project_id or context.is_admin) and keep(item)
 
         if marker is not None:
@@ -119,7 +120,8 @@ class NetworkMixin:
 
     @operation
     def list_vpcs(self, context: Context, *, vpc_id: Optional[str] = None,
-                  limit: Optional[int] = None, marker: Optional[str] = None):
+                  limit: Optional[int] = None,
+                  marker: Optional[str] = None) -> tuple[list[Vpc], bool]:
         """The project's VPCs, oldest first; ``(vpcs, more)``."""
         authorize(context, "vpc:vpcs:list", write=False)
         return self._network_page(self.vpcs, context,
@@ -132,7 +134,8 @@ class NetworkMixin:
 
     @operation
     def list_subnets(self, context: Context, *, vpc_id: Optional[str] = None,
-                     limit: Optional[int] = None, marker: Optional[str] = None):
+                     limit: Optional[int] = None,
+                     marker: Optional[str] = None) -> tuple[list[Subnet], bool]:
         """The project's subnets (of ``vpc_id``), oldest first; ``(subnets, more)``."""
         authorize(context, "vpc:subnets:list", write=False)
         return self._network_page(self.subnets, context,
@@ -152,15 +155,16 @@ class NetworkMixin:
             ip = ipaddress.ip_address(address)
         except ValueError:
             return None
+        subnet: Subnet
         for subnet in self.subnets:
             if subnet.vpc_id == vpc_id and ip in ipaddress.ip_network(subnet.cidr):
                 return subnet
         return None
 
-    def used_addresses(self, subnet: Subnet) -> set:
+    def used_addresses(self, subnet: Subnet) -> set[str]:
         """The addresses of ``subnet`` that servers hold."""
         network = ipaddress.ip_network(subnet.cidr)
-        used = set()
+        used: set[str] = set()
         for server in self.servers:
             for item in server.addresses.get(subnet.vpc_id, ()):
                 try:
@@ -171,7 +175,7 @@ class NetworkMixin:
         return used
 
     @staticmethod
-    def usable_addresses(subnet: Subnet) -> list:
+    def usable_addresses(subnet: Subnet) -> list[str]:
         """Host addresses a server may get, in order (not the gateway, not the reserved tail)."""
         hosts = [str(ip) for ip in ipaddress.ip_network(subnet.cidr).hosts()]
         return [ip for ip in hosts[:len(hosts) - RESERVED_TAIL] if ip != subnet.gateway_ip]
@@ -179,7 +183,8 @@ class NetworkMixin:
     def free_address_count(self, subnet: Subnet) -> int:
         return len(self.usable_addresses(subnet)) - len(self.used_addresses(subnet))
 
-    def plan_nics(self, context: Context, vpc_id: str, nics: list, count: int) -> list:
+    def plan_nics(self, context: Context, vpc_id: str, nics: list[NicPlan],
+                  count: int) -> list[NicPlan]:
         """Check the VPC and NICs of ``count`` new ECSs; return their :class:`NicPlan` list.
 
         Refused (``Invalid``, no side effect): an unknown VPC or subnet, a subnet
@@ -189,8 +194,8 @@ class NetworkMixin:
         vpc = self.vpcs.get(vpc_id or "")
         if vpc is None or (vpc.project_id != context.project_id and not context.is_admin):
             raise Invalid(f"The VPC {vpc_id} does not exist.", rule="vpc", vpc_id=vpc_id)
-        plans = []
-        wanted = {}
+        plans: list[NicPlan] = []
+        wanted: dict[str, int] = {}
         for nic in nics:
             subnet = self.subnets.get(nic.subnet_id or "")
             if subnet is None or (subnet.project_id != context.project_id
@@ -226,7 +231,7 @@ class NetworkMixin:
             raise Invalid(f"The private IP address {address} is already being used.",
                           rule="ip_used", subnet_id=subnet.id, ip_address=address)
 
-    def _nova_nics(self, server, networks) -> Optional[list]:
+    def _nova_nics(self, server: Server, networks: Any) -> Optional[list[NicPlan]]:
         """Nova ``networks`` whose every ``uuid`` is a subnet of the server's project, as NICs.
 
         On ECS a Nova network id is a VPC subnet id; the fixed address asked for is
@@ -238,7 +243,7 @@ class NetworkMixin:
         subnets = [self.subnets.get(item["uuid"]) for item in networks]
         if any(subnet is None or subnet.project_id != server.project_id for subnet in subnets):
             return None
-        for item, subnet in zip(networks, subnets):
+        for item, subnet in zip(networks, subnets, strict=True):
             if item.get("fixed_ip"):
                 self._check_fixed_address(subnet, item["fixed_ip"], 1)
             elif self.free_address_count(subnet) < 1:
@@ -247,14 +252,15 @@ class NetworkMixin:
                               subnet_id=subnet.id)
         return [NicPlan(item["uuid"], item.get("fixed_ip")) for item in networks]
 
-    def _allocate_addresses(self, server, networks):
+    def _allocate_addresses(self, server: Server, networks: Any) -> dict[str, list[dict[str, Any]]]:
         """ECS NICs (a list of :class:`NicPlan`), or Nova networks naming VPC subnets, get
         addresses of their subnets, by VPC id; anything else is the compute room's."""
         networks = self._nova_nics(server, networks) or networks
         if not (isinstance(networks, list) and networks
                 and all(isinstance(nic, NicPlan) for nic in networks)):
-            return super()._allocate_addresses(server, networks)
-        addresses = {}
+            # the compute room's, next in Cloud's MRO (unknown to this room's base)
+            return super()._allocate_addresses(server, networks)  # type: ignore[misc,no-any-return]
+        addresses: dict[str, list[dict[str, Any]]] = {}
         for index, nic in enumerate(networks):
             subnet = self.subnets.get(nic.subnet_id)
             taken = self.used_addresses(subnet) | {item["addr"] for items in addresses.values()
@@ -269,7 +275,7 @@ class NetworkMixin:
         return addresses
 
 
-def _network(cidr: str, field: str):
+def _network(cidr: str, field: str) -> ipaddress.IPv4Network:
     try:
         network = ipaddress.ip_network(str(cidr), strict=True)
     except ValueError:

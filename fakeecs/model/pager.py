@@ -17,22 +17,23 @@ import re
 from typing import Any, Callable, Iterable, Optional
 
 from . import transitions
-from .store import Between
+from .store import Between, Clause, Collection
 
-Where = list
+Where = list[Clause]
 
 
-def equal_clauses(filters: dict, fields: Iterable[str], *, rename: Optional[dict] = None) -> Where:
+def equal_clauses(filters: dict[str, Any], fields: Iterable[str], *,
+                  rename: Optional[dict[str, str]] = None) -> Where:
     """One clause per filter on an indexed field (``rename`` maps filter to field names)."""
     rename = rename or {}
-    clauses = []
+    clauses: Where = []
     for key in fields:
         if key in filters and filters[key] is not None:
             clauses.append([(rename.get(key, key), filters[key])])
     return clauses
 
 
-def image_visibility_clause(context: Any, visibility: Optional[str]) -> list:
+def image_visibility_clause(context: Any, visibility: Optional[str]) -> list[tuple[str, Any]]:
     """The images a Glance list can show for ``visibility`` (None: the default list)."""
     if visibility is None:
         return [("owner", context.project_id), ("visibility", "public")]
@@ -42,11 +43,12 @@ def image_visibility_clause(context: Any, visibility: Optional[str]) -> list:
     return [("visibility", visibility)]
 
 
-def image_where(context: Any, filters: dict, *, visibility: Optional[str] = None,
-                tags: Iterable[str] = (), times: Optional[dict] = None) -> Where:
+def image_where(context: Any, filters: dict[str, Any], *, visibility: Optional[str] = None,
+                tags: Iterable[str] = (),
+                times: Optional[dict[str, tuple[str, float]]] = None) -> Where:
     """Hints for an image list: visibility, the equality filters, each tag and each date
     filter (``{field: (operator, epoch)}``)."""
-    where = [image_visibility_clause(context, visibility)]
+    where: Where = [image_visibility_clause(context, visibility)]
     where += equal_clauses(filters, ("name", "status", "owner"))
     where += [[("tags", tag)] for tag in tags]
     where += [time_clause(field, op, moment) for field, (op, moment) in (times or {}).items()
@@ -70,14 +72,15 @@ def project_clause(context: Any, all_projects: bool, field: str = "project_id") 
 
 
 #: Nova API status -> the vm_states that can show it
-_STATUS_VM_STATES: dict[str, set] = {}
+_STATUS_VM_STATES: dict[str, set[str]] = {}
 for _vm_state, _by_task in transitions.SERVER_STATUS.items():
     for _status in _by_task.values():
         _STATUS_VM_STATES.setdefault(_status, set()).add(_vm_state)
 
 
 def server_where(project_id: Optional[str], *, status: Optional[str] = None,
-                 pattern: Optional[re.Pattern] = None, distinct_names: Callable[[], list]) -> Where:
+                 pattern: Optional[re.Pattern[str]] = None,
+                 distinct_names: Callable[[], list[str]]) -> Where:
     """Hints for a server list: the project (None: every project), the vm_states of a
     status, the names the regex finds.
 
@@ -96,10 +99,10 @@ def server_where(project_id: Optional[str], *, status: Optional[str] = None,
 VIEW_THRESHOLD = 2000
 
 
-def sorted_page(collection: Any, keep: Callable[[Any], bool], sort: list,
+def sorted_page(collection: Collection, keep: Callable[[Any], bool], sort: list[tuple[str, str]],
                 value: Callable[[Any, str], Any], marker: Any = None, limit: Optional[int] = None,
-                where: Where = (), viewable: Iterable[str] = (),
-                nulls_as_text: bool = False) -> tuple[list, bool]:
+                where: Iterable[Clause] = (), viewable: Iterable[str] = (),
+                nulls_as_text: bool = False) -> tuple[list[Any], bool]:
     """Items ``keep`` accepts, ordered by ``sort`` (``[(key, "asc"|"desc")]``, first key
     first, read with ``value(item, key)``), after ``marker``; returns ``(items, more)``.
 
@@ -129,5 +132,5 @@ def sorted_page(collection: Any, keep: Callable[[Any], bool], sort: list,
     return chosen, False
 
 
-def _sortable(value: Any) -> tuple:
+def _sortable(value: Any) -> tuple[bool, Any]:
     return (value is None, str(value) if not isinstance(value, (int, float)) else value)

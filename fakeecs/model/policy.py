@@ -14,26 +14,26 @@ class Context:
 
     user_id: str
     project_id: str
-    roles: tuple = field(default_factory=tuple)
+    roles: tuple[str, ...] = field(default_factory=tuple)
     user_name: str = ""
     project_name: str = ""
 
     @property
-    def is_admin(self):
+    def is_admin(self) -> bool:
         return "admin" in self.roles
 
     @property
-    def can_write(self):
+    def can_write(self) -> bool:
         return self.is_admin or "member" in self.roles
 
 
-def authorize(context, rule, write):
+def authorize(context: Context, rule: str, write: bool) -> None:
     """Raise :class:`Forbidden` unless the caller's roles allow ``rule``."""
     if write and not context.can_write:
         raise Forbidden(f"Policy doesn't allow {rule} to be performed.", rule=rule)
 
 
-def authorize_admin(context, rule):
+def authorize_admin(context: Context, rule: str) -> None:
     """Raise :class:`Forbidden` unless the caller is an admin (Nova's ``admin_api`` rules)."""
     if not context.is_admin:
         raise Forbidden(f"Policy doesn't allow {rule} to be performed.", rule=rule)

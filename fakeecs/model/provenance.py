@@ -18,8 +18,12 @@ The founding document's six constraints on images made from an ECS are each one
 function here (:data:`CONSTRAINTS`), called by every route that needs them; see
 ``docs/constraints.md`` for which route reaches which.
 """
+from typing import Any, Callable, Iterable, Sequence
+
+from .entities import Flavor, Image, Server, Volume
 from .errors import Invalid
 from .instance_checks import check_instance
+from .policy import Context
 
 #: every ``origin["kind"]`` of an image (the table above), in that order
 IMAGE_KINDS = ("base", "upload", "nova_snapshot", "ims_system", "ims_data", "ims_whole")
@@ -57,11 +61,12 @@ NON_INHERITABLE = frozenset({
 })
 
 
-def kind(image):
-    return image.origin.get("kind", "upload")
+def kind(image: Image) -> str:
+    found: str = image.origin.get("kind", "upload")
+    return found
 
 
-def check_imageable(context, server, kind_name):
+def check_imageable(context: Context, server: Server, kind_name: str) -> None:
     """Constraint 1: a server in error (or any state its imaging rule refuses) makes no image.
 
     Applies the declared :data:`~fakeecs.model.instance_checks.STATE_RULES` entry of
@@ -71,7 +76,7 @@ def check_imageable(context, server, kind_name):
     check_instance(context, server, IMAGING_ACTIONS[kind_name])
 
 
-def from_server(kind_name, server, **extra):
+def from_server(kind_name: str, server: Server, **extra: Any) -> dict[str, Any]:
     """The origin record for an image made from ``server``."""
     record = {"kind": kind_name, "server_id": server.id,
               "availability_zone": server.availability_zone, "project_id": server.project_id}
@@ -79,7 +84,7 @@ def from_server(kind_name, server, **extra):
     return record
 
 
-def boot_zone(images, requested, default):
+def boot_zone(images: Iterable[Image], requested: str | None, default: str) -> str:
     """The AZ a new server booted from ``images`` must be in (constraint 2)."""
     bound = [image for image in images if kind(image) in ZONE_BOUND]
     for image in bound:
@@ -98,14 +103,14 @@ def boot_zone(images, requested, default):
 SNAPSHOT_PLATFORM_FIELDS = {"__imagetype": "private"}
 
 
-def check_system_disk(image):
+def check_system_disk(image: Image) -> None:
     """Refuse to boot a server from an image that can only make data disks."""
     if kind(image) in NOT_SYSTEM_DISK:
         raise Invalid(f"Image {image.id} is a data disk image and cannot be used to create "
                       "a system disk or a server.", rule="system_disk", image_id=image.id)
 
 
-def check_data_disk(image):
+def check_data_disk(image: Image) -> None:
     """Refuse to make a data disk from an image that cannot be one (constraint 5)."""
     if kind(image) in NOT_DATA_DISK:
         what = {"nova_snapshot": "an image created from an ECS with the createImage action",
@@ -114,7 +119,7 @@ def check_data_disk(image):
                       rule="data_disk", image_id=image.id)
 
 
-def check_exportable(image):
+def check_exportable(image: Image) -> None:
     """Constraint 6: only the IMS APIs' (and uploaded or base) images go to OBS."""
     image_kind = kind(image)
     if image_kind == "ims_whole":
@@ -130,7 +135,7 @@ def check_exportable(image):
             kind=image_kind)
 
 
-def check_volume_deletable(volume, blocking_snapshots):
+def check_volume_deletable(volume: Volume, blocking_snapshots: Sequence[Any]) -> None:
     """Constraint 3: Cinder deletes no volume that has snapshots (nor one attached or busy).
 
     ``blocking_snapshots`` are the volume's snapshots the delete may not take along
@@ -143,7 +148,7 @@ def check_volume_deletable(volume, blocking_snapshots):
                       status=volume.status)
 
 
-def delete_image_only(cloud, image, at=None):
+def delete_image_only(cloud: Any, image: Image, at: float | None = None) -> None:
     """Constraint 4: delete ``image`` and nothing else.
 
     The Cinder snapshots a volume-backed image maps stay until deleted explicitly
@@ -153,7 +158,7 @@ def delete_image_only(cloud, image, at=None):
     cloud.images.remove(image.id)
 
 
-def inherited_image_meta(image, flavor):
+def inherited_image_meta(image: Image, flavor: Flavor) -> dict[str, Any]:
     """What a server remembers of its base image (Nova's ``image_*`` system metadata)."""
     properties = {k: v for k, v in image.properties.items()
                   if k not in NON_INHERITABLE and not k.startswith("os_glance")}
@@ -168,7 +173,7 @@ def inherited_image_meta(image, flavor):
 
 
 #: the founding document's constraints, by number, to the one function deciding each
-CONSTRAINTS = {
+CONSTRAINTS: dict[int, Callable[..., Any]] = {
     1: check_imageable,
     2: boot_zone,
     3: check_volume_deletable,

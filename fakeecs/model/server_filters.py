@@ -9,9 +9,10 @@ as Nova's ``timeutils.parse_isotime`` (iso8601) does.
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Optional, Pattern
+from typing import Any, Optional, Pattern
 
 from . import transitions
+from .entities import Server
 
 #: how deleted servers are treated (Nova's ``deleted`` search option)
 LIVE_ONLY, DELETED_ONLY, ANY_DELETION = "live", "deleted", "any"
@@ -41,7 +42,7 @@ def parse_isotime(text: str) -> float:
         raise ValueError(f"Unable to parse date string {text!r}")
     part = match.groupdict()
 
-    def number(*names, default=0):
+    def number(*names: str, default: int = 0) -> int:
         for name in names:
             if part.get(name):
                 return int(part[name])
@@ -63,14 +64,14 @@ class ServerQuery:
     """The filters of one server list, as the model applies them."""
 
     project_id: Optional[str] = None          #: None: every project (admin all_tenants)
-    name: Optional[Pattern] = None            #: a regular expression, searched
+    name: Optional[Pattern[str]] = None            #: a regular expression, searched
     status: Optional[str] = None              #: a Nova status, upper case
     changes_since: Optional[float] = None     #: ``updated_at >= changes_since``
     deleted: str = LIVE_ONLY                  #: LIVE_ONLY, DELETED_ONLY or ANY_DELETION
-    tags: tuple = ()                          #: has all of them
-    tags_any: tuple = ()                      #: has at least one of them
-    not_tags: tuple = ()                      #: lacks at least one of them
-    not_tags_any: tuple = ()                  #: has none of them
+    tags: tuple[str, ...] = ()                #: has all of them
+    tags_any: tuple[str, ...] = ()            #: has at least one of them
+    not_tags: tuple[str, ...] = ()            #: lacks at least one of them
+    not_tags_any: tuple[str, ...] = ()        #: has none of them
 
     @property
     def wants_deleted(self) -> bool:
@@ -78,12 +79,12 @@ class ServerQuery:
         return self.deleted != LIVE_ONLY
 
 
-def is_deleted(server) -> bool:
+def is_deleted(server: Server) -> bool:
     """Deleted or soft-deleted: what Nova's ``deleted=True`` lists."""
     return server.vm_state in ("deleted", "soft-delete")
 
 
-def status_matches(server, status: str) -> bool:
+def status_matches(server: Server, status: str) -> bool:
     """Nova's status filter: a vm_state's own status matches whatever its task_state
     (``status=ACTIVE`` keeps a rebooting server); other statuses match as shown."""
     if transitions.SERVER_STATUS.get(server.vm_state, {}).get(None) == status:
@@ -91,7 +92,7 @@ def status_matches(server, status: str) -> bool:
     return transitions.server_status(server.vm_state, server.task_state) == status
 
 
-def server_matches(server, query: ServerQuery) -> bool:
+def server_matches(server: Server, query: ServerQuery) -> bool:
     """Whether ``server`` belongs in the list ``query`` describes."""
     if query.project_id is not None and server.project_id != query.project_id:
         return False

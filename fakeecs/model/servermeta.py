@@ -8,10 +8,10 @@ ones of :mod:`fakeecs.model.instance_checks`; none of them changes an image
 tags, as Nova does).
 """
 import re
-from typing import Iterable, Optional
+from typing import Any, Iterable, Optional
 
-from .cloud import operation
-from .entities import Server
+from .cloud import Room, operation
+from .entities import Flavor, Server
 from .errors import Invalid, NotFound, OverQuota
 from .instance_checks import check_instance
 from .policy import Context, authorize
@@ -24,10 +24,10 @@ MAX_TAG_LENGTH = 60
 TAG_PATTERN = "^[^,/]*$"
 _TAG = re.compile(TAG_PATTERN)
 #: a keyword for "leave this field as it is"
-UNSET = object()
+UNSET: Any = object()
 
 
-def tag_error(tag) -> Optional[str]:
+def tag_error(tag: Any) -> Optional[str]:
     """Why ``tag`` breaks Nova's tag rule (jsonschema's words), or ``None``."""
     if not isinstance(tag, str):
         return f"{tag!r} is not of type 'string'"
@@ -40,7 +40,7 @@ def tag_error(tag) -> Optional[str]:
     return None
 
 
-def check_tags(tags: Iterable[str]) -> list:
+def check_tags(tags: Iterable[str]) -> list[str]:
     """``tags`` without duplicates (first kept), refused beyond the per-server limit."""
     unique = list(dict.fromkeys(tags))
     if len(unique) > MAX_TAG_COUNT:
@@ -49,22 +49,24 @@ def check_tags(tags: Iterable[str]) -> list:
     return unique
 
 
-def check_metadata_quota(metadata: dict) -> None:
+def check_metadata_quota(metadata: dict[str, Any]) -> None:
     if len(metadata) > METADATA_ITEMS_QUOTA:
         raise OverQuota(f"Maximum number of metadata items exceeds {METADATA_ITEMS_QUOTA}",
                         rule="metadata_items")
 
 
-class ServerMetaMixin:
+class ServerMetaMixin(Room):
     """Update, metadata, tags and addresses of servers; flavor extra specs."""
 
     # -- PUT /servers/{id} ----------------------------------------------------------
 
     @operation
-    def update_server(self, context: Context, server_id: str, *, name=UNSET, description=UNSET,
-                      access_ipv4=UNSET, access_ipv6=UNSET, disk_config=UNSET) -> Server:
+    def update_server(self, context: Context, server_id: str, *, name: Optional[str] = UNSET,
+                      description: Optional[str] = UNSET, access_ipv4: Optional[str] = UNSET,
+                      access_ipv6: Optional[str] = UNSET,
+                      disk_config: Optional[str] = UNSET) -> Server:
         """Nova's server update: no lock and no state check, policy after the lookup."""
-        server = self._server(context, server_id)
+        server: Server = self._server(context, server_id)
         authorize(context, "os_compute_api:servers:update", write=True)
         changes = {"name": name, "description": description, "access_ipv4": access_ipv4,
                    "access_ipv6": access_ipv6, "disk_config": disk_config}
@@ -78,30 +80,30 @@ class ServerMetaMixin:
     # -- metadata ------------------------------------------------------------------
 
     @operation
-    def get_server_metadata(self, context: Context, server_id: str) -> dict:
+    def get_server_metadata(self, context: Context, server_id: str) -> dict[str, str]:
         authorize(context, "os_compute_api:server-metadata:index", write=False)
         return dict(self._server(context, server_id).metadata)
 
     @operation
     def get_server_metadata_item(self, context: Context, server_id: str, key: str) -> str:
         authorize(context, "os_compute_api:server-metadata:show", write=False)
-        metadata = self._server(context, server_id).metadata
+        metadata: dict[str, str] = self._server(context, server_id).metadata
         if key not in metadata:
             raise NotFound("metadata", key, "Metadata item was not found")
         return metadata[key]
 
     @operation
-    def update_server_metadata(self, context: Context, server_id: str, items: dict, *,
-                               replace: bool = False, rule: str = "create") -> dict:
+    def update_server_metadata(self, context: Context, server_id: str, items: dict[str, str], *,
+                               replace: bool = False, rule: str = "create") -> dict[str, str]:
         """Merge ``items`` into the metadata (or ``replace`` it); returns the result.
 
         ``rule`` names the policy: ``create`` (POST), ``update_all`` (PUT) or
         ``update`` (PUT of one key).
         """
         authorize(context, f"os_compute_api:server-metadata:{rule}", write=True)
-        server = self._server(context, server_id)
+        server: Server = self._server(context, server_id)
         check_instance(context, server, "update metadata")
-        merged = dict(items) if replace else {**server.metadata, **items}
+        merged: dict[str, str] = dict(items) if replace else {**server.metadata, **items}
         check_metadata_quota(merged)
         server.metadata = merged
         return dict(merged)
@@ -109,7 +111,7 @@ class ServerMetaMixin:
     @operation
     def delete_server_metadata_item(self, context: Context, server_id: str, key: str) -> None:
         authorize(context, "os_compute_api:server-metadata:delete", write=True)
-        server = self._server(context, server_id)
+        server: Server = self._server(context, server_id)
         if key not in server.metadata:
             raise NotFound("metadata", key, "Metadata item was not found")
         check_instance(context, server, "delete metadata")
@@ -121,10 +123,11 @@ class ServerMetaMixin:
         """The server for a tags call: an id Nova never had has no cell mapping."""
         if server_id not in self.servers and server_id not in self.deleted_servers:
             raise NotFound("server", server_id, f"Instance {server_id} has no mapping to a cell.")
-        return self._server(context, server_id)
+        server: Server = self._server(context, server_id)
+        return server
 
     @operation
-    def list_server_tags(self, context: Context, server_id: str) -> list:
+    def list_server_tags(self, context: Context, server_id: str) -> list[str]:
         authorize(context, "os_compute_api:os-server-tags:index", write=False)
         return list(self._tagged_server(context, server_id).tags)
 
@@ -155,7 +158,8 @@ class ServerMetaMixin:
         return True
 
     @operation
-    def replace_server_tags(self, context: Context, server_id: str, tags: list) -> list:
+    def replace_server_tags(self, context: Context, server_id: str,
+                            tags: list[str]) -> list[str]:
         authorize(context, "os_compute_api:os-server-tags:update_all", write=True)
         server = self._tagged_server(context, server_id)
         check_instance(context, server, "update tags")
@@ -181,10 +185,12 @@ class ServerMetaMixin:
     # -- addresses ------------------------------------------------------------------
 
     @operation
-    def server_addresses(self, context: Context, server_id: str, network: Optional[str] = None):
+    def server_addresses(self, context: Context, server_id: str,
+                         network: Optional[str] = None,
+                         ) -> dict[str, list[dict[str, Any]]] | list[dict[str, Any]]:
         """``{label: [{"version", "addr"}]}``; with ``network``, that label's list only."""
         authorize(context, "os_compute_api:ips:" + ("show" if network else "index"), write=False)
-        server = self._server(context, server_id)
+        server: Server = self._server(context, server_id)
         plain = {label: [{"version": ip["version"], "addr": ip["addr"]} for ip in ips]
                  for label, ips in server.addresses.items()}
         if network is None:
@@ -195,21 +201,21 @@ class ServerMetaMixin:
 
     # -- flavor extra specs (read) -----------------------------------------------------
 
-    def _visible_flavor(self, context: Context, flavor_id: str):
+    def _visible_flavor(self, context: Context, flavor_id: str) -> Flavor:
         flavor = self.flavors.get(flavor_id)
         if flavor is None or not (flavor.is_public or context.is_admin):
             raise NotFound("flavor", flavor_id, f"Flavor {flavor_id} could not be found.")
         return flavor
 
     @operation
-    def get_flavor_extra_specs(self, context: Context, flavor_id: str) -> dict:
+    def get_flavor_extra_specs(self, context: Context, flavor_id: str) -> dict[str, str]:
         authorize(context, "os_compute_api:os-flavor-extra-specs:index", write=False)
         return dict(self._visible_flavor(context, flavor_id).extra_specs)
 
     @operation
     def get_flavor_extra_spec(self, context: Context, flavor_id: str, key: str) -> str:
         authorize(context, "os_compute_api:os-flavor-extra-specs:show", write=False)
-        specs = self._visible_flavor(context, flavor_id).extra_specs
+        specs: dict[str, str] = self._visible_flavor(context, flavor_id).extra_specs
         if key not in specs:
             raise NotFound("extra_spec", key,
                            f"Flavor {flavor_id} has no extra specs with key {key}.")

@@ -13,6 +13,7 @@ clients that do not use the SDK).  No HTTP framework is imported here.
 import hashlib
 import hmac
 from datetime import datetime, timezone
+from typing import Any, Callable, Iterable, Mapping, Optional, Protocol, Union
 from urllib.parse import parse_qsl, quote
 
 from .errors import Unauthorized
@@ -24,25 +25,36 @@ EMPTY_HASH = hashlib.sha256(b"").hexdigest()
 MAX_SKEW = 15 * 60
 
 
+
+class Headers(Protocol):
+    """Request headers: any object with ``items()`` (a dict, werkzeug's ``Headers``)."""
+
+    def items(self) -> Iterable[tuple[Any, Any]]: ...
+
+
+#: a raw query string, or its decoded ``(key, value)`` pairs
+Query = str | bytes | Iterable[tuple[str, str]]
+
+
 class SignatureError(Unauthorized):
     """A signed request that does not verify; ``reason`` says why."""
 
-    def __init__(self, message, *, reason, access_key=None):
+    def __init__(self, message: str, *, reason: str, access_key: Optional[str] = None) -> None:
         super().__init__(message, reason=reason, access_key=access_key)
         self.reason = reason
         self.access_key = access_key
 
 
-def is_signed(authorization):
-    return bool(authorization) and authorization.strip().startswith(ALGORITHM + " ")
+def is_signed(authorization: Optional[str]) -> bool:
+    return bool(authorization and authorization.strip().startswith(ALGORITHM + " "))
 
 
-def parse_authorization(value):
+def parse_authorization(value: str) -> tuple[str, list[str], str]:
     """``(access_key, signed_headers, signature)`` from an ``Authorization`` value."""
     if not is_signed(value):
         raise SignatureError("Incorrect IAM authentication information: unsupported "
                              "authorization algorithm", reason="algorithm")
-    fields = {}
+    fields: dict[str, str] = {}
     for part in value.strip()[len(ALGORITHM):].split(","):
         key, sep, item = part.strip().partition("=")
         if sep:
@@ -57,29 +69,30 @@ def parse_authorization(value):
     return access, [h.strip().lower() for h in signed.split(";") if h.strip()], signature
 
 
-def _encode(text):
+def _encode(text: str) -> str:
     return quote(text, safe="~")
 
 
-def canonical_uri(path):
+def canonical_uri(path: str) -> str:
     """Each ``/`` segment of the decoded path re-quoted, always ending in ``/``."""
     uri = "/".join(_encode(segment) for segment in path.split("/"))
     return uri if uri.endswith("/") else uri + "/"
 
 
-def canonical_query(pairs):
+def canonical_query(pairs: Iterable[tuple[str, str]]) -> str:
     """Sorted ``k=v`` pairs, each side quoted with only ``~`` kept."""
     return "&".join(f"{_encode(k)}={_encode(v)}" for k, v in sorted(pairs))
 
 
-def query_pairs(raw_query):
+def query_pairs(raw_query: Union[str, bytes]) -> list[tuple[str, str]]:
     """The decoded ``(key, value)`` pairs of a raw query string."""
     if isinstance(raw_query, bytes):
         raw_query = raw_query.decode("latin-1")
     return parse_qsl(raw_query, keep_blank_values=True)
 
 
-def canonical_request(method, path, pairs, headers, signed_headers, body):
+def canonical_request(method: str, path: str, pairs: Iterable[tuple[str, str]],
+                      headers: Mapping[str, Any], signed_headers: list[str], body: bytes) -> str:
     """The SDK's CanonicalRequest.  ``headers`` maps lower-case names to values."""
     lines = "".join(f"{name}:{str(headers.get(name, '')).strip()}\n" for name in signed_headers)
     content_hash = headers.get("x-sdk-content-sha256")
@@ -93,16 +106,16 @@ def canonical_request(method, path, pairs, headers, signed_headers, body):
                       ";".join(signed_headers), payload_hash])
 
 
-def string_to_sign(canonical, sdk_date):
+def string_to_sign(canonical: str, sdk_date: Optional[str]) -> str:
     digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
     return f"{ALGORITHM}\n{sdk_date}\n{digest}"
 
 
-def signature(secret, text):
+def signature(secret: str, text: str) -> str:
     return hmac.new(secret.encode("utf-8"), text.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def parse_sdk_date(value):
+def parse_sdk_date(value: Optional[str]) -> Optional[float]:
     try:
         moment = datetime.strptime(value or "", DATE_FORMAT)
     except ValueError:
@@ -110,11 +123,13 @@ def parse_sdk_date(value):
     return moment.replace(tzinfo=timezone.utc).timestamp()
 
 
-def format_sdk_date(epoch):
+def format_sdk_date(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime(DATE_FORMAT)
 
 
-def verify(*, method, path, query, headers, body, secret_for, now, max_skew=MAX_SKEW):
+def verify(*, method: str, path: str, query: Query, headers: Headers,
+           body: Optional[bytes], secret_for: Callable[[str], Optional[str]], now: float,
+           max_skew: int = MAX_SKEW) -> str:
     """Check a signed request; return the access key id it was signed with.
 
     ``headers`` is any mapping (matched case-insensitively); ``query`` is the
@@ -155,7 +170,8 @@ def verify(*, method, path, query, headers, body, secret_for, now, max_skew=MAX_
     return access
 
 
-def sign(*, method, path, query="", headers, body=b"", access_key, secret, now):
+def sign(*, method: str, path: str, query: Query = "", headers: Mapping[str, Any],
+         body: Optional[bytes] = b"", access_key: str, secret: str, now: float) -> dict[str, Any]:
     """Headers to add to a request so that :func:`verify` accepts it (SDK behaviour).
 
     ``headers`` must already hold ``Host`` (and Content-Type etc.); returns a

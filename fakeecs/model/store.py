@@ -13,14 +13,14 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from heapq import merge
-from typing import Any, Callable, Iterable, Iterator, NamedTuple, Optional
+from typing import (TYPE_CHECKING, Any, Callable, ItemsView, Iterable, Iterator, NamedTuple, Optional,
+                    SupportsIndex)
 
-from .index import (INDEXED_FIELDS, MULTI_VALUED, ORDERED_FIELDS, WATCH, Index, TimeOrder,
+if TYPE_CHECKING:
+    from _collections_abc import dict_items, dict_values
+
+from .index import (INDEXED_FIELDS, MULTI_VALUED, ORDERED_FIELDS, WATCH, Index, Key, TimeOrder,
                     WatchedList, index_value)
-
-#: a query clause: ``(field, value)`` pairs; an entity matches when it holds any of them
-Clause = Iterable[tuple]
-
 
 class Between(NamedTuple):
     """A clause of entities whose ordered numeric ``field`` lies in ``[low, high]``."""
@@ -30,7 +30,11 @@ class Between(NamedTuple):
     high: float
 
 
-def _key(item: Any) -> tuple:
+#: a query clause: ``(field, value)`` pairs; an entity matches when it holds any of them
+Clause = Iterable[tuple[str, Any]] | Between
+
+
+def _key(item: Any) -> Key:
     return (item.seq, item.id)
 
 
@@ -38,13 +42,13 @@ class Collection:
     """Entities by id (O(1)), in creation order, with kept indexes and change tracking."""
 
     def __init__(self, kind: Optional[type] = None):
-        self._by_id: dict = {}
-        self._keys: list = []
-        self.indexed: frozenset = frozenset()
+        self._by_id: dict[str, Any] = {}
+        self._keys: list[Key] = []
+        self.indexed: frozenset[str] = frozenset()
         self._indexes: dict[str, Index] = {}
         self._orders: dict[str, TimeOrder] = {}
         #: ids handed out or changed since :meth:`track`; None while not tracking
-        self.touched: Optional[set] = None
+        self.touched: Optional[set[Any]] = None
         if kind is not None:
             self.bind(kind)
 
@@ -74,14 +78,14 @@ class Collection:
     def __contains__(self, resource_id: Any) -> bool:
         return resource_id in self._by_id
 
-    def __iter__(self) -> Iterator:
+    def __iter__(self) -> Iterator[Any]:
         """Every entity, in creation order (all count as handed out)."""
         items = self.values_untracked()
         if self.touched is not None:
             self.touched.update(self._by_id)
         return iter(items)
 
-    def values_untracked(self) -> list:
+    def values_untracked(self) -> list[Any]:
         """Every entity in creation order, for readers that never change them (export)."""
         by_id = self._by_id
         return [by_id[key[1]] for key in self._keys]
@@ -148,10 +152,10 @@ class Collection:
                 if isinstance(value, list):
                     item.__dict__[name] = self._watched_list(item, name, value)
 
-    def _watched_list(self, item: Any, name: str, values: Iterable) -> WatchedList:
+    def _watched_list(self, item: Any, name: str, values: Iterable[Any]) -> WatchedList:
         return WatchedList(values, item, name)
 
-    def list_changed(self, item: Any, name: str, before: list, after: list) -> None:
+    def list_changed(self, item: Any, name: str, before: list[Any], after: list[Any]) -> None:
         """``item``'s list field ``name`` changed in place: move it in that index."""
         if self._by_id.get(item.id) is item and item.__dict__.get(name) is after:
             index = self._indexes[name]
@@ -182,7 +186,8 @@ class Collection:
 
     def page(self, *, newest_first: bool = True, marker: Any = None, limit: Optional[int] = None,
              keep: Optional[Callable[[Any], bool]] = None,
-             where: Iterable[Clause] = (), order: Optional[tuple] = None) -> tuple[list, bool]:
+             where: Iterable[Clause] = (), order: Optional[tuple[str, bool, bool]] = None,
+             ) -> tuple[list[Any], bool]:
         """Up to ``limit`` entities after ``marker`` that ``keep`` accepts.
 
         ``where`` narrows the walk: clauses every match satisfies, each a list of
@@ -200,7 +205,7 @@ class Collection:
             walk = self._ordered_walk(*order, marker=marker)
         else:
             walk = self._candidates(where, start, newest_first)
-        found: list = []
+        found: list[Any] = []
         more = False
         for key in walk:
             item = self._by_id[key[1]]
@@ -218,8 +223,8 @@ class Collection:
         """How many entities the narrowest clause of ``where`` leaves to look at."""
         return sum(len(keys) for keys in self._narrowest(where))
 
-    def _narrowest(self, where: Iterable[Clause]) -> list:
-        lists: Any = [self._keys]
+    def _narrowest(self, where: Iterable[Clause]) -> list[list[Key]]:
+        lists: list[list[Key]] | tuple[TimeOrder, int, int] = [self._keys]
         best = None
         for clause in where:
             if isinstance(clause, Between):
@@ -241,8 +246,8 @@ class Collection:
             return [sorted(order.keys[start:end])]
         return lists
 
-    def _candidates(self, where: Iterable[Clause], start: Optional[tuple],
-                    newest_first: bool) -> Iterator[tuple]:
+    def _candidates(self, where: Iterable[Clause], start: Optional[Key],
+                    newest_first: bool) -> Iterator[Key]:
         lists = self._narrowest(where)
         walks = [_walk(keys, start, newest_first) for keys in lists]
         if len(walks) == 1:
@@ -255,7 +260,7 @@ class Collection:
         return field in self._orders or (field in self._indexes and field not in MULTI_VALUED)
 
     def _ordered_walk(self, field: str, descending: bool, nulls_as_text: bool = False, *,
-                      marker: Any = None) -> Iterator[tuple]:
+                      marker: Any = None) -> Iterator[Key]:
         """Keys ordered as a stable sort by ``(value is None, str(value))`` of the
         oldest-first entities would order them (``reverse`` when ``descending``).
 
@@ -284,6 +289,7 @@ class Collection:
             if marker is None or from_nulls:
                 yield from self._bucket(index, null, True, after)
                 after, position = None, len(values) - 1
+            assert position is not None  # set from the marker, or just above
             for number in range(position, -1, -1):
                 yield from self._bucket(index, values[number], False, after)
                 after = None
@@ -294,7 +300,7 @@ class Collection:
                     after = None
             yield from self._bucket(index, null, True, after)
 
-    def _text_walk(self, index: Index, descending: bool, marker: Any) -> Iterator[tuple]:
+    def _text_walk(self, index: Index, descending: bool, marker: Any) -> Iterator[Key]:
         """Keys by ``str(value)`` (each value's oldest first), from after ``marker``."""
         values = index.ordered()
         after, position = None, (len(values) - 1 if descending else 0)
@@ -309,7 +315,8 @@ class Collection:
             after = None
             yield from (keys[i] for i in range(start, len(keys)))
 
-    def _bucket(self, index: Index, value: str, nulls: bool, after: Optional[tuple]):
+    def _bucket(self, index: Index, value: str, nulls: bool,
+                after: Optional[Key]) -> Iterator[Key]:
         """The keys holding ``value`` (after ``after``), oldest first; in the ``"None"``
         bucket only real ``None``s when ``nulls``, else only the string."""
         keys = index.lists.get(value, ())
@@ -321,7 +328,7 @@ class Collection:
             yield key
 
 
-def _time_walk(order: TimeOrder, descending: bool, start: Optional[tuple]) -> Iterator[tuple]:
+def _time_walk(order: TimeOrder, descending: bool, start: Optional[Key]) -> Iterator[Key]:
     """Keys by value (ascending, or descending with each value's oldest first), after ``start``."""
     keys = order.keys
     if not descending:
@@ -344,7 +351,7 @@ def _time_walk(order: TimeOrder, descending: bool, start: Optional[tuple]) -> It
         end = begin
 
 
-def _walk(keys: list, start: Optional[tuple], newest_first: bool) -> Iterator[tuple]:
+def _walk(keys: list[Key], start: Optional[Key], newest_first: bool) -> Iterator[Key]:
     """The keys of a sorted list after ``start`` (before it, newest first)."""
     if newest_first:
         position = len(keys) if start is None else bisect_left(keys, start)
@@ -353,7 +360,7 @@ def _walk(keys: list, start: Optional[tuple], newest_first: bool) -> Iterator[tu
     return (keys[i] for i in range(position, len(keys)))
 
 
-def _unique(keys: Iterator[tuple]) -> Iterator[tuple]:
+def _unique(keys: Iterator[Key]) -> Iterator[Key]:
     """Drop repeats from a merged walk (an entity in several lists of one clause)."""
     previous = None
     for key in keys:
@@ -362,10 +369,10 @@ def _unique(keys: Iterator[tuple]) -> Iterator[tuple]:
             previous = key
 
 
-class TrackedDict(dict):
+class TrackedDict(dict[Any, Any]):
     """A dict store that records the keys it handed out or changed since :meth:`track`."""
 
-    touched: Optional[set] = None
+    touched: Optional[set[Any]] = None
 
     def track(self) -> None:
         self.touched = set()
@@ -378,63 +385,63 @@ class TrackedDict(dict):
         if self.touched is not None:
             self.touched.update(dict.keys(self))
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: Any) -> Any:
         self._touch(key)
         return dict.__getitem__(self, key)
 
-    def get(self, key, default=None):
+    def get(self, key: Any, default: Any = None) -> Any:
         self._touch(key)
         return dict.get(self, key, default)
 
-    def __setitem__(self, key, value):
+    def __setitem__(self, key: Any, value: Any) -> None:
         self._touch(key)
         dict.__setitem__(self, key, value)
 
-    def __delitem__(self, key):
+    def __delitem__(self, key: Any) -> None:
         self._touch(key)
         dict.__delitem__(self, key)
 
-    def pop(self, key, *default):
+    def pop(self, key: Any, *default: Any) -> Any:
         self._touch(key)
         return dict.pop(self, key, *default)
 
-    def setdefault(self, key, default=None):
+    def setdefault(self, key: Any, default: Any = None) -> Any:
         self._touch(key)
         return dict.setdefault(self, key, default)
 
-    def popitem(self):
+    def popitem(self) -> tuple[Any, Any]:
         self._touch_all()
         return dict.popitem(self)
 
-    def clear(self):
+    def clear(self) -> None:
         self._touch_all()
         dict.clear(self)
 
-    def update(self, *args, **kwargs):
+    def update(self, *args: Any, **kwargs: Any) -> None:
         other = dict(*args, **kwargs)
         for key in other:
             self._touch(key)
         dict.update(self, other)
 
-    def values(self):
+    def values(self) -> dict_values[Any, Any]:
         self._touch_all()
         return dict.values(self)
 
-    def items(self):
+    def items(self) -> dict_items[Any, Any]:
         self._touch_all()
         return dict.items(self)
 
-    def items_untracked(self):
+    def items_untracked(self) -> ItemsView[Any, Any]:
         """The entries, for readers that never change them (export)."""
         return dict.items(self)
 
-    def __reduce_ex__(self, protocol):
+    def __reduce_ex__(self, protocol: SupportsIndex) -> tuple[type, tuple[dict[Any, Any]]]:
         return (dict, (dict(dict.items(self)),))
 
-    def __copy__(self):
+    def __copy__(self) -> dict[Any, Any]:
         return dict(dict.items(self))
 
-    def __deepcopy__(self, memo):
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[Any, Any]:
         import copy
 
         return {key: copy.deepcopy(value, memo) for key, value in dict.items(self)}

@@ -15,7 +15,7 @@ OPERATORS = ("gt", "gte", "lt", "lte", "eq", "neq")
 class TimeFilterError(ValueError):
     """A date filter that cannot be used; ``kind`` is ``"format"`` or ``"operator"``."""
 
-    def __init__(self, kind: str, expression: str):
+    def __init__(self, kind: str, expression: str) -> None:
         super().__init__(f"bad date filter {expression!r} ({kind})")
         self.kind = kind
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import copy
 from dataclasses import MISSING, fields
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, Optional
 
 from .store import Collection
 
-_FIELDS: dict[type, tuple] = {}
+_FIELDS: dict[type, tuple[tuple[str, Any, Any], ...]] = {}
 
 
 class Strings:
@@ -49,7 +49,7 @@ def plain(value: Any, share: Optional[Callable[[str, str], str]] = None) -> Any:
     return copy.deepcopy(value)
 
 
-def _fields(cls: type) -> tuple:
+def _fields(cls: type) -> tuple[tuple[str, Any, Any], ...]:
     """``(name, default, factory)`` of each field of the dataclass ``cls``, in order."""
     found = _FIELDS.get(cls)
     if found is None:
@@ -57,19 +57,19 @@ def _fields(cls: type) -> tuple:
     return found
 
 
-def record(entity: Any) -> dict:
+def record(entity: Any) -> dict[str, Any]:
     """An entity's fields as a fresh plain dict (what ``to_dict`` gives, faster)."""
     return {name: plain(getattr(entity, name)) for name, _, _ in _fields(type(entity))}
 
 
-def build(cls: type, data: dict, share: Optional[Callable[[str, str], str]] = None) -> Any:
+def build(cls: type[Any], data: dict[str, Any], share: Optional[Callable[[str, str], str]] = None) -> Any:
     """An entity of ``cls`` from a record (a private copy of it; unknown keys are dropped).
 
     Fills the instance's fields in declaration order as the dataclass ``__init__``
     would, without a call per field; a missing field without a default is a
     ``TypeError`` as there.
     """
-    entity = cls.__new__(cls)
+    entity = object.__new__(cls)
     values = entity.__dict__
     for name, default, factory in _fields(cls):
         if name in data:
@@ -88,23 +88,23 @@ def build(cls: type, data: dict, share: Optional[Callable[[str, str], str]] = No
 class Baseline:
     """A fixed state :meth:`~fakeecs.model.control.ControlMixin.reset` goes back to."""
 
-    def __init__(self, export: dict, pinned: bool):
+    def __init__(self, export: dict[str, Any], pinned: bool) -> None:
         self.export = export
         self.pinned = pinned
         #: store name -> id (or key) -> record
-        self.records: dict[str, dict] = {}
+        self.records: dict[str, dict[Any, Any]] = {}
         for name, raw in export["stores"].items():
             if isinstance(raw, list):
                 self.records[name] = {item["id"]: item for item in raw}
             else:
                 self.records[name] = raw
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         """``(export, pinned)``, as the baseline was kept before."""
         return iter((self.export, self.pinned))
 
 
-def restore_touched(store: Any, cls: type, records: dict) -> bool:
+def restore_touched(store: Any, cls: type, records: dict[Any, Any]) -> bool:
     """Rebuild the entries ``store`` handed out since it began tracking; True if any."""
     if not store.touched:
         return False

@@ -35,7 +35,7 @@ import itertools
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -131,7 +131,7 @@ class RefImage:
 
 # -- where the machine runs -------------------------------------------------------------------
 
-_SHARED = {}
+_SHARED: dict[str, Any] = {}
 _SHARED_LOCK = threading.Lock()
 
 

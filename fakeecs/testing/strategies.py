@@ -492,7 +492,7 @@ def worlds(draw, identity=True, max_zones=4, max_flavors=4, max_images=3, transi
     zone_names = [f"{region}{letter}" for letter in "abcdefgh"[:count]]
     available = draw(st.lists(st.booleans(), min_size=count, max_size=count))
     available[draw(st.integers(0, count - 1))] = True
-    zones = [{"name": name, "available": ok} for name, ok in zip(zone_names, available)]
+    zones = [{"name": name, "available": ok} for name, ok in zip(zone_names, available, strict=False)]
     flavor_count = draw(st.integers(1, max_flavors))
     rams = sorted(draw(st.lists(st.sampled_from([512, 1024, 2048, 4096, 8192]),
                                 min_size=flavor_count, max_size=flavor_count, unique=True)))

@@ -1,5 +1,6 @@
 """Rendering compute resources as Nova shows them at each microversion."""
 import hashlib
+from typing import Any
 
 from ...model import transitions
 from ...model.clock import isoformat
@@ -80,7 +81,7 @@ def server_core(server, flavor_obj, context, version: tuple, base: str, *,
     host_id = ""
     if server.host:
         host_id = hashlib.sha224((server.project_id + server.host).encode()).hexdigest()
-    image = ""
+    image: str | dict[str, Any] = ""
     if server.image_id:
         image = {"id": server.image_id,
                  "links": [{"rel": "bookmark",

@@ -29,6 +29,8 @@ from urllib.parse import urlencode, urlsplit
 from flask import (Blueprint, Response, current_app, jsonify, redirect, render_template,
                    request, url_for)
 
+from werkzeug.wrappers import Response as WerkzeugResponse
+
 from ...model import DomainError
 from ...model.clock import PRESETS, expand_preset
 from .. import control
@@ -47,7 +49,7 @@ bp = Blueprint("ui", __name__, url_prefix=PREFIX, template_folder="templates")
 
 
 #: (path, method, summary, endpoint) of every dashboard route, for the OpenAPI document
-ROUTES = []
+ROUTES: list[tuple[str, str, str, str]] = []
 
 
 def ui_route(path: str, method: str, summary: str):
@@ -65,12 +67,14 @@ def openapi_paths() -> Dict[str, Any]:
     paths: Dict[str, Any] = {}
     for path, method, summary, name in ROUTES:
         if method == "POST":
-            responses = {"303": {"description": "back to the page, with ?note= or ?error="}}
+            responses: dict[str, Any] = {
+                "303": {"description": "back to the page, with ?note= or ?error="}}
         else:
             kind = "application/json" if path.endswith(".json") else "text/html"
             responses = {"200": {"description": "OK", "content": {kind: {"schema": {
                 "type": "object" if kind == "application/json" else "string"}}}}}
-        operation = {"summary": summary, "operationId": "ui_" + name, "tags": ["dashboard"],
+        operation: dict[str, Any] = {"summary": summary, "operationId": "ui_" + name,
+                                     "tags": ["dashboard"],
                      "responses": responses}
         parameters = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
                       for p in ("kind", "resource_id", "rule_id") if f"<{p}>" in path]
@@ -158,7 +162,7 @@ def _safe_next(value: Optional[str]) -> str:
     return url_for("ui.state")
 
 
-def _back(note: Optional[str] = None, error: Optional[str] = None) -> Response:
+def _back(note: Optional[str] = None, error: Optional[str] = None) -> WerkzeugResponse:
     target = _safe_next(request.form.get("next"))
     base, _, query = target.partition("?")
     params = [p for p in query.split("&") if p and not p.startswith(("note=", "error="))]
@@ -234,8 +238,8 @@ def journal():
 def journal_json():
     """Entries after ``since`` (at most the last JOURNAL_PAGE), redacted; ``oldest`` is the
     first seq the journal still holds, so a page drops what was cleared or pushed out."""
-    since = request.args.get("since", "")
-    since = int(since) if since.isdigit() else 0
+    given = request.args.get("since", "")
+    since = int(given) if given.isdigit() else 0
     found = cloud().list_requests()
     entries = found["requests"]
     fresh = [entry for entry in entries if entry["seq"] > since][-JOURNAL_PAGE:]
@@ -383,8 +387,8 @@ def load_scenario():
 
 @ui_route("/resource/<kind>/<resource_id>/advance", "POST", "Run the next step (steps=1) or every step (steps=all) of a process")
 def advance_resource(kind, resource_id):
-    steps = request.form.get("steps", "1")
-    steps = "all" if steps == "all" else (int(steps) if steps.isdigit() else steps)
+    given = request.form.get("steps", "1")
+    steps = "all" if given == "all" else (int(given) if given.isdigit() else given)
     return _act(lambda: cloud().advance_resource(kind, resource_id, steps),
                 lambda result: f"{kind} {resource_id}: {result['advanced']} step(s) run")
 

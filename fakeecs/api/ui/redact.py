@@ -25,10 +25,10 @@ SECRET_KEYS = frozenset({
 MIN_SECRET_LENGTH = 6
 
 
-def known_secrets(cloud, admin_token: Optional[str] = None) -> Optional[Pattern]:
+def known_secrets(cloud, admin_token: Optional[str] = None) -> Optional[Pattern[str]]:
     """A pattern of every secret value ``cloud`` knows, longest first (None: none)."""
     with cloud.lock:
-        names = set()
+        names: set[str] = set()
         for store in (cloud.users, cloud.projects, cloud.domains):
             names.update(item.name for item in store.values())
         values = set(getattr(cloud, "tokens", {}) or {})
@@ -37,11 +37,11 @@ def known_secrets(cloud, admin_token: Optional[str] = None) -> Optional[Pattern]
                       if user.password not in names)
     if admin_token:
         values.add(admin_token)
-    values = sorted((v for v in values if isinstance(v, str) and len(v) >= MIN_SECRET_LENGTH),
-                    key=len, reverse=True)
-    if not values:
+    longest_first = sorted((v for v in values if isinstance(v, str) and len(v) >= MIN_SECRET_LENGTH),
+                           key=len, reverse=True)
+    if not longest_first:
         return None
-    return re.compile("|".join(re.escape(v) for v in values))
+    return re.compile("|".join(re.escape(v) for v in longest_first))
 
 
 def _authorization(value: str) -> str:
