@@ -1,6 +1,6 @@
 """Keystone v3: version discovery and password/token authentication."""
 import hashlib
-from typing import Any
+from typing import Any, Callable
 
 from flask import Blueprint, Response, g, jsonify, request
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validates_schema
@@ -20,7 +20,7 @@ MALFORMED = ("Expecting to find valid JSON in request body. The server could not
              "assumed to be in error.")
 
 #: extra catalog entries other blueprints add: callables (base, project_id) -> entry
-CATALOG_EXTRAS = []
+CATALOG_EXTRAS: list[Callable[[str, str], dict[str, Any]]] = []
 
 
 def v3_entry():

@@ -133,8 +133,8 @@ class NovaSchema(Schema):
     required keys in order; ``relaxed`` drops unknown keys (legacy v2).
     """
 
-    nova_name = "body"
-    nova_required = ()
+    nova_name: str | None = "body"
+    nova_required: tuple[str, ...] = ()
 
     class Meta:
         unknown = RAISE

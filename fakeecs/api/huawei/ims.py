@@ -4,7 +4,7 @@ Paths carry no project id (the project comes from ``X-Project-Id`` with AK/SK,
 or from the token), except the job query ``/v1/{project_id}/jobs/{job_id}``.
 """
 import re
-from typing import Any, Dict
+from typing import Any, Callable, Dict
 
 from flask import Blueprint, Response, g, jsonify, request
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
@@ -25,7 +25,7 @@ bp = Blueprint("huawei_ims", __name__)
 
 #: other job stores (EVS, ECS) may answer ``/v1/{project_id}/jobs/{id}``:
 #: callables ``(context, job_id) -> dict | None`` asked when IMS has no such job
-JOB_RESOLVERS = []
+JOB_RESOLVERS: list[Callable[[Any, str], dict[str, Any] | None]] = []
 
 NAME = re.compile(r"^[\w\u4e00-\u9fa5\-. ]+$")
 DESCRIPTION_FORBIDDEN = re.compile(r"[\r\n<>]")
