@@ -19,6 +19,10 @@ class Cloud(ControlMixin, AutoClockMixin, EcsMixin, NetworkMixin, ImsMixin, Stor
             ImageMixin, ComputeMixin, CloudBase):
     """The whole simulated cloud."""
 
+    # the explicit hooks between rooms (see CloudBase)
+    SERVER_WATCHERS = ("_ecs_track",)
+    ADDRESS_PLANNERS = ("_subnet_addresses",)
+
 
 __all__ = ["Cloud", "Context", "VirtualClock", "apply_world", "operation", "DomainError",
            "NotFound", "Conflict", "Invalid", "Forbidden", "OverQuota", "Unauthorized"]

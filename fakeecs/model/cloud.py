@@ -41,6 +41,15 @@ def operation(method: _Op) -> _Op:
 class CloudBase:
     """Stores, clock, ids, scheduler and identity."""
 
+    # Explicit hooks between rooms (no room overrides another's method): ``Cloud`` names the
+    # methods.  ``SERVER_WATCHERS`` are called ``(server_id, at)`` after every step of a
+    # ``WATCHED_SERVER_PROCESSES`` process and after a forced error; ``ADDRESS_PLANNERS`` are
+    # asked ``(server, networks)`` in turn for a new server's addresses (None: not mine).
+    SERVER_WATCHERS: tuple[str, ...] = ()
+    WATCHED_SERVER_PROCESSES: frozenset[str] = frozenset(
+        {"server_build", "server_action", "server_delete"})
+    ADDRESS_PLANNERS: tuple[str, ...] = ()
+
     def __init__(self, *, seed: Any = None, clock: VirtualClock | None = None,
                  region: str = "cn-north-4") -> None:
         self.lock = threading.RLock()
@@ -135,6 +144,13 @@ class CloudBase:
             job.due = at + job.interval
             heapq.heappush(self._heap, (job.due, job.id))
         getattr(self, "_step_" + job.process)(job, step, at)
+        if job.process in self.WATCHED_SERVER_PROCESSES:
+            self.server_changed(job.target_id, at)
+
+    def server_changed(self, server_id: str, at: float) -> None:
+        """Tell every room that follows servers (:attr:`SERVER_WATCHERS`) to look again."""
+        for name in self.SERVER_WATCHERS:
+            getattr(self, name)(server_id, at)
 
     def cancel_jobs(self, kind: str, target_id: str, process: str | None = None) -> None:
         for job in [j for j in self.jobs.values() if j.kind == kind and j.target_id == target_id]:

@@ -304,6 +304,12 @@ class ComputeMixin(ServerMetaMixin):
         return next(iter(self.availability_zones))
 
     def _allocate_addresses(self, server: Server, networks: Any) -> dict[str, Any]:
+        """The addresses of a new server: the first :attr:`ADDRESS_PLANNERS` answer that is
+        not None (the network room's VPC subnets), else Nova's one fake network."""
+        for name in self.ADDRESS_PLANNERS:
+            planned: dict[str, Any] | None = getattr(self, name)(server, networks)
+            if planned is not None:
+                return planned
         if networks == "none":
             return {}
         octet = (server.seq % 250) + 2

@@ -217,33 +217,13 @@ class EcsMixin(Room):
                         "after the action.")
 
     def _ecs_track(self, server_id: str, at: float) -> None:
-        """Every open sub-job that follows ``server_id`` looks at it again."""
+        """Every open sub-job that follows ``server_id`` looks at it again.
+
+        One of ``Cloud.SERVER_WATCHERS``: the server's own processes tell the jobs."""
         for job in self.ecs_jobs:
             if job.status not in FINAL and job.data.get("server_id") == server_id \
                     and job.data.get("follows"):
                 self._follow(job, at)
-
-    # the server's own processes tell the jobs that follow it
-
-    # (the compute room's, next in Cloud's MRO: unknown to this room's base)
-    def _step_server_build(self, job: Job, step: str, at: float) -> None:
-        super()._step_server_build(job, step, at)  # type: ignore[misc]
-        self._ecs_track(job.target_id, at)
-
-    def _step_server_action(self, job: Job, step: str, at: float) -> None:
-        super()._step_server_action(job, step, at)  # type: ignore[misc]
-        self._ecs_track(job.target_id, at)
-
-    def _step_server_delete(self, job: Job, step: str, at: float) -> None:
-        super()._step_server_delete(job, step, at)  # type: ignore[misc]
-        self._ecs_track(job.target_id, at)
-
-    @operation
-    def force_server_error(self, server_id: str, *args: Any, **kwargs: Any) -> Server:
-        server: Server = super().force_server_error(  # type: ignore[misc]
-            server_id, *args, **kwargs)
-        self._ecs_track(server_id, self.now())
-        return server
 
     def _step_ecs_volume(self, job: Job, step: str, at: float) -> None:
         ecs_job = self.ecs_jobs.get(job.target_id)

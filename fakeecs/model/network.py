@@ -252,14 +252,16 @@ class NetworkMixin(Room):
                               subnet_id=subnet.id)
         return [NicPlan(item["uuid"], item.get("fixed_ip")) for item in networks]
 
-    def _allocate_addresses(self, server: Server, networks: Any) -> dict[str, list[dict[str, Any]]]:
+    def _subnet_addresses(self, server: Server,
+                          networks: Any) -> dict[str, list[dict[str, Any]]] | None:
         """ECS NICs (a list of :class:`NicPlan`), or Nova networks naming VPC subnets, get
-        addresses of their subnets, by VPC id; anything else is the compute room's."""
+        addresses of their subnets, by VPC id; anything else (None) is the compute room's.
+
+        One of ``Cloud.ADDRESS_PLANNERS``."""
         networks = self._nova_nics(server, networks) or networks
         if not (isinstance(networks, list) and networks
                 and all(isinstance(nic, NicPlan) for nic in networks)):
-            # the compute room's, next in Cloud's MRO (unknown to this room's base)
-            return super()._allocate_addresses(server, networks)  # type: ignore[misc,no-any-return]
+            return None
         addresses: dict[str, list[dict[str, Any]]] = {}
         for index, nic in enumerate(networks):
             subnet = self.subnets.get(nic.subnet_id)

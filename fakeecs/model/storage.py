@@ -1653,6 +1653,7 @@ class StorageMixin(Room):
         self.set_server_state(
             server, "error", at=now, fault={"code": code, "message": fault_message, "created": now}
         )
+        self.server_changed(server.id, self.now())
         return server
 
     # ------------------------------------------------------------- delete
