@@ -78,11 +78,15 @@ def give_generated_data(image: Image, size: int = GENERATED_DATA_SIZE) -> None:
     The one rule for images whose bytes fakeecs invents (createImage, IMS, images
     of scenario files); :meth:`ImageMixin.image_data` serves the same bytes.
     """
-    payload = b"".join(generated_chunks(image.id, 0, size))
-    image.size = size
+    record_bytes(image, b"".join(generated_chunks(image.id, 0, size)))
+    image.payload = None
+
+
+def record_bytes(image: Image, payload: bytes) -> None:
+    """``size``, ``checksum`` (MD5) and ``os_hash_*`` (SHA-512) true to ``payload``."""
+    image.size = len(payload)
     image.checksum, image.os_hash_value = _digests(payload)
     image.os_hash_algo = "sha512"
-    image.payload = None
 
 
 class ImageBytes:
@@ -235,10 +239,8 @@ class ImageMixin:
             raise Invalid("Properties disk_format, container_format must be set prior to "
                           "saving data.", rule="formats")
         self._set_image_status(image, "saving")
-        image.size = len(payload)
+        record_bytes(image, payload)
         image.virtual_size = None
-        image.checksum, image.os_hash_value = _digests(payload)
-        image.os_hash_algo = "sha512"
         image.payload = base64.b64encode(payload).decode("ascii")
         self._set_image_status(image, "active")
         return image

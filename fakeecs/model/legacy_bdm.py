@@ -8,9 +8,10 @@ the others (``from_legacy_mapping``).  The result goes through the same checks a
 import re
 from typing import Any, Optional
 
+from . import devices
 from .errors import Invalid
 
-ROOT_DEVICE = "vda"
+ROOT_DEVICE = devices.ROOT_DEVICE.removeprefix("/dev/")
 MIXED_SYNTAX = "Using different block_device_mapping syntaxes is not allowed in the same request."
 UNRECOGNIZED = "Block Device Mapping is Invalid: Unrecognized legacy format."
 _EPHEMERAL = re.compile(r"^ephemeral(\d+)$")

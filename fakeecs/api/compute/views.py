@@ -1,8 +1,7 @@
 """Rendering compute resources as Nova shows them at each microversion."""
-import hashlib
 from typing import Any
 
-from ...model import transitions
+from ...model import devices, transitions
 from ...model.clock import isoformat
 from .microversion import MAX_VERSION, MIN_VERSION, fmt
 
@@ -78,9 +77,7 @@ def server_core(server, flavor_obj, context, version: tuple, base: str, *,
                 extended_addresses: bool = True) -> dict:
     """The keys of Nova's core server view (what ``PUT /servers/{id}`` answers with)."""
     status = transitions.server_status(server.vm_state, server.task_state)
-    host_id = ""
-    if server.host:
-        host_id = hashlib.sha224((server.project_id + server.host).encode()).hexdigest()
+    host_id = devices.host_id(server.project_id, server.host)
     image: str | dict[str, Any] = ""
     if server.image_id:
         image = {"id": server.image_id,

@@ -23,7 +23,7 @@ from flask import Blueprint, Response, g, jsonify, request
 from marshmallow import ValidationError, fields, validate
 
 from ...model import errors as domain
-from ...model import transitions
+from ...model import devices, transitions
 from ...model.clock import isoformat
 from ...model.ecs import DiskSpec, EcsServerSpec, NicPlan, flavor_zones
 from .. import errors
@@ -136,12 +136,12 @@ def server_view(server):
         volumes.append({"id": device["volume_id"],
                         "delete_on_termination": str(bool(device.get("delete_on_termination"))).lower(),
                         "bootIndex": "" if boot is None else str(boot),
-                        "device": device.get("device_name") or f"/dev/vd{chr(ord('a') + index)}"})
+                        "device": device.get("device_name") or devices.device_at(index)})
     body = {
         "id": server.id, "name": server.name, "status": status,
         "created": isoformat(server.created_at), "updated": isoformat(server.updated_at),
         "tenant_id": server.project_id, "user_id": server.user_id,
-        "hostId": hashlib.sha224((server.project_id + server.host).encode()).hexdigest(),
+        "hostId": devices.host_id(server.project_id, server.host),
         "key_name": server.key_name, "metadata": metadata,
         "image": {"id": server.image_id or (base.id if base else "")},
         "flavor": {"id": server.flavor_id, "name": flavor.name if flavor else server.flavor_id,
