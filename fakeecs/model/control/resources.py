@@ -11,6 +11,7 @@ from typing import Any, Optional
 from .. import transitions
 from ..errors import Conflict, Invalid, NotFound
 from .host import ControlHost
+from .inputs import ForceFields, check_value, load_force, parse_steps
 from .timing import iso
 
 #: the field that holds the state of each kind with a transition table
@@ -87,8 +88,7 @@ class ResourceControl(ControlHost):
         ``steps`` may be ``"all"`` to run the process to its end.  Raises
         :class:`Conflict` when nothing is pending.
         """
-        if steps != "all" and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 1):
-            raise Invalid(f"steps: must be an integer >= 1 or \"all\", not {steps!r}", rule="steps")
+        steps = check_value(parse_steps, "steps", steps)
         with self.lock:
             self.settle()
             if kind != "job":
@@ -111,13 +111,16 @@ class ResourceControl(ControlHost):
             result["advanced"] = ran
             return result
 
-    def force_state(self, kind: str, resource_id: str, **fields_: Any) -> dict[str, Any]:
+    def force_state(self, kind: str, resource_id: str, checked: Optional[ForceFields] = None,
+                    /, **given: Any) -> dict[str, Any]:
         """Force a resource's state, moving along the shortest legal path of its table.
 
         A server takes ``vm_state``, ``task_state``, ``power_state``, ``fault`` (a
         message or ``{"code", "message", "details"}``) and ``locked``; other kinds
-        take ``status``.  States the resource can never reach are refused.
+        take ``status``.  States the resource can never reach are refused.  The
+        fields are ``checked`` (by :class:`~.inputs.ForceBody`) or given as keywords.
         """
+        fields_ = (checked if checked is not None else load_force(given)).given
         with self.lock:
             self.settle()
             item = self._resource(kind, resource_id)
@@ -192,21 +195,8 @@ class ResourceControl(ControlHost):
                               f"{fields_['power_state']!r}", rule="state")
         fault = fields_.get("fault")
         if fault is not None:
-            if isinstance(fault, str):
-                fault = {"code": 500, "message": fault, "details": ""}
-            elif isinstance(fault, dict) and isinstance(fault.get("message"), str):
-                extra = set(fault) - {"code", "message", "details"}
-                code = fault.get("code", 500)
-                if extra or not isinstance(code, int) or isinstance(code, bool):
-                    raise Invalid("fault: a message, or {code, message, details}", rule="state")
-                fault = {"code": code, "message": fault["message"],
-                         "details": str(fault.get("details", ""))}
-            else:
-                raise Invalid("fault: a message, or {code, message, details}", rule="state")
-            fault["created"] = self.now()
+            fault = dict(fault, created=self.now())
         locked = fields_.get("locked")
-        if locked is not None and not isinstance(locked, bool):
-            raise Invalid("locked: must be true or false", rule="state")
         # -- apply --
         helper = getattr(self, "force_server_error", None)
         if path and path[-1] == "error" and helper is not None and transitions.can_move(

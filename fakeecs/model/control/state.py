@@ -14,16 +14,12 @@ from typing import Any
 from ... import __version__
 from .. import transitions
 from ..errors import Invalid
-from ..ids import IdGenerator
 from ..undo import Baseline, Strings, restore_touched
 from .host import ControlHost
 from .stores import export_store, import_store
-from .timing import check_clock, is_number
+from .inputs import STATE_FORMAT, STATE_KEYS, STATE_VERSION, check_value, load_state, parse_seed
 
-STATE_FORMAT = "fakeecs-state"
-STATE_VERSION = 1
-STATE_KEYS = ("format", "version", "fakeecs", "region", "clock", "ids", "seq", "transitions",
-              "heap", "stores")
+__all__ = ["StateControl", "STATE_FORMAT", "STATE_KEYS", "STATE_VERSION"]
 
 
 class StateControl(ControlHost):
@@ -119,8 +115,7 @@ class StateControl(ControlHost):
         for name, cls in self.stores.items():
             changed = restore_touched(getattr(self, name), cls, baseline.records.get(name, {}))
             identity = identity or (changed and name in ("users", "projects"))
-        self._commit_scalars(baseline.export, check_clock(baseline.export["clock"]),
-                             self._checked_transitions(baseline.export))
+        self._commit_scalars(baseline.export, self._checked_transitions(baseline.export))
         if identity:
             self._prune_tokens()
 
@@ -179,9 +174,13 @@ class StateControl(ControlHost):
             return self._export()
 
     def import_state(self, data: Any) -> dict[str, str]:
-        """Replace the whole state with an export; refused (Invalid) without changing anything."""
+        """Replace the whole state with an export; refused (Invalid) without changing anything.
+
+        The export is checked by :class:`~.inputs.StateBody`, then its stores and
+        transitions against this cloud's (semantic checks)."""
+        checked = load_state(data)
         with self.lock:
-            self._import(data)
+            self._import(checked)
             return {"status": "imported"}
 
     def snapshot(self) -> dict[str, Any]:
@@ -207,41 +206,11 @@ class StateControl(ControlHost):
             "stores": stores,
         }
 
-    def _import(self, data: Any) -> None:
-        """Validate everything first, then swap it in (all or nothing)."""
-        if not isinstance(data, dict):
-            raise Invalid("state: must be a JSON object (an export of GET /_fakeecs/state)",
-                          rule="state")
-        if data.get("format") != STATE_FORMAT:
-            raise Invalid(f"state.format: must be {STATE_FORMAT!r}, not {data.get('format')!r}",
-                          rule="state")
-        if data.get("version") != STATE_VERSION:
-            raise Invalid(f"state.version: this fakeecs reads version {STATE_VERSION}, "
-                          f"not {data.get('version')!r}", rule="state")
-        unknown = sorted(set(data) - set(STATE_KEYS))
-        if unknown:
-            raise Invalid(f"state: unknown key(s) {', '.join(unknown)}", rule="state")
-        region = data.get("region", self.region)
-        if not isinstance(region, str) or not region:
-            raise Invalid("state.region: must be a non-empty string", rule="state")
-        clock = check_clock(data.get("clock"))
-        ids = IdGenerator()
-        try:
-            ids.setstate(data["ids"])
-        except (KeyError, TypeError, ValueError) as error:
-            raise Invalid(f"state.ids: not a generator state ({error})", rule="state") from None
-        seq = data.get("seq", 0)
-        if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
-            raise Invalid("state.seq: must be an integer >= 0", rule="state")
+    def _import(self, data: dict[str, Any]) -> None:
+        """Swap in a checked export (its own, or one :func:`~.inputs.load_state` took):
+        build every store first, then commit (all or nothing)."""
         new_transitions = self._checked_transitions(data)
-        heap = data.get("heap") or []
-        if not isinstance(heap, list) or not all(
-                isinstance(e, list) and len(e) == 2 and is_number(e[0]) and isinstance(e[1], str)
-                for e in heap):
-            raise Invalid("state.heap: must be a list of [due, job_id] pairs", rule="state")
         raw_stores = data.get("stores") or {}
-        if not isinstance(raw_stores, dict):
-            raise Invalid("state.stores: must be an object of stores", rule="state")
         unknown = sorted(set(raw_stores) - set(self.stores))
         if unknown:
             raise Invalid(f"state.stores: unknown store(s) {', '.join(unknown)}; "
@@ -254,7 +223,7 @@ class StateControl(ControlHost):
         for name, store in built.items():
             setattr(self, name, store)
         self._tracking = None
-        self._commit_scalars(data, clock, new_transitions)
+        self._commit_scalars(data, new_transitions)
         self._prune_tokens()
 
     def _checked_transitions(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -263,12 +232,12 @@ class StateControl(ControlHost):
                                                "state.transitions"))
         return checked
 
-    def _commit_scalars(self, data: dict[str, Any], clock: dict[str, Any],
-                        new_transitions: dict[str, Any]) -> None:
+    def _commit_scalars(self, data: dict[str, Any], new_transitions: dict[str, Any]) -> None:
         """Everything of a checked export but the stores: region, clock, ids, seq, heap."""
         self.region = data.get("region", self.region)
-        self.clock.set(now=clock["now"], mode=clock["mode"], speed=clock["speed"],
-                       auto=clock["auto"])
+        clock = data["clock"]
+        self.clock.set(now=clock["now"], mode=clock["mode"], speed=clock.get("speed", 1.0),
+                       auto=clock.get("auto", "off"))
         self.ids.setstate(data["ids"])
         self._seq = data.get("seq", 0)
         self.transitions = new_transitions
@@ -289,8 +258,7 @@ class StateControl(ControlHost):
 
     def seed(self, value: Any) -> dict[str, Any]:
         """Seed the id generator and the fault probability generator."""
-        if isinstance(value, bool) or not isinstance(value, (int, str)):
-            raise Invalid(f"seed: must be an integer or a string, not {value!r}", rule="seed")
+        value = check_value(parse_seed, "seed", value)
         with self.lock:
             self.ids.reseed(value)
             self._fault_random.seed(value)

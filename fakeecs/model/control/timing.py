@@ -3,18 +3,13 @@ from __future__ import annotations
 
 import heapq
 import math
-from typing import Any, Literal, Optional, Union
+from typing import Any, Optional
 
 from .. import transitions
 from ..clock import AUTO_FLAVOURS, VirtualClock, isoformat, parse_time
 from ..errors import Invalid
 from .host import ControlHost
-
-#: a process duration as stored: virtual seconds, or "manual" (waits for an advance)
-Duration = Union[float, Literal["manual"]]
-#: what a client may give for a duration
-DURATION_HELP = 'must be seconds >= 0, "manual", "immediate" or null'
-
+from .inputs import load_durations
 
 def is_number(value: Any) -> bool:
     """A finite int or float (a bool is not a number here)."""
@@ -24,38 +19,6 @@ def is_number(value: Any) -> bool:
 
 def iso(epoch: float) -> str:
     return str(isoformat(epoch, micro=True)) + "Z"
-
-
-def parse_duration(value: Any) -> Optional[Duration]:
-    """The one rule for a process duration: seconds >= 0, "manual", "immediate" (0) or
-    None (the default, returned as None).  Raises ValueError otherwise."""
-    if value is None or value == "manual":
-        return value  # type: ignore[no-any-return]
-    if value == "immediate":
-        return 0.0
-    if is_number(value) and value >= 0:
-        return float(value)
-    raise ValueError(f"{DURATION_HELP}, not {value!r}")
-
-
-def check_clock(clock: Any) -> dict[str, Any]:
-    """A state export's clock, checked: ``{mode, now, speed, auto}``."""
-    if not isinstance(clock, dict):
-        raise Invalid("state.clock: must be an object {mode, now, speed}", rule="state")
-    mode = clock.get("mode")
-    if mode not in VirtualClock.MODES:
-        raise Invalid(f"state.clock.mode: must be one of {', '.join(VirtualClock.MODES)}",
-                      rule="state")
-    if not is_number(clock.get("now")):
-        raise Invalid("state.clock.now: must be epoch seconds", rule="state")
-    speed = clock.get("speed", 1.0)
-    if not is_number(speed) or speed <= 0:
-        raise Invalid("state.clock.speed: must be a number > 0", rule="state")
-    auto = clock.get("auto", "off")
-    if auto not in AUTO_FLAVOURS:
-        raise Invalid(f"state.clock.auto: must be one of {', '.join(AUTO_FLAVOURS)}",
-                      rule="state")
-    return {"mode": mode, "now": clock["now"], "speed": speed, "auto": auto}
 
 
 class TimeControl(ControlHost):
@@ -145,25 +108,16 @@ class TimeControl(ControlHost):
             return dict(self.transitions)
 
     def _check_transitions(self, mapping: Any, where: str = "transitions") -> dict[str, Any]:
-        """``{process: duration}`` checked: known processes (a semantic check) and durations
-        (:func:`parse_duration`); None becomes the process's default."""
-        if not isinstance(mapping, dict):
-            raise Invalid(f"{where}: must be an object of process: seconds or \"manual\"",
-                          rule="transitions")
+        """``{process: duration}`` through :class:`~.inputs.TransitionsBody`, then the semantic
+        check (known processes); None becomes the process's default."""
+        durations = load_durations(mapping, where)
         known = self.known_processes()
-        unknown = sorted(str(k) for k in mapping if k not in known)
+        unknown = sorted(str(k) for k in durations if k not in known)
         if unknown:
             raise Invalid(f"{where}: unknown process(es) {', '.join(unknown)}; "
                           f"known: {', '.join(known)}", rule="transitions")
-        checked = {}
-        for name, value in mapping.items():
-            try:
-                duration = parse_duration(value)
-            except ValueError as error:
-                raise Invalid(f"{where}.{name}: {error}", rule="transitions") from None
-            checked[name] = (transitions.PROCESS_DEFAULTS.get(name, self.transitions.get(name))
-                             if duration is None else duration)
-        return checked
+        return {name: (transitions.PROCESS_DEFAULTS.get(name, self.transitions.get(name))
+                       if value is None else value) for name, value in durations.items()}
 
     def set_transitions(self, mapping: Any, *, replace: bool = False) -> dict[str, Any]:
         """Set process durations (seconds, ``"manual"``, ``"immediate"``, None = default).
