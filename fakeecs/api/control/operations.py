@@ -56,6 +56,8 @@ class Operation:
     body_optional: bool = False
     #: a handle's arguments as a :class:`Call` (default: path parameters in order)
     request: Optional[Callable[..., Call]] = None
+    #: the prefix of the body's keys in error messages (``state.version: ...``)
+    where: str = ""
 
     @property
     def params(self) -> list[str]:
@@ -84,7 +86,7 @@ class Operation:
             raw = call.body
             if raw is None and self.body_optional:
                 raw = {}
-            body = load(self.body, raw)
+            body = load(self.body, raw, self.where)
         query = load(self.query, call.query or {}) if self.query is not None else None
         return self.run(model, call.params, body, query)
 
@@ -184,7 +186,7 @@ OPERATIONS_LIST = [
               lambda m, p, b, q: m.export_state()),
     Operation("import_state", "PUT", "/state", "Import a state export (replaces everything)",
               lambda m, p, b, q: m.import_state(inputs.CheckedState(b)), body=inputs.StateBody(),
-              request=lambda state: Call(body=state)),
+              request=lambda state: Call(body=state), where="state"),
     Operation("get_clock", "GET", "/clock", "Read the virtual clock",
               lambda m, p, b, q: m.get_clock()),
     Operation("set_clock", "PUT", "/clock", "Set the clock mode, speed, time and/or auto flavour",

@@ -210,8 +210,6 @@ class Heap(_Choice):
     json_schema = {"type": "array", "items": {"type": "array", "minItems": 2, "maxItems": 2}}
 
     def _deserialize(self, value: Any, attr: Optional[str], data: Any, **kwargs: Any) -> Any:
-        if value is None:
-            return []
         if not isinstance(value, list) or not all(
                 isinstance(e, list) and len(e) == 2 and _finite(e[0]) and isinstance(e[1], str)
                 for e in value):
@@ -334,28 +332,21 @@ class StateBody(Schema):
     region = fields.String(validate=validate.Length(min=1, error="must be a non-empty string"),
                            error_messages={"invalid": "must be a non-empty string"})
     clock = fields.Nested(ClockState, required=True,
-                          error_messages={"required": "must be an object {mode, now, speed}"})
+                          error_messages={"required": "must be an object {{mode, now, speed}}"})
     ids = IdsState(required=True)
     seq = fields.Integer(strict=True, load_default=0, validate=validate.Range(
         min=0, error="must be an integer >= 0"),
         error_messages={"invalid": "must be an integer >= 0"})
-    transitions = fields.Dict(keys=fields.String(), load_default=dict, allow_none=True)
-    heap = Heap(load_default=list, allow_none=True)
+    transitions = fields.Dict(keys=fields.String(), load_default=dict)
+    heap = Heap(load_default=list)
     stores = fields.Dict(keys=fields.String(), values=fields.Raw(), load_default=dict,
-                         allow_none=True, error_messages={"invalid": "must be an object of stores"})
+                         error_messages={"invalid": "must be an object of stores"})
 
     @validates_schema(pass_original=True)
     def _known_keys(self, data: dict[str, Any], original: Any, **kwargs: Any) -> None:
         unknown = sorted(set(original) - set(STATE_KEYS))
         if unknown:
             raise ValidationError(f"unknown key(s) {', '.join(unknown)}")
-
-    @post_load
-    def _defaults(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        for key in ("transitions", "stores"):
-            if data.get(key) is None:
-                data[key] = {}
-        return data
 
 
 def _version(value: Any) -> None:
