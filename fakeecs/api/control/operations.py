@@ -149,7 +149,7 @@ def _describe(model: Any, params: dict[str, str], body: Any, query: Any) -> Any:
 
 def _set_clock(model: Any, params: dict[str, str], body: inputs.ClockSettings,
                query: Any) -> Any:
-    return model.set_clock(mode=body.mode, now=body.now, speed=body.speed, auto=body.auto)
+    return model.set_clock(body)
 
 
 def _clear_faults(model: Any, params: dict[str, str], body: Any, query: Any) -> Any:

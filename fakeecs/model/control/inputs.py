@@ -21,7 +21,7 @@ from typing import Any, Literal, Optional, Union
 from marshmallow import (EXCLUDE, INCLUDE, RAISE, Schema, ValidationError, fields, post_load, validate,
                          validates_schema)
 
-from ..clock import AUTO_FLAVOURS, VirtualClock
+from ..clock import AUTO_FLAVOURS, VirtualClock, parse_time
 from ..errors import Invalid
 from ..faults import MATCH_KEYS, FaultSpec, check_match_values, check_side_effect
 from ..ids import IdGenerator
@@ -88,7 +88,7 @@ class Number(fields.Float):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-class _Choice(fields.Field):
+class _Choice(fields.Field[Any]):
     """A field whose accepted JSON shapes are listed for the OpenAPI document."""
 
     #: the JSON schema of the accepted values (apispec renders it as is)
@@ -108,8 +108,11 @@ class NumberOrString(_Choice):
 
     def _deserialize(self, value: Any, attr: Optional[str], data: Any, **kwargs: Any) -> Any:
         if isinstance(value, (int, float, str)) and not isinstance(value, bool):
-            return value
-        raise ValidationError("must be an ISO-8601 time or epoch seconds")
+            try:
+                return parse_time(value)
+            except (ValueError, TypeError, OverflowError):
+                pass
+        raise ValidationError(f"not an ISO-8601 time or epoch seconds: {_shown(value)}")
 
 
 class DurationField(_Choice):
@@ -371,10 +374,10 @@ def load_state(data: Any) -> CheckedState:
 
 @dataclass
 class ClockSettings:
-    """What a clock update sets (None: leave as is)."""
+    """What a clock update sets (None: leave as is); ``now`` in epoch seconds."""
 
     mode: Optional[str] = None
-    now: Any = None
+    now: Optional[float] = None
     speed: Optional[float] = None
     auto: Optional[str] = None
 

@@ -9,7 +9,7 @@ from .. import transitions
 from ..clock import AUTO_FLAVOURS, VirtualClock, isoformat, parse_time
 from ..errors import Invalid
 from .host import ControlHost
-from .inputs import load_durations
+from .inputs import ClockSettings, load_durations
 
 def is_number(value: Any) -> bool:
     """A finite int or float (a bool is not a number here)."""
@@ -36,14 +36,34 @@ class TimeControl(ControlHost):
                 state["auto"] = self.clock.auto
             return state
 
-    def set_clock(self, *, mode: Optional[str] = None, now: Any = None,
-                  speed: Optional[float] = None, auto: Optional[str] = None) -> dict[str, Any]:
+    def set_clock(self, settings: Optional[ClockSettings] = None, /, *,
+                  mode: Optional[str] = None, now: Any = None, speed: Optional[float] = None,
+                  auto: Optional[str] = None) -> dict[str, Any]:
         """Set the mode (``realtime``/``frozen``), speed, time and/or auto flavour.
 
         Moving the time forward runs every transition that falls due, in order.
         ``auto`` (``off``, ``step``, ``finish``) says how reads move the clock
-        (:mod:`fakeecs.model.autoclock`).
+        (:mod:`fakeecs.model.autoclock`).  ``settings`` come checked by
+        :class:`~.inputs.ClockBody`; keywords are checked here.
         """
+        if settings is None:
+            settings = self._clock_settings(mode, now, speed, auto)
+        mode, target, speed, auto = settings.mode, settings.now, settings.speed, settings.auto
+        with self.lock:
+            self.settle()
+            if target is not None:
+                if target >= self.clock.now():
+                    self._advance_to(target)
+                else:
+                    self.clock.set(now=target)
+            self.clock.set(now=target, mode=mode, speed=speed, auto=auto)
+            self.settle()
+            return self.get_clock()
+
+    @staticmethod
+    def _clock_settings(mode: Optional[str], now: Any, speed: Optional[float],
+                        auto: Optional[str]) -> ClockSettings:
+        """Keyword arguments of the Python API as :class:`ClockSettings` (Invalid says why)."""
         if mode is not None and mode not in VirtualClock.MODES:
             raise Invalid(f"mode: must be one of {', '.join(VirtualClock.MODES)}, not {mode!r}",
                           rule="clock")
@@ -59,16 +79,7 @@ class TimeControl(ControlHost):
             except (ValueError, TypeError, OverflowError):
                 raise Invalid(f"now: not an ISO-8601 time or epoch seconds: {now!r}",
                               rule="clock") from None
-        with self.lock:
-            self.settle()
-            if target is not None:
-                if target >= self.clock.now():
-                    self._advance_to(target)
-                else:
-                    self.clock.set(now=target)
-            self.clock.set(now=target, mode=mode, speed=speed, auto=auto)
-            self.settle()
-            return self.get_clock()
+        return ClockSettings(mode=mode, now=target, speed=speed, auto=auto)
 
     def advance_clock(self, seconds: float) -> dict[str, Any]:
         """Move virtual time forward, running each due transition at its own time."""
