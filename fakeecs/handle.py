@@ -18,6 +18,8 @@ Every control-plane operation is a row of one route table
 :class:`RemoteFakeCloud` sends it to the ``/_fakeecs/`` routes of a fakeecs that
 runs elsewhere, and either way the same schema checks the arguments.
 """
+from __future__ import annotations
+
 import contextlib
 import json
 import threading
@@ -26,8 +28,12 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import warnings
+from typing import TYPE_CHECKING, Any
 
 from .model.clock import PRESETS, expand_preset
+
+if TYPE_CHECKING:
+    from .api.control.operations import Call, Operation
 
 DEFAULT_PROJECT_ID = "0fae0ec5c0de4e1bb2b3c4d5e6f70819"
 DEFAULT_PROJECT = "fakeecs"
@@ -360,7 +366,7 @@ class _ControlSurface(_Endpoint):
         return self._call("clear_requests")
 
     # -- every control call goes through the route table --------------------------------
-    def _call(self, name, *args, **kwargs):
+    def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
         """Run the control operation ``name`` (a row of the route table) with a handle's
         arguments: the same schema checks them whether the cloud is here or remote."""
         from .api.control.operations import OPERATIONS
@@ -370,15 +376,19 @@ class _ControlSurface(_Endpoint):
             raise FakeEcsError(f"no control operation {name!r}")
         return self._perform(operation, operation.call(*args, **kwargs))
 
-    def _clock_state(self):
+    def _clock_state(self) -> dict[str, Any]:
         state = self._call("get_clock")
         return {"now": state["epoch"], "mode": state["mode"], "auto": state.get("auto", "off")}
 
-    def _advance_clock(self, seconds):
+    def _advance_clock(self, seconds: float) -> Any:
         return self._call("advance_clock", seconds)
 
-    def _set_clock(self, **options):
+    def _set_clock(self, **options: Any) -> Any:
         return self._call("set_clock", **options)
+
+    def _perform(self, operation: Operation, call: Call) -> Any:
+        """Perform one row of the route table (here, or over HTTP)."""
+        raise NotImplementedError
 
 
 # ----------------------------------------------------------------------------
@@ -492,7 +502,7 @@ class FakeCloud(_ControlSurface):
         return user.password if user is not None else DEFAULT_PASSWORD
 
     # -- control plane: the route table's operations, run on the model here -------------
-    def _perform(self, operation, call):
+    def _perform(self, operation: Operation, call: Call) -> Any:
         return operation.invoke(self.cloud, call)
 
     # -- direct read access to the model ------------------------------------------------
@@ -653,7 +663,7 @@ class RemoteFakeCloud(_ControlSurface):
             raise FakeEcsError(f"{method} /_fakeecs{path}: {status} {message}", status, decoded)
         return decoded
 
-    def _perform(self, operation, call):
+    def _perform(self, operation: Operation, call: Call) -> Any:
         if operation.name in ("reset", "load_scenario") and call.body:
             call.body = {key: _scenario_ref(value) for key, value in call.body.items()}
             if "path" in call.body and isinstance(call.body["path"], dict):
@@ -664,7 +674,7 @@ class RemoteFakeCloud(_ControlSurface):
         return f"<RemoteFakeCloud {self.url} control_plane={self.has_control_plane}>"
 
 
-def _scenario_ref(item):
+def _scenario_ref(item: Any) -> Any:
     """A scenario for the wire: names stay names; local files and dicts travel as dicts."""
     import os
 
