@@ -58,7 +58,7 @@ def _action(method: str, path: str, raw: Optional[bytes]) -> Optional[str]:
 def _request_raw(req: Any = None) -> Optional[bytes]:
     """The request body when it is small enough to look at, else ``None`` (an oversized
     or streamed upload is never read by the hooks; a request without a body costs nothing)."""
-    req = req or request._get_current_object()
+    req = req or request._get_current_object()  # type: ignore[attr-defined]
     environ = req.environ
     length = req.content_length
     if length is None:
@@ -178,7 +178,8 @@ def _body_record(raw: Optional[bytes], content_type: Optional[str],
 def _journal(response: Response, rule: Optional[FaultRule]) -> None:
     """Record the exchange cheaply: raw bytes and references now, decoding on read."""
     model = cloud()
-    req, facts = request._get_current_object(), g._get_current_object()
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    facts = g._get_current_object()
     environ = req.environ
     method, path = req.method, req.path
     info = facts.get("fakeecs_request")
