@@ -13,10 +13,13 @@
 
 The handle and the HTTP server share one :class:`~fakeecs.model.Cloud`: what a
 test changes through the handle a client sees at once, and the other way round.
-Every control-plane operation is a thin delegation to the model's control
-methods (``fakeecs.model.control``); :class:`RemoteFakeCloud` offers the same
-methods over the ``/_fakeecs/`` HTTP routes of a fakeecs that runs elsewhere.
+Every control-plane operation is a row of one route table
+(:mod:`fakeecs.api.control.operations`): :class:`FakeCloud` runs it on its model,
+:class:`RemoteFakeCloud` sends it to the ``/_fakeecs/`` routes of a fakeecs that
+runs elsewhere, and either way the same schema checks the arguments.
 """
+from __future__ import annotations
+
 import contextlib
 import json
 import threading
@@ -25,8 +28,12 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import warnings
+from typing import TYPE_CHECKING, Any
 
 from .model.clock import PRESETS, expand_preset
+
+if TYPE_CHECKING:
+    from .api.control.operations import Call, Operation
 
 DEFAULT_PROJECT_ID = "0fae0ec5c0de4e1bb2b3c4d5e6f70819"
 DEFAULT_PROJECT = "fakeecs"
@@ -332,13 +339,14 @@ class _ControlSurface(_Endpoint):
         ``side_effect``); returns the rule as a dict (with its ``id``)."""
         spec = dict(rule or {})
         spec.update(fields)
-        return _as_dict(self._call("add_fault", spec))
+        return self._call("add_fault", spec)
 
     def remove_fault(self, fault_id):
-        return _as_dict(self._call("remove_fault", fault_id))
+        """Remove one fault rule: ``{"deleted": [fault_id]}``."""
+        return self._call("remove_fault", fault_id)
 
     def faults(self):
-        return [_as_dict(rule) for rule in self._call("list_faults")]
+        return self._call("list_faults")["faults"]
 
     def clear_faults(self):
         return self._call("clear_faults")
@@ -357,9 +365,30 @@ class _ControlSurface(_Endpoint):
     def clear_requests(self):
         return self._call("clear_requests")
 
+    # -- every control call goes through the route table --------------------------------
+    def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """Run the control operation ``name`` (a row of the route table) with a handle's
+        arguments: the same schema checks them whether the cloud is here or remote."""
+        from .api.control.operations import OPERATIONS
 
-def _as_dict(value):
-    return value.to_dict() if hasattr(value, "to_dict") else value
+        operation = OPERATIONS.get(name)
+        if operation is None:
+            raise FakeEcsError(f"no control operation {name!r}")
+        return self._perform(operation, operation.call(*args, **kwargs))
+
+    def _clock_state(self) -> dict[str, Any]:
+        state = self._call("get_clock")
+        return {"now": state["epoch"], "mode": state["mode"], "auto": state.get("auto", "off")}
+
+    def _advance_clock(self, seconds: float) -> Any:
+        return self._call("advance_clock", seconds)
+
+    def _set_clock(self, **options: Any) -> Any:
+        return self._call("set_clock", **options)
+
+    def _perform(self, operation: Operation, call: Call) -> Any:
+        """Perform one row of the route table (here, or over HTTP)."""
+        raise NotImplementedError
 
 
 # ----------------------------------------------------------------------------
@@ -472,24 +501,9 @@ class FakeCloud(_ControlSurface):
         user = self._default_user()
         return user.password if user is not None else DEFAULT_PASSWORD
 
-    # -- control plane: thin delegations to the model ---------------------------------
-    def _call(self, name, *args, **kwargs):
-        if name == "list_faults":
-            return self.cloud.faults
-        method = getattr(self.cloud, name, None)
-        if method is None:
-            raise FakeEcsError(f"this fakeecs model has no control operation {name!r}")
-        return method(*args, **kwargs)
-
-    def _clock_state(self):
-        return {"now": self.cloud.clock.now(), "mode": self.cloud.clock.mode,
-                "auto": self.cloud.clock.auto}
-
-    def _advance_clock(self, seconds):
-        return self._call("advance_clock", seconds)
-
-    def _set_clock(self, **options):
-        return self._call("set_clock", **{k: v for k, v in options.items() if v is not None})
+    # -- control plane: the route table's operations, run on the model here -------------
+    def _perform(self, operation: Operation, call: Call) -> Any:
+        return operation.invoke(self.cloud, call)
 
     # -- direct read access to the model ------------------------------------------------
     def context(self, user=None, project=None):
@@ -649,30 +663,23 @@ class RemoteFakeCloud(_ControlSurface):
             raise FakeEcsError(f"{method} /_fakeecs{path}: {status} {message}", status, decoded)
         return decoded
 
-    def _call(self, name, *args, **kwargs):
-        route = REMOTE_ROUTES.get(name)
-        if route is None:
-            raise FakeEcsError(f"no HTTP route for control operation {name!r}")
-        return route(self, *args, **kwargs)
-
-    def _clock_state(self):
-        state = self._control("GET", "/clock")
-        return {"now": state["epoch"], "mode": state["mode"], "auto": state.get("auto", "off")}
-
-    def _advance_clock(self, seconds):
-        return self._control("POST", "/clock/advance", {"seconds": seconds})
-
-    def _set_clock(self, **options):
-        return self._control("PUT", "/clock", {k: v for k, v in options.items() if v is not None})
+    def _perform(self, operation: Operation, call: Call) -> Any:
+        if operation.name in ("reset", "load_scenario") and call.body:
+            call.body = {key: _scenario_ref(value) for key, value in call.body.items()}
+            if "path" in call.body and isinstance(call.body["path"], dict):
+                call.body = {"scenario": call.body["path"]}  # a local file travels as its content
+        return self._control(operation.method, operation.url(call.params), call.body, call.query)
 
     def __repr__(self):
         return f"<RemoteFakeCloud {self.url} control_plane={self.has_control_plane}>"
 
 
-def _scenario_ref(item):
+def _scenario_ref(item: Any) -> Any:
     """A scenario for the wire: names stay names; local files and dicts travel as dicts."""
     import os
 
+    if isinstance(item, list):
+        return [_scenario_ref(i) for i in item]
     if isinstance(item, dict):
         return dict(item)
     if isinstance(item, str) and os.path.isfile(item):
@@ -680,44 +687,6 @@ def _scenario_ref(item):
 
         return dict(scenarios.read(item))
     return item
-
-
-def _remote_reset(remote, scenario=None):
-    if scenario is None:
-        return remote._control("POST", "/reset")
-    items = scenario if isinstance(scenario, (list, tuple)) else [scenario]
-    return remote._control("POST", "/reset", {"scenario": [_scenario_ref(i) for i in items]})
-
-
-def _remote_load(remote, scenario):
-    ref = _scenario_ref(scenario)
-    body = {"scenario": ref} if isinstance(ref, dict) else (
-        {"path": ref} if "/" in ref or ref.endswith((".yaml", ".yml")) else {"name": ref})
-    return remote._control("POST", "/scenarios", body)
-
-
-#: control operation -> how :class:`RemoteFakeCloud` performs it over HTTP
-REMOTE_ROUTES = {
-    "reset": _remote_reset,
-    "load_scenario": _remote_load,
-    "export_state": lambda r: r._control("GET", "/state"),
-    "import_state": lambda r, state: r._control("PUT", "/state", state),
-    "seed": lambda r, value: r._control("POST", "/seed", {"seed": value}),
-    "get_transitions": lambda r: r._control("GET", "/transitions"),
-    "set_transitions": lambda r, mapping, replace=False: r._control(
-        "PUT", "/transitions", mapping, {"replace": "true"} if replace else None),
-    "describe_resource": lambda r, kind, rid: r._control("GET", f"/resources/{kind}/{rid}"),
-    "advance_resource": lambda r, kind, rid, steps=1: r._control(
-        "POST", f"/resources/{kind}/{rid}/advance", {"steps": steps}),
-    "force_state": lambda r, kind, rid, **fields: r._control(
-        "POST", f"/resources/{kind}/{rid}/state", fields),
-    "add_fault": lambda r, spec: r._control("POST", "/faults", spec),
-    "remove_fault": lambda r, fault_id: r._control("DELETE", f"/faults/{fault_id}"),
-    "list_faults": lambda r: r._control("GET", "/faults")["faults"],
-    "clear_faults": lambda r: r._control("DELETE", "/faults"),
-    "list_requests": lambda r, **query: r._control("GET", "/requests", query=query or None),
-    "clear_requests": lambda r: r._control("DELETE", "/requests"),
-}
 
 
 def connect(url, **options):

@@ -4,7 +4,8 @@ import json
 import pytest
 
 from fakeecs.model import Conflict, Invalid, NotFound
-from fakeecs.model.faults import Journal, RequestInfo, glob_regex
+from fakeecs.model.faults import RequestInfo, glob_regex
+from fakeecs.model.journal import Journal
 from fakeecs.server import build_cloud
 
 from conftest import BASE_IMAGE, PROJECT_ID

@@ -349,9 +349,7 @@ def _fault_spec(form) -> Dict[str, Any]:
 @ui_route("/faults", "POST", "Add a fault rule (fields, or the rule as JSON)")
 def add_fault():
     def add():
-        spec = _fault_spec(request.form)
-        control._load(control.FaultBody(), spec)
-        return cloud().add_fault(spec)
+        return cloud().add_fault(control._load(control.FaultBody(), _fault_spec(request.form)))
 
     return _act(add, lambda rule: f"fault rule {rule.id} added")
 
