@@ -99,7 +99,8 @@ class _Applier:
         cloud = self.cloud
         if ref is None:  # the first project of the cloud (the base world's)
             if cloud.projects:
-                return next(iter(cloud.projects.values()))
+                first: Project = next(iter(cloud.projects.values()))
+                return first
             self.fail(path, "no project: declare one under projects")
         found = cloud.find_project(project_id=ref) or cloud.find_project(name=ref)
         if found is None:
@@ -107,7 +108,7 @@ class _Applier:
         return found
 
     def user(self, ref: str | None, project: Project, path: Path) -> User | None:
-        users = self.cloud.users
+        users: dict[str, User] = self.cloud.users
         if ref is None:
             for user in users.values():
                 if project.id in user.roles:

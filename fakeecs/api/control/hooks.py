@@ -98,6 +98,9 @@ def _describe_request() -> RequestInfo:
 
 
 def _fault_response(rule: FaultRule, family: Optional[str]) -> Response:
+    """The answer of a rule that has a status (callers only pass such rules)."""
+    if rule.status is None:
+        raise ValueError(f"fault rule {rule.id} has no status to answer with")
     if rule.body is not None:
         response = Response(json.dumps(rule.body), status=rule.status,
                             content_type="application/json")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import heapq
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ... import __version__
 from .. import transitions
@@ -18,6 +18,9 @@ from ..undo import Baseline, Strings, restore_touched
 from .host import ControlHost
 from .stores import export_store, import_store
 from .inputs import STATE_FORMAT, STATE_KEYS, STATE_VERSION, check_value, load_state, parse_seed
+
+if TYPE_CHECKING:
+    from .. import Cloud
 
 __all__ = ["StateControl", "STATE_FORMAT", "STATE_KEYS", "STATE_VERSION"]
 
@@ -60,7 +63,7 @@ class StateControl(ControlHost):
         try:
             self._blank()
             for world in worlds:
-                apply_world(self, world, record=False)
+                apply_world(cast("Cloud", self), world, record=False)
             return self._export()
         finally:
             self.tokens = tokens
@@ -157,7 +160,7 @@ class StateControl(ControlHost):
             before = {name: len(getattr(self, name)) for name in self.stores}
             saved = self._export()
             try:
-                apply_world(self, world, record=False)
+                apply_world(cast("Cloud", self), world, record=False)
             except Exception:
                 self._import(saved)
                 raise
