@@ -1,4 +1,5 @@
 """Use 3: property-based tests with the shipped strategies and state machine."""
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis.stateful import precondition, rule, run_state_machine_as_test
 
@@ -11,8 +12,9 @@ def snapshot_name(server_name, stamp):
     return f"{server_name}-backup-{stamp}"[:80]
 
 
-@settings(max_examples=50, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(server_name=fst.server_names())
 def test_our_backup_names_are_always_accepted(fakeecs, fakeecs_client, server_name):
     server = fakeecs.create_server("web")
@@ -22,14 +24,16 @@ def test_our_backup_names_are_always_accepted(fakeecs, fakeecs_client, server_na
     fakeecs.reset()
 
 
-@settings(max_examples=50, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(case=fst.create_image_cases())
 def test_create_image(fakeecs, fakeecs_client, case):
     """Each generated case carries its verdict: 202, 400 (with a message fragment) or 403."""
     server = fakeecs.create_server("web")
-    response = fakeecs_client.server_action(server.id, case.body,
-                                            microversion="%d.%d" % case.version)
+    response = fakeecs_client.server_action(
+        server.id, case.body, microversion="%d.%d" % case.version
+    )
     assert response.status_code == case.status
     if case.fragment:
         assert case.fragment in response.text
@@ -46,13 +50,15 @@ class BackupMachine(FakeEcsMachine):
         response = self.client.create_image(server.id, snapshot_name(server.name, "x"))
         if server.vm_state in ("active", "stopped", "paused", "suspended"):
             self.expect(response, 202)
-            self._add_image(self._image_id_of(response, (2, 60)),
-                            snapshot_name(server.name, "x"), server, {})
+            self._add_image(
+                self._image_id_of(response, (2, 60)), snapshot_name(server.name, "x"), server, {}
+            )
         else:
             self.expect(response, 409)
 
 
 def test_backup_machine(fakeecs_server):
-    run_state_machine_as_test(BackupMachine.using(fakeecs_server),
-                              settings=settings(max_examples=20, stateful_step_count=15,
-                                                deadline=None))
+    run_state_machine_as_test(
+        BackupMachine.using(fakeecs_server),
+        settings=settings(max_examples=20, stateful_step_count=15, deadline=None),
+    )

@@ -10,6 +10,7 @@ What a test pays for using fakeecs:
 Figures are wall-clock medians (and 95th percentiles) on this machine; they are
 printed, not asserted.
 """
+
 import argparse
 import json
 import os
@@ -26,8 +27,7 @@ UBUNTU = "5f1b4c2e-8a3d-4e6f-9b7a-0c1d2e3f4a01"
 def _stats(samples):
     ordered = sorted(samples)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return {"median_ms": statistics.median(ordered) * 1000, "p95_ms": p95 * 1000,
-            "n": len(ordered)}
+    return {"median_ms": statistics.median(ordered) * 1000, "p95_ms": p95 * 1000, "n": len(ordered)}
 
 
 def _time(fn, repeat):
@@ -48,7 +48,10 @@ def measure(repeat=300):
     begin = time.perf_counter()
     fake = FakeCloud.start(seed=1)
     results["server start, first in process (imports included)"] = {
-        "median_ms": (time.perf_counter() - begin) * 1000, "p95_ms": None, "n": 1}
+        "median_ms": (time.perf_counter() - begin) * 1000,
+        "p95_ms": None,
+        "n": 1,
+    }
     fake.stop()
     results["server start + stop, warm"] = _time(lambda: FakeCloud.start(seed=1).stop(), 10)
 
@@ -72,7 +75,8 @@ def measure(repeat=300):
         try:
             fake.reset(scenario=["default", world])  # first: build and cache
             results["reset to a marker scenario (cached build)"] = _time(
-                lambda: fake.reset(scenario=["default", world]), repeat)
+                lambda: fake.reset(scenario=["default", world]), repeat
+            )
         finally:
             os.unlink(world)
 
@@ -82,30 +86,47 @@ def measure(repeat=300):
                 pass
 
         results["fakeecs fixture set-up + tear-down (reset, virtual sleep)"] = _time(
-            fixture_cycle, repeat)
+            fixture_cycle, repeat
+        )
 
         def first_request():
             fake.reset()
             session = requests.Session()
             session.trust_env = False
-            body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
-                "name": "fakeecs", "password": "fakeecs", "domain": {"name": "Default"}}}},
-                "scope": {"project": {"name": "fakeecs", "domain": {"name": "Default"}}}}}
-            token = session.post(fake.auth_url + "/auth/tokens", json=body,
-                                 timeout=10).headers["X-Subject-Token"]
-            session.get(fake.compute_url + "/servers", headers={"X-Auth-Token": token},
-                        timeout=10).raise_for_status()
+            body = {
+                "auth": {
+                    "identity": {
+                        "methods": ["password"],
+                        "password": {
+                            "user": {
+                                "name": "fakeecs",
+                                "password": "fakeecs",
+                                "domain": {"name": "Default"},
+                            }
+                        },
+                    },
+                    "scope": {"project": {"name": "fakeecs", "domain": {"name": "Default"}}},
+                }
+            }
+            token = session.post(fake.auth_url + "/auth/tokens", json=body, timeout=10).headers[
+                "X-Subject-Token"
+            ]
+            session.get(
+                fake.compute_url + "/servers", headers={"X-Auth-Token": token}, timeout=10
+            ).raise_for_status()
             session.close()
 
         results["first request of a test: new connection, token, GET /servers"] = _time(
-            first_request, repeat // 3 or 1)
+            first_request, repeat // 3 or 1
+        )
 
         session = requests.Session()
         session.trust_env = False
         client = fake.client()
         client.login()
         results["steady state: GET /servers/detail (keep-alive)"] = _time(
-            lambda: client.compute("GET", "/servers/detail").raise_for_status(), repeat)
+            lambda: client.compute("GET", "/servers/detail").raise_for_status(), repeat
+        )
         client.close()
         session.close()
 
@@ -114,6 +135,7 @@ def measure(repeat=300):
         except ImportError:
             pass
         else:
+
             def sdk_first():
                 fake.reset()
                 conn = fake.openstack_connection()
@@ -122,7 +144,8 @@ def measure(repeat=300):
 
             sdk_first()  # the first one imports and caches openstacksdk's service modules
             results["openstacksdk: new Connection + first list (fakeecs_openstack)"] = _time(
-                sdk_first, 30)
+                sdk_first, 30
+            )
     return results
 
 
@@ -141,9 +164,13 @@ PYTEST_FILE = textwrap.dedent("""
 
 def _pytest_seconds(directory, path, selector):
     begin = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", selector,
-                    path], cwd=directory, check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", selector, path],
+        cwd=directory,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return time.perf_counter() - begin
 
 
@@ -157,34 +184,52 @@ def measure_pytest(small=100, large=600):
             with open(path, "w") as handle:
                 handle.write(PYTEST_FILE.format(count=count))
             for label in ("with", "without"):
-                times[label, count] = min(_pytest_seconds(directory, path, "test_" + label)
-                                          for _ in range(2))
-    slope = {label: (times[label, large] - times[label, small]) / (large - small)
-             for label in ("with", "without")}
+                times[label, count] = min(
+                    _pytest_seconds(directory, path, "test_" + label) for _ in range(2)
+                )
+    slope = {
+        label: (times[label, large] - times[label, small]) / (large - small)
+        for label in ("with", "without")
+    }
     startup = (times["with", small] - slope["with"] * small) - (
-        times["without", small] - slope["without"] * small)
-    return {f"pytest: {large} tests using the fakeecs fixture (s)": times["with", large],
-            f"pytest: {large} tests without it (s)": times["without", large],
-            "pytest: fixture overhead per test (ms)": (slope["with"] - slope["without"]) * 1000,
-            "pytest: one-off session cost, server start-up (ms)": startup * 1000}
+        times["without", small] - slope["without"] * small
+    )
+    return {
+        f"pytest: {large} tests using the fakeecs fixture (s)": times["with", large],
+        f"pytest: {large} tests without it (s)": times["without", large],
+        "pytest: fixture overhead per test (ms)": (slope["with"] - slope["without"]) * 1000,
+        "pytest: one-off session cost, server start-up (ms)": startup * 1000,
+    }
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m fakeecs.bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m fakeecs.bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--repeat", type=int, default=300)
     parser.add_argument("--no-pytest", action="store_true", help="skip the pytest runs")
     parser.add_argument("--json", action="store_true", help="print JSON")
-    parser.add_argument("--scale-images", type=int, default=100_000,
-                        help="images at the big level of the scale section (0: skip it)")
-    parser.add_argument("--no-server", action="store_true",
-                        help="skip the HTTP server benchmark (fakeecs.bench_server)")
+    parser.add_argument(
+        "--scale-images",
+        type=int,
+        default=100_000,
+        help="images at the big level of the scale section (0: skip it)",
+    )
+    parser.add_argument(
+        "--no-server",
+        action="store_true",
+        help="skip the HTTP server benchmark (fakeecs.bench_server)",
+    )
     args = parser.parse_args(argv)
     if not args.no_server and not args.json:
         from . import bench_server
 
-        print("fakeecs HTTP server (python -m fakeecs.bench_server --server cheroot "
-              "--server waitress)")
+        print(
+            "fakeecs HTTP server (python -m fakeecs.bench_server --server cheroot "
+            "--server waitress)"
+        )
         bench_server.main(["--server", "cheroot", "--server", "waitress"])
         print()
     results = measure(args.repeat)

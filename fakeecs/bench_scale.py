@@ -12,6 +12,7 @@
 
 Figures are printed, never asserted.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,13 +24,15 @@ import statistics
 import sys
 import time
 import tracemalloc
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 OTHER_PROJECT = "9" * 32
 RARE_TAG = "bench-rare"
 
 
 # -- worlds -------------------------------------------------------------------------------
+
 
 def _uuid(number: int) -> str:
     text = f"{number:032x}"
@@ -56,17 +59,23 @@ def seeded_state(base: dict, template: dict, count: int) -> dict:
     for number in range(count):
         record = json.loads(json.dumps(template))
         image_id = _uuid(number + 1)
-        record.update(id=image_id, name=f"bench-{number}", seq=seq + number + 1,
-                      checksum=hashlib.md5(image_id.encode()).hexdigest(),
-                      os_hash_value=hashlib.sha512(image_id.encode()).hexdigest(),
-                      created_at=start + number, updated_at=start + number,
-                      tags=[RARE_TAG] if number % 1000 == 7 else [])
+        record.update(
+            id=image_id,
+            name=f"bench-{number}",
+            seq=seq + number + 1,
+            checksum=hashlib.md5(image_id.encode()).hexdigest(),
+            os_hash_value=hashlib.sha512(image_id.encode()).hexdigest(),
+            created_at=start + number,
+            updated_at=start + number,
+            tags=[RARE_TAG] if number % 1000 == 7 else [],
+        )
         images.append(record)
     state["seq"] = seq + count
     return state
 
 
 # -- timing helpers ---------------------------------------------------------------------
+
 
 def _median_ms(samples: list) -> float:
     return statistics.median(samples) * 1000
@@ -89,8 +98,11 @@ class Api:
         self.session.trust_env = False
         client = fake.client()
         client.login()
-        self.headers = {"X-Auth-Token": client.token, "Accept": "application/json",
-                        "OpenStack-API-Version": "compute 2.1"}
+        self.headers = {
+            "X-Auth-Token": client.token,
+            "Accept": "application/json",
+            "OpenStack-API-Version": "compute 2.1",
+        }
         client.close()
 
     def url(self, path: str) -> str:
@@ -123,8 +135,7 @@ def routes(deep_id: str, deep_name: str, late: str, early: str) -> list:
         ("Glance created_at=lt: (oldest match)", f"{glance}&created_at=lt:{early}", ""),
         ("Glance updated_at=lt: (oldest match)", f"{glance}&updated_at=lt:{early}", ""),
         ("Glance sort=name:asc (sorted view)", f"{glance}&sort=name:asc", ""),
-        ("Glance sort=name:desc, marker 90% deep", f"{glance}&sort=name:desc&marker={deep_id}",
-         ""),
+        ("Glance sort=name:desc, marker 90% deep", f"{glance}&sort=name:desc&marker={deep_id}", ""),
         ("Glance sort=created_at:asc (time view)", f"{glance}&sort=created_at:asc", ""),
         ("Glance sort=size:asc", f"{glance}&sort=size:asc", "scans"),
         ("Glance name= sort=name:asc", f"{glance}&name={deep_name}&sort=name:asc", ""),
@@ -141,11 +152,9 @@ def routes(deep_id: str, deep_name: str, late: str, early: str) -> list:
         ("Nova images/detail name=", f"{nova}&name={deep_name}", ""),
         ("Nova images/detail status=killed", f"{nova}&status=killed", ""),
         ("Nova servers/detail", "/v2.1/{project}/servers/detail?limit=25", ""),
-        ("Nova servers/detail status=ERROR", "/v2.1/{project}/servers/detail?status=ERROR",
-         ""),
+        ("Nova servers/detail status=ERROR", "/v2.1/{project}/servers/detail?status=ERROR", ""),
         ("Cinder volumes/detail", "/volume/v3/{project}/volumes/detail?limit=25", ""),
-        ("Cinder volumes status=error", "/volume/v3/{project}/volumes/detail?status=error",
-         ""),
+        ("Cinder volumes status=error", "/volume/v3/{project}/volumes/detail?status=error", ""),
         ("Cinder snapshots/detail", "/volume/v3/{project}/snapshots/detail?limit=25", ""),
         ("EVS cloudsnapshots", "/v2/{project}/cloudsnapshots?limit=25", ""),
     ]
@@ -191,8 +200,11 @@ def measure_lists(fakes: dict, template: dict, levels: list, rounds: int) -> dic
                     big_times.append(_timed(functools.partial(big_api.get, path)))
                 row = results["routes"].setdefault(label, {"note": note})
                 ratios = [big / empty for empty, big in zip(empty_times, big_times, strict=True)]
-                row[level] = (_median_ms(empty_times), _median_ms(big_times),
-                              statistics.median(ratios))
+                row[level] = (
+                    _median_ms(empty_times),
+                    _median_ms(big_times),
+                    statistics.median(ratios),
+                )
     finally:
         empty_api.close()
         big_api.close()
@@ -200,6 +212,7 @@ def measure_lists(fakes: dict, template: dict, levels: list, rounds: int) -> dic
 
 
 # -- reset -----------------------------------------------------------------------------------
+
 
 def measure_reset(template: dict, rounds: int, baseline_images: int = 10_000) -> dict:
     """Reset after a test that made 10 images, at the default world and a big baseline."""
@@ -211,29 +224,36 @@ def measure_reset(template: dict, rounds: int, baseline_images: int = 10_000) ->
     def test_then_reset() -> float:
         context = fake.context()
         for number in range(10):
-            fake.cloud.create_image(context, name=f"made-{number}", disk_format="qcow2",
-                                    container_format="bare")
+            fake.cloud.create_image(
+                context, name=f"made-{number}", disk_format="qcow2", container_format="bare"
+            )
         return _timed(fake.cloud.reset)
 
     fake.cloud.mark_baseline()
     fake.cloud.reset()
     results["reset, default world, nothing changed"] = _median_ms(
-        [_timed(fake.cloud.reset) for _ in range(rounds)])
+        [_timed(fake.cloud.reset) for _ in range(rounds)]
+    )
     results["reset after a test made 10 images, default world"] = _median_ms(
-        [test_then_reset() for _ in range(rounds)])
+        [test_then_reset() for _ in range(rounds)]
+    )
     fake.cloud.import_state(seeded_state(fake.cloud.export_state(), template, baseline_images))
     fake.cloud.mark_baseline()
     results[f"reset, {baseline_images // 1000}k-image baseline, nothing changed"] = _median_ms(
-        [_timed(fake.cloud.reset) for _ in range(rounds)])
-    results[f"reset after a test made 10 images, {baseline_images // 1000}k-image baseline"] = \
+        [_timed(fake.cloud.reset) for _ in range(rounds)]
+    )
+    results[f"reset after a test made 10 images, {baseline_images // 1000}k-image baseline"] = (
         _median_ms([test_then_reset() for _ in range(rounds)])
+    )
     fake.cloud.import_state(fake.cloud.export_state())  # the tracking is lost: a full import
-    results[f"reset, {baseline_images // 1000}k-image baseline, first after an import"] = \
+    results[f"reset, {baseline_images // 1000}k-image baseline, first after an import"] = (
         _median_ms([_timed(fake.cloud.reset)])
+    )
     return results
 
 
 # -- memory ----------------------------------------------------------------------------------
+
 
 def _cloud() -> Any:
     from .server import build_cloud
@@ -279,8 +299,9 @@ def measure_memory(template: dict, count: int) -> dict:
     def by_glance(fake: Any) -> None:
         context = fake.context()
         for number in range(count):
-            fake.cloud.create_image(context, name=f"bench-{number}", disk_format="qcow2",
-                                    container_format="bare")
+            fake.cloud.create_image(
+                context, name=f"bench-{number}", disk_format="qcow2", container_format="bare"
+            )
 
     def state_text() -> tuple:
         fake = fresh()
@@ -292,9 +313,15 @@ def measure_memory(template: dict, count: int) -> dict:
 
     def world_text() -> tuple:
         fake, server = with_server()
-        world = {"images": [{"name": f"bench-{number}",
-                             "origin": {"kind": "nova_snapshot", "server": server.id}}
-                            for number in range(count)]}
+        world = {
+            "images": [
+                {
+                    "name": f"bench-{number}",
+                    "origin": {"kind": "nova_snapshot", "server": server.id},
+                }
+                for number in range(count)
+            ]
+        }
         return fake, json.dumps(world)
 
     def by_scenario(prepared: tuple) -> None:
@@ -308,21 +335,28 @@ def measure_memory(template: dict, count: int) -> dict:
 
     return {
         "createImage action (server snapshots)": _traced_per_image(
-            with_server, by_create_image, count),
+            with_server, by_create_image, count
+        ),
         "Glance POST /v2/images (records, no data)": _traced_per_image(fresh, by_glance, count),
         "state import of snapshots (PUT /_fakeecs/state)": _traced_per_image(
-            state_text, by_import, count),
-        "scenario of snapshots (load_scenario)": _traced_per_image(
-            world_text, by_scenario, count),
+            state_text, by_import, count
+        ),
+        "scenario of snapshots (load_scenario)": _traced_per_image(world_text, by_scenario, count),
         "+ a baseline over them (mark_baseline keeps their records)": _traced_per_image(
-            imported, lambda fake: fake.cloud.mark_baseline(), count),
+            imported, lambda fake: fake.cloud.mark_baseline(), count
+        ),
     }
 
 
 # -- report --------------------------------------------------------------------------------
 
-def measure(images: int = 100_000, rounds: int = 31, baseline_images: int = 10_000,
-            memory_images: int = 5_000) -> dict:
+
+def measure(
+    images: int = 100_000,
+    rounds: int = 31,
+    baseline_images: int = 10_000,
+    memory_images: int = 5_000,
+) -> dict:
     """Every figure of the scale section, as a dict."""
     from .handle import FakeCloud
 
@@ -330,8 +364,11 @@ def measure(images: int = 100_000, rounds: int = 31, baseline_images: int = 10_0
     with FakeCloud.start(seed=1) as empty, FakeCloud.start(seed=1) as big:
         template = snapshot_template(big)
         lists = measure_lists({"empty": empty, "big": big}, template, levels, rounds)
-    return {"lists": lists, "reset": measure_reset(template, rounds * 2, baseline_images),
-            "memory": measure_memory(template, memory_images)}
+    return {
+        "lists": lists,
+        "reset": measure_reset(template, rounds * 2, baseline_images),
+        "memory": measure_memory(template, memory_images),
+    }
 
 
 def report(results: dict) -> str:
@@ -339,8 +376,10 @@ def report(results: dict) -> str:
     lists = results["lists"]
     levels = lists["levels"]
     top = levels[-1]
-    lines = ["fakeecs at scale: list routes (median ms of keep-alive GETs; the empty cloud is the "
-             "default world; x: median of each round's ratio to it)"]
+    lines = [
+        "fakeecs at scale: list routes (median ms of keep-alive GETs; the empty cloud is the "
+        "default world; x: median of each round's ratio to it)"
+    ]
     head = f"{'route':<44}" + "".join(f"{f'{n} images':>14}" for n in levels)
     lines.append(head + f"{'empty':>9}{f'x at {top}':>12}")
     for label, row in lists["routes"].items():
@@ -348,8 +387,12 @@ def report(results: dict) -> str:
         empty_ms, _, ratio = row[top]
         mark = f"  ({row['note']})" if row["note"] else ""
         lines.append(f"{label:<44}{cells}{empty_ms:>9.2f}{ratio:>11.2f}x{mark}")
-    lines.append("state import (in process, JSON parsed): " + ", ".join(
-        f"{level} images {seconds:.2f} s" for level, seconds in lists["import_s"].items()))
+    lines.append(
+        "state import (in process, JSON parsed): "
+        + ", ".join(
+            f"{level} images {seconds:.2f} s" for level, seconds in lists["import_s"].items()
+        )
+    )
     lines.append("")
     lines.append(f"{'reset':<66} {'median ms':>10}")
     for label, value in results["reset"].items():
@@ -362,10 +405,17 @@ def report(results: dict) -> str:
 
 
 def main(argv: Any = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m fakeecs.bench_scale", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--images", type=int, default=100_000,
-                        help="the big level of the list table (default 100000)")
+    parser = argparse.ArgumentParser(
+        prog="python -m fakeecs.bench_scale",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--images",
+        type=int,
+        default=100_000,
+        help="the big level of the list table (default 100000)",
+    )
     parser.add_argument("--rounds", type=int, default=31)
     parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args(argv)

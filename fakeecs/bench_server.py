@@ -15,6 +15,7 @@ medians, so that the ratios compare like with like on a busy, shared machine:
 
 Figures are printed, never asserted.
 """
+
 import argparse
 import importlib.util
 import json
@@ -31,6 +32,7 @@ SERVERS = ("cheroot", "waitress")
 
 
 # -- the server processes ------------------------------------------------------------------------
+
 
 def _bare_app(body):
     """A Flask app with one route that answers ``body`` as JSON, like a view would."""
@@ -79,8 +81,13 @@ class Process:
     """A server in a child process, stopped by closing its stdin."""
 
     def __init__(self, command, ready_line):
-        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=subprocess.DEVNULL, text=True)
+        self.process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         deadline = time.monotonic() + 60
         line = ""
         while time.monotonic() < deadline:
@@ -115,8 +122,16 @@ def start_fakeecs(server=None):
 
 
 def start_bare(body_file, server=None):
-    command = [sys.executable, "-m", "fakeecs.bench_server", "serve", "--app", "bare",
-               "--body", body_file]
+    command = [
+        sys.executable,
+        "-m",
+        "fakeecs.bench_server",
+        "serve",
+        "--app",
+        "bare",
+        "--body",
+        body_file,
+    ]
     return Process(command + (["--server", server] if server else []), _url_line)
 
 
@@ -129,12 +144,23 @@ def start_moto():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = [sys.executable, "-c",
-               "import sys; from moto.server import main; sys.exit(main(sys.argv[1:]))",
-               "-H", "127.0.0.1", "-p", str(port)]
+    command = [
+        sys.executable,
+        "-c",
+        "import sys; from moto.server import main; sys.exit(main(sys.argv[1:]))",
+        "-H",
+        "127.0.0.1",
+        "-p",
+        str(port),
+    ]
     proc = Process.__new__(Process)
-    proc.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL, text=True)
+    proc.process = subprocess.Popen(
+        command,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     proc.url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -148,6 +174,7 @@ def start_moto():
 
 
 # -- clients -------------------------------------------------------------------------------------
+
 
 def session():
     import requests
@@ -163,25 +190,52 @@ class Fakeecs:
     def __init__(self, url):
         self.url = url
         client = session()
-        body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
-            "name": "fakeecs", "password": "fakeecs", "domain": {"name": "Default"}}}},
-            "scope": {"project": {"name": "fakeecs", "domain": {"name": "Default"}}}}}
+        body = {
+            "auth": {
+                "identity": {
+                    "methods": ["password"],
+                    "password": {
+                        "user": {
+                            "name": "fakeecs",
+                            "password": "fakeecs",
+                            "domain": {"name": "Default"},
+                        }
+                    },
+                },
+                "scope": {"project": {"name": "fakeecs", "domain": {"name": "Default"}}},
+            }
+        }
         response = client.post(url + "/v3/auth/tokens", json=body, timeout=10)
         response.raise_for_status()
-        self.headers = {"X-Auth-Token": response.headers["X-Subject-Token"],
-                        "Accept": "application/json"}
+        self.headers = {
+            "X-Auth-Token": response.headers["X-Subject-Token"],
+            "Accept": "application/json",
+        }
         self.project = response.json()["token"]["project"]["id"]
         self.compute = f"{url}/v2.1/{self.project}"
-        client.put(url + "/_fakeecs/transitions", json={"image_snapshot": "immediate",
-                                                        "server_build": "immediate"},
-                   timeout=10).raise_for_status()
+        client.put(
+            url + "/_fakeecs/transitions",
+            json={"image_snapshot": "immediate", "server_build": "immediate"},
+            timeout=10,
+        ).raise_for_status()
         images = client.get(self.compute + "/images", headers=self.headers, timeout=10).json()
         self.image = images["images"][0]["id"]
-        flavor = client.get(self.compute + "/flavors", headers=self.headers,
-                            timeout=10).json()["flavors"][0]["id"]
-        created = client.post(self.compute + "/servers", headers=self.headers, timeout=10, json={
-            "server": {"name": "bench", "imageRef": self.image, "flavorRef": flavor,
-                       "networks": "auto"}})
+        flavor = client.get(self.compute + "/flavors", headers=self.headers, timeout=10).json()[
+            "flavors"
+        ][0]["id"]
+        created = client.post(
+            self.compute + "/servers",
+            headers=self.headers,
+            timeout=10,
+            json={
+                "server": {
+                    "name": "bench",
+                    "imageRef": self.image,
+                    "flavorRef": flavor,
+                    "networks": "auto",
+                }
+            },
+        )
         created.raise_for_status()
         self.server = created.json()["server"]["id"]
         self.count = 0
@@ -191,36 +245,52 @@ class Fakeecs:
         return f"/v2.1/{project or self.project}/images/{self.image}"
 
     def get_image(self, client):
-        response = client.get(self.compute + f"/images/{self.image}", headers=self.headers,
-                              timeout=30)
+        response = client.get(
+            self.compute + f"/images/{self.image}", headers=self.headers, timeout=30
+        )
         response.raise_for_status()
         return response
 
     def pair(self, client):
         self.count += 1
-        response = client.post(self.compute + f"/servers/{self.server}/action",
-                               headers=self.headers, timeout=30,
-                               json={"createImage": {"name": f"bench-{self.count}"}})
+        response = client.post(
+            self.compute + f"/servers/{self.server}/action",
+            headers=self.headers,
+            timeout=30,
+            json={"createImage": {"name": f"bench-{self.count}"}},
+        )
         if response.status_code != 202:
             raise RuntimeError(f"createImage: {response.status_code} {response.text[:200]}")
         image_id = response.headers["Location"].rsplit("/", 1)[-1]
-        client.get(self.compute + f"/images/{image_id}", headers=self.headers,
-                   timeout=30).raise_for_status()
+        client.get(
+            self.compute + f"/images/{image_id}", headers=self.headers, timeout=30
+        ).raise_for_status()
 
 
 class Moto:
     """EC2 on moto: an instance to make images from, over the query API."""
 
-    AUTH = ("AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20260101/us-east-1/ec2/"
-            "aws4_request, SignedHeaders=host;x-amz-date, Signature=0")
+    AUTH = (
+        "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20260101/us-east-1/ec2/"
+        "aws4_request, SignedHeaders=host;x-amz-date, Signature=0"
+    )
 
     def __init__(self, url):
         self.url = url + "/"
-        self.headers = {"Authorization": self.AUTH, "X-Amz-Date": "20260101T000000Z",
-                        "Content-Type": "application/x-www-form-urlencoded"}
+        self.headers = {
+            "Authorization": self.AUTH,
+            "X-Amz-Date": "20260101T000000Z",
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
         client = session()
-        text = self.call(client, Action="RunInstances", ImageId="ami-12c6146b", MinCount="1",
-                         MaxCount="1", InstanceType="t2.micro")
+        text = self.call(
+            client,
+            Action="RunInstances",
+            ImageId="ami-12c6146b",
+            MinCount="1",
+            MaxCount="1",
+            InstanceType="t2.micro",
+        )
         self.instance = text.split("<instanceId>", 1)[1].split("<", 1)[0]
         self.count = 0
         client.close()
@@ -229,19 +299,22 @@ class Moto:
         params.setdefault("Version", "2016-11-15")
         response = client.post(self.url, data=params, headers=self.headers, timeout=30)
         if response.status_code != 200:
-            raise RuntimeError(f"moto {params['Action']}: {response.status_code} "
-                               f"{response.text[:200]}")
+            raise RuntimeError(
+                f"moto {params['Action']}: {response.status_code} {response.text[:200]}"
+            )
         return response.text
 
     def pair(self, client):
         self.count += 1
-        text = self.call(client, Action="CreateImage", InstanceId=self.instance,
-                         Name=f"bench-{self.count}")
+        text = self.call(
+            client, Action="CreateImage", InstanceId=self.instance, Name=f"bench-{self.count}"
+        )
         image_id = text.split("<imageId>", 1)[1].split("<", 1)[0]
         self.call(client, Action="DescribeImages", **{"ImageId.1": image_id})
 
 
 # -- measurements --------------------------------------------------------------------------------
+
 
 def cpu_seconds(pid):
     """CPU time (user + system) a process has used so far, or None off Linux."""
@@ -277,8 +350,10 @@ def _rounds(contestants, rounds, per_round):
     for name, (_, pid) in contestants.items():
         after = cpu_seconds(pid)
         used = None if after is None or cpu[name] is None else after - cpu[name]
-        results[name] = {"wall": statistics.median(samples[name]),
-                         "cpu": None if used is None else used / (rounds * per_round)}
+        results[name] = {
+            "wall": statistics.median(samples[name]),
+            "cpu": None if used is None else used / (rounds * per_round),
+        }
     for client in clients.values():
         client.close()
     return results
@@ -321,8 +396,11 @@ def many_clients(fake, threads, seconds):
     for thread in workers:
         thread.join(60)
     done = sum(counts)
-    return {"rate": done / elapsed, "errors": sum(errors),
-            "reconnects_per_request": (sum(connections) - threads) / max(done, 1)}
+    return {
+        "rate": done / elapsed,
+        "errors": sum(errors),
+        "reconnects_per_request": (sum(connections) - threads) / max(done, 1),
+    }
 
 
 def stalled_clients(fake, stalled=32, probes=40):
@@ -334,10 +412,12 @@ def stalled_clients(fake, stalled=32, probes=40):
     body = json.dumps({"createImage": {"name": "stalled"}}).encode()
     for _ in range(stalled):
         sock = socket.create_connection((host, int(port)), timeout=5)
-        head = (f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
-                f"X-Auth-Token: {fake.headers['X-Auth-Token']}\r\n"
-                f"Content-Length: {len(body)}\r\n\r\n").encode()
-        sock.sendall(head + body[:len(body) // 2])
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
+            f"X-Auth-Token: {fake.headers['X-Auth-Token']}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        sock.sendall(head + body[: len(body) // 2])
         sockets.append(sock)
     time.sleep(0.2)  # let the server take them
     client = session()
@@ -353,8 +433,7 @@ def stalled_clients(fake, stalled=32, probes=40):
     client.close()
     for sock in sockets:
         sock.close()
-    return {"median_s": statistics.median(latencies), "max_s": max(latencies),
-            "failures": failures}
+    return {"median_s": statistics.median(latencies), "max_s": max(latencies), "failures": failures}
 
 
 def measure(server=None, rounds=7, per_round=100, seconds=3.0):
@@ -376,25 +455,37 @@ def measure(server=None, rounds=7, per_round=100, seconds=3.0):
         bare_url = bare_process.url
 
         def bare_get(client):
-            client.get(bare_url + fake.image_path(), headers=fake.headers,
-                       timeout=30).raise_for_status()
+            client.get(
+                bare_url + fake.image_path(), headers=fake.headers, timeout=30
+            ).raise_for_status()
 
-        times = _rounds({"fakeecs": (fake.get_image, fake_process.process.pid),
-                         "bare": (bare_get, bare_process.process.pid)}, rounds, per_round)
+        times = _rounds(
+            {
+                "fakeecs": (fake.get_image, fake_process.process.pid),
+                "bare": (bare_get, bare_process.process.pid),
+            },
+            rounds,
+            per_round,
+        )
         results["get_image_ms"] = times["fakeecs"]["wall"] * 1000
         results["bare_flask_ms"] = times["bare"]["wall"] * 1000
         results["get_vs_bare"] = times["fakeecs"]["wall"] / times["bare"]["wall"]
         results["get_vs_bare_cpu"] = _ratio(times["fakeecs"]["cpu"], times["bare"]["cpu"])
 
         def bare_pair(client):
-            client.post(bare_url + f"/v2.1/{fake.project}/servers/{fake.server}/action",
-                        json={"createImage": {"name": "bare"}}, headers=fake.headers,
-                        timeout=30).raise_for_status()
+            client.post(
+                bare_url + f"/v2.1/{fake.project}/servers/{fake.server}/action",
+                json={"createImage": {"name": "bare"}},
+                headers=fake.headers,
+                timeout=30,
+            ).raise_for_status()
             bare_get(client)
 
         moto_process = start_moto()
-        contestants = {"fakeecs": (fake.pair, fake_process.process.pid),
-                       "bare": (bare_pair, bare_process.process.pid)}
+        contestants = {
+            "fakeecs": (fake.pair, fake_process.process.pid),
+            "bare": (bare_pair, bare_process.process.pid),
+        }
         if moto_process is not None:
             processes.append(moto_process)
             contestants["moto"] = (Moto(moto_process.url).pair, moto_process.process.pid)
@@ -434,32 +525,44 @@ def _maybe(value, fmt):
 
 def report(results):
     """The figures as lines of text."""
-    lines = [f"server: {results['server']}",
-             f"  GET image            {results['get_image_ms']:.3f} ms   bare Flask route "
-             f"{results['bare_flask_ms']:.3f} ms   ratio {results['get_vs_bare']:.2f}x "
-             f"(server CPU per request: {_maybe(results['get_vs_bare_cpu'], '{:.2f}x')})"]
-    line = (f"  createImage+GET      {results['pairs_per_s']:.0f} pairs/s "
-            f"(server CPU {_maybe(results['pair_cpu_ms'], '{:.2f} ms')} a pair)")
-    line += (f"\n                       bare Flask POST+GET {results['bare_pairs_per_s']:.0f} "
-             f"pairs/s (server CPU {_maybe(results['bare_pair_cpu_ms'], '{:.2f} ms')} a pair)")
+    lines = [
+        f"server: {results['server']}",
+        f"  GET image            {results['get_image_ms']:.3f} ms   bare Flask route "
+        f"{results['bare_flask_ms']:.3f} ms   ratio {results['get_vs_bare']:.2f}x "
+        f"(server CPU per request: {_maybe(results['get_vs_bare_cpu'], '{:.2f}x')})",
+    ]
+    line = (
+        f"  createImage+GET      {results['pairs_per_s']:.0f} pairs/s "
+        f"(server CPU {_maybe(results['pair_cpu_ms'], '{:.2f} ms')} a pair)"
+    )
+    line += (
+        f"\n                       bare Flask POST+GET {results['bare_pairs_per_s']:.0f} "
+        f"pairs/s (server CPU {_maybe(results['bare_pair_cpu_ms'], '{:.2f} ms')} a pair)"
+    )
     if "moto_pairs_per_s" in results:
-        line += (f"\n                       moto CreateImage+DescribeImages "
-                 f"{results['moto_pairs_per_s']:.0f} pairs/s (server CPU "
-                 f"{_maybe(results['moto_pair_cpu_ms'], '{:.2f} ms')} a pair)   fakeecs/moto: "
-                 f"rate {results['pairs_vs_moto']:.1f}x, server CPU "
-                 f"{_maybe(results['pairs_vs_moto_cpu'], '{:.1f}x')}")
+        line += (
+            f"\n                       moto CreateImage+DescribeImages "
+            f"{results['moto_pairs_per_s']:.0f} pairs/s (server CPU "
+            f"{_maybe(results['moto_pair_cpu_ms'], '{:.2f} ms')} a pair)   fakeecs/moto: "
+            f"rate {results['pairs_vs_moto']:.1f}x, server CPU "
+            f"{_maybe(results['pairs_vs_moto_cpu'], '{:.1f}x')}"
+        )
     else:
         line += "   (moto not installed: pip install '.[bench]')"
     lines.append(line)
     for threads in (1, 16, 64):
         row = results[f"clients_{threads}"]
         extra = f"   {row['vs_one']:.2f}x one client" if "vs_one" in row else ""
-        lines.append(f"  {threads:>2} keep-alive clients {row['rate']:.0f} req/s   errors "
-                     f"{row['errors']}   reconnects/request {row['reconnects_per_request']:.3f}"
-                     f"{extra}")
+        lines.append(
+            f"  {threads:>2} keep-alive clients {row['rate']:.0f} req/s   errors "
+            f"{row['errors']}   reconnects/request {row['reconnects_per_request']:.3f}"
+            f"{extra}"
+        )
     row = results["stalled_32"]
-    lines.append(f"  32 stalled clients   other requests: median {row['median_s'] * 1000:.1f} ms, "
-                 f"max {row['max_s'] * 1000:.1f} ms, failures {row['failures']}")
+    lines.append(
+        f"  32 stalled clients   other requests: median {row['median_s'] * 1000:.1f} ms, "
+        f"max {row['max_s'] * 1000:.1f} ms, failures {row['failures']}"
+    )
     return lines
 
 
@@ -467,14 +570,22 @@ def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["serve"]:
         return _serve(argv[1:])
-    parser = argparse.ArgumentParser(prog="python -m fakeecs.bench_server", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--server", action="append", choices=SERVERS,
-                        help="compare these servers (repeatable; default: fakeecs's own)")
+    parser = argparse.ArgumentParser(
+        prog="python -m fakeecs.bench_server",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--server",
+        action="append",
+        choices=SERVERS,
+        help="compare these servers (repeatable; default: fakeecs's own)",
+    )
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--per-round", type=int, default=100)
-    parser.add_argument("--seconds", type=float, default=3.0,
-                        help="how long each many-clients run lasts")
+    parser.add_argument(
+        "--seconds", type=float, default=3.0, help="how long each many-clients run lasts"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     servers = []
@@ -483,8 +594,7 @@ def main(argv=None):
             print("(waitress not installed: pip install '.[bench]'; skipped)")
         else:
             servers.append(server)
-    everything = [measure(server, args.rounds, args.per_round, args.seconds)
-                  for server in servers]
+    everything = [measure(server, args.rounds, args.per_round, args.seconds) for server in servers]
     if args.json:
         print(json.dumps(everything, indent=2))
     else:

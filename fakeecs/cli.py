@@ -1,4 +1,5 @@
 """The ``fakeecs`` command line: ``fakeecs serve``."""
+
 import argparse
 import ipaddress
 import json
@@ -38,8 +39,11 @@ def load_state_file(cloud, path):
     """
     with open(path, "rb") as handle:
         raw = handle.read()
-    response = create_app(cloud).test_client().put(
-        "/_fakeecs/state", data=raw, content_type="application/json")
+    response = (
+        create_app(cloud)
+        .test_client()
+        .put("/_fakeecs/state", data=raw, content_type="application/json")
+    )
     if response.status_code != 200:
         error = (response.get_json(silent=True) or {}).get("error") or {}
         message = error.get("message") or response.status
@@ -108,22 +112,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="serve a fake cloud over HTTP")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8774, help="0 picks a free port")
-    serve.add_argument("--scenario", action="append", default=None,
-                       help="scenario name or path (repeatable; default: default)")
+    serve.add_argument(
+        "--scenario",
+        action="append",
+        default=None,
+        help="scenario name or path (repeatable; default: default)",
+    )
     serve.add_argument("--seed", type=int, default=None, help="seed the id generator")
-    serve.add_argument("--clock", choices=tuple(PRESETS), default=None,
-                       help="realtime (default), frozen, or frozen with reads that move it: "
-                            "auto-step (one step per read), auto-finish (the whole process)")
-    serve.add_argument("--state", metavar="FILE", default=None,
-                       help="start from this state export (GET /_fakeecs/state) instead of "
-                            "the scenarios; with --save-state it may not exist yet")
-    serve.add_argument("--save-state", action="store_true",
-                       help="write the state to --state FILE on clean shutdown")
-    serve.add_argument("--admin-token", default=None,
-                       help="require this token in X-FakeECS-Admin-Token on every control "
-                            "call (and allow the control plane on a non-loopback bind)")
-    serve.add_argument("--journal-size", type=int, default=None,
-                       help="how many requests the journal keeps (default 1000)")
+    serve.add_argument(
+        "--clock",
+        choices=tuple(PRESETS),
+        default=None,
+        help="realtime (default), frozen, or frozen with reads that move it: "
+        "auto-step (one step per read), auto-finish (the whole process)",
+    )
+    serve.add_argument(
+        "--state",
+        metavar="FILE",
+        default=None,
+        help="start from this state export (GET /_fakeecs/state) instead of "
+        "the scenarios; with --save-state it may not exist yet",
+    )
+    serve.add_argument(
+        "--save-state",
+        action="store_true",
+        help="write the state to --state FILE on clean shutdown",
+    )
+    serve.add_argument(
+        "--admin-token",
+        default=None,
+        help="require this token in X-FakeECS-Admin-Token on every control "
+        "call (and allow the control plane on a non-loopback bind)",
+    )
+    serve.add_argument(
+        "--journal-size",
+        type=int,
+        default=None,
+        help="how many requests the journal keeps (default 1000)",
+    )
     args = parser.parse_args(argv)
     if args.save_state and not args.state:
         print("fakeecs: --save-state needs --state FILE", file=sys.stderr)

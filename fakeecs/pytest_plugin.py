@@ -22,6 +22,7 @@ Options (command line, or ini without the dashes and with ``_``)
 When a test that used ``fakeecs`` fails, its report gets a "fakeecs request
 journal" section listing the requests the cloud received during the test.
 """
+
 import json
 import os
 from typing import Any
@@ -30,20 +31,30 @@ from urllib.parse import urlencode
 import pytest
 
 JOURNAL_SECTION = "fakeecs request journal"
-MARKER_KEYS = ("scenario", "clock", "transitions", "seed", "replace", "virtual_sleep",
-               "readonly")
+MARKER_KEYS = ("scenario", "clock", "transitions", "seed", "replace", "virtual_sleep", "readonly")
 _HANDLE: pytest.StashKey[Any] = pytest.StashKey()
 #: the clock presets of fakeecs.model.clock.PRESETS (not imported: the plugin loads light)
 CLOCK_PRESETS = ("frozen", "realtime", "auto-step", "auto-finish")
 
 _OPTIONS = (
     # name, ini default, help
-    ("scenario", None, "scenario name or path the session cloud starts from (repeatable; "
-                       "default: default)"),
-    ("url", "", "run against a fakeecs already running at this URL (or, for tests marked "
-                "fakeecs(readonly=True), any Keystone-fronted cloud)"),
-    ("clock", "frozen", "clock mode of the session cloud: frozen (default), realtime, "
-                        "auto-step or auto-finish (frozen; reads move it)"),
+    (
+        "scenario",
+        None,
+        "scenario name or path the session cloud starts from (repeatable; default: default)",
+    ),
+    (
+        "url",
+        "",
+        "run against a fakeecs already running at this URL (or, for tests marked "
+        "fakeecs(readonly=True), any Keystone-fronted cloud)",
+    ),
+    (
+        "clock",
+        "frozen",
+        "clock mode of the session cloud: frozen (default), realtime, "
+        "auto-step or auto-finish (frozen; reads move it)",
+    ),
     ("seed", "1234", "seed of the id generator (ids repeat from test to test)"),
     ("username", "fakeecs", "user for --fakeecs-url"),
     ("password", "fakeecs", "password for --fakeecs-url"),
@@ -59,21 +70,34 @@ def pytest_addoption(parser):
     for name, default, text in _OPTIONS:
         flag = f"--fakeecs-{name}"
         if name == "scenario":
-            group.addoption(flag, action="append", dest="fakeecs_scenario", default=None,
-                            metavar="NAME|PATH", help=text)
+            group.addoption(
+                flag,
+                action="append",
+                dest="fakeecs_scenario",
+                default=None,
+                metavar="NAME|PATH",
+                help=text,
+            )
             parser.addini("fakeecs_scenario", type="linelist", default=[], help=text)
             continue
         if name == "clock":
-            group.addoption(flag, dest="fakeecs_clock", default=None,
-                            choices=CLOCK_PRESETS, help=text)
+            group.addoption(
+                flag, dest="fakeecs_clock", default=None, choices=CLOCK_PRESETS, help=text
+            )
         else:
-            group.addoption(flag.replace("_", "-"), dest=f"fakeecs_{name}", default=None,
-                            help=text)
+            group.addoption(flag.replace("_", "-"), dest=f"fakeecs_{name}", default=None, help=text)
         parser.addini(f"fakeecs_{name}", default=default, help=text)
-    parser.addini("fakeecs_virtual_sleep", type="bool", default=True,
-                  help="on a frozen clock, time.sleep() in the test advances virtual time")
-    parser.addini("fakeecs_journal_limit", default="200",
-                  help="most journal entries shown for a failed test (0: no section)")
+    parser.addini(
+        "fakeecs_virtual_sleep",
+        type="bool",
+        default=True,
+        help="on a frozen clock, time.sleep() in the test advances virtual time",
+    )
+    parser.addini(
+        "fakeecs_journal_limit",
+        default="200",
+        help="most journal entries shown for a failed test (0: no section)",
+    )
 
 
 def pytest_configure(config):
@@ -85,7 +109,8 @@ def pytest_configure(config):
         "it); clock: 'frozen', 'realtime', 'auto-step', 'auto-finish' or {now, mode, speed, "
         "auto}; transitions: {process: "
         "seconds|'manual'|'immediate'} or one of those for every process; readonly: the test "
-        "may run against an endpoint without a fakeecs control plane.")
+        "may run against an endpoint without a fakeecs control plane.",
+    )
 
 
 def _setting(config, name):
@@ -117,8 +142,10 @@ class _Settings:
         self.clock = _setting(config, "clock") or "frozen"
         seed = _setting(config, "seed")
         self.seed = int(seed) if seed not in (None, "", "none", "None") else None
-        self.credentials = {key: _setting(config, key)
-                            for key in ("username", "password", "project", "domain", "region")}
+        self.credentials = {
+            key: _setting(config, key)
+            for key in ("username", "password", "project", "domain", "region")
+        }
         self.virtual_sleep = config.getini("fakeecs_virtual_sleep")
         self.journal_limit = int(config.getini("fakeecs_journal_limit") or 0)
 
@@ -127,12 +154,15 @@ def pytest_report_header(config):
     settings = _Settings(config)
     if settings.url:
         return f"fakeecs: remote endpoint {settings.url}"
-    return (f"fakeecs: in-process server per test process (scenario: "
-            f"{', '.join(map(str, settings.scenarios))}; clock: {settings.clock}; "
-            f"seed: {settings.seed})")
+    return (
+        f"fakeecs: in-process server per test process (scenario: "
+        f"{', '.join(map(str, settings.scenarios))}; clock: {settings.clock}; "
+        f"seed: {settings.seed})"
+    )
 
 
 # -- fixtures -------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def fakeecs_server(request):
@@ -143,23 +173,30 @@ def fakeecs_server(request):
         from .handle import RemoteFakeCloud
 
         creds = settings.credentials
-        handle = RemoteFakeCloud(settings.url, username=creds["username"],
-                                 password=creds["password"], project_name=creds["project"],
-                                 domain_name=creds["domain"], region=creds["region"],
-                                 admin_token=_setting(request.config, "admin_token") or None)
+        handle = RemoteFakeCloud(
+            settings.url,
+            username=creds["username"],
+            password=creds["password"],
+            project_name=creds["project"],
+            domain_name=creds["domain"],
+            region=creds["region"],
+            admin_token=_setting(request.config, "admin_token") or None,
+        )
         workerinput = getattr(request.config, "workerinput", None)  # set in xdist workers
         workers = int(workerinput.get("workercount", 1)) if workerinput else 1
         if handle.has_control_plane and workers > 1:
             raise pytest.UsageError(
                 f"fakeecs: {workers} xdist workers cannot share the fakeecs at {settings.url}: "
                 "each test resets it. Run with -n 0, or drop --fakeecs-url to give every "
-                "worker its own in-process server.")
+                "worker its own in-process server."
+            )
         yield handle
         return
     from .handle import FakeCloud
 
-    handle = FakeCloud.start(port=0, scenario=settings.scenarios, clock=settings.clock,
-                             seed=settings.seed)
+    handle = FakeCloud.start(
+        port=0, scenario=settings.scenarios, clock=settings.clock, seed=settings.seed
+    )
     try:
         yield handle
     finally:
@@ -170,12 +207,16 @@ def _marker_options(node):
     options = {}
     for mark in reversed(list(node.iter_markers("fakeecs"))):  # closest marker wins
         if mark.args:
-            raise pytest.UsageError(f"{node.nodeid}: pytest.mark.fakeecs takes keyword "
-                                    f"arguments only ({', '.join(MARKER_KEYS)})")
+            raise pytest.UsageError(
+                f"{node.nodeid}: pytest.mark.fakeecs takes keyword "
+                f"arguments only ({', '.join(MARKER_KEYS)})"
+            )
         unknown = sorted(set(mark.kwargs) - set(MARKER_KEYS))
         if unknown:
-            raise pytest.UsageError(f"{node.nodeid}: unknown pytest.mark.fakeecs argument(s) "
-                                    f"{', '.join(unknown)}; known: {', '.join(MARKER_KEYS)}")
+            raise pytest.UsageError(
+                f"{node.nodeid}: unknown pytest.mark.fakeecs argument(s) "
+                f"{', '.join(unknown)}; known: {', '.join(MARKER_KEYS)}"
+            )
         options.update(mark.kwargs)
     return options
 
@@ -194,8 +235,10 @@ def fakeecs(request, fakeecs_server):
     options = _marker_options(request.node)
     if not handle.has_control_plane:
         if not options.get("readonly"):
-            pytest.skip(f"{handle.url} is not a fakeecs (no /_fakeecs/ control plane): only "
-                        "tests marked fakeecs(readonly=True) run against it")
+            pytest.skip(
+                f"{handle.url} is not a fakeecs (no /_fakeecs/ control plane): only "
+                "tests marked fakeecs(readonly=True) run against it"
+            )
         asked = [key for key in ("scenario", "clock", "transitions", "seed") if options.get(key)]
         if asked:
             pytest.skip(f"fakeecs({', '.join(asked)}=...) needs a fakeecs control plane")
@@ -215,8 +258,10 @@ def fakeecs(request, fakeecs_server):
     elif isinstance(clock, dict):
         handle.clock.set(**clock)
     elif clock is not None:
-        raise pytest.UsageError("pytest.mark.fakeecs(clock=...): 'frozen', 'realtime', "
-                                "'auto-step', 'auto-finish' or {now, mode, speed, auto}")
+        raise pytest.UsageError(
+            "pytest.mark.fakeecs(clock=...): 'frozen', 'realtime', "
+            "'auto-step', 'auto-finish' or {now, mode, speed, auto}"
+        )
     transitions = options.get("transitions")
     if isinstance(transitions, (str, int, float)):
         transitions = {name: transitions for name in handle.transitions()}
@@ -255,6 +300,7 @@ def fakeecs_client(fakeecs):
 
 
 # -- the journal on failure ------------------------------------------------------------------
+
 
 def format_journal(entries, dropped=0):
     """One line per request: ``#seq METHOD path -> status`` plus what else is known."""

@@ -1,4 +1,5 @@
 """Building a cloud from scenarios and serving it over HTTP on a real WSGI server."""
+
 import atexit
 import socket
 import threading
@@ -6,13 +7,13 @@ import weakref
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from .model import scenario
 from .api import create_app
-from .model import Cloud, VirtualClock, apply_world
+from .model import Cloud, VirtualClock, apply_world, scenario
 
 
-def build_cloud(scenarios: Iterable[Any] = (scenario.DEFAULT,), *, seed: Any = None,
-                clock: str | None = None) -> Cloud:
+def build_cloud(
+    scenarios: Iterable[Any] = (scenario.DEFAULT,), *, seed: Any = None, clock: str | None = None
+) -> Cloud:
     """A cloud with each scenario (name, path or dict) applied in turn."""
     cloud = Cloud(seed=seed, clock=VirtualClock(mode=clock) if clock else None)
     for item in scenarios:
@@ -63,8 +64,7 @@ class _Background:
 
     def start(self) -> "_Background":
         """Bind and serve in a background thread; returns once the port is open."""
-        self._thread = threading.Thread(target=self.serve_forever, name="fakeecs-http",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self.serve_forever, name="fakeecs-http", daemon=True)
         self._thread.start()
         _track(self)
         return self
@@ -138,14 +138,16 @@ class CherootServer(_Background):
     others unharmed.
     """
 
-    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0,
-                 threads: int | None = None) -> None:
+    def __init__(
+        self, app: Any, host: str = "127.0.0.1", port: int = 0, threads: int | None = None
+    ) -> None:
         threads = threads or DEFAULT_THREADS
         from cheroot import wsgi
 
         self.app = app
-        self._server = wsgi.Server((host, port), app, numthreads=threads,
-                                   server_name="fakeecs", timeout=30)
+        self._server = wsgi.Server(
+            (host, port), app, numthreads=threads, server_name="fakeecs", timeout=30
+        )
         self._server.nodelay = True
         self._server.ConnectionClass = _coalescing_connection()
         # cheroot closes keep-alive connections past this many (default 10)
@@ -182,19 +184,28 @@ class WaitressServer(_Background):
     connections cost nothing but a socket.
     """
 
-    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0,
-                 threads: int | None = None) -> None:
+    def __init__(
+        self, app: Any, host: str = "127.0.0.1", port: int = 0, threads: int | None = None
+    ) -> None:
         from waitress.server import create_server
 
         threads = threads or 16
         self.app = app
         self._stopping = threading.Event()
         self._server = create_server(
-            app, host=host, port=port, threads=threads, ident="fakeecs",
+            app,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="fakeecs",
             # whole seconds (waitress casts it to int: 0 would spin); stop() wakes the loop
-            connection_limit=1000, channel_timeout=30, asyncore_loop_timeout=1,
+            connection_limit=1000,
+            channel_timeout=30,
+            asyncore_loop_timeout=1,
             # OpenStack refuses JSON bodies over 112 KiB itself; image data may be large
-            max_request_body_size=8 * 1024 ** 3, clear_untrusted_proxy_headers=True)
+            max_request_body_size=8 * 1024**3,
+            clear_untrusted_proxy_headers=True,
+        )
         self._thread: threading.Thread | None = None
 
     @property
@@ -211,8 +222,12 @@ class WaitressServer(_Background):
         server = self._server
         try:
             while not self._stopping.is_set():
-                server.asyncore.loop(timeout=server.adj.asyncore_loop_timeout, map=server._map,
-                                     use_poll=server.adj.asyncore_use_poll, count=1)
+                server.asyncore.loop(
+                    timeout=server.adj.asyncore_loop_timeout,
+                    map=server._map,
+                    use_poll=server.adj.asyncore_use_poll,
+                    count=1,
+                )
         finally:
             for channel in list(server._map.values()):
                 try:
@@ -249,5 +264,12 @@ def port_is_free(host: str, port: int) -> bool:
     return True
 
 
-__all__ = ["build_cloud", "create_app", "HTTPServer", "CherootServer", "WaitressServer",
-           "SERVER_CLASSES", "port_is_free"]
+__all__ = [
+    "SERVER_CLASSES",
+    "CherootServer",
+    "HTTPServer",
+    "WaitressServer",
+    "build_cloud",
+    "create_app",
+    "port_is_free",
+]

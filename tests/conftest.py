@@ -1,4 +1,5 @@
 """Shared fixtures (a fresh cloud per test, a Flask client, a live server) and assertions."""
+
 import json
 import os
 import subprocess
@@ -34,9 +35,21 @@ class Api:
         self.token = self.login(user)
 
     def login(self, user, password=None):
-        body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
-            "name": user, "password": password or user, "domain": {"name": "Default"}}}},
-            "scope": {"project": {"name": "fakeecs", "domain": {"name": "Default"}}}}}
+        body = {
+            "auth": {
+                "identity": {
+                    "methods": ["password"],
+                    "password": {
+                        "user": {
+                            "name": user,
+                            "password": password or user,
+                            "domain": {"name": "Default"},
+                        }
+                    },
+                },
+                "scope": {"project": {"name": "fakeecs", "domain": {"name": "Default"}}},
+            }
+        }
         response = self.client.post("/v3/auth/tokens", json=body)
         assert response.status_code == 201, response.get_data(as_text=True)
         return response.headers["X-Subject-Token"]
@@ -67,11 +80,19 @@ class Api:
 
     def boot(self, name="web-01", zone="cn-north-4a", image=BASE_IMAGE, settle=True, **extra):
         """Create a server through the API and (by default) let it become ACTIVE."""
-        server = {"name": name, "flavorRef": "s6.small.1", "imageRef": image,
-                  "availability_zone": zone, "networks": "auto"}
+        server = {
+            "name": name,
+            "flavorRef": "s6.small.1",
+            "imageRef": image,
+            "availability_zone": zone,
+            "networks": "auto",
+        }
         server.update(extra)
-        response = self.post(self.compute("/servers"), json={"server": server},
-                             headers={"OpenStack-API-Version": "compute 2.60"})
+        response = self.post(
+            self.compute("/servers"),
+            json={"server": server},
+            headers={"OpenStack-API-Version": "compute 2.60"},
+        )
         assert response.status_code == 202, response.get_data(as_text=True)
         server_id = response.get_json()["server"]["id"]
         if settle:
@@ -100,8 +121,9 @@ def state(cloud):
         for name in cloud.stores:
             store = getattr(cloud, name)
             items = store.values() if isinstance(store, dict) else store
-            out[name] = sorted(json.dumps(item.to_dict(), sort_keys=True, default=str)
-                               for item in items)
+            out[name] = sorted(
+                json.dumps(item.to_dict(), sort_keys=True, default=str) for item in items
+            )
         return out
 
 
@@ -129,8 +151,13 @@ def openstack_cli(url, tmp_path):
     cli = os.path.join(os.path.dirname(sys.executable), "openstack")
 
     def run(*args, parse=True):
-        result = subprocess.run([cli, *args, *(["-f", "json"] if parse else [])], env=env,
-                                capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [cli, *args, *(["-f", "json"] if parse else [])],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert result.returncode == 0, result.stderr
         return json.loads(result.stdout) if parse else result.stdout
 

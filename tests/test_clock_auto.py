@@ -1,4 +1,5 @@
 """Auto clock flavours: reads that move virtual time (``auto-step``, ``auto-finish``)."""
+
 import json
 import os
 import subprocess
@@ -7,15 +8,14 @@ import threading
 
 import pytest
 import requests
+from conftest import BASE_IMAGE, PROJECT_ID
+from test_control_cli import serve, stop
 
 from fakeecs import FakeCloud
 from fakeecs.handle import RemoteFakeCloud
 from fakeecs.model import Invalid
 from fakeecs.model.clock import VirtualClock, expand_preset, parse_time
 from fakeecs.server import build_cloud
-
-from conftest import BASE_IMAGE, PROJECT_ID
-from test_control_cli import serve, stop
 
 START = "2026-01-01T00:00:00Z"
 
@@ -37,6 +37,7 @@ def status(server):
 
 
 # -- the clock and its presets -------------------------------------------------------------
+
 
 def test_presets_are_frozen_clocks_with_a_flavour():
     assert expand_preset("auto-step") == {"mode": "frozen", "auto": "step"}
@@ -67,6 +68,7 @@ def test_set_clock_takes_and_refuses_auto():
 
 # -- step: one step per read ---------------------------------------------------------------
 
+
 def test_step_reads_show_every_state_of_a_build_and_a_snapshot_in_order():
     cloud = auto_cloud("step")
     context = cloud.context_for_user("fakeecs")
@@ -84,8 +86,14 @@ def test_step_reads_show_every_state_of_a_build_and_a_snapshot_in_order():
         images.append(cloud.get_image(context, image.id).status)
         tasks.append(cloud.servers.get(server.id).task_state)
     assert images == ["queued", "queued", "queued", "saving", "active", "active"]
-    assert tasks == ["image_snapshot_pending", "image_snapshot", "image_pending_upload",
-                     "image_uploading", None, None]
+    assert tasks == [
+        "image_snapshot_pending",
+        "image_snapshot",
+        "image_pending_upload",
+        "image_uploading",
+        None,
+        None,
+    ]
     # each step ran at its own virtual time: 2 s of image_snapshot in four steps
     assert cloud.get_clock()["now"] == "2026-01-01T00:00:03.000000Z"
 
@@ -139,6 +147,7 @@ def test_reads_do_not_move_a_clock_without_auto():
 
 # -- finish: the whole process per read -------------------------------------------------------
 
+
 def test_finish_read_runs_the_whole_process():
     cloud = auto_cloud("finish")
     context = cloud.context_for_user("fakeecs")
@@ -179,8 +188,11 @@ def test_list_reads_move_the_callers_resources_only():
     # one list read = one step: the soonest among the project's servers (whatever the
     # filter); the other project's server is not read
     cloud.list_servers(context, name="^nothing$")
-    assert [cloud.servers.get(s.id).task_state for s in (first, second, other)] == \
-        ["spawning", "scheduling", "scheduling"]
+    assert [cloud.servers.get(s.id).task_state for s in (first, second, other)] == [
+        "spawning",
+        "scheduling",
+        "scheduling",
+    ]
     cloud.set_clock(auto="finish")
     found, _ = cloud.list_servers(context, status="ACTIVE")
     assert {first.id, second.id} <= {s.id for s in found}
@@ -207,6 +219,7 @@ def test_same_requests_give_the_same_states_and_timestamps():
 
 
 # -- the auto flavour is state: export, import, reset, scenarios --------------------------------
+
 
 def test_auto_round_trips_through_export_import_and_reset():
     cloud = auto_cloud("finish")
@@ -236,6 +249,7 @@ def test_a_scenario_sets_the_auto_flavour():
 
 # -- over HTTP: the control plane, a polling client, the handle, the marker --------------------
 
+
 def test_control_plane_clock_route_sets_auto(live):
     url = live.url + "/_fakeecs/clock"
     assert requests.put(url, json={"auto": "finish"}, timeout=10).json()["auto"] == "finish"
@@ -244,14 +258,29 @@ def test_control_plane_clock_route_sets_auto(live):
     assert bad.status_code == 400 and "auto: Must be one of: off, step, finish." in bad.text
     assert "auto" not in requests.put(url, json={"auto": "off"}, timeout=10).json()
     document = requests.get(live.url + "/_fakeecs/openapi.json", timeout=10).json()
-    assert document["components"]["schemas"]["ClockBody"]["properties"]["auto"]["enum"] == \
-        ["off", "step", "finish"]
+    assert document["components"]["schemas"]["ClockBody"]["properties"]["auto"]["enum"] == [
+        "off",
+        "step",
+        "finish",
+    ]
 
 
 def _token(url):
-    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
-        "name": "fakeecs", "password": "fakeecs", "domain": {"name": "Default"}}}},
-        "scope": {"project": {"name": "fakeecs", "domain": {"name": "Default"}}}}}
+    body = {
+        "auth": {
+            "identity": {
+                "methods": ["password"],
+                "password": {
+                    "user": {
+                        "name": "fakeecs",
+                        "password": "fakeecs",
+                        "domain": {"name": "Default"},
+                    }
+                },
+            },
+            "scope": {"project": {"name": "fakeecs", "domain": {"name": "Default"}}},
+        }
+    }
     response = requests.post(url + "/v3/auth/tokens", json=body, timeout=10)
     return response.headers["X-Subject-Token"]
 
@@ -273,16 +302,38 @@ def test_a_polling_client_in_another_thread_sees_every_state_without_waiting():
                     return
 
         def client():
-            created = requests.post(compute + "/servers", headers=headers, timeout=10, json={
-                "server": {"name": "poller", "flavorRef": "s6.small.1", "imageRef": BASE_IMAGE,
-                           "networks": "auto"}}).json()["server"]
-            watch("server", f"{compute}/servers/{created['id']}",
-                  lambda body: body["server"]["status"], "ACTIVE")
-            answer = requests.post(f"{compute}/servers/{created['id']}/action", headers=headers,
-                                   json={"createImage": {"name": "polled"}}, timeout=10)
+            created = requests.post(
+                compute + "/servers",
+                headers=headers,
+                timeout=10,
+                json={
+                    "server": {
+                        "name": "poller",
+                        "flavorRef": "s6.small.1",
+                        "imageRef": BASE_IMAGE,
+                        "networks": "auto",
+                    }
+                },
+            ).json()["server"]
+            watch(
+                "server",
+                f"{compute}/servers/{created['id']}",
+                lambda body: body["server"]["status"],
+                "ACTIVE",
+            )
+            answer = requests.post(
+                f"{compute}/servers/{created['id']}/action",
+                headers=headers,
+                json={"createImage": {"name": "polled"}},
+                timeout=10,
+            )
             image_id = answer.headers["Location"].rsplit("/", 1)[-1]
-            watch("image", f"{fake.url}/image/v2/images/{image_id}",
-                  lambda body: body["status"], "active")
+            watch(
+                "image",
+                f"{fake.url}/image/v2/images/{image_id}",
+                lambda body: body["status"],
+                "active",
+            )
 
         thread = threading.Thread(target=client)
         thread.start()
@@ -323,6 +374,7 @@ def test_marker_does_not_leak_into_the_next_test(fakeecs):
 
 # -- the openstack CLI against `fakeecs serve --clock auto-finish` ------------------------------
 
+
 def test_openstack_cli_waits_finish_on_the_first_poll():
     cli = os.path.join(os.path.dirname(sys.executable), "openstack")
     if not os.path.exists(cli):
@@ -331,19 +383,32 @@ def test_openstack_cli_waits_finish_on_the_first_poll():
     try:
         env = dict(os.environ, **RemoteFakeCloud(url).openstack_env())
         outputs = []
-        for command in (["server", "create", "--flavor", "s6.small.1", "--image", BASE_IMAGE,
-                         "--nic", "auto", "--wait", "auto-web"],
-                        ["server", "image", "create", "--name", "auto-snap", "--wait",
-                         "auto-web"]):
-            done = subprocess.run([cli, *command, "-f", "json"], env=env, text=True,
-                                  capture_output=True, timeout=120)
+        for command in (
+            [
+                "server",
+                "create",
+                "--flavor",
+                "s6.small.1",
+                "--image",
+                BASE_IMAGE,
+                "--nic",
+                "auto",
+                "--wait",
+                "auto-web",
+            ],
+            ["server", "image", "create", "--name", "auto-snap", "--wait", "auto-web"],
+        ):
+            done = subprocess.run(
+                [cli, *command, "-f", "json"], env=env, text=True, capture_output=True, timeout=120
+            )
             assert done.returncode == 0, done.stderr
             outputs.append(json.loads(done.stdout))
         server, image = outputs
         assert (server["status"], image["status"]) == ("ACTIVE", "active")
         # each wait ended on its first poll: the first GET already saw the end state
-        gets = requests.get(url + "/_fakeecs/requests", params={"method": "GET"},
-                            timeout=10).json()["requests"]
+        gets = requests.get(
+            url + "/_fakeecs/requests", params={"method": "GET"}, timeout=10
+        ).json()["requests"]
         server_polls = [r for r in gets if r["path"].endswith("/servers/" + server["id"])]
         image_polls = [r for r in gets if r["path"].endswith("/images/" + image["id"])]
         assert server_polls[0]["response"]["server"]["status"] == "ACTIVE"

@@ -9,11 +9,19 @@ rules).  Invariants checked after every step:
 * every refused operation leaves the state exactly as it was.
 """
 
-from hypothesis import HealthCheck, event, settings, strategies as st
-from hypothesis.stateful import (Bundle, RuleBasedStateMachine, consumes, initialize, invariant,
-                                 multiple, rule)
-
 from conftest import BASE_IMAGE, state
+from hypothesis import HealthCheck, event, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    consumes,
+    initialize,
+    invariant,
+    multiple,
+    rule,
+)
+
 from fakeecs.model import Conflict, Invalid, NotFound, provenance
 from fakeecs.server import build_cloud
 
@@ -56,20 +64,43 @@ class ConstraintMachine(RuleBasedStateMachine):
         server_id = self.boot_base(zone, volume_backed, data_disk=volume_backed, wait=True)
         return self.create_image(server_id, wait=True)
 
-    @rule(target=servers, zone=st.sampled_from(ZONES), volume_backed=st.booleans(),
-          data_disk=st.booleans(), wait=st.sampled_from([True, True, True, False]))
+    @rule(
+        target=servers,
+        zone=st.sampled_from(ZONES),
+        volume_backed=st.booleans(),
+        data_disk=st.booleans(),
+        wait=st.sampled_from([True, True, True, False]),
+    )
     def boot_base(self, zone, volume_backed, data_disk, wait):
         devices = []
         if volume_backed:
-            devices.append({"source_type": "image", "destination_type": "volume",
-                            "uuid": BASE_IMAGE, "boot_index": 0, "volume_size": 40,
-                            "delete_on_termination": True})
+            devices.append(
+                {
+                    "source_type": "image",
+                    "destination_type": "volume",
+                    "uuid": BASE_IMAGE,
+                    "boot_index": 0,
+                    "volume_size": 40,
+                    "delete_on_termination": True,
+                }
+            )
         if data_disk:
-            devices.append({"source_type": "blank", "destination_type": "volume",
-                            "volume_size": 2, "delete_on_termination": True})
+            devices.append(
+                {
+                    "source_type": "blank",
+                    "destination_type": "volume",
+                    "volume_size": 2,
+                    "delete_on_termination": True,
+                }
+            )
         server = self.cloud.create_server(
-            self.ctx, name="s", flavor_id="s6.small.1", availability_zone=zone,
-            image_id=None if volume_backed else BASE_IMAGE, block_devices=devices or None)
+            self.ctx,
+            name="s",
+            flavor_id="s6.small.1",
+            availability_zone=zone,
+            image_id=None if volume_backed else BASE_IMAGE,
+            block_devices=devices or None,
+        )
         assert server.availability_zone == zone
         if wait:
             self.cloud.clock.advance(2)
@@ -82,8 +113,9 @@ class ConstraintMachine(RuleBasedStateMachine):
     @rule(target=images, server_id=servers, wait=st.sampled_from([True, True, False]))
     def create_image(self, server_id, wait):
         server = self.cloud.servers.get(server_id)
-        result = self.refused((Conflict, NotFound), lambda: self.cloud.create_server_image(
-            self.ctx, server_id, "img"))
+        result = self.refused(
+            (Conflict, NotFound), lambda: self.cloud.create_server_image(self.ctx, server_id, "img")
+        )
         if server is not None and server.vm_state == "error":
             assert isinstance(result, Conflict) and "vm_state error" in result.message
         if isinstance(result, (Conflict, NotFound)):
@@ -96,22 +128,38 @@ class ConstraintMachine(RuleBasedStateMachine):
         self.sources.append(server_id)
         return result.id
 
-    @rule(target=servers, image_id=images, zone=st.one_of(st.none(), st.sampled_from(ZONES)),
-          via_bdm=st.booleans())
+    @rule(
+        target=servers,
+        image_id=images,
+        zone=st.one_of(st.none(), st.sampled_from(ZONES)),
+        via_bdm=st.booleans(),
+    )
     def boot_from_image(self, image_id, zone, via_bdm):
         kwargs = {"name": "b", "flavor_id": "s6.small.1", "availability_zone": zone}
         if via_bdm:
-            kwargs["block_devices"] = [{"source_type": "image", "destination_type": "volume",
-                                        "uuid": image_id, "boot_index": 0, "volume_size": 40}]
+            kwargs["block_devices"] = [
+                {
+                    "source_type": "image",
+                    "destination_type": "volume",
+                    "uuid": image_id,
+                    "boot_index": 0,
+                    "volume_size": 40,
+                }
+            ]
         else:
             kwargs["image_id"] = image_id
         image = self.cloud.images.get(image_id)
-        result = self.refused((Invalid, NotFound), lambda: self.cloud.create_server(
-            self.ctx, **kwargs))
+        result = self.refused(
+            (Invalid, NotFound), lambda: self.cloud.create_server(self.ctx, **kwargs)
+        )
         if isinstance(result, (Invalid, NotFound)):
             event(f"boot from image refused: {result.facts.get('rule') or type(result).__name__}")
-            if (image is not None and image.status == "active" and zone is not None
-                    and zone != image.origin["availability_zone"]):
+            if (
+                image is not None
+                and image.status == "active"
+                and zone is not None
+                and zone != image.origin["availability_zone"]
+            ):
                 assert result.facts.get("rule") == "same_az"
             return multiple()
         assert image is not None
@@ -125,8 +173,10 @@ class ConstraintMachine(RuleBasedStateMachine):
 
     @rule(image_id=images)
     def volume_from_image(self, image_id):
-        result = self.refused((Invalid, NotFound), lambda: self.cloud.create_volume(
-            self.ctx, size=40, image_id=image_id))
+        result = self.refused(
+            (Invalid, NotFound),
+            lambda: self.cloud.create_volume(self.ctx, size=40, image_id=image_id),
+        )
         assert isinstance(result, (Invalid, NotFound)), "an ECS image became a data disk"
 
     @rule(server_id=servers)
@@ -156,8 +206,9 @@ class ConstraintMachine(RuleBasedStateMachine):
 
     @rule(image_id=images, data=st.data())
     def delete_one_snapshot(self, image_id, data):
-        candidates = [s for s in self.made_images.get(image_id, ())
-                      if s not in self.deleted_snapshots]
+        candidates = [
+            s for s in self.made_images.get(image_id, ()) if s not in self.deleted_snapshots
+        ]
         if not candidates:
             return
         snapshot_id = data.draw(st.sampled_from(candidates))
@@ -203,6 +254,10 @@ class ConstraintMachine(RuleBasedStateMachine):
 
 
 ConstraintMachine.TestCase.settings = settings(
-    max_examples=100, stateful_step_count=40, deadline=None, database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+    max_examples=100,
+    stateful_step_count=40,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 TestConstraints = ConstraintMachine.TestCase

@@ -1,4 +1,5 @@
 """``fakeecs serve``: --state/--save-state, --admin-token, loopback-only control plane."""
+
 import json
 import os
 import re
@@ -15,9 +16,12 @@ from fakeecs.server import build_cloud
 
 def serve(*args):
     process = subprocess.Popen(
-        [sys.executable, "-m", "fakeecs.cli", "serve", "--host", "127.0.0.1", "--port", "0",
-         *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        [sys.executable, "-m", "fakeecs.cli", "serve", "--host", "127.0.0.1", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    )
     first = process.stdout.readline()
     match = re.search(r"serving on (http://\S+)", first)
     if match is None:
@@ -36,8 +40,9 @@ def test_save_state_on_shutdown_and_start_from_it(tmp_path):
     path = tmp_path / "state.json"
     process, url = serve("--clock", "frozen", "--seed", "5", "--state", str(path), "--save-state")
     try:
-        added = requests.post(url + "/_fakeecs/scenarios", json={"name": "server-in-error"},
-                              timeout=10).json()
+        added = requests.post(
+            url + "/_fakeecs/scenarios", json={"name": "server-in-error"}, timeout=10
+        ).json()
         assert added["added"] == {"servers": 2}
         before = requests.get(url + "/_fakeecs/state", timeout=10).json()
     finally:
@@ -62,10 +67,13 @@ def test_admin_token_guards_the_control_plane():
     try:
         response = requests.get(url + "/_fakeecs/health", timeout=10)
         assert response.status_code == 401
-        assert response.json()["error"]["message"] == \
-            "this control plane needs the X-FakeECS-Admin-Token header"
-        response = requests.get(url + "/_fakeecs/health", headers={"X-FakeECS-Admin-Token": "t0ken"},
-                                timeout=10)
+        assert (
+            response.json()["error"]["message"]
+            == "this control plane needs the X-FakeECS-Admin-Token header"
+        )
+        response = requests.get(
+            url + "/_fakeecs/health", headers={"X-FakeECS-Admin-Token": "t0ken"}, timeout=10
+        )
         assert response.status_code == 200 and response.json()["status"] == "ok"
     finally:
         stop(process)
@@ -82,11 +90,14 @@ def test_loopback_detection_and_control_config():
     assert "control:    off (non-loopback bind; use --admin-token to enable)" in text
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--save-state"], "--save-state needs --state FILE"),
-    (["--state", "/nonexistent/state.json"], "No such file or directory"),
-    (["--journal-size", "0"], "--journal-size must be at least 1"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--save-state"], "--save-state needs --state FILE"),
+        (["--state", "/nonexistent/state.json"], "No such file or directory"),
+        (["--journal-size", "0"], "--journal-size must be at least 1"),
+    ],
+)
 def test_bad_arguments(capsys, args, message):
     assert main(["serve", "--port", "0", *args]) == 2
     assert message in capsys.readouterr().err

@@ -1,16 +1,22 @@
 """The control plane end to end: a real HTTP server, openstacksdk and requests."""
+
 import pytest
 import requests
-
 from conftest import BASE_IMAGE
 
 openstack = pytest.importorskip("openstack")
 
 
 def connect(url):
-    return openstack.connect(auth_url=url + "/v3", username="fakeecs", password="fakeecs",
-                             project_name="fakeecs", user_domain_name="Default",
-                             project_domain_name="Default", region_name="cn-north-4")
+    return openstack.connect(
+        auth_url=url + "/v3",
+        username="fakeecs",
+        password="fakeecs",
+        project_name="fakeecs",
+        user_domain_name="Default",
+        project_domain_name="Default",
+        region_name="cn-north-4",
+    )
 
 
 class Control:
@@ -39,8 +45,13 @@ def conn(live):
 
 
 def boot(conn, control):
-    server = conn.compute.create_server(name="web-01", flavor_id="s6.small.1", image_id=BASE_IMAGE,
-                                        networks="auto", availability_zone="cn-north-4a")
+    server = conn.compute.create_server(
+        name="web-01",
+        flavor_id="s6.small.1",
+        image_id=BASE_IMAGE,
+        networks="auto",
+        availability_zone="cn-north-4a",
+    )
     control("POST", "/clock/advance", {"seconds": 5})
     return conn.compute.get_server(server.id)
 
@@ -64,10 +75,24 @@ def test_frozen_clock_create_image_saving_conflict_then_active(conn, control):
 
 
 def test_fault_rule_fails_exactly_the_second_create_image(conn, control):
-    rule = control("POST", "/faults", {
-        "match": {"method": "POST", "path": "/v2.1/*/servers/*/action", "action": "createImage"},
-        "status": 500, "skip": 1, "times": 1, "latency_ms": 0, "probability": 1.0,
-        "side_effect": False}, status=201)
+    rule = control(
+        "POST",
+        "/faults",
+        {
+            "match": {
+                "method": "POST",
+                "path": "/v2.1/*/servers/*/action",
+                "action": "createImage",
+            },
+            "status": 500,
+            "skip": 1,
+            "times": 1,
+            "latency_ms": 0,
+            "probability": 1.0,
+            "side_effect": False,
+        },
+        status=201,
+    )
     server = boot(conn, control)
     outcomes = []
     for index in range(3):
@@ -80,15 +105,23 @@ def test_fault_rule_fails_exactly_the_second_create_image(conn, control):
     assert outcomes == ["ok", 500, "ok"]
     names = sorted(i.name for i in conn.image.images(visibility="private"))
     assert names == ["snap-0", "snap-2"]
-    journal = control("GET", "/requests", params={"method": "POST",
-                                                  "path": "/v2.1/*/servers/*/action"})
-    assert [(e["status"], e["fault"]) for e in journal["requests"]] == \
-        [(202, None), (500, rule["id"]), (202, None)]
+    journal = control(
+        "GET", "/requests", params={"method": "POST", "path": "/v2.1/*/servers/*/action"}
+    )
+    assert [(e["status"], e["fault"]) for e in journal["requests"]] == [
+        (202, None),
+        (500, rule["id"]),
+        (202, None),
+    ]
 
 
 def test_fault_with_side_effect_the_image_exists_behind_the_error(conn, control):
-    control("POST", "/faults", {"match": {"action": "createImage"}, "status": 500,
-                                "side_effect": True, "times": 1}, status=201)
+    control(
+        "POST",
+        "/faults",
+        {"match": {"action": "createImage"}, "status": 500, "side_effect": True, "times": 1},
+        status=201,
+    )
     server = boot(conn, control)
     with pytest.raises(openstack.exceptions.HttpException) as error:
         conn.compute.create_server_image(server, "ghost", wait=False)
@@ -101,8 +134,11 @@ def test_export_mutate_import_compare(conn, control):
     server = boot(conn, control)
     exported = control("GET", "/state")
     conn.compute.create_server_image(server, "later", wait=False)
-    control("POST", f"/resources/server/{server.id}/state",
-            {"vm_state": "error", "fault": "disk failure"})
+    control(
+        "POST",
+        f"/resources/server/{server.id}/state",
+        {"vm_state": "error", "fault": "disk failure"},
+    )
     assert control("GET", "/state") != exported
     assert control("PUT", "/state", exported) == {"status": "imported"}
     assert control("GET", "/state") == exported
@@ -113,8 +149,12 @@ def test_export_mutate_import_compare(conn, control):
 def test_latency_on_a_frozen_clock_is_virtual(conn, control):
     """A 10-minute latency costs no wall time: the frozen clock pays it."""
     before = control("GET", "/clock")["epoch"]
-    control("POST", "/faults", {"match": {"path": "/v2.1/*/flavors/**"}, "status": None,
-                                "latency_ms": 600000, "times": 1}, status=201)
+    control(
+        "POST",
+        "/faults",
+        {"match": {"path": "/v2.1/*/flavors/**"}, "status": None, "latency_ms": 600000, "times": 1},
+        status=201,
+    )
     assert next(f.id for f in conn.compute.flavors()) == "s6.small.1"
     assert control("GET", "/clock")["epoch"] == pytest.approx(before + 600)
 

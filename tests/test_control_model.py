@@ -1,20 +1,21 @@
 """The control plane's Python API on the model (no HTTP)."""
+
 import json
 
 import pytest
+from conftest import BASE_IMAGE, PROJECT_ID
 
 from fakeecs.model import Conflict, Invalid, NotFound
 from fakeecs.model.faults import RequestInfo, glob_regex
 from fakeecs.model.journal import Journal
 from fakeecs.server import build_cloud
 
-from conftest import BASE_IMAGE, PROJECT_ID
-
 
 def boot(cloud, name="web-01", zone="cn-north-4a", settle=True):
     context = cloud.context_for_user("fakeecs")
-    server = cloud.create_server(context, name=name, flavor_id="s6.small.1", image_id=BASE_IMAGE,
-                                 availability_zone=zone)
+    server = cloud.create_server(
+        context, name=name, flavor_id="s6.small.1", image_id=BASE_IMAGE, availability_zone=zone
+    )
     if settle:
         cloud.advance_clock(5)
     return server
@@ -25,6 +26,7 @@ def snapshot(cloud, server, name="snap"):
 
 
 # -- reset ------------------------------------------------------------------------------
+
 
 def test_reset_returns_to_the_start_with_the_same_ids_and_times(cloud):
     start = cloud.export_state()
@@ -40,9 +42,11 @@ def test_reset_returns_to_the_start_with_the_same_ids_and_times(cloud):
 
 
 def test_reset_clears_faults_and_the_journal_but_keeps_valid_tokens(cloud):
-    token, _ = cloud.issue_token(user={"name": "fakeecs", "domain_name": "Default"},
-                                 password="fakeecs", scope={"name": "fakeecs",
-                                                            "domain_name": "Default"})
+    token, _ = cloud.issue_token(
+        user={"name": "fakeecs", "domain_name": "Default"},
+        password="fakeecs",
+        scope={"name": "fakeecs", "domain_name": "Default"},
+    )
     cloud.add_fault({"status": 500})
     cloud.journal.record({"method": "GET", "path": "/x"})
     cloud.reset()
@@ -85,6 +89,7 @@ def test_mark_baseline_makes_the_current_state_the_reset_point(cloud):
 
 # -- scenarios on top -------------------------------------------------------------------
 
+
 def test_load_scenario_adds_on_top_and_reports_what_it_added(cloud):
     boot(cloud)
     result = cloud.load_scenario("server-in-error")
@@ -95,16 +100,19 @@ def test_load_scenario_adds_on_top_and_reports_what_it_added(cloud):
 
 
 def test_load_scenario_inline_dict(cloud):
-    result = cloud.load_scenario({"flavors": [{"id": "c7.huge", "name": "c7.huge", "vcpus": 64,
-                                               "ram": 262144}]})
+    result = cloud.load_scenario(
+        {"flavors": [{"id": "c7.huge", "name": "c7.huge", "vcpus": 64, "ram": 262144}]}
+    )
     assert result == {"scenario": "<inline>", "added": {"flavors": 1}}
     assert cloud.flavors["c7.huge"].vcpus == 64
 
 
 def test_load_scenario_is_all_or_nothing(cloud):
     before = cloud.export_state()
-    bad = {"flavors": [{"id": "f1", "name": "f1", "vcpus": 1, "ram": 512}],
-           "servers": [{"name": "x", "flavor": "f1", "image": "no-such-image"}]}
+    bad = {
+        "flavors": [{"id": "f1", "name": "f1", "vcpus": 1, "ram": 512}],
+        "servers": [{"name": "x", "flavor": "f1", "image": "no-such-image"}],
+    }
     with pytest.raises(Invalid) as error:
         cloud.load_scenario(bad)
     assert error.value.message == "<inline>: servers[0].image: unknown image 'no-such-image'"
@@ -114,11 +122,11 @@ def test_load_scenario_is_all_or_nothing(cloud):
 def test_load_scenario_validation_error_names_the_key(cloud):
     with pytest.raises(Invalid) as error:
         cloud.load_scenario({"servers": [{"name": "x"}]})
-    assert error.value.message == ("<inline>: servers[0].flavor: Missing data for required "
-                                   "field.")
+    assert error.value.message == ("<inline>: servers[0].flavor: Missing data for required field.")
 
 
 # -- export / import ----------------------------------------------------------------------
+
 
 def test_export_is_versioned_json_over_every_registered_store(cloud):
     state = cloud.export_state()
@@ -152,18 +160,30 @@ def test_export_mutate_import_gives_the_export_back(cloud):
     assert cloud.servers.get(server.id).vm_state == "active"
 
 
-@pytest.mark.parametrize("mutate, message", [
-    (lambda s: s.update(version=2), "state.version: this fakeecs reads version 1, not 2"),
-    (lambda s: s.update(format="x"), "state.format: must be 'fakeecs-state', not 'x'"),
-    (lambda s: s.update(extra=1), "state: unknown key(s) extra"),
-    (lambda s: s["stores"].update(widgets=[]), "state.stores: unknown store(s) widgets"),
-    (lambda s: s["stores"]["servers"].append({"id": "x"}), "state.stores.servers[1]: missing field(s)"),
-    (lambda s: s["stores"].update(servers={}), "state.stores.servers: must be a list"),
-    (lambda s: s["clock"].update(mode="warp"), "state.clock.mode: must be one of realtime, frozen"),
-    (lambda s: s.update(ids={"state": 3}), "state.ids: not a generator state"),
-    (lambda s: s["transitions"].update(teleport=1), "state.transitions: unknown process(es) teleport"),
-    (lambda s: s.update(heap=[[1, 2, 3]]), "state.heap: must be a list of [due, job_id] pairs"),
-])
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda s: s.update(version=2), "state.version: this fakeecs reads version 1, not 2"),
+        (lambda s: s.update(format="x"), "state.format: must be 'fakeecs-state', not 'x'"),
+        (lambda s: s.update(extra=1), "state: unknown key(s) extra"),
+        (lambda s: s["stores"].update(widgets=[]), "state.stores: unknown store(s) widgets"),
+        (
+            lambda s: s["stores"]["servers"].append({"id": "x"}),
+            "state.stores.servers[1]: missing field(s)",
+        ),
+        (lambda s: s["stores"].update(servers={}), "state.stores.servers: must be a list"),
+        (
+            lambda s: s["clock"].update(mode="warp"),
+            "state.clock.mode: must be one of realtime, frozen",
+        ),
+        (lambda s: s.update(ids={"state": 3}), "state.ids: not a generator state"),
+        (
+            lambda s: s["transitions"].update(teleport=1),
+            "state.transitions: unknown process(es) teleport",
+        ),
+        (lambda s: s.update(heap=[[1, 2, 3]]), "state.heap: must be a list of [due, job_id] pairs"),
+    ],
+)
 def test_import_refuses_bad_state_without_changing_anything(cloud, mutate, message):
     boot(cloud)
     state = cloud.export_state()
@@ -194,21 +214,29 @@ def test_snapshot_and_restore_aliases(cloud):
 
 # -- clock --------------------------------------------------------------------------------
 
+
 def test_set_clock_mode_speed_and_time(cloud):
     result = cloud.set_clock(now="2026-01-01T00:00:00Z")
-    assert result == {"mode": "frozen", "speed": 1.0, "now": "2026-01-01T00:00:00.000000Z",
-                      "epoch": 1767225600.0}
+    assert result == {
+        "mode": "frozen",
+        "speed": 1.0,
+        "now": "2026-01-01T00:00:00.000000Z",
+        "epoch": 1767225600.0,
+    }
     result = cloud.set_clock(mode="realtime", speed=10)
     assert result["mode"] == "realtime" and result["speed"] == 10
     cloud.set_clock(mode="frozen")
     assert cloud.get_clock()["mode"] == "frozen"
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"mode": "warp"}, "mode: must be one of realtime, frozen, not 'warp'"),
-    ({"speed": 0}, "speed: must be a number > 0, not 0"),
-    ({"now": "yesterday"}, "now: not an ISO-8601 time or epoch seconds: 'yesterday'"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"mode": "warp"}, "mode: must be one of realtime, frozen, not 'warp'"),
+        ({"speed": 0}, "speed: must be a number > 0, not 0"),
+        ({"now": "yesterday"}, "now: not an ISO-8601 time or epoch seconds: 'yesterday'"),
+    ],
+)
 def test_set_clock_refuses_bad_values(cloud, kwargs, message):
     before = cloud.get_clock()
     with pytest.raises(Invalid) as error:
@@ -252,13 +280,15 @@ def test_latency_is_charged_to_a_frozen_clock(cloud):
 
 # -- transitions ----------------------------------------------------------------------------
 
+
 def test_set_transitions_and_unknown_process_lists_the_known_ones(cloud):
     result = cloud.set_transitions({"image_snapshot": 2, "server_build": "manual"})
     assert result["image_snapshot"] == 2.0 and result["server_build"] == "manual"
     with pytest.raises(Invalid) as error:
         cloud.set_transitions({"teleport": 1})
-    assert error.value.message.startswith("transitions: unknown process(es) teleport; known: "
-                                          "server_build, server_action")
+    assert error.value.message.startswith(
+        "transitions: unknown process(es) teleport; known: server_build, server_action"
+    )
     with pytest.raises(Invalid, match=r"transitions.image_snapshot: must be seconds >= 0"):
         cloud.set_transitions({"image_snapshot": -1})
     assert cloud.set_transitions({"image_snapshot": None})["image_snapshot"] == 2.0
@@ -294,6 +324,7 @@ def test_immediate_runs_pending_processes_at_once(cloud):
 
 # -- advance one resource ------------------------------------------------------------------------
 
+
 def test_advance_resource_steps_a_manual_snapshot(cloud):
     server = boot(cloud)
     cloud.set_transitions({"image_snapshot": "manual"})
@@ -304,8 +335,12 @@ def test_advance_resource_steps_a_manual_snapshot(cloud):
     for _ in range(4):
         result = cloud.advance_resource("image", image.id)
         seen.append((result["state"]["status"], server.task_state))
-    assert seen == [("queued", "image_snapshot"), ("queued", "image_pending_upload"),
-                    ("saving", "image_uploading"), ("active", None)]
+    assert seen == [
+        ("queued", "image_snapshot"),
+        ("queued", "image_pending_upload"),
+        ("saving", "image_uploading"),
+        ("active", None),
+    ]
     with pytest.raises(Conflict, match=f"image {image.id} has no pending process to advance"):
         cloud.advance_resource("image", image.id)
 
@@ -332,11 +367,13 @@ def test_describe_resource_shows_pending_processes(cloud):
     server = boot(cloud, settle=False)
     described = cloud.describe_resource("server", server.id)
     assert described["state"]["status"] == "BUILD"
-    assert [(p["process"], p["steps"], p["manual"]) for p in described["pending"]] == \
-        [("server_build", ["spawning", "active"], True)]
+    assert [(p["process"], p["steps"], p["manual"]) for p in described["pending"]] == [
+        ("server_build", ["spawning", "active"], True)
+    ]
 
 
 # -- force state ---------------------------------------------------------------------------------
+
 
 def test_force_server_into_error_with_a_fault(cloud):
     server = boot(cloud)
@@ -350,8 +387,12 @@ def test_force_server_into_error_with_a_fault(cloud):
 def test_force_server_error_abandons_a_snapshot_in_progress(cloud):
     server = boot(cloud)
     image = snapshot(cloud, server)
-    cloud.force_state("server", server.id, vm_state="error",
-                      fault={"code": 503, "message": "host down", "details": "rack 7"})
+    cloud.force_state(
+        "server",
+        server.id,
+        vm_state="error",
+        fault={"code": 503, "message": "host down", "details": "rack 7"},
+    )
     assert server.fault["code"] == 503 and server.fault["details"] == "rack 7"
     assert server.task_state is None
     cloud.advance_clock(10)
@@ -373,7 +414,11 @@ def test_force_image_into_killed_moves_along_a_legal_path(cloud):
 def test_force_task_state_and_lock(cloud):
     server = boot(cloud)
     cloud.force_state("server", server.id, task_state="image_uploading", locked=True)
-    assert (server.vm_state, server.task_state, server.locked) == ("active", "image_uploading", True)
+    assert (server.vm_state, server.task_state, server.locked) == (
+        "active",
+        "image_uploading",
+        True,
+    )
     with pytest.raises(Conflict, match="task_state image_uploading"):
         snapshot(cloud, server)
 
@@ -385,18 +430,21 @@ def test_force_active_sets_launched_at(cloud):
     assert server.launched_at is not None and server.power_state == 1
 
 
-@pytest.mark.parametrize("kind, fields, message", [
-    ("server", {"vm_state": "melted"}, "'melted' is not a server state; known: building"),
-    ("server", {"vm_state": "deleted"}, "a server cannot be forced to 'deleted'"),
-    ("server", {"task_state": "dancing"}, "task_state: 'dancing' is not a task state"),
-    ("server", {"status": "ACTIVE"}, "unknown field(s) status for a server; allowed: vm_state"),
-    ("server", {}, "give at least one of: vm_state"),
-    ("server", {"power_state": 42}, "power_state: must be one of"),
-    ("server", {"fault": 3}, "fault: a message, or {code, message, details}"),
-    ("image", {"status": "killed"}, "a image in 'active' can never become 'killed'"),
-    ("image", {"vm_state": "error"}, "unknown field(s) vm_state for a image"),
-    ("flavor", {"status": "x"}, "a flavor has no state table"),
-])
+@pytest.mark.parametrize(
+    "kind, fields, message",
+    [
+        ("server", {"vm_state": "melted"}, "'melted' is not a server state; known: building"),
+        ("server", {"vm_state": "deleted"}, "a server cannot be forced to 'deleted'"),
+        ("server", {"task_state": "dancing"}, "task_state: 'dancing' is not a task state"),
+        ("server", {"status": "ACTIVE"}, "unknown field(s) status for a server; allowed: vm_state"),
+        ("server", {}, "give at least one of: vm_state"),
+        ("server", {"power_state": 42}, "power_state: must be one of"),
+        ("server", {"fault": 3}, "fault: a message, or {code, message, details}"),
+        ("image", {"status": "killed"}, "a image in 'active' can never become 'killed'"),
+        ("image", {"vm_state": "error"}, "unknown field(s) vm_state for a image"),
+        ("flavor", {"status": "x"}, "a flavor has no state table"),
+    ],
+)
 def test_force_state_refuses_impossible_states(cloud, kind, fields, message):
     server = boot(cloud)
     resource_id = {"server": server.id, "image": BASE_IMAGE, "flavor": "s6.small.1"}[kind]
@@ -414,22 +462,38 @@ def test_force_state_of_a_missing_resource(cloud):
 
 # -- faults ---------------------------------------------------------------------------------------
 
+
 def request(path="/v2.1/p/servers/s/action", method="POST", action="createImage", project="p"):
-    return RequestInfo(method=method, path=path, action=action, project_id=project,
-                       project_name="fakeecs", family="nova")
+    return RequestInfo(
+        method=method,
+        path=path,
+        action=action,
+        project_id=project,
+        project_name="fakeecs",
+        family="nova",
+    )
 
 
 def test_fault_skip_then_times(cloud):
-    rule = cloud.add_fault({"match": {"action": "createImage"}, "status": 500, "skip": 1,
-                            "times": 1})
+    rule = cloud.add_fault(
+        {"match": {"action": "createImage"}, "status": 500, "skip": 1, "times": 1}
+    )
     fired = [cloud.match_fault(request()) is not None for _ in range(4)]
     assert fired == [False, True, False, False]
     assert rule.to_dict()["remaining"] == 0 and rule.matched == 2
 
 
 def test_fault_matching_on_method_path_action_project_family(cloud):
-    cloud.add_fault({"match": {"method": ["GET"], "path": "/v2.1/*/servers/**",
-                               "project": "fakeecs", "family": "nova"}})
+    cloud.add_fault(
+        {
+            "match": {
+                "method": ["GET"],
+                "path": "/v2.1/*/servers/**",
+                "project": "fakeecs",
+                "family": "nova",
+            }
+        }
+    )
     assert cloud.match_fault(request(method="GET", path="/v2.1/p/servers/s/os-interface"))
     assert not cloud.match_fault(request(method="POST"))
     assert not cloud.match_fault(request(method="GET", path="/v2.1/p/flavors"))
@@ -462,19 +526,22 @@ def test_fault_rules_list_and_remove(cloud):
     assert cloud.get_fault(two.id).latency_ms == 100
 
 
-@pytest.mark.parametrize("spec, message", [
-    ({"status": 700}, "status: must be an HTTP status between 100 and 599"),
-    ({"statuz": 500}, "unknown fault rule key(s) statuz"),
-    ({"match": {"verb": "GET"}}, "match: unknown key(s) verb"),
-    ({"match": {"method": "FETCH"}}, "match.method: unknown HTTP method 'FETCH'"),
-    ({"match": {"path": "v2.1/*"}}, "match.path: 'v2.1/*' must start with '/'"),
-    ({"times": 0}, "times: must be an integer >= 1"),
-    ({"skip": -1}, "skip: must be an integer >= 0"),
-    ({"probability": 1.5}, "probability: must be a number between 0 and 1"),
-    ({"latency_ms": -5}, "latency_ms: must be a number >= 0"),
-    ({"side_effect": "yes"}, "side_effect: must be true or false"),
-    ({"status": None, "side_effect": True}, "side_effect: needs a status"),
-])
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ({"status": 700}, "status: must be an HTTP status between 100 and 599"),
+        ({"statuz": 500}, "unknown fault rule key(s) statuz"),
+        ({"match": {"verb": "GET"}}, "match: unknown key(s) verb"),
+        ({"match": {"method": "FETCH"}}, "match.method: unknown HTTP method 'FETCH'"),
+        ({"match": {"path": "v2.1/*"}}, "match.path: 'v2.1/*' must start with '/'"),
+        ({"times": 0}, "times: must be an integer >= 1"),
+        ({"skip": -1}, "skip: must be an integer >= 0"),
+        ({"probability": 1.5}, "probability: must be a number between 0 and 1"),
+        ({"latency_ms": -5}, "latency_ms: must be a number >= 0"),
+        ({"side_effect": "yes"}, "side_effect: must be true or false"),
+        ({"status": None, "side_effect": True}, "side_effect: needs a status"),
+    ],
+)
 def test_fault_rule_validation(cloud, spec, message):
     with pytest.raises(Invalid) as error:
         cloud.add_fault(spec)
@@ -489,6 +556,7 @@ def test_glob_semantics():
 
 
 # -- journal ---------------------------------------------------------------------------------------
+
 
 def test_journal_is_bounded_and_counts_what_it_dropped():
     journal = Journal(limit=3)
@@ -516,6 +584,7 @@ def test_list_requests_from_python(cloud):
 
 # -- seed ------------------------------------------------------------------------------------------
 
+
 def test_seed_makes_ids_reproducible(cloud):
     cloud.seed(42)
     first = [cloud.ids.uuid() for _ in range(3)]
@@ -524,4 +593,3 @@ def test_seed_makes_ids_reproducible(cloud):
     assert cloud.seed("abc") == {"seed": "abc"}
     with pytest.raises(Invalid, match="seed: must be an integer or a string"):
         cloud.seed(1.5)
-

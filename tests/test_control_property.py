@@ -6,22 +6,31 @@ forced states and manual steps.  After every step the export must survive
 JSON, import into a different cloud and export again unchanged; and the
 imported copy must then behave exactly like the original.
 """
+
 import json
 
-from hypothesis import HealthCheck, settings, strategies as st
+from conftest import BASE_IMAGE, CENTOS_IMAGE
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from fakeecs.model import DomainError
 from fakeecs.server import build_cloud
 
-from conftest import BASE_IMAGE, CENTOS_IMAGE
-
 ZONES = ("cn-north-4a", "cn-north-4b", "cn-north-4c")
-PROCESSES = ("server_build", "server_action", "image_snapshot", "server_delete",
-             "volume_create", "snapshot_create", "ims_image")
+PROCESSES = (
+    "server_build",
+    "server_action",
+    "image_snapshot",
+    "server_delete",
+    "volume_create",
+    "snapshot_create",
+    "ims_image",
+)
 ACTIONS = ("stop", "start", "reboot_soft", "reboot_hard", "pause", "unpause")
-DURATIONS = st.one_of(st.sampled_from(["manual", "immediate"]),
-                      st.floats(min_value=0, max_value=30, allow_nan=False))
+DURATIONS = st.one_of(
+    st.sampled_from(["manual", "immediate"]), st.floats(min_value=0, max_value=30, allow_nan=False)
+)
 
 
 class RoundTrip(RuleBasedStateMachine):
@@ -41,11 +50,20 @@ class RoundTrip(RuleBasedStateMachine):
 
     # -- rules ---------------------------------------------------------------------
 
-    @rule(zone=st.sampled_from(ZONES), image=st.sampled_from([BASE_IMAGE, CENTOS_IMAGE]),
-          name=st.text(alphabet="abcxyz-", min_size=1, max_size=8))
+    @rule(
+        zone=st.sampled_from(ZONES),
+        image=st.sampled_from([BASE_IMAGE, CENTOS_IMAGE]),
+        name=st.text(alphabet="abcxyz-", min_size=1, max_size=8),
+    )
     def boot(self, zone, image, name):
-        self.attempt(self.cloud.create_server, self.context, name=name, flavor_id="s6.small.1",
-                     image_id=image, availability_zone=zone)
+        self.attempt(
+            self.cloud.create_server,
+            self.context,
+            name=name,
+            flavor_id="s6.small.1",
+            image_id=image,
+            availability_zone=zone,
+        )
 
     @precondition(lambda self: len(self.cloud.servers))
     @rule(data=st.data(), action=st.sampled_from(ACTIONS))
@@ -54,8 +72,10 @@ class RoundTrip(RuleBasedStateMachine):
         self.attempt(self.cloud.server_action, self.context, server_id, action)
 
     @precondition(lambda self: len(self.cloud.servers))
-    @rule(data=st.data(), metadata=st.dictionaries(st.sampled_from("kvw"), st.text(max_size=4),
-                                                   max_size=2))
+    @rule(
+        data=st.data(),
+        metadata=st.dictionaries(st.sampled_from("kvw"), st.text(max_size=4), max_size=2),
+    )
     def create_image(self, data, metadata):
         server_id = data.draw(st.sampled_from(self.ids("servers")))
         self.attempt(self.cloud.create_server_image, self.context, server_id, "snap", metadata)
@@ -64,8 +84,9 @@ class RoundTrip(RuleBasedStateMachine):
     @rule(data=st.data())
     def ims_image(self, data):
         server_id = data.draw(st.sampled_from(self.ids("servers")))
-        self.attempt(self.cloud.ims_create_image, self.context, name="ims-img",
-                     instance_id=server_id)
+        self.attempt(
+            self.cloud.ims_create_image, self.context, name="ims-img", instance_id=server_id
+        )
 
     @precondition(lambda self: len(self.cloud.servers))
     @rule(data=st.data())
@@ -108,10 +129,15 @@ class RoundTrip(RuleBasedStateMachine):
     @rule(data=st.data(), state=st.sampled_from(["error", "active", "stopped"]))
     def force(self, data, state):
         server_id = data.draw(st.sampled_from(self.ids("servers")))
-        self.attempt(self.cloud.force_state, "server", server_id, vm_state=state,
-                     fault="forced" if state == "error" else None)
+        self.attempt(
+            self.cloud.force_state,
+            "server",
+            server_id,
+            vm_state=state,
+            fault="forced" if state == "error" else None,
+        )
 
-    @rule(seed=st.integers(min_value=0, max_value=2 ** 32))
+    @rule(seed=st.integers(min_value=0, max_value=2**32))
     def seed(self, seed):
         self.cloud.seed(seed)
 
@@ -131,6 +157,10 @@ class RoundTrip(RuleBasedStateMachine):
         assert copy.export_state() == self.cloud.export_state()
 
 
-RoundTrip.TestCase.settings = settings(max_examples=20, stateful_step_count=15, deadline=None,
-                                       suppress_health_check=[HealthCheck.too_slow])
+RoundTrip.TestCase.settings = settings(
+    max_examples=20,
+    stateful_step_count=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 test_export_import_round_trips_any_reachable_state = RoundTrip.TestCase

@@ -1,4 +1,5 @@
 """The control plane's one route table: HTTP, the in-process and the remote handle agree."""
+
 import pytest
 
 from fakeecs import FakeCloud
@@ -21,22 +22,33 @@ def remote(local):
 
 
 def test_every_operation_is_an_http_route(app):
-    routes = {(rule.rule, method) for rule in app.url_map.iter_rules()
-              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    routes = {
+        (rule.rule, method)
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
     for operation in OPERATIONS.values():
         assert (PREFIX + operation.path, operation.method) in routes
 
 
-@pytest.mark.parametrize("name, args, kwargs, message", [
-    ("add_fault", ({"latency_ms": "5"},), {}, "latency_ms: Not a valid number."),
-    ("add_fault", ({"times": 0},), {}, "times: Must be greater than or equal to 1."),
-    ("set_transitions", ({"image_snapshot": "slow"},), {},
-     'image_snapshot: must be seconds >= 0, "manual", "immediate" or null, not "slow"'),
-    ("advance_clock", ("ten",), {}, "seconds: Not a valid number."),
-    ("seed", (1.5,), {}, "seed: must be an integer or a string"),
-])
-def test_local_and_remote_handles_refuse_with_the_schema_message(local, remote, name, args,
-                                                                  kwargs, message):
+@pytest.mark.parametrize(
+    "name, args, kwargs, message",
+    [
+        ("add_fault", ({"latency_ms": "5"},), {}, "latency_ms: Not a valid number."),
+        ("add_fault", ({"times": 0},), {}, "times: Must be greater than or equal to 1."),
+        (
+            "set_transitions",
+            ({"image_snapshot": "slow"},),
+            {},
+            'image_snapshot: must be seconds >= 0, "manual", "immediate" or null, not "slow"',
+        ),
+        ("advance_clock", ("ten",), {}, "seconds: Not a valid number."),
+        ("seed", (1.5,), {}, "seed: must be an integer or a string"),
+    ],
+)
+def test_local_and_remote_handles_refuse_with_the_schema_message(
+    local, remote, name, args, kwargs, message
+):
     before = local.export_state()
     with pytest.raises(Invalid) as near:
         local._call(name, *args, **kwargs)
@@ -50,8 +62,9 @@ def test_local_and_remote_handles_refuse_with_the_schema_message(local, remote, 
 def test_local_and_remote_handles_answer_alike(local, remote):
     local_rule = local.add_fault(match={"method": "GET"}, status=503, times=2)
     remote_rule = remote.add_fault(match={"method": "GET"}, status=503, times=2)
-    assert {k: v for k, v in local_rule.items() if k != "id"} == \
-        {k: v for k, v in remote_rule.items() if k != "id"}
+    assert {k: v for k, v in local_rule.items() if k != "id"} == {
+        k: v for k, v in remote_rule.items() if k != "id"
+    }
     assert local.faults() == remote.faults()
     assert local.remove_fault(local_rule["id"]) == {"deleted": [local_rule["id"]]}
     assert remote.clear_faults() == {"deleted": [remote_rule["id"]]}

@@ -1,8 +1,8 @@
 """Glance v2 under /image: register, upload, patch, list, delete."""
+
 import hashlib
 
 import pytest
-
 from conftest import BASE_IMAGE, CENTOS_IMAGE, PROJECT_ID
 
 PATCH = {"Content-Type": "application/openstack-images-v2.1-json-patch"}
@@ -15,42 +15,66 @@ def test_versions_document_is_public(api):
 
 
 def test_register_then_upload(api):
-    created = api.post("/image/v2/images", json={"name": "mine", "disk_format": "qcow2",
-                                                 "container_format": "bare", "os_distro": "debian"})
+    created = api.post(
+        "/image/v2/images",
+        json={
+            "name": "mine",
+            "disk_format": "qcow2",
+            "container_format": "bare",
+            "os_distro": "debian",
+        },
+    )
     assert created.status_code == 201
     image = created.get_json()
-    assert (image["status"], image["owner"], image["visibility"], image["os_distro"]) == \
-        ("queued", PROJECT_ID, "private", "debian")
+    assert (image["status"], image["owner"], image["visibility"], image["os_distro"]) == (
+        "queued",
+        PROJECT_ID,
+        "private",
+        "debian",
+    )
 
-    upload = api.put(f"/image/v2/images/{image['id']}/file", data=b"a" * 1000 + b"b" * 24,
-                     headers={"Content-Type": "application/octet-stream"})
+    upload = api.put(
+        f"/image/v2/images/{image['id']}/file",
+        data=b"a" * 1000 + b"b" * 24,
+        headers={"Content-Type": "application/octet-stream"},
+    )
     assert upload.status_code == 204
     shown = api.get(f"/image/v2/images/{image['id']}").get_json()
     assert shown["status"] == "active" and shown["size"] == 1024
     assert shown["checksum"] == hashlib.md5(b"a" * 1000 + b"b" * 24).hexdigest()
-    again = api.put(f"/image/v2/images/{image['id']}/file", data=b"x",
-                    headers={"Content-Type": "application/octet-stream"})
+    again = api.put(
+        f"/image/v2/images/{image['id']}/file",
+        data=b"x",
+        headers={"Content-Type": "application/octet-stream"},
+    )
     assert again.status_code == 409
 
 
 def test_upload_needs_formats(api):
     image = api.post("/image/v2/images", json={"name": "bare"}).get_json()
-    response = api.put(f"/image/v2/images/{image['id']}/file", data=b"x",
-                       headers={"Content-Type": "application/octet-stream"})
+    response = api.put(
+        f"/image/v2/images/{image['id']}/file",
+        data=b"x",
+        headers={"Content-Type": "application/octet-stream"},
+    )
     assert response.status_code == 400
-    assert response.get_json()["message"] == ("Properties disk_format, container_format must be "
-                                              "set prior to saving data.")
+    assert response.get_json()["message"] == (
+        "Properties disk_format, container_format must be set prior to saving data."
+    )
     assert response.get_json()["code"] == "400 Bad Request"
 
 
-@pytest.mark.parametrize("body,status,fragment", [
-    ({"disk_format": "floppy"}, 400, "disk_format"),
-    ({"min_disk": "5"}, 400, "min_disk"),
-    ({"protected": "yes"}, 400, "protected"),
-    ({"custom": 5}, 400, "custom"),
-    ({"status": "active"}, 403, "Attribute 'status' is read-only."),
-    ({"os_glance_foo": "x"}, 403, "Attribute 'os_glance_foo' is reserved."),
-])
+@pytest.mark.parametrize(
+    "body,status,fragment",
+    [
+        ({"disk_format": "floppy"}, 400, "disk_format"),
+        ({"min_disk": "5"}, 400, "min_disk"),
+        ({"protected": "yes"}, 400, "protected"),
+        ({"custom": 5}, 400, "custom"),
+        ({"status": "active"}, 403, "Attribute 'status' is read-only."),
+        ({"os_glance_foo": "x"}, 403, "Attribute 'os_glance_foo' is reserved."),
+    ],
+)
 def test_register_refusals(api, body, status, fragment):
     response = api.post("/image/v2/images", json=body)
     assert response.status_code == status
@@ -67,24 +91,37 @@ def test_malformed_json_is_400(api):
 def test_patch_properties(api):
     image = api.post("/image/v2/images", json={"name": "p"}).get_json()
     path = f"/image/v2/images/{image['id']}"
-    response = api.patch(path, json=[{"op": "add", "path": "/color", "value": "blue"},
-                                     {"op": "replace", "path": "/name", "value": "q"},
-                                     {"op": "replace", "path": "/min_ram", "value": 512}],
-                         headers=PATCH)
+    response = api.patch(
+        path,
+        json=[
+            {"op": "add", "path": "/color", "value": "blue"},
+            {"op": "replace", "path": "/name", "value": "q"},
+            {"op": "replace", "path": "/min_ram", "value": 512},
+        ],
+        headers=PATCH,
+    )
     assert response.status_code == 200
     body = response.get_json()
     assert (body["color"], body["name"], body["min_ram"]) == ("blue", "q", 512)
     removed = api.patch(path, json=[{"op": "remove", "path": "/color"}], headers=PATCH).get_json()
     assert "color" not in removed
-    assert api.patch(path, json=[{"op": "remove", "path": "/color"}], headers=PATCH).status_code == 409
-    assert api.patch(path, json=[{"op": "replace", "path": "/status", "value": "x"}],
-                     headers=PATCH).status_code == 403
+    assert (
+        api.patch(path, json=[{"op": "remove", "path": "/color"}], headers=PATCH).status_code == 409
+    )
+    assert (
+        api.patch(
+            path, json=[{"op": "replace", "path": "/status", "value": "x"}], headers=PATCH
+        ).status_code
+        == 403
+    )
     wrong_type = api.patch(path, json=[], headers={"Content-Type": "application/json"})
     assert wrong_type.status_code == 415
 
 
 def test_list_filters_sort_and_pages(api):
-    ids = [api.post("/image/v2/images", json={"name": f"img-{i}"}).get_json()["id"] for i in range(3)]
+    ids = [
+        api.post("/image/v2/images", json={"name": f"img-{i}"}).get_json()["id"] for i in range(3)
+    ]
     everything = [i["id"] for i in api.get("/image/v2/images").get_json()["images"]]
     assert everything == ids[::-1] + [CENTOS_IMAGE, BASE_IMAGE]
     page = api.get("/image/v2/images?limit=2").get_json()

@@ -1,15 +1,15 @@
 """The model on its own: clock, ids, transition tables, paging, timed processes, the lock."""
+
 import threading
 from datetime import datetime, timezone
 
 import pytest
+from conftest import BASE_IMAGE
 from freezegun import freeze_time
 
 from fakeecs.model import Cloud, Conflict, Invalid, NotFound, VirtualClock, apply_world, transitions
 from fakeecs.model.store import Collection
 from fakeecs.server import build_cloud
-
-from conftest import BASE_IMAGE
 
 
 def test_frozen_clock_moves_only_when_told():
@@ -129,7 +129,9 @@ def test_one_lock_makes_concurrent_creates_safe(cloud):
     def worker():
         try:
             for index in range(25):
-                cloud.create_server(ctx, name=f"s{index}", flavor_id="s6.small.1", image_id=BASE_IMAGE)
+                cloud.create_server(
+                    ctx, name=f"s{index}", flavor_id="s6.small.1", image_id=BASE_IMAGE
+                )
         except Exception as error:  # pragma: no cover - reported below
             errors.append(error)
 
@@ -145,9 +147,17 @@ def test_one_lock_makes_concurrent_creates_safe(cloud):
 
 def test_worlds_apply_on_top_of_each_other():
     cloud = Cloud(seed=1)
-    apply_world(cloud, {"availability_zones": ["z1"], "projects": [{"name": "p"}],
-                        "users": [{"name": "u", "roles": {"p": ["member"]}}]})
-    apply_world(cloud, {"availability_zones": ["z2"], "flavors": [{"name": "f", "vcpus": 1, "ram": 512}]})
+    apply_world(
+        cloud,
+        {
+            "availability_zones": ["z1"],
+            "projects": [{"name": "p"}],
+            "users": [{"name": "u", "roles": {"p": ["member"]}}],
+        },
+    )
+    apply_world(
+        cloud, {"availability_zones": ["z2"], "flavors": [{"name": "f", "vcpus": 1, "ram": 512}]}
+    )
     assert list(cloud.availability_zones) == ["z1", "z2"]
     assert cloud.context_for_user("u").roles == ("member",)
 
@@ -164,12 +174,26 @@ def test_snapshot_of_a_gold_image_is_private_for_huawei(cloud):
 def test_data_disk_images_cannot_boot_servers(cloud):
     from fakeecs.model.world import apply_world as apply
 
-    apply(cloud, {"images": [{"id": "0e3c6bd0-5c2b-4c5e-9d0f-00000000da7a", "name": "data",
-                              "origin": {"kind": "ims_data", "server_id": "gone",
-                                         "availability_zone": "cn-north-4a"}}]})
+    apply(
+        cloud,
+        {
+            "images": [
+                {
+                    "id": "0e3c6bd0-5c2b-4c5e-9d0f-00000000da7a",
+                    "name": "data",
+                    "origin": {
+                        "kind": "ims_data",
+                        "server_id": "gone",
+                        "availability_zone": "cn-north-4a",
+                    },
+                }
+            ]
+        },
+    )
     ctx = cloud.context_for_user("fakeecs")
     with pytest.raises(Invalid) as refused:
-        cloud.create_server(ctx, name="a", flavor_id="s6.small.1",
-                            image_id="0e3c6bd0-5c2b-4c5e-9d0f-00000000da7a")
+        cloud.create_server(
+            ctx, name="a", flavor_id="s6.small.1", image_id="0e3c6bd0-5c2b-4c5e-9d0f-00000000da7a"
+        )
     assert refused.value.rule == "system_disk"
     assert len(cloud.servers) == 0

@@ -1,6 +1,6 @@
 """Identity, version discovery, microversions and the error formats around compute."""
-import pytest
 
+import pytest
 from conftest import PROJECT_ID
 
 
@@ -14,9 +14,21 @@ def test_keystone_discovery_is_unauthenticated(api):
 
 
 def test_token_has_subject_header_expiry_and_catalog(api):
-    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
-        "name": "fakeecs", "password": "fakeecs", "domain": {"name": "Default"}}}},
-        "scope": {"project": {"id": PROJECT_ID}}}}
+    body = {
+        "auth": {
+            "identity": {
+                "methods": ["password"],
+                "password": {
+                    "user": {
+                        "name": "fakeecs",
+                        "password": "fakeecs",
+                        "domain": {"name": "Default"},
+                    }
+                },
+            },
+            "scope": {"project": {"id": PROJECT_ID}},
+        }
+    }
     response = api.client.post("/v3/auth/tokens", json=body)
     assert response.status_code == 201
     token = response.get_json()["token"]
@@ -32,26 +44,60 @@ def test_token_has_subject_header_expiry_and_catalog(api):
 
 
 def test_token_method_rescopes(api):
-    body = {"auth": {"identity": {"methods": ["token"], "token": {"id": api.token}},
-                     "scope": {"project": {"name": "fakeecs", "domain": {"name": "Default"}}}}}
+    body = {
+        "auth": {
+            "identity": {"methods": ["token"], "token": {"id": api.token}},
+            "scope": {"project": {"name": "fakeecs", "domain": {"name": "Default"}}},
+        }
+    }
     response = api.client.post("/v3/auth/tokens", json=body)
     assert response.status_code == 201
-    check = api.get("/v3/auth/tokens", headers={"X-Subject-Token": response.headers["X-Subject-Token"]})
+    check = api.get(
+        "/v3/auth/tokens", headers={"X-Subject-Token": response.headers["X-Subject-Token"]}
+    )
     assert check.status_code == 200
     assert check.get_json()["token"]["project"]["id"] == PROJECT_ID
 
 
-@pytest.mark.parametrize("body", [
-    {"auth": {"identity": {"methods": ["password"], "password": {"user": {
-        "name": "fakeecs", "password": "wrong", "domain": {"name": "Default"}}}}}},
-    {"auth": {"identity": {"methods": ["password"], "password": {"user": {
-        "name": "nobody", "password": "x", "domain": {"name": "Default"}}}}}},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {
+            "auth": {
+                "identity": {
+                    "methods": ["password"],
+                    "password": {
+                        "user": {
+                            "name": "fakeecs",
+                            "password": "wrong",
+                            "domain": {"name": "Default"},
+                        }
+                    },
+                }
+            }
+        },
+        {
+            "auth": {
+                "identity": {
+                    "methods": ["password"],
+                    "password": {
+                        "user": {"name": "nobody", "password": "x", "domain": {"name": "Default"}}
+                    },
+                }
+            }
+        },
+    ],
+)
 def test_bad_credentials_are_401_keystone_body(api, body):
     response = api.client.post("/v3/auth/tokens", json=body)
     assert response.status_code == 401
-    assert response.get_json() == {"error": {"code": 401, "title": "Unauthorized", "message":
-                                             "The request you have made requires authentication."}}
+    assert response.get_json() == {
+        "error": {
+            "code": 401,
+            "title": "Unauthorized",
+            "message": "The request you have made requires authentication.",
+        }
+    }
 
 
 @pytest.mark.parametrize("raw", [b"", b"{", b"[]", b'{"auth": 1}', b'{"auth": {"identity": {}}}'])
@@ -65,7 +111,10 @@ def test_malformed_token_requests_are_400(api, raw):
 def test_compute_without_token_is_401(api):
     response = api.get(api.compute("/servers"), token=False)
     assert response.status_code == 401
-    assert response.get_json()["error"]["message"] == "The request you have made requires authentication."
+    assert (
+        response.get_json()["error"]["message"]
+        == "The request you have made requires authentication."
+    )
     assert response.headers["WWW-Authenticate"].startswith("Keystone uri=")
     bad = api.get(api.compute("/servers"), token=False, headers={"X-Auth-Token": "nope"})
     assert bad.status_code == 401
@@ -86,14 +135,17 @@ def test_project_version_document_needs_token(api):
     assert api.get("/v2", token=False).get_json()["version"]["id"] == "v2.0"
 
 
-@pytest.mark.parametrize("headers,expected", [
-    ({}, "2.1"),
-    ({"X-OpenStack-Nova-API-Version": "2.26"}, "2.26"),
-    ({"OpenStack-API-Version": "compute 2.45"}, "2.45"),
-    ({"OpenStack-API-Version": "volume 3.5, compute 2.50"}, "2.50"),
-    ({"OpenStack-API-Version": "compute latest"}, "2.60"),
-    ({"OpenStack-API-Version": "compute 2.30", "X-OpenStack-Nova-API-Version": "2.10"}, "2.30"),
-])
+@pytest.mark.parametrize(
+    "headers,expected",
+    [
+        ({}, "2.1"),
+        ({"X-OpenStack-Nova-API-Version": "2.26"}, "2.26"),
+        ({"OpenStack-API-Version": "compute 2.45"}, "2.45"),
+        ({"OpenStack-API-Version": "volume 3.5, compute 2.50"}, "2.50"),
+        ({"OpenStack-API-Version": "compute latest"}, "2.60"),
+        ({"OpenStack-API-Version": "compute 2.30", "X-OpenStack-Nova-API-Version": "2.10"}, "2.30"),
+    ],
+)
 def test_microversion_negotiation(api, headers, expected):
     response = api.get(api.compute("/servers"), headers=headers)
     assert response.status_code == 200
@@ -105,17 +157,29 @@ def test_microversion_negotiation(api, headers, expected):
 def test_malformed_microversion_is_400_without_version_headers(api, value):
     response = api.get(api.compute("/servers"), headers={"X-OpenStack-Nova-API-Version": value})
     assert response.status_code == 400
-    assert response.get_json() == {"badRequest": {"code": 400, "message": f"API Version String {value} "
-                                   "is of invalid format. Must be of format MajorNum.MinorNum."}}
+    assert response.get_json() == {
+        "badRequest": {
+            "code": 400,
+            "message": f"API Version String {value} "
+            "is of invalid format. Must be of format MajorNum.MinorNum.",
+        }
+    }
     assert "X-OpenStack-Nova-API-Version" not in response.headers
 
 
 @pytest.mark.parametrize("value", ["2.61", "2.0", "3.0", "2.200"])
 def test_out_of_range_microversion_is_406_compute_fault(api, value):
-    response = api.get(api.compute("/servers"), headers={"OpenStack-API-Version": f"compute {value}"})
+    response = api.get(
+        api.compute("/servers"), headers={"OpenStack-API-Version": f"compute {value}"}
+    )
     assert response.status_code == 406
-    assert response.get_json() == {"computeFault": {"code": 406, "message": f"Version {value} is not "
-                                   "supported by the API. Minimum is 2.1 and maximum is 2.60."}}
+    assert response.get_json() == {
+        "computeFault": {
+            "code": 406,
+            "message": f"Version {value} is not "
+            "supported by the API. Minimum is 2.1 and maximum is 2.60.",
+        }
+    }
     assert response.headers["X-OpenStack-Nova-API-Version"] == value
 
 

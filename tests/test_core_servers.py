@@ -1,36 +1,77 @@
 """Servers, actions, availability zones and flavors through the compute API."""
-import pytest
 
+import pytest
 from conftest import BASE_IMAGE
 
 MV = {"OpenStack-API-Version": "compute 2.60"}
 
-BASE_KEYS = {"id", "name", "status", "tenant_id", "user_id", "metadata", "hostId", "image",
-             "flavor", "created", "updated", "addresses", "accessIPv4", "accessIPv6", "links",
-             "OS-DCF:diskConfig", "OS-EXT-AZ:availability_zone", "config_drive", "key_name",
-             "OS-EXT-STS:task_state", "OS-EXT-STS:vm_state", "OS-EXT-STS:power_state",
-             "OS-SRV-USG:launched_at", "OS-SRV-USG:terminated_at", "security_groups",
-             "os-extended-volumes:volumes_attached"}
-ADMIN_KEYS = {"OS-EXT-SRV-ATTR:host", "OS-EXT-SRV-ATTR:instance_name",
-              "OS-EXT-SRV-ATTR:hypervisor_hostname"}
-ADMIN_23_KEYS = {"OS-EXT-SRV-ATTR:reservation_id", "OS-EXT-SRV-ATTR:launch_index",
-                 "OS-EXT-SRV-ATTR:hostname", "OS-EXT-SRV-ATTR:kernel_id",
-                 "OS-EXT-SRV-ATTR:ramdisk_id", "OS-EXT-SRV-ATTR:root_device_name",
-                 "OS-EXT-SRV-ATTR:user_data"}
+BASE_KEYS = {
+    "id",
+    "name",
+    "status",
+    "tenant_id",
+    "user_id",
+    "metadata",
+    "hostId",
+    "image",
+    "flavor",
+    "created",
+    "updated",
+    "addresses",
+    "accessIPv4",
+    "accessIPv6",
+    "links",
+    "OS-DCF:diskConfig",
+    "OS-EXT-AZ:availability_zone",
+    "config_drive",
+    "key_name",
+    "OS-EXT-STS:task_state",
+    "OS-EXT-STS:vm_state",
+    "OS-EXT-STS:power_state",
+    "OS-SRV-USG:launched_at",
+    "OS-SRV-USG:terminated_at",
+    "security_groups",
+    "os-extended-volumes:volumes_attached",
+}
+ADMIN_KEYS = {
+    "OS-EXT-SRV-ATTR:host",
+    "OS-EXT-SRV-ATTR:instance_name",
+    "OS-EXT-SRV-ATTR:hypervisor_hostname",
+}
+ADMIN_23_KEYS = {
+    "OS-EXT-SRV-ATTR:reservation_id",
+    "OS-EXT-SRV-ATTR:launch_index",
+    "OS-EXT-SRV-ATTR:hostname",
+    "OS-EXT-SRV-ATTR:kernel_id",
+    "OS-EXT-SRV-ATTR:ramdisk_id",
+    "OS-EXT-SRV-ATTR:root_device_name",
+    "OS-EXT-SRV-ATTR:user_data",
+}
 
 
 def show(api, server_id, version="2.60", client=None):
     client = client or api
-    response = client.get(client.compute(f"/servers/{server_id}"),
-                          headers={"OpenStack-API-Version": f"compute {version}"})
+    response = client.get(
+        client.compute(f"/servers/{server_id}"),
+        headers={"OpenStack-API-Version": f"compute {version}"},
+    )
     assert response.status_code == 200
     return response.get_json()["server"]
 
 
 def test_create_answers_202_with_admin_pass_and_location(api):
-    response = api.post(api.compute("/servers"), json={"server": {
-        "name": "web", "flavorRef": "s6.small.1", "imageRef": BASE_IMAGE, "networks": "auto"}},
-        headers=MV)
+    response = api.post(
+        api.compute("/servers"),
+        json={
+            "server": {
+                "name": "web",
+                "flavorRef": "s6.small.1",
+                "imageRef": BASE_IMAGE,
+                "networks": "auto",
+            }
+        },
+        headers=MV,
+    )
     assert response.status_code == 202
     body = response.get_json()["server"]
     assert set(body) == {"id", "links", "OS-DCF:diskConfig", "security_groups", "adminPass"}
@@ -40,8 +81,11 @@ def test_create_answers_202_with_admin_pass_and_location(api):
 def test_build_walks_to_active_on_the_clock(api):
     server_id = api.boot(settle=False)
     first = show(api, server_id)
-    assert (first["status"], first["OS-EXT-STS:vm_state"], first["OS-EXT-STS:task_state"]) == \
-        ("BUILD", "building", "scheduling")
+    assert (first["status"], first["OS-EXT-STS:vm_state"], first["OS-EXT-STS:task_state"]) == (
+        "BUILD",
+        "building",
+        "scheduling",
+    )
     api.cloud.clock.advance(0.5)
     assert show(api, server_id)["OS-EXT-STS:task_state"] == "spawning"
     api.cloud.clock.advance(0.5)
@@ -57,9 +101,21 @@ def test_fields_follow_the_microversion(app, api):
     assert set(at21["flavor"]) == {"id", "links"}
     at260 = show(api, server_id, "2.60")
     assert set(at260) == BASE_KEYS | ADMIN_KEYS | ADMIN_23_KEYS | {
-        "progress", "locked", "host_status", "description", "tags"}
-    assert set(at260["flavor"]) == {"vcpus", "ram", "disk", "ephemeral", "swap", "original_name",
-                                    "extra_specs"}
+        "progress",
+        "locked",
+        "host_status",
+        "description",
+        "tags",
+    }
+    assert set(at260["flavor"]) == {
+        "vcpus",
+        "ram",
+        "disk",
+        "ephemeral",
+        "swap",
+        "original_name",
+        "extra_specs",
+    }
     member = type(api)(app, "fakeecs-member")
     as_member = show(api, server_id, "2.60", client=member)
     assert set(as_member) == BASE_KEYS | {"progress", "locked", "description", "tags"}
@@ -67,8 +123,9 @@ def test_fields_follow_the_microversion(app, api):
 
 def test_error_server_shows_fault(api, cloud):
     server_id = api.boot()
-    cloud.set_server_state(cloud.servers.get(server_id), "error",
-                           fault={"message": "disk failure", "code": 500})
+    cloud.set_server_state(
+        cloud.servers.get(server_id), "error", fault={"message": "disk failure", "code": 500}
+    )
     body = show(api, server_id)
     assert body["status"] == "ERROR" and body["fault"]["message"] == "disk failure"
     assert "progress" not in body
@@ -91,30 +148,58 @@ def test_list_filters_and_paging(api):
     assert api.get(api.compute("/servers/detail?status=SHUTOFF")).get_json()["servers"] == []
 
 
-@pytest.mark.parametrize("query,message", [("limit=x", "limit param must be an integer"),
-                                           ("limit=-1", "limit param must be positive"),
-                                           ("marker=nope", "marker [nope] not found")])
+@pytest.mark.parametrize(
+    "query,message",
+    [
+        ("limit=x", "limit param must be an integer"),
+        ("limit=-1", "limit param must be positive"),
+        ("marker=nope", "marker [nope] not found"),
+    ],
+)
 def test_list_bad_parameters(api, query, message):
     response = api.get(api.compute(f"/servers?{query}"))
     assert response.status_code == 400
     assert response.get_json()["badRequest"]["message"] == message
 
 
-@pytest.mark.parametrize("server,message", [
-    ({"flavorRef": "s6.small.1", "networks": "auto"},
-     "'name' is a required property"),
-    ({"name": "x", "flavorRef": "nope", "imageRef": BASE_IMAGE, "networks": "auto"},
-     "Flavor nope could not be found."),
-    ({"name": "x", "flavorRef": "s6.small.1", "imageRef": "0e3c6bd0-5c2b-4c5e-9d0f-000000000000",
-      "networks": "auto"}, "Image 0e3c6bd0-5c2b-4c5e-9d0f-000000000000 could not be found."),
-    ({"name": "x", "flavorRef": "s6.small.1", "imageRef": BASE_IMAGE, "networks": "auto",
-      "availability_zone": "cn-north-4z"}, "The requested availability zone is not available"),
-    ({"name": "x", "flavorRef": "s6.small.1", "imageRef": BASE_IMAGE},
-     "'networks' is a required property"),
-    ({"name": " x", "flavorRef": "s6.small.1", "imageRef": BASE_IMAGE, "networks": "auto"},
-     "An invalid 'name' value was provided. The name must be: printable characters. "
-     "Can not start or end with whitespace."),
-])
+@pytest.mark.parametrize(
+    "server,message",
+    [
+        ({"flavorRef": "s6.small.1", "networks": "auto"}, "'name' is a required property"),
+        (
+            {"name": "x", "flavorRef": "nope", "imageRef": BASE_IMAGE, "networks": "auto"},
+            "Flavor nope could not be found.",
+        ),
+        (
+            {
+                "name": "x",
+                "flavorRef": "s6.small.1",
+                "imageRef": "0e3c6bd0-5c2b-4c5e-9d0f-000000000000",
+                "networks": "auto",
+            },
+            "Image 0e3c6bd0-5c2b-4c5e-9d0f-000000000000 could not be found.",
+        ),
+        (
+            {
+                "name": "x",
+                "flavorRef": "s6.small.1",
+                "imageRef": BASE_IMAGE,
+                "networks": "auto",
+                "availability_zone": "cn-north-4z",
+            },
+            "The requested availability zone is not available",
+        ),
+        (
+            {"name": "x", "flavorRef": "s6.small.1", "imageRef": BASE_IMAGE},
+            "'networks' is a required property",
+        ),
+        (
+            {"name": " x", "flavorRef": "s6.small.1", "imageRef": BASE_IMAGE, "networks": "auto"},
+            "An invalid 'name' value was provided. The name must be: printable characters. "
+            "Can not start or end with whitespace.",
+        ),
+    ],
+)
 def test_create_refusals_leave_nothing_behind(api, server, message):
     response = api.post(api.compute("/servers"), json={"server": server}, headers=MV)
     assert response.status_code == 400
@@ -123,16 +208,21 @@ def test_create_refusals_leave_nothing_behind(api, server, message):
 
 
 def test_networks_optional_below_237(api):
-    response = api.post(api.compute("/servers"), json={"server": {
-        "name": "x", "flavorRef": "s6.small.1", "imageRef": BASE_IMAGE}})
+    response = api.post(
+        api.compute("/servers"),
+        json={"server": {"name": "x", "flavorRef": "s6.small.1", "imageRef": BASE_IMAGE}},
+    )
     assert response.status_code == 202
 
 
-@pytest.mark.parametrize("first,second,state,status", [
-    ("os-stop", "os-start", "active", "ACTIVE"),
-    ("pause", "unpause", "active", "ACTIVE"),
-    ("suspend", "resume", "active", "ACTIVE"),
-])
+@pytest.mark.parametrize(
+    "first,second,state,status",
+    [
+        ("os-stop", "os-start", "active", "ACTIVE"),
+        ("pause", "unpause", "active", "ACTIVE"),
+        ("suspend", "resume", "active", "ACTIVE"),
+    ],
+)
 def test_power_actions_round_trip(api, first, second, state, status):
     server_id = api.boot()
     path = api.compute(f"/servers/{server_id}/action")
@@ -149,8 +239,10 @@ def test_action_in_wrong_state_is_409(api):
     server_id = api.boot()
     response = api.post(api.compute(f"/servers/{server_id}/action"), json={"os-start": None})
     assert response.status_code == 409
-    assert response.get_json()["conflictingRequest"]["message"] == \
-        f"Cannot 'start' instance {server_id} while it is in vm_state active"
+    assert (
+        response.get_json()["conflictingRequest"]["message"]
+        == f"Cannot 'start' instance {server_id} while it is in vm_state active"
+    )
 
 
 def test_reboot_types(api):
@@ -163,8 +255,10 @@ def test_reboot_types(api):
     assert bad.status_code == 400
     assert "'WARM' is not one of" in bad.get_json()["badRequest"]["message"]
     missing = api.post(path, json={"reboot": {}})
-    assert missing.get_json()["badRequest"]["message"] == \
-        "Invalid input for field/attribute reboot. Value: {}. 'type' is a required property"
+    assert (
+        missing.get_json()["badRequest"]["message"]
+        == "Invalid input for field/attribute reboot. Value: {}. 'type' is a required property"
+    )
 
 
 def test_locked_server_refuses_member_actions_but_not_admin(app, api):
@@ -182,12 +276,23 @@ def test_locked_server_refuses_member_actions_but_not_admin(app, api):
 
 def test_reader_cannot_write(app, api):
     reader = type(api)(app, "fakeecs-reader")
-    response = reader.post(reader.compute("/servers"), json={"server": {
-        "name": "x", "flavorRef": "s6.small.1", "imageRef": BASE_IMAGE, "networks": "auto"}},
-        headers=MV)
+    response = reader.post(
+        reader.compute("/servers"),
+        json={
+            "server": {
+                "name": "x",
+                "flavorRef": "s6.small.1",
+                "imageRef": BASE_IMAGE,
+                "networks": "auto",
+            }
+        },
+        headers=MV,
+    )
     assert response.status_code == 403
-    assert response.get_json()["forbidden"]["message"] == \
-        "Policy doesn't allow os_compute_api:servers:create to be performed."
+    assert (
+        response.get_json()["forbidden"]["message"]
+        == "Policy doesn't allow os_compute_api:servers:create to be performed."
+    )
     assert reader.get(reader.compute("/servers")).status_code == 200
 
 
@@ -198,7 +303,10 @@ def test_delete_walks_through_deleting(api):
     api.cloud.clock.advance(1)
     response = api.get(api.compute(f"/servers/{server_id}"))
     assert response.status_code == 404
-    assert response.get_json()["itemNotFound"]["message"] == f"Instance {server_id} could not be found."
+    assert (
+        response.get_json()["itemNotFound"]["message"]
+        == f"Instance {server_id} could not be found."
+    )
 
 
 def test_availability_zones_and_flavors(api):

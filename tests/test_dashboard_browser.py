@@ -4,28 +4,39 @@ Skipped, with the reason, where Playwright for Python or a Chromium executable
 is missing; ``.ci/run`` installs Chromium so CI always runs them.  Set
 ``FAKEECS_CHROMIUM`` to use another executable.
 """
+
 import json
 import os
 import shutil
 
 import pytest
 import requests
+from conftest import BASE_IMAGE, PROJECT_ID
 
 from fakeecs import FakeCloud
 
-from conftest import BASE_IMAGE, PROJECT_ID
-
 UI = "/_fakeecs/ui"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 #: how long the browser waits for something to show, in ms (a ceiling, not a timing)
 WAIT_MS = 15000
 
 
 def chromium_path():
-    return (os.environ.get("FAKEECS_CHROMIUM") or shutil.which("chromium")
-            or shutil.which("chromium-browser") or "/usr/bin/chromium")
+    return (
+        os.environ.get("FAKEECS_CHROMIUM")
+        or shutil.which("chromium")
+        or shutil.which("chromium-browser")
+        or "/usr/bin/chromium"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -33,12 +44,15 @@ def browser():
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        pytest.skip("the dashboard browser tests need Playwright for Python "
-                    "(pip install -e '.[test]')")
+        pytest.skip(
+            "the dashboard browser tests need Playwright for Python (pip install -e '.[test]')"
+        )
     executable = chromium_path()
     if not os.path.exists(executable):
-        pytest.skip(f"no Chromium at {executable}: install it (apt-get install chromium) or set "
-                    "FAKEECS_CHROMIUM; .ci/run installs it")
+        pytest.skip(
+            f"no Chromium at {executable}: install it (apt-get install chromium) or set "
+            "FAKEECS_CHROMIUM; .ci/run installs it"
+        )
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield chromium
@@ -73,9 +87,21 @@ def submit(page, selector):
 
 
 def token(url):
-    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
-        "name": "fakeecs", "password": "fakeecs", "domain": {"name": "Default"}}}},
-        "scope": {"project": {"name": "fakeecs", "domain": {"name": "Default"}}}}}
+    body = {
+        "auth": {
+            "identity": {
+                "methods": ["password"],
+                "password": {
+                    "user": {
+                        "name": "fakeecs",
+                        "password": "fakeecs",
+                        "domain": {"name": "Default"},
+                    }
+                },
+            },
+            "scope": {"project": {"name": "fakeecs", "domain": {"name": "Default"}}},
+        }
+    }
     return requests.post(url + "/v3/auth/tokens", json=body, timeout=10).headers["X-Subject-Token"]
 
 
@@ -145,10 +171,16 @@ def test_fault_rules_added_and_removed_in_the_page(fake, page):
     page.wait_for_selector('tr[data-rule="fault-1"]')
     assert "action=createImage" in page.inner_text('tr[data-rule="fault-1"]')
     headers = {"X-Auth-Token": token(fake.url)}
-    answer = requests.post(f"{fake.url}/v2.1/{PROJECT_ID}/servers/{server.id}/action",
-                           json={"createImage": {"name": "x"}}, headers=headers, timeout=10)
-    assert answer.status_code == 409 and answer.json()["conflictingRequest"]["message"] == \
-        "injected by the dashboard"
+    answer = requests.post(
+        f"{fake.url}/v2.1/{PROJECT_ID}/servers/{server.id}/action",
+        json={"createImage": {"name": "x"}},
+        headers=headers,
+        timeout=10,
+    )
+    assert (
+        answer.status_code == 409
+        and answer.json()["conflictingRequest"]["message"] == "injected by the dashboard"
+    )
     page.reload()
     assert page.locator('tr[data-rule="fault-1"] td').nth(4).inner_text() == "1 / 1"
     # a bad rule is refused with its reason, and nothing is added
@@ -166,10 +198,19 @@ def test_journal_shows_a_client_request_live_with_bodies_and_no_secret(fake, pag
     page.goto(fake.url + UI + "/journal")
     page.wait_for_selector("#journal-empty", state="visible")
     secret_token = token(fake.url)
-    created = requests.post(f"{fake.url}/v2.1/{PROJECT_ID}/servers", timeout=10,
-                            headers={"X-Auth-Token": secret_token},
-                            json={"server": {"name": "journaled", "flavorRef": "s6.small.1",
-                                             "imageRef": BASE_IMAGE, "networks": "auto"}})
+    created = requests.post(
+        f"{fake.url}/v2.1/{PROJECT_ID}/servers",
+        timeout=10,
+        headers={"X-Auth-Token": secret_token},
+        json={
+            "server": {
+                "name": "journaled",
+                "flavorRef": "s6.small.1",
+                "imageRef": BASE_IMAGE,
+                "networks": "auto",
+            }
+        },
+    )
     assert created.status_code == 202
     # the page follows the journal without a reload
     row = page.locator("#journal-rows tr", has_text="/servers").first
@@ -186,7 +227,10 @@ def test_journal_shows_a_client_request_live_with_bodies_and_no_secret(fake, pag
     page.locator("#journal-rows tr", has_text="/v3/auth/tokens").first.click()
     auth = json.loads(page.inner_text("#detail-body"))
     assert auth["auth"]["identity"]["password"]["user"] == {
-        "name": "fakeecs", "password": "***", "domain": {"name": "Default"}}
+        "name": "fakeecs",
+        "password": "***",
+        "domain": {"name": "Default"},
+    }
     content = page.content()
     assert secret_token not in content and "fakeecs-secret-key" not in content
     # filters

@@ -1,11 +1,12 @@
 """The dashboard at /_fakeecs/ui without a browser: pages, forms, access, secrets."""
+
 import html
 import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-
 from conftest import BASE_IMAGE, PROJECT_ID, Api, state
+
 from fakeecs.api import create_app
 from fakeecs.server import build_cloud
 
@@ -34,10 +35,17 @@ def page(client, path=""):
 
 # -- pages ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("path, heading", [
-    ("", "Pending processes"), ("/", "Public base images"), ("/journal", "faults only"),
-    ("/faults", "Add a rule"), ("/control", "Transitions"),
-])
+
+@pytest.mark.parametrize(
+    "path, heading",
+    [
+        ("", "Pending processes"),
+        ("/", "Public base images"),
+        ("/journal", "faults only"),
+        ("/faults", "Add a rule"),
+        ("/control", "Transitions"),
+    ],
+)
 def test_every_page_renders_with_the_clock(ui, cloud, path, heading):
     text = page(ui, path)
     assert heading in text
@@ -51,8 +59,8 @@ def test_state_page_shows_each_resource_and_where_images_came_from(api, ui, clou
     volume = cloud.create_volume(cloud.context_for_user("fakeecs"), size=3, name="scratch")
     text = page(ui)
     assert "Project fakeecs" in text and "origin-web" in text and "scratch" in text
-    row = text[text.index(f'<tr data-id="{image.id}"'):]
-    row = row[:row.index("</tr>")]
+    row = text[text.index(f'<tr data-id="{image.id}"') :]
+    row = row[: row.index("</tr>")]
     assert "from-web" in row and "nova_snapshot" in row and "origin-web" in row
     assert "cn-north-4b" in row and 'data-status="queued"' in row
     assert f'data-target="{server_id}"' in text  # its image_snapshot process is pending
@@ -68,16 +76,17 @@ def test_an_image_keeps_its_origin_after_the_server_is_gone(api, ui, cloud):
     cloud.advance_clock(5)
     assert server_id not in cloud.servers
     text = page(ui)
-    row = text[text.index(f'<tr data-id="{image.id}"'):]
-    row = row[:row.index("</tr>")]
+    row = text[text.index(f'<tr data-id="{image.id}"') :]
+    row = row[: row.index("</tr>")]
     assert f"{server_id[:8]} (deleted)" in row and "cn-north-4c" in row
 
 
 def test_reading_the_dashboard_never_moves_an_auto_clock():
     cloud = build_cloud(["default"], seed=1, clock="auto-finish")
     client = create_app(cloud).test_client()
-    server = cloud.create_server(cloud.context_for_user("fakeecs"), name="w",
-                                 flavor_id="s6.small.1", image_id=BASE_IMAGE)
+    server = cloud.create_server(
+        cloud.context_for_user("fakeecs"), name="w", flavor_id="s6.small.1", image_id=BASE_IMAGE
+    )
     before = cloud.get_clock()
     for path in ("", "/journal.json", f"/resource/server/{server.id}"):
         assert client.get(UI + path).status_code == 200
@@ -86,11 +95,16 @@ def test_reading_the_dashboard_never_moves_an_auto_clock():
 
 def test_dashboard_routes_are_in_the_openapi_document(app, ui):
     document = ui.get("/_fakeecs/openapi.json").get_json()
-    dashboard = {(path, method) for path, operations in document["paths"].items()
-                 for method, operation in operations.items() if operation["tags"] == ["dashboard"]}
+    dashboard = {
+        (path, method)
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        if operation["tags"] == ["dashboard"]
+    }
     assert (UI + "/", "get") in dashboard and (UI + "/faults/{rule_id}/delete", "post") in dashboard
     assert document["paths"][UI + "/reset"]["post"]["responses"] == {
-        "303": {"description": "back to the page, with ?note= or ?error="}}
+        "303": {"description": "back to the page, with ?note= or ?error="}
+    }
     assert "text/html" in document["paths"][UI + "/journal"]["get"]["responses"]["200"]["content"]
 
 
@@ -107,12 +121,22 @@ def test_resource_page_and_missing_ones(api, ui, cloud):
 
 # -- secrets ----------------------------------------------------------------------------------
 
+
 def test_journal_never_shows_a_password_a_token_or_a_secret_key(app, ui, cloud):
     api = Api(app)
     api.get(api.compute("/servers"), headers={"X-Auth-Token": api.token})
-    created = api.post(api.compute("/servers"), json={"server": {
-        "name": "p", "flavorRef": "s6.small.1", "imageRef": BASE_IMAGE, "networks": "auto",
-        "adminPass": "Sup3r-S3cret-pass"}}).get_json()["server"]
+    created = api.post(
+        api.compute("/servers"),
+        json={
+            "server": {
+                "name": "p",
+                "flavorRef": "s6.small.1",
+                "imageRef": BASE_IMAGE,
+                "networks": "auto",
+                "adminPass": "Sup3r-S3cret-pass",
+            }
+        },
+    ).get_json()["server"]
     assert created["adminPass"] == "Sup3r-S3cret-pass"
     # a secret where no key names it: in a query string and a text body
     api.get(f"/image/v2/images?name={SK}")
@@ -132,12 +156,19 @@ def test_journal_never_shows_a_password_a_token_or_a_secret_key(app, ui, cloud):
 
 def test_keystone_token_method_and_signatures_are_masked(app, ui):
     api = Api(app)
-    api.client.post("/v3/auth/tokens", json={"auth": {"identity": {
-        "methods": ["token"], "token": {"id": api.token}}}})
+    api.client.post(
+        "/v3/auth/tokens",
+        json={"auth": {"identity": {"methods": ["token"], "token": {"id": api.token}}}},
+    )
     api.get("/v3/auth/tokens", headers={"X-Subject-Token": api.token})
-    api.get(api.compute("/servers"), token=False, headers={
-        "Authorization": "SDK-HMAC-SHA256 Access=FAKEECSAKEXAMPLE0001, SignedHeaders=host, "
-                         "Signature=abcdef0123456789"})
+    api.get(
+        api.compute("/servers"),
+        token=False,
+        headers={
+            "Authorization": "SDK-HMAC-SHA256 Access=FAKEECSAKEXAMPLE0001, SignedHeaders=host, "
+            "Signature=abcdef0123456789"
+        },
+    )
     api.get(api.compute("/servers"), token=False, headers={"Authorization": "Bearer abcdefgh1234"})
     entries = ui.get(UI + "/journal.json").get_json()["requests"]
     text = json.dumps(entries)
@@ -145,7 +176,8 @@ def test_keystone_token_method_and_signatures_are_masked(app, ui):
     assert entries[-4]["body"]["auth"]["identity"]["token"] == {"id": "***"}
     assert entries[-3]["headers"]["X-Subject-Token"] == "***"
     assert entries[-2]["headers"]["Authorization"].startswith(
-        "SDK-HMAC-SHA256 Access=FAKEECSAKEXAMPLE0001")
+        "SDK-HMAC-SHA256 Access=FAKEECSAKEXAMPLE0001"
+    )
     assert entries[-1]["headers"]["Authorization"] == "Bearer ***"
 
 
@@ -176,6 +208,7 @@ def test_journal_json_follows_since_and_reports_the_oldest(app, ui):
 
 # -- access ----------------------------------------------------------------------------------
 
+
 def test_dashboard_is_off_where_the_control_plane_is(app, ui):
     app.config["FAKEECS_CONTROL"] = {"enabled": False, "admin_token": None}
     response = ui.get(UI + "/")
@@ -200,12 +233,17 @@ def test_admin_token_login_cookie_and_header(app, ui, cloud):
     text = page(ui, "/faults")
     assert "s3cr3t-admin" not in text
     header_only = app.test_client()
-    assert header_only.get(UI + "/", headers={"X-FakeECS-Admin-Token": "s3cr3t-admin"}).status_code == 200
+    assert (
+        header_only.get(UI + "/", headers={"X-FakeECS-Admin-Token": "s3cr3t-admin"}).status_code
+        == 200
+    )
     assert header_only.get(UI + "/", headers={"X-FakeECS-Admin-Token": "other"}).status_code == 401
 
 
-@pytest.mark.parametrize("headers", [{"Origin": "http://evil.example"},
-                                     {"Sec-Fetch-Site": "cross-site"}, {"Origin": "null"}])
+@pytest.mark.parametrize(
+    "headers",
+    [{"Origin": "http://evil.example"}, {"Sec-Fetch-Site": "cross-site"}, {"Origin": "null"}],
+)
 def test_forms_from_another_site_are_refused(ui, cloud, headers):
     before = state(cloud), cloud.get_clock()
     response = ui.post(UI + "/clock/advance", data={"seconds": "60"}, headers=headers)
@@ -220,6 +258,7 @@ def test_a_redirect_never_leaves_the_dashboard(ui):
 
 
 # -- forms ------------------------------------------------------------------------------------
+
 
 def test_clock_buttons(api, ui, cloud):
     server_id = api.boot(settle=False)
@@ -245,11 +284,18 @@ def test_clock_buttons(api, ui, cloud):
 
 
 def test_transitions_form(ui, cloud):
-    _, note, _ = post(ui, "/transitions", {"server_build": "manual", "image_snapshot": "4",
-                                           "volume_create": "immediate"})
+    _, note, _ = post(
+        ui,
+        "/transitions",
+        {"server_build": "manual", "image_snapshot": "4", "volume_create": "immediate"},
+    )
     assert note == "transitions saved"
     got = cloud.get_transitions()
-    assert (got["server_build"], got["image_snapshot"], got["volume_create"]) == ("manual", 4.0, 0.0)
+    assert (got["server_build"], got["image_snapshot"], got["volume_create"]) == (
+        "manual",
+        4.0,
+        0.0,
+    )
     before = cloud.get_transitions()
     _, _, error = post(ui, "/transitions", {"server_build": "default", "image_snapshot": "slow"})
     assert error == "image_snapshot: not a number: 'slow'" and cloud.get_transitions() == before
@@ -260,22 +306,37 @@ def test_transitions_form(ui, cloud):
 
 
 def test_fault_forms(app, ui, cloud):
-    _, note, _ = post(ui, "/faults", {"method": "POST", "action": "createImage", "status": "409",
-                                      "message": "busy", "times": "1", "family": ""})
+    _, note, _ = post(
+        ui,
+        "/faults",
+        {
+            "method": "POST",
+            "action": "createImage",
+            "status": "409",
+            "message": "busy",
+            "times": "1",
+            "family": "",
+        },
+    )
     assert note == "fault rule fault-1 added"
     rule = cloud.faults[0]
     assert rule.match == {"method": "POST", "action": "createImage"} and rule.status == 409
-    _, note, _ = post(ui, "/faults", {"rule": '{"match": {"path": "/v3/**"}, "latency_ms": 5, '
-                                              '"status": null}', "status": "500"})
+    _, note, _ = post(
+        ui,
+        "/faults",
+        {"rule": '{"match": {"path": "/v3/**"}, "latency_ms": 5, "status": null}', "status": "500"},
+    )
     assert note == "fault rule fault-2 added" and cloud.faults[1].status is None
     text = page(ui, "/faults")
     assert "action=createImage" in text and "latency only" in text
     before = [r.id for r in cloud.faults]
-    for data, message in [({"status": "99"}, "status: Must be greater than or equal to 100"),
-                          ({"status": "x"}, "status: not a number: 'x'"),
-                          ({"rule": "[1]"}, "rule: must be a JSON object"),
-                          ({"rule": "{"}, "rule: not JSON"),
-                          ({"rule": '{"colour": 1}'}, "colour: Unknown field.")]:
+    for data, message in [
+        ({"status": "99"}, "status: Must be greater than or equal to 100"),
+        ({"status": "x"}, "status: not a number: 'x'"),
+        ({"rule": "[1]"}, "rule: must be a JSON object"),
+        ({"rule": "{"}, "rule: not JSON"),
+        ({"rule": '{"colour": 1}'}, "colour: Unknown field."),
+    ]:
         _, _, error = post(ui, "/faults", data)
         assert error.startswith(message), error
     assert [r.id for r in cloud.faults] == before

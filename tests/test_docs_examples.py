@@ -21,6 +21,7 @@ The fence's info string says how a block is checked; anything else (or none) fai
 - ``sh serve``: each ``fakeecs serve`` command in it is started on 127.0.0.1 and a free port and
   must print its URL and answer ``/_fakeecs/health``.
 """
+
 from __future__ import annotations
 
 import ast
@@ -36,8 +37,8 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import pytest
 import yaml
@@ -81,8 +82,13 @@ def blocks() -> Iterator[Block]:
                 while not lines[end].startswith("```"):
                     end += 1
                 before = lines[index - 1] if index else ""
-                yield Block(page, index + 1, match.group(1).strip(),
-                            "\n".join(lines[index + 1:end]) + "\n", before.strip() == ECS_MARK)
+                yield Block(
+                    page,
+                    index + 1,
+                    match.group(1).strip(),
+                    "\n".join(lines[index + 1 : end]) + "\n",
+                    before.strip() == ECS_MARK,
+                )
                 index = end
             index += 1
 
@@ -97,7 +103,8 @@ def of(*kinds: str) -> list:
 @pytest.mark.parametrize("block", [pytest.param(b, id=b.name) for b in ALL])
 def test_every_block_says_how_it_is_checked(block: Block) -> None:
     assert block.info in KINDS, (
-        f"{block.name}: fence info {block.info!r} is not one of {sorted(KINDS)}")
+        f"{block.name}: fence info {block.info!r} is not one of {sorted(KINDS)}"
+    )
 
 
 def test_the_readme_keeps_the_two_commands() -> None:
@@ -106,6 +113,7 @@ def test_the_readme_keeps_the_two_commands() -> None:
 
 
 # -- json and yaml ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("block", of("json"))
 def test_json_blocks_parse(block: Block) -> None:
@@ -124,6 +132,7 @@ def test_yaml_blocks_are_valid_scenarios(block: Block) -> None:
 
 
 # -- python ----------------------------------------------------------------------------------
+
 
 @contextlib.contextmanager
 def live_cloud(monkeypatch: pytest.MonkeyPatch, clock: str = "frozen") -> Iterator[tuple]:
@@ -162,7 +171,14 @@ def test_python_blocks_run(block: Block, monkeypatch: pytest.MonkeyPatch) -> Non
 def check_the_ecs_example(cloud, output: str) -> None:
     """What docs/huawei-ecs.md's example says it prints, and the world it leaves."""
     assert output.splitlines() == [
-        "SUCCESS", "1 ACTIVE", "SUCCESS", "SUCCESS", "400 Ecs.0005", "400 Ecs.0007", "SUCCESS"]
+        "SUCCESS",
+        "1 ACTIVE",
+        "SUCCESS",
+        "SUCCESS",
+        "400 Ecs.0005",
+        "400 Ecs.0007",
+        "SUCCESS",
+    ]
     images = [image for image in cloud.images if image.name == "web-01-gold"]
     assert len(images) == 1 and images[0].status == "active"
     assert not [s for s in cloud.servers if s.name in ("web-01", "web-02", "web-03", "web-04")]
@@ -178,15 +194,39 @@ def test_python_pytest_blocks_pass(tmp_path: pathlib.Path) -> None:
     (tmp_path / "conftest.py").write_text(HYPOTHESIS_PROFILE, encoding="utf-8")
     for number, block in enumerate(tests):
         (tmp_path / f"test_doc_block_{number}.py").write_text(
-            f"# {block.name}\n" + block.code, encoding="utf-8")
+            f"# {block.name}\n" + block.code, encoding="utf-8"
+        )
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
-         "-W", "ignore::DeprecationWarning", str(tmp_path)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:xdist",
+            "-W",
+            "ignore::DeprecationWarning",
+            str(tmp_path),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    expected = sum(len([n for n in ast.parse(b.code).body
-                        if isinstance(n, (ast.FunctionDef, ast.ClassDef))
-                        and n.name.startswith(("test", "Test"))]) for b in tests)
+    expected = sum(
+        len(
+            [
+                n
+                for n in ast.parse(b.code).body
+                if isinstance(n, (ast.FunctionDef, ast.ClassDef))
+                and n.name.startswith(("test", "Test"))
+            ]
+        )
+        for b in tests
+    )
     assert re.search(r"(\d+) passed", result.stdout)
     assert int(re.search(r"(\d+) passed", result.stdout).group(1)) >= expected
 
@@ -207,7 +247,8 @@ CURL_WRAPPER = 'curl() { command curl -sS --fail-with-body "$@"; }\n'
 @pytest.mark.parametrize("block", of("sh"))
 def test_sh_blocks_run(block: Block, tmp_path: pathlib.Path) -> None:
     if re.search(r"^\s*(time \(\s*)?openstack ", block.code, re.M) and not shutil.which(
-            "openstack", path=os.path.dirname(sys.executable)):
+        "openstack", path=os.path.dirname(sys.executable)
+    ):
         pytest.skip("the openstack CLI is not installed")
     fake = FakeCloud.start(clock="auto-finish", seed=7)
     try:
@@ -218,12 +259,23 @@ def test_sh_blocks_run(block: Block, tmp_path: pathlib.Path) -> None:
             image_id = fake.create_server_image(server.id, "doc-image", {}, settle=False).id
         fake.clouds_yaml("fakeecs", path=tmp_path / "clouds.yaml")
         bin_dir = os.path.dirname(sys.executable)
-        env = {**os.environ, "F": f"{fake.url}/_fakeecs", "SERVER": server.id,
-               "IMAGE": image_id, "PATH": bin_dir + os.pathsep + os.environ["PATH"]}
+        env = {
+            **os.environ,
+            "F": f"{fake.url}/_fakeecs",
+            "SERVER": server.id,
+            "IMAGE": image_id,
+            "PATH": bin_dir + os.pathsep + os.environ["PATH"],
+        }
         env.pop("OS_CLOUD", None)
         script = CURL_WRAPPER + block.code.replace(DEFAULT_URL, fake.url)
-        result = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", script], cwd=tmp_path,
-                                env=env, capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            ["bash", "-e", "-o", "pipefail", "-c", script],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     finally:
         fake.stop()
     assert result.returncode == 0, f"{block.name}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
@@ -247,7 +299,11 @@ def test_sh_serve_blocks_start(block: Block, tmp_path: pathlib.Path) -> None:
     for args in commands:
         process = subprocess.Popen(
             [sys.executable, "-m", "fakeecs.cli", *args, "--host", "127.0.0.1", "--port", "0"],
-            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         try:
             url = None
             assert process.stdout is not None
@@ -270,11 +326,15 @@ def test_sh_serve_blocks_start(block: Block, tmp_path: pathlib.Path) -> None:
 
 # -- how fakeecs is built --------------------------------------------------------------------
 
+
 def test_architecture_names_every_module_and_only_modules_that_exist() -> None:
     text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
     named = set(re.findall(r"`(fakeecs/[\w/]+\.py)`", text))
-    present = {p.relative_to(ROOT).as_posix() for p in (ROOT / "fakeecs").rglob("*.py")
-               if "__pycache__" not in p.parts}
+    present = {
+        p.relative_to(ROOT).as_posix()
+        for p in (ROOT / "fakeecs").rglob("*.py")
+        if "__pycache__" not in p.parts
+    }
     assert sorted(present - named) == [], "modules missing from docs/architecture.md"
     assert sorted(named - present) == [], "docs/architecture.md names modules that do not exist"
 

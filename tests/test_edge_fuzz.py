@@ -6,28 +6,28 @@ thousands of digits, invalid UTF-8, lone surrogates, huge strings, both as the w
 body and where each route expects its object.  Headers: microversions and tokens of
 thousands of characters.  Query values: numbers too large to mean anything.
 """
+
 import pytest
+from conftest import BASE_IMAGE, PROJECT_ID, Api, state
 
 from fakeecs.api import create_app, family_for
 from fakeecs.api.jsonbody import MAX_BODY_BYTES
 from fakeecs.server import build_cloud
 
-from conftest import BASE_IMAGE, PROJECT_ID, Api, state
-
 DIGITS = "9" * 5000
 HOSTILE_VALUES = [
-    b"[" * 150 + b"]" * 150,                      # past fakeecs's nesting limit
-    b"[" * 100_000,                                # past Python's recursion limit, unclosed
-    b'{"a":' * 20_000 + b"1" + b"}" * 20_000,      # deep objects
-    DIGITS.encode(),                               # int() refuses past 4300 digits
-    ("-" + DIGITS[:4000]).encode(),                # parses: a huge negative number
-    b"1e999999",                                   # float overflow: inf
-    b'"\xff\xfe\xfd"',                             # invalid UTF-8
-    b'"\\ud800"',                                  # a lone surrogate
-    b'"' + b"x" * 100_000 + b'"',                  # a huge string under the size limit
-    b'"' + b"x" * 200_000 + b'"',                  # over the 112 KiB limit
-    b"\x00\x01\x02",                               # not text at all
-    b"{" + b'"k": 1,' * 20 + b"}",                 # trailing comma: not JSON
+    b"[" * 150 + b"]" * 150,  # past fakeecs's nesting limit
+    b"[" * 100_000,  # past Python's recursion limit, unclosed
+    b'{"a":' * 20_000 + b"1" + b"}" * 20_000,  # deep objects
+    DIGITS.encode(),  # int() refuses past 4300 digits
+    ("-" + DIGITS[:4000]).encode(),  # parses: a huge negative number
+    b"1e999999",  # float overflow: inf
+    b'"\xff\xfe\xfd"',  # invalid UTF-8
+    b'"\\ud800"',  # a lone surrogate
+    b'"' + b"x" * 100_000 + b'"',  # a huge string under the size limit
+    b'"' + b"x" * 200_000 + b'"',  # over the 112 KiB limit
+    b"\x00\x01\x02",  # not text at all
+    b"{" + b'"k": 1,' * 20 + b"}",  # trailing comma: not JSON
 ]
 
 #: (method, path, key the route expects its object under, or None for the body itself)
@@ -83,8 +83,10 @@ def world():
     cloud = build_cloud(["default"], seed=7, clock="frozen")
     api = Api(create_app(cloud))
     server = api.boot()
-    image = api.post("/image/v2/images", json={"name": "fuzz", "disk_format": "qcow2",
-                                                 "container_format": "bare"}).get_json()["id"]
+    image = api.post(
+        "/image/v2/images",
+        json={"name": "fuzz", "disk_format": "qcow2", "container_format": "bare"},
+    ).get_json()["id"]
     return api, {"server": server, "image": image}
 
 
@@ -131,10 +133,13 @@ def test_hostile_bodies_are_refused_in_the_family_format(world, method, path, ke
     path = path.format(**ids)
     before = state(api.cloud)
     for raw in bodies(key):
-        for content_type in ("application/json", "application/openstack-images-v2.1-json-patch"
-                             if method == "PATCH" else "application/json"):
-            response = api.request(method, path, data=raw,
-                                   headers={"Content-Type": content_type})
+        for content_type in (
+            "application/json",
+            "application/openstack-images-v2.1-json-patch"
+            if method == "PATCH"
+            else "application/json",
+        ):
+            response = api.request(method, path, data=raw, headers={"Content-Type": content_type})
             assert_family_error(response, path)
             assert response.status_code >= 400, (raw[:80], response.get_data(as_text=True)[:300])
     assert state(api.cloud) == before
@@ -150,8 +155,9 @@ def test_hostile_numbers_in_queries_are_refused_or_harmless(world, path, name):
     assert state(api.cloud) == before
 
 
-@pytest.mark.parametrize("path,header,value", HEADER_ROUTES,
-                         ids=[f"{p} {h}" for p, h, _ in HEADER_ROUTES])
+@pytest.mark.parametrize(
+    "path,header,value", HEADER_ROUTES, ids=[f"{p} {h}" for p, h, _ in HEADER_ROUTES]
+)
 def test_hostile_headers_are_refused_or_harmless(world, path, header, value):
     api, _ = world
     before = state(api.cloud)
@@ -162,10 +168,16 @@ def test_hostile_headers_are_refused_or_harmless(world, path, header, value):
 
 def test_hostile_path_numbers(world):
     api, _ = world
-    for path in (f"/v2.1/{PROJECT_ID}/flavors/{DIGITS}", f"/v2.1/{PROJECT_ID}/servers/{DIGITS}",
-                 f"/image/v2/images/{DIGITS}", f"/volume/v3/{PROJECT_ID}/volumes/{DIGITS}",
-                 f"/v1/{PROJECT_ID}/cloudservers/{DIGITS}", f"/v1/cloudimages/job/{DIGITS}",
-                 f"/_fakeecs/faults/{DIGITS}", f"/v2.1/{DIGITS}/servers"):
+    for path in (
+        f"/v2.1/{PROJECT_ID}/flavors/{DIGITS}",
+        f"/v2.1/{PROJECT_ID}/servers/{DIGITS}",
+        f"/image/v2/images/{DIGITS}",
+        f"/volume/v3/{PROJECT_ID}/volumes/{DIGITS}",
+        f"/v1/{PROJECT_ID}/cloudservers/{DIGITS}",
+        f"/v1/cloudimages/job/{DIGITS}",
+        f"/_fakeecs/faults/{DIGITS}",
+        f"/v2.1/{DIGITS}/servers",
+    ):
         response = api.get(path)
         assert_family_error(response, path)
         assert response.status_code >= 400

@@ -1,5 +1,6 @@
 """The servers fakeecs can run on: start, serve many keep-alive clients, survive stalled
 clients, stop."""
+
 import importlib.util
 import socket
 
@@ -7,10 +8,13 @@ import pytest
 import requests
 
 from fakeecs.api import create_app
-from fakeecs.server import HTTPServer, SERVER_CLASSES, build_cloud
+from fakeecs.server import SERVER_CLASSES, HTTPServer, build_cloud
 
-AVAILABLE = [name for name in SERVER_CLASSES
-             if name != "waitress" or importlib.util.find_spec("waitress") is not None]
+AVAILABLE = [
+    name
+    for name in SERVER_CLASSES
+    if name != "waitress" or importlib.util.find_spec("waitress") is not None
+]
 
 
 @pytest.fixture(params=AVAILABLE)
@@ -48,8 +52,10 @@ def test_clients_stalled_mid_body_leave_others_answered(server):
     try:
         for _ in range(8):
             sock = socket.create_connection((host, port), timeout=10)
-            sock.sendall(b"POST /v3/auth/tokens HTTP/1.1\r\nHost: x\r\n"
-                         b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"au")
+            sock.sendall(
+                b"POST /v3/auth/tokens HTTP/1.1\r\nHost: x\r\n"
+                b'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"au'
+            )
             stalled.append(sock)
         response = requests.get(server.url + "/v3", timeout=10)
         assert response.status_code == 200
@@ -64,5 +70,6 @@ def test_a_port_in_use_is_an_os_error():
         taken.listen(1)
         for cls in [SERVER_CLASSES[name] for name in AVAILABLE]:
             with pytest.raises(OSError):
-                cls(create_app(build_cloud(["default"])), "127.0.0.1",
-                    taken.getsockname()[1]).start()
+                cls(
+                    create_app(build_cloud(["default"])), "127.0.0.1", taken.getsockname()[1]
+                ).start()

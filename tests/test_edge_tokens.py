@@ -1,16 +1,21 @@
 """Tokens expire on the virtual clock: ``token_ttl`` in a scenario, 401 past it, re-auth works."""
+
 import pytest
+from conftest import PROJECT_ID, Api
 
 from fakeecs.api import create_app
 from fakeecs.model import scenario
-from fakeecs.model.cloud import TOKEN_EXPIRES_AT
 from fakeecs.model.clock import parse_time
+from fakeecs.model.cloud import TOKEN_EXPIRES_AT
 from fakeecs.server import build_cloud
 
-from conftest import PROJECT_ID, Api
-
-UNAUTHORIZED = {"error": {"code": 401, "title": "Unauthorized",
-                          "message": "The request you have made requires authentication."}}
+UNAUTHORIZED = {
+    "error": {
+        "code": 401,
+        "title": "Unauthorized",
+        "message": "The request you have made requires authentication.",
+    }
+}
 
 
 @pytest.fixture
@@ -81,8 +86,9 @@ def test_validating_an_expired_token_is_keystones_404(short):
     short.token = short.login("fakeecs")
     response = short.get("/v3/auth/tokens", headers={"X-Subject-Token": old})
     assert response.status_code == 404
-    assert response.get_json() == {"error": {"code": 404, "title": "Not Found",
-                                             "message": "Failed to validate token"}}
+    assert response.get_json() == {
+        "error": {"code": 404, "title": "Not Found", "message": "Failed to validate token"}
+    }
     assert checker != short.token
 
 

@@ -1,4 +1,5 @@
 """The in-process handle (FakeCloud) and its remote twin (RemoteFakeCloud)."""
+
 import socket
 import threading
 import time
@@ -57,8 +58,9 @@ def test_clouds_yaml_and_env_describe_the_same_cloud(fake, tmp_path):
 def test_openstack_connect_kwargs_work_with_openstacksdk(fake, monkeypatch):
     openstack = pytest.importorskip("openstack")
     monkeypatch.setenv("OS_CLOUD", "some-real-cloud-that-must-not-be-used")
-    conn = openstack.connect(**fake.openstack_connect_kwargs(load_envvars=False,
-                                                            load_yaml_config=False))
+    conn = openstack.connect(
+        **fake.openstack_connect_kwargs(load_envvars=False, load_yaml_config=False)
+    )
     assert {f.name for f in conn.compute.flavors()} >= {"s6.small.1", "s6.large.2"}
     conn.close()
     conn = fake.openstack_connection()  # ignores OS_CLOUD and clouds.yaml by itself
@@ -204,8 +206,10 @@ def test_busy_port_fails_fast():
 
 
 def test_stop_and_context_manager():
-    with FakeCloud.start(scenario=["default", {"availability_zones": ["cn-north-4x"]}],
-                         transitions={"image_snapshot": "manual"}) as handle:
+    with FakeCloud.start(
+        scenario=["default", {"availability_zones": ["cn-north-4x"]}],
+        transitions={"image_snapshot": "manual"},
+    ) as handle:
         url = handle.url
         assert requests.get(url + "/_fakeecs/health", timeout=5).status_code == 200
         assert "cn-north-4x" in handle.cloud.availability_zones
@@ -220,6 +224,7 @@ def test_stop_and_context_manager():
 
 
 # -- the remote handle ---------------------------------------------------------------------
+
 
 def test_remote_handle_drives_the_same_control_plane(fake):
     remote = RemoteFakeCloud(fake.url)

@@ -1,4 +1,5 @@
 """fakeecs.testing.stateful: the shipped state machine, run against fakeecs in CI time."""
+
 import os
 
 import pytest
@@ -10,11 +11,21 @@ from fakeecs.testing.stateful import CloudMismatch, FakeEcsMachine
 
 #: a few hundred examples by default; FAKEECS_MACHINE_EXAMPLES scales it
 EXAMPLES = int(os.environ.get("FAKEECS_MACHINE_EXAMPLES", "300"))
-CI = settings(max_examples=EXAMPLES, stateful_step_count=20, deadline=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+CI = settings(
+    max_examples=EXAMPLES,
+    stateful_step_count=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 #: short, derandomized runs (the same examples every time) for the other checks
-QUICK = settings(max_examples=15, stateful_step_count=15, deadline=None, derandomize=True,
-                 phases=[Phase.generate], suppress_health_check=[HealthCheck.too_slow])
+QUICK = settings(
+    max_examples=15,
+    stateful_step_count=15,
+    deadline=None,
+    derandomize=True,
+    phases=[Phase.generate],
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 def test_machine_against_the_in_process_server(fakeecs_server):
@@ -45,8 +56,13 @@ def test_machine_runs_where_there_is_no_control_plane():
         fake.app.config["FAKEECS_CONTROL"]["enabled"] = False
         machine = FakeEcsMachine.against(fake.url)
         assert machine.target.has_control_plane is False
-        machine = FakeEcsMachine.using(machine.target, real_time_scale=0.01, poll_interval=0.01,
-                                       settle_seconds=10, transitions=None)
+        machine = FakeEcsMachine.using(
+            machine.target,
+            real_time_scale=0.01,
+            poll_interval=0.01,
+            settle_seconds=10,
+            transitions=None,
+        )
         run_state_machine_as_test(machine, settings=settings(QUICK, max_examples=6))
         fake.clock.advance(60)  # let the machine's clean-up deletions finish
         leftovers = [s for s in fake.servers() if s.task_state != "deleting"]
@@ -59,14 +75,18 @@ def test_machine_catches_a_cloud_that_lies():
     class LyingCloud(FakeEcsMachine):
         def __init__(self):
             super().__init__()
-            self.fake.add_fault(match={"method": "DELETE", "path": "/image/v2/images/*"},
-                                status=500, side_effect=True)
+            self.fake.add_fault(
+                match={"method": "DELETE", "path": "/image/v2/images/*"},
+                status=500,
+                side_effect=True,
+            )
 
     with FakeCloud.start(seed=11) as fake:
         machine = LyingCloud.using(fake, delete_during_snapshot=False)
         with pytest.raises(CloudMismatch, match="expected HTTP"):
-            run_state_machine_as_test(machine, settings=settings(
-                QUICK, max_examples=200, phases=[Phase.generate]))
+            run_state_machine_as_test(
+                machine, settings=settings(QUICK, max_examples=200, phases=[Phase.generate])
+            )
 
 
 def test_users_subclass_with_their_own_rules(fakeecs_server):
@@ -83,6 +103,7 @@ def test_users_subclass_with_their_own_rules(fakeecs_server):
             seen.append(len(names))
             assert {i.name for i in self.active_images()} <= names
 
-    run_state_machine_as_test(MyMachine.using(fakeecs_server),
-                              settings=settings(QUICK, max_examples=30))
+    run_state_machine_as_test(
+        MyMachine.using(fakeecs_server), settings=settings(QUICK, max_examples=30)
+    )
     assert seen, "the user's rule never ran"

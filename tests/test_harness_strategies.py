@@ -1,18 +1,25 @@
 """fakeecs.testing.strategies: what they generate, and fakeecs against their oracle."""
+
 import unicodedata
 
 import pytest
+from conftest import PROJECT_ID, Api
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import PROJECT_ID, Api
 from fakeecs.api import create_app
 from fakeecs.server import build_cloud
 from fakeecs.testing import strategies as fst
 
-FAST = settings(max_examples=150, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                       HealthCheck.function_scoped_fixture])
+FAST = settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +36,7 @@ def action(api, server_id, body, headers):
 
 
 # -- the generators themselves ------------------------------------------------------------
+
 
 @FAST
 @given(fst.valid_image_names())
@@ -54,7 +62,7 @@ def test_boundary_names_just_over_the_byte_limit(name):
 
 
 def test_name_oracle_examples():
-    assert fst.name_problem("镜" * 80) is None            # 240 bytes
+    assert fst.name_problem("镜" * 80) is None  # 240 bytes
     assert fst.name_problem("镜" * 81) == "too_many_bytes"  # 243 bytes, 81 characters
     assert fst.name_problem("x" * 256) == "too_long"
     assert fst.name_problem("") == "too_short"
@@ -93,6 +101,7 @@ def test_cases_carry_a_consistent_expectation(case):
 
 # -- fakeecs checked against the oracle ------------------------------------------------------
 
+
 @FAST
 @given(case=fst.create_image_cases())
 def test_fakeecs_answers_create_image_as_the_oracle_says(world, case):
@@ -118,8 +127,9 @@ def test_fakeecs_answers_create_image_as_the_oracle_says(world, case):
 @given(name=st.one_of(st.text(max_size=90), st.text(alphabet="镜é a\t", max_size=130)))
 def test_any_text_name_is_refused_exactly_when_the_oracle_says(world, name):
     api, server_id = world
-    response = action(api, server_id, {"createImage": {"name": name}},
-                      {"OpenStack-API-Version": "compute 2.60"})
+    response = action(
+        api, server_id, {"createImage": {"name": name}}, {"OpenStack-API-Version": "compute 2.60"}
+    )
     expected = 202 if fst.name_problem(name) is None else 400
     assert response.status_code == expected, (name, response.get_data(as_text=True))
     if expected == 202:
@@ -139,13 +149,19 @@ def test_fakeecs_negotiates_microversions_as_the_cases_say(world, case):
         assert response.status_code == case.status, response.get_data(as_text=True)
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(spec=fst.server_specs())
 def test_server_specs_are_accepted(world, spec):
     api, _ = world
-    response = api.post(f"/v2.1/{PROJECT_ID}/servers", json={"server": spec},
-                        headers={"OpenStack-API-Version": "compute 2.60"})
+    response = api.post(
+        f"/v2.1/{PROJECT_ID}/servers",
+        json={"server": spec},
+        headers={"OpenStack-API-Version": "compute 2.60"},
+    )
     assert response.status_code == 202, (spec, response.get_data(as_text=True))
     server_id = response.get_json()["server"]["id"]
     server = api.cloud.servers.get(server_id)

@@ -1,22 +1,27 @@
 """Volume attachments through unmodified clients: novaclient, openstacksdk, the openstack CLI."""
+
 import json
 import os
 import subprocess
 import sys
 
 import pytest
-
 from test_core_clients_e2e import connect, nova_session, realtime  # noqa: F401  (fixtures)
 
 openstack = pytest.importorskip("openstack")
 
 #: short Cinder walks for clients that poll in real time
-FAST_STORAGE = {"volume_create": 0.2, "volume_delete": 0.1, "snapshot_create": 0.2,
-                "snapshot_delete": 0.1, "volume_extend": 0.1}
+FAST_STORAGE = {
+    "volume_create": 0.2,
+    "volume_delete": 0.1,
+    "snapshot_create": 0.2,
+    "snapshot_delete": 0.1,
+    "volume_extend": 0.1,
+}
 
 
 @pytest.fixture
-def storage(realtime):  # noqa: F811  (the imported fixture)
+def storage(realtime):
     """The realtime server with short storage transitions."""
     realtime.cloud.transitions.update(FAST_STORAGE)
     return realtime
@@ -38,8 +43,14 @@ def cli(storage, tmp_path):
 
     def run(*args, output=True):
         extra = ["-f", "json"] if output else []
-        result = subprocess.run([command, *args, *extra], env=env, capture_output=True,
-                                text=True, timeout=120, cwd=tmp_path)
+        result = subprocess.run(
+            [command, *args, *extra],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+        )
         assert result.returncode == 0, result.stderr
         return json.loads(result.stdout) if output else result.stdout
 
@@ -47,9 +58,13 @@ def cli(storage, tmp_path):
 
 
 def _server_and_volume(conn, zone="cn-north-4a"):
-    server = conn.compute.create_server(name="web", flavor_id="s6.small.1",
-                                        image_id="5f1b4c2e-8a3d-4e6f-9b7a-0c1d2e3f4a01",
-                                        networks="auto", availability_zone=zone)
+    server = conn.compute.create_server(
+        name="web",
+        flavor_id="s6.small.1",
+        image_id="5f1b4c2e-8a3d-4e6f-9b7a-0c1d2e3f4a01",
+        networks="auto",
+        availability_zone=zone,
+    )
     server = conn.compute.wait_for_server(server, interval=0.1, wait=30)
     volume = conn.block_storage.create_volume(size=1, name="data", availability_zone=zone)
     volume = conn.block_storage.wait_for_status(volume, "available", interval=0.1, wait=30)
@@ -69,8 +84,9 @@ def test_openstacksdk_proxy_and_cloud_layer(storage):
     assert list(conn.compute.volume_attachments(server)) == []
     # the cloud layer waits on Cinder's status
     cloud_server = conn.get_server(server.id)
-    attached = conn.attach_volume(cloud_server, conn.get_volume(volume.id), device="/dev/vdc",
-                                  timeout=10)
+    attached = conn.attach_volume(
+        cloud_server, conn.get_volume(volume.id), device="/dev/vdc", timeout=10
+    )
     assert attached.device == "/dev/vdc"
     assert conn.get_volume(volume.id).status == "in-use"
     assert conn.get_server(server.id).volumes[0]["id"] == volume.id
@@ -82,15 +98,18 @@ def test_openstacksdk_proxy_and_cloud_layer(storage):
     conn.close()
 
 
-def test_novaclient_volume_attachments(storage, nova_session):  # noqa: F811
+def test_novaclient_volume_attachments(storage, nova_session):
     from novaclient import client, exceptions
 
     conn = connect(storage.url)
     server, volume = _server_and_volume(conn)
     nova = client.Client("2.60", session=nova_session, region_name="cn-north-4")
     created = nova.volumes.create_server_volume(server.id, volume.id)
-    assert (created.serverId, created.volumeId, created.device) == (server.id, volume.id,
-                                                                    "/dev/vdb")
+    assert (created.serverId, created.volumeId, created.device) == (
+        server.id,
+        volume.id,
+        "/dev/vdb",
+    )
     assert [v.id for v in nova.volumes.get_server_volumes(server.id)] == [volume.id]
     assert nova.volumes.get_server_volume(server.id, volume.id).device == "/dev/vdb"
     with pytest.raises(exceptions.BadRequest) as twice:

@@ -1,6 +1,6 @@
 """Cinder calls of issue 9 through openstacksdk (proxy and cloud layer) and the openstack CLI."""
-import pytest
 
+import pytest
 from test_core_clients_e2e import connect, realtime  # noqa: F401  (fixture)
 from test_native_attachments_clients import cli, storage  # noqa: F401  (fixtures)
 
@@ -12,7 +12,7 @@ def _available(conn, **spec):
     return conn.block_storage.wait_for_status(volume, "available", interval=0.1, wait=10)
 
 
-def test_openstacksdk_proxy_update_extend_metadata_cascade(storage):  # noqa: F811
+def test_openstacksdk_proxy_update_extend_metadata_cascade(storage):
     conn = connect(storage.url)
     block = conn.block_storage
     volume = _available(conn, name="v1")
@@ -30,8 +30,11 @@ def test_openstacksdk_proxy_update_extend_metadata_cascade(storage):  # noqa: F8
     assert block.get_snapshot(snapshot).metadata == {"k": "v"}
     block.reset_volume_status(volume, status="error")
     assert block.get_volume(volume).status == "error"
-    assert sorted(z.name for z in block.availability_zones()) == \
-        ["cn-north-4a", "cn-north-4b", "cn-north-4c"]
+    assert sorted(z.name for z in block.availability_zones()) == [
+        "cn-north-4a",
+        "cn-north-4b",
+        "cn-north-4c",
+    ]
     with pytest.raises(openstack.exceptions.BadRequestException):
         block.delete_volume(volume)
     block.delete_volume(volume, cascade=True)
@@ -40,7 +43,7 @@ def test_openstacksdk_proxy_update_extend_metadata_cascade(storage):  # noqa: F8
     conn.close()
 
 
-def test_openstacksdk_cloud_layer_volumes(storage):  # noqa: F811
+def test_openstacksdk_cloud_layer_volumes(storage):
     conn = connect(storage.url)
     volume = conn.create_volume(size=1, name="layer", wait=True, timeout=10)
     assert conn.update_volume(volume.id, name="renamed").name == "renamed"
@@ -48,11 +51,26 @@ def test_openstacksdk_cloud_layer_volumes(storage):  # noqa: F811
     conn.close()
 
 
-def test_openstack_cli_volume_create_set_and_snapshot(storage, cli):  # noqa: F811
+def test_openstack_cli_volume_create_set_and_snapshot(storage, cli):
     created = cli("volume", "create", "--size", "1", "--property", "a=b", "cli-vol")
     assert created["name"] == "cli-vol"
-    cli("volume", "set", "--name", "cli-vol2", "--size", "2", "--description", "d",
-        "--property", "c=d", "--image-property", "x=y", "--bootable", "cli-vol", output=False)
+    cli(
+        "volume",
+        "set",
+        "--name",
+        "cli-vol2",
+        "--size",
+        "2",
+        "--description",
+        "d",
+        "--property",
+        "c=d",
+        "--image-property",
+        "x=y",
+        "--bootable",
+        "cli-vol",
+        output=False,
+    )
     shown = cli("volume", "show", "cli-vol2")
     assert (shown["size"], shown["description"], shown["bootable"]) == (2, "d", True)
     assert shown["properties"] == {"a": "b", "c": "d"}

@@ -2,11 +2,10 @@
 python-novaclient and the openstack CLI against a live fakeecs."""
 
 import pytest
+from conftest import BASE_IMAGE, openstack_cli
 
 from fakeecs.api import create_app
 from fakeecs.server import HTTPServer, build_cloud
-
-from conftest import BASE_IMAGE, openstack_cli
 
 openstack = pytest.importorskip("openstack")
 
@@ -15,8 +14,9 @@ openstack = pytest.importorskip("openstack")
 def live():
     """One live cloud for the module, on a running clock with short transitions."""
     cloud = build_cloud(["default"], seed=9)
-    cloud.transitions.update(server_build=0.2, server_action=0.1, server_delete=0.1,
-                             image_snapshot=0.4)
+    cloud.transitions.update(
+        server_build=0.2, server_action=0.1, server_delete=0.1, image_snapshot=0.4
+    )
     cloud.flavors["s6.large.2"].extra_specs.update({"cond:operation:status": "normal"})
     server = HTTPServer(create_app(cloud), "127.0.0.1", 0).start()
     server.cloud = cloud
@@ -27,16 +27,23 @@ def live():
 @pytest.fixture(scope="module")
 def conn(live):
     connection = openstack.connect(
-        auth_url=live.url + "/v3", username="fakeecs", password="fakeecs", project_name="fakeecs",
-        user_domain_name="Default", project_domain_name="Default", region_name="cn-north-4",
-        compute_api_version="2.60")
+        auth_url=live.url + "/v3",
+        username="fakeecs",
+        password="fakeecs",
+        project_name="fakeecs",
+        user_domain_name="Default",
+        project_domain_name="Default",
+        region_name="cn-north-4",
+        compute_api_version="2.60",
+    )
     yield connection
     connection.close()
 
 
 def boot(conn, name, **extra):
-    server = conn.compute.create_server(name=name, flavor_id="s6.small.1", image_id=BASE_IMAGE,
-                                        networks="auto", **extra)
+    server = conn.compute.create_server(
+        name=name, flavor_id="s6.small.1", image_id=BASE_IMAGE, networks="auto", **extra
+    )
     return conn.compute.wait_for_server(server, interval=0.1, wait=30)
 
 
@@ -71,8 +78,9 @@ def test_sdk_cloud_layer_update_metadata_flavor(conn):
     assert (shown.name, shown.metadata) == ("cloud-renamed", {"k": "v"})
     flavor = conn.get_flavor("s6.large.2", get_extra=True)
     assert flavor.extra_specs == {"cond:operation:status": "normal"}
-    assert conn.compute.fetch_flavor_extra_specs("s6.large.2").extra_specs == \
-        {"cond:operation:status": "normal"}
+    assert conn.compute.fetch_flavor_extra_specs("s6.large.2").extra_specs == {
+        "cond:operation:status": "normal"
+    }
     conn.delete_server(server.id, wait=True, timeout=30)
     deleted = conn.list_servers(filters={"deleted": True}, all_projects=True)
     assert server.id in [s.id for s in deleted]
@@ -81,8 +89,11 @@ def test_sdk_cloud_layer_update_metadata_flavor(conn):
 def test_sdk_create_with_user_data_and_config_drive(conn):
     server = boot(conn, "ud-1", user_data="IyEvYmluL3NoCg==", config_drive=True, tags=["t1"])
     shown = conn.compute.get_server(server)
-    assert (shown.user_data, shown.has_config_drive, shown.tags) == \
-        ("IyEvYmluL3NoCg==", "True", ["t1"])
+    assert (shown.user_data, shown.has_config_drive, shown.tags) == (
+        "IyEvYmluL3NoCg==",
+        "True",
+        ["t1"],
+    )
     conn.compute.delete_server(server)
 
 
@@ -92,9 +103,14 @@ def nova(live):
     from keystoneauth1.identity import v3
     from novaclient import client
 
-    auth = v3.Password(auth_url=live.url + "/v3", username="fakeecs", password="fakeecs",
-                       project_name="fakeecs", user_domain_name="Default",
-                       project_domain_name="Default")
+    auth = v3.Password(
+        auth_url=live.url + "/v3",
+        username="fakeecs",
+        password="fakeecs",
+        project_name="fakeecs",
+        user_domain_name="Default",
+        project_domain_name="Default",
+    )
     return client.Client("2.60", session=session.Session(auth=auth), region_name="cn-north-4")
 
 
@@ -136,17 +152,44 @@ def test_novaclient_changes_since_and_deleted(nova, live):
 def test_openstack_cli_server_set_unset_show_and_flavor_show(live, tmp_path):
     run = openstack_cli(live.url, tmp_path)
     flavor = run("flavor", "show", "s6.large.2")
-    assert flavor["name"] == "s6.large.2" and flavor["properties"] == \
-        {"cond:operation:status": "normal"}
-    server = run("server", "create", "--flavor", "s6.small.1", "--image", BASE_IMAGE, "--nic",
-                 "auto", "--wait", "cli-set")
-    run("server", "set", "--property", "a=b", "--property", "c=d", "--name", "cli-renamed",
-        "--os-compute-api-version", "2.26", "--tag", "blue", "cli-set", parse=False)
+    assert flavor["name"] == "s6.large.2" and flavor["properties"] == {
+        "cond:operation:status": "normal"
+    }
+    server = run(
+        "server",
+        "create",
+        "--flavor",
+        "s6.small.1",
+        "--image",
+        BASE_IMAGE,
+        "--nic",
+        "auto",
+        "--wait",
+        "cli-set",
+    )
+    run(
+        "server",
+        "set",
+        "--property",
+        "a=b",
+        "--property",
+        "c=d",
+        "--name",
+        "cli-renamed",
+        "--os-compute-api-version",
+        "2.26",
+        "--tag",
+        "blue",
+        "cli-set",
+        parse=False,
+    )
     run("server", "unset", "--property", "a", "cli-renamed", parse=False)
     shown = run("server", "show", "cli-renamed")
     assert shown["properties"] == {"c": "d"} and shown["id"] == server["id"]
-    assert run("server", "list", "--os-compute-api-version", "2.26", "--tags", "blue") \
-        [0]["ID"] == server["id"]
+    assert (
+        run("server", "list", "--os-compute-api-version", "2.26", "--tags", "blue")[0]["ID"]
+        == server["id"]
+    )
     run("server", "delete", "--wait", "cli-renamed", parse=False)
     deleted = run("server", "list", "--deleted")
     assert server["id"] in [row["ID"] for row in deleted]

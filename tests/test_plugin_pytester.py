@@ -1,4 +1,5 @@
 """The pytest plugin as a user sees it: fresh test files run by pytester, no conftest."""
+
 import json
 import sys
 
@@ -29,7 +30,8 @@ def test_the_plugin_is_loaded_by_the_entry_point(pytester):
 
 
 def test_fixtures_and_marker_in_a_fresh_test_file(pytester):
-    pytester.makepyfile(test_user="""
+    pytester.makepyfile(
+        test_user="""
         import pytest
 
         def test_handle_and_client(fakeecs, fakeecs_client):
@@ -70,13 +72,15 @@ def test_fixtures_and_marker_in_a_fresh_test_file(pytester):
         def test_clock_is_frozen_again(fakeecs):
             assert fakeecs.clock.mode == "frozen"
             assert "cn-north-4z" not in fakeecs.cloud.availability_zones
-    """)
+    """
+    )
     result = run(pytester, "-v")
     result.assert_outcomes(passed=6)
 
 
 def test_isolation_between_tests(pytester):
-    pytester.makepyfile(test_iso="""
+    pytester.makepyfile(
+        test_iso="""
         import pytest
 
         SEEN = {}
@@ -97,13 +101,15 @@ def test_isolation_between_tests(pytester):
         def test_same_server_same_ids():
             assert len(SEEN["ids"]) == 1          # seeded: ids repeat from test to test
             assert len(set(SEEN["servers"])) == 1  # one server for the session
-    """)
+    """
+    )
     result = run(pytester)
     result.assert_outcomes(passed=4)
 
 
 def test_a_failing_test_shows_the_request_journal(pytester):
-    pytester.makepyfile(test_fail="""
+    pytester.makepyfile(
+        test_fail="""
         def test_passes(fakeecs_client):
             fakeecs_client.compute("GET", "/flavors")
 
@@ -112,17 +118,20 @@ def test_a_failing_test_shows_the_request_journal(pytester):
                                                  "s6.small.1")
             fakeecs_client.compute("GET", "/servers/does-not-exist")
             assert server.status_code == 201
-    """)
+    """
+    )
     result = run(pytester)
     result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines([
-        "*_ test_fails _*",
-        "*- fakeecs request journal -*",
-        "#* POST /v3/auth/tokens -> 201*",
-        "#* POST /v2.1/*/servers -> 202*",
-        "#* GET /v2.1/*/servers/does-not-exist -> 404*",
-        "*could not be found*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*_ test_fails _*",
+            "*- fakeecs request journal -*",
+            "#* POST /v3/auth/tokens -> 201*",
+            "#* POST /v2.1/*/servers -> 202*",
+            "#* GET /v2.1/*/servers/does-not-exist -> 404*",
+            "*could not be found*",
+        ]
+    )
     # only the failing test gets the section, and it lists only that test's requests
     assert result.stdout.str().count("fakeecs request journal") == 1
     assert "/flavors" not in result.stdout.str().split("fakeecs request journal")[1]
@@ -137,24 +146,36 @@ def test_ini_and_command_line_scenario(pytester):
             extra.yaml
         fakeecs_seed = 42
     """)
-    pytester.makepyfile(test_ini="""
+    pytester.makepyfile(
+        test_ini="""
         def test_world(fakeecs):
             assert "cn-north-4q" in fakeecs.cloud.availability_zones
             assert fakeecs.cloud.ids.seed == 42
-    """)
+    """
+    )
     run(pytester).assert_outcomes(passed=1)
     pytester.makefile(".yaml", other="availability_zones: [cn-north-4w]\n")
-    pytester.makepyfile(test_ini="""
+    pytester.makepyfile(
+        test_ini="""
         def test_world(fakeecs):
             assert "cn-north-4w" in fakeecs.cloud.availability_zones
             assert "cn-north-4q" not in fakeecs.cloud.availability_zones
-    """)
-    run(pytester, "--fakeecs-scenario", "default", "--fakeecs-scenario", "other.yaml",
-        "--fakeecs-clock", "frozen").assert_outcomes(passed=1)
+    """
+    )
+    run(
+        pytester,
+        "--fakeecs-scenario",
+        "default",
+        "--fakeecs-scenario",
+        "other.yaml",
+        "--fakeecs-clock",
+        "frozen",
+    ).assert_outcomes(passed=1)
 
 
 def test_virtual_sleep_can_be_turned_off(pytester):
-    pytester.makepyfile(test_sleep="""
+    pytester.makepyfile(
+        test_sleep="""
         import time, pytest
 
         def test_sleep_is_virtual(fakeecs):
@@ -167,7 +188,8 @@ def test_virtual_sleep_can_be_turned_off(pytester):
             before = fakeecs.clock.now()
             time.sleep(0.01)
             assert fakeecs.clock.now() == before
-    """)
+    """
+    )
     run(pytester).assert_outcomes(passed=2)
 
 
@@ -176,26 +198,30 @@ def test_fakeecs_openstack_skips_cleanly_without_openstacksdk(pytester):
         import sys
         sys.modules["openstack"] = None   # as if openstacksdk were not installed
     """)
-    pytester.makepyfile(test_skip="""
+    pytester.makepyfile(
+        test_skip="""
         def test_needs_sdk(fakeecs_openstack):
             raise AssertionError("must not run")
 
         def test_does_not(fakeecs):
             assert fakeecs.url
-    """)
+    """
+    )
     result = run(pytester, "-rs")
     result.assert_outcomes(passed=1, skipped=1)
     result.stdout.fnmatch_lines(["*openstacksdk is not installed*"])
 
 
 def test_bad_marker_arguments_are_usage_errors(pytester):
-    pytester.makepyfile(test_bad="""
+    pytester.makepyfile(
+        test_bad="""
         import pytest
 
         @pytest.mark.fakeecs(scenery="default")
         def test_typo(fakeecs):
             pass
-    """)
+    """
+    )
     result = run(pytester)
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*unknown pytest.mark.fakeecs argument(s) scenery*"])
@@ -205,7 +231,8 @@ def test_against_an_already_running_fakeecs(pytester):
     with FakeCloud.start(seed=3) as running:
         running.load_scenario({"availability_zones": ["remote-1a"]})
         running.cloud.mark_baseline()
-        pytester.makepyfile(test_remote=f"""
+        pytester.makepyfile(
+            test_remote=f"""
             def test_uses_the_remote(fakeecs, fakeecs_client):
                 assert fakeecs.url == {running.url!r}
                 assert fakeecs.has_control_plane
@@ -217,14 +244,16 @@ def test_against_an_already_running_fakeecs(pytester):
 
             def test_reset_between_tests(fakeecs_client):
                 assert fakeecs_client.list_servers() == []
-        """)
+        """
+        )
         run(pytester, f"--fakeecs-url={running.url}").assert_outcomes(passed=2)
 
 
 def test_against_an_endpoint_without_control_plane_runs_only_readonly_tests(pytester):
     with FakeCloud.start(seed=3) as running:
         running.app.config["FAKEECS_CONTROL"]["enabled"] = False
-        pytester.makepyfile(test_smoke="""
+        pytester.makepyfile(
+            test_smoke="""
             import pytest
 
             @pytest.mark.fakeecs(readonly=True)
@@ -241,18 +270,21 @@ def test_against_an_endpoint_without_control_plane_runs_only_readonly_tests(pyte
             @pytest.mark.fakeecs(readonly=True, scenario="default")
             def test_needs_control(fakeecs):
                 raise AssertionError("must be skipped")
-        """)
+        """
+        )
         result = run(pytester, f"--fakeecs-url={running.url}", "-rs")
         result.assert_outcomes(passed=2, skipped=2)
-        result.stdout.fnmatch_lines(["*is not a fakeecs*readonly=True*",
-                                     "*needs a fakeecs control plane*"])
+        result.stdout.fnmatch_lines(
+            ["*is not a fakeecs*readonly=True*", "*needs a fakeecs control plane*"]
+        )
 
 
 def test_under_xdist_each_worker_has_its_own_server(pytester):
     pytest.importorskip("xdist")
     out = pytester.path / "ports"
     out.mkdir()
-    pytester.makepyfile(test_xdist=f"""
+    pytester.makepyfile(
+        test_xdist=f"""
         import json, os, pytest
 
         @pytest.mark.parametrize("n", range(8))
@@ -262,14 +294,15 @@ def test_under_xdist_each_worker_has_its_own_server(pytester):
             path = os.path.join({str(out)!r}, f"{{os.environ['PYTEST_XDIST_WORKER']}}-{{n}}")
             with open(path, "w") as handle:
                 json.dump({{"port": fakeecs.port, "pid": os.getpid()}}, handle)
-    """)
+    """
+    )
     result = pytester.runpytest_subprocess(*ARGS, "-n", "2")
     result.assert_outcomes(passed=8)
     records = [json.loads(p.read_text()) for p in out.iterdir()]
     by_pid = {}
     for record in records:
         by_pid.setdefault(record["pid"], set()).add(record["port"])
-    assert len(by_pid) == 2, by_pid                      # two workers ran tests
+    assert len(by_pid) == 2, by_pid  # two workers ran tests
     assert all(len(ports) == 1 for ports in by_pid.values())  # one server per worker
     assert len({p for ports in by_pid.values() for p in ports}) == 2  # on different ports
 
@@ -284,30 +317,36 @@ def test_report_header(pytester):
 def test_relative_marker_scenario_path(pytester):
     pytester.mkdir("worlds")
     pytester.path.joinpath("worlds", "az.yaml").write_text("availability_zones: [rel-1a]\n")
-    pytester.makepyfile(test_rel="""
+    pytester.makepyfile(
+        test_rel="""
         import pytest
 
         @pytest.mark.fakeecs(scenario="worlds/az.yaml")
         def test_rel(fakeecs):
             assert "rel-1a" in fakeecs.cloud.availability_zones
-    """)
+    """
+    )
     run(pytester).assert_outcomes(passed=1)
 
 
 def test_the_journal_section_says_what_the_bounded_journal_dropped(pytester):
     """Entries carry their fault and project, and a full journal says how much it dropped."""
-    pytester.makepyfile(test_fail="""
+    pytester.makepyfile(
+        test_fail="""
         def test_fails(fakeecs, fakeecs_client):
             fakeecs.cloud.journal.resize(3)
             fakeecs.add_fault(match={"method": "GET", "path": "/v2.1/*/flavors"}, status=503)
             for _ in range(5):
                 fakeecs_client.compute("GET", "/flavors")
             assert False
-    """)
+    """
+    )
     result = run(pytester)
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([
-        "*- fakeecs request journal -*",
-        "(3 older entries were dropped from the bounded journal)",
-        "#* GET /v2.1/*/flavors -> 503  (fault fault-*, project *, * ms)",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*- fakeecs request journal -*",
+            "(3 older entries were dropped from the bounded journal)",
+            "#* GET /v2.1/*/flavors -> 503  (fault fault-*, project *, * ms)",
+        ]
+    )

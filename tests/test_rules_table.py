@@ -10,12 +10,13 @@ Constraints 3 and 4 refuse nothing on some routes (a server or image deletion
 that leaves snapshots alone): those rows assert the function ran and the
 snapshots (and their volumes) survived.
 """
+
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Optional
 
 import pytest
-
 from conftest import BASE_IMAGE, PROJECT_ID, state
+
 from fakeecs.model import DomainError, provenance
 
 MICRO = {"OpenStack-API-Version": "compute 2.60"}
@@ -45,18 +46,36 @@ class Spy:
 
 # -- set-ups (all over HTTP) -------------------------------------------------------------------
 
+
 def boot(api, zone="cn-north-4a", volume_backed=False, data_disk=False):
     """A settled server; volume-backed ones get a 40 GiB root (and a 5 GiB data) volume."""
-    server = {"name": "src", "flavorRef": "s6.small.1", "availability_zone": zone,
-              "networks": "auto"}
+    server = {
+        "name": "src",
+        "flavorRef": "s6.small.1",
+        "availability_zone": zone,
+        "networks": "auto",
+    }
     if volume_backed:
         server["block_device_mapping_v2"] = [
-            {"source_type": "image", "destination_type": "volume", "uuid": BASE_IMAGE,
-             "boot_index": 0, "volume_size": 40, "delete_on_termination": True}]
+            {
+                "source_type": "image",
+                "destination_type": "volume",
+                "uuid": BASE_IMAGE,
+                "boot_index": 0,
+                "volume_size": 40,
+                "delete_on_termination": True,
+            }
+        ]
         if data_disk:
             server["block_device_mapping_v2"].append(
-                {"source_type": "blank", "destination_type": "volume", "volume_size": 5,
-                 "boot_index": -1, "delete_on_termination": True})
+                {
+                    "source_type": "blank",
+                    "destination_type": "volume",
+                    "volume_size": 5,
+                    "boot_index": -1,
+                    "delete_on_termination": True,
+                }
+            )
     else:
         server["imageRef"] = BASE_IMAGE
     response = api.post(f"{NOVA}/servers", json={"server": server}, headers=MICRO)
@@ -67,8 +86,9 @@ def boot(api, zone="cn-north-4a", volume_backed=False, data_disk=False):
 
 def create_image(api, server_id):
     """A native createImage image of ``server_id``, active."""
-    response = api.post(f"{NOVA}/servers/{server_id}/action",
-                        json={"createImage": {"name": "snap"}}, headers=MICRO)
+    response = api.post(
+        f"{NOVA}/servers/{server_id}/action", json={"createImage": {"name": "snap"}}, headers=MICRO
+    )
     assert response.status_code == 202, response.get_data(as_text=True)
     api.cloud.clock.advance(5)
     return response.get_json()["image_id"]
@@ -99,9 +119,14 @@ def zone_bound(api):
     """A createImage image of a server in cn-north-4b (constraint 2, asked for cn-north-4a)."""
     server = boot(api, zone="cn-north-4b")
     image = create_image(api, server)
-    return Ctx(server=server, image=image, msg=(
-        f"Image {image} was created from ECS {server} in availability zone cn-north-4b; a "
-        "server created from it must be in cn-north-4b, not cn-north-4a."))
+    return Ctx(
+        server=server,
+        image=image,
+        msg=(
+            f"Image {image} was created from ECS {server} in availability zone cn-north-4b; a "
+            "server created from it must be in cn-north-4b, not cn-north-4a."
+        ),
+    )
 
 
 def imaged_volumes(api):
@@ -123,16 +148,22 @@ def ecs_image(api):
     """A createImage image of a server in cn-north-4a (constraints 5 and 6)."""
     server = boot(api)
     image = create_image(api, server)
-    return Ctx(server=server, image=image, msg=(
-        f"Image {image} is an image created from an ECS with the createImage action and cannot "
-        "be used to create data disks."))
+    return Ctx(
+        server=server,
+        image=image,
+        msg=(
+            f"Image {image} is an image created from an ECS with the createImage action and cannot "
+            "be used to create data disks."
+        ),
+    )
 
 
 def whole_image(api):
     """An IMS full-ECS image (constraint 6: not exportable either)."""
     server = boot(api)
-    response = api.post("/v1/cloudimages/wholeimages/action",
-                        json={"name": "whole", "instance_id": server})
+    response = api.post(
+        "/v1/cloudimages/wholeimages/action", json={"name": "whole", "instance_id": server}
+    )
     assert response.status_code == 200, response.get_data(as_text=True)
     job = api.cloud.ims_jobs.get(response.get_json()["job_id"])
     api.cloud.clock.advance(40)
@@ -141,9 +172,14 @@ def whole_image(api):
 
 # -- request bodies -------------------------------------------------------------------------
 
+
 def nova_server(image=None, zone="cn-north-4a", devices=None):
-    server = {"name": "new", "flavorRef": "s6.small.1", "availability_zone": zone,
-              "networks": "auto"}
+    server = {
+        "name": "new",
+        "flavorRef": "s6.small.1",
+        "availability_zone": zone,
+        "networks": "auto",
+    }
     if image:
         server["imageRef"] = image
     if devices:
@@ -152,17 +188,27 @@ def nova_server(image=None, zone="cn-north-4a", devices=None):
 
 
 def image_volume(image, boot_index):
-    return {"source_type": "image", "destination_type": "volume", "uuid": image,
-            "boot_index": boot_index, "volume_size": 40}
+    return {
+        "source_type": "image",
+        "destination_type": "volume",
+        "uuid": image,
+        "boot_index": boot_index,
+        "volume_size": 40,
+    }
 
 
 def ecs_server(image=BASE_IMAGE, zone="cn-north-4a", data_image=None):
-    server = {"name": "new", "flavorRef": "s6.small.1", "imageRef": image, "vpcid": VPC_ID,
-              "nics": [{"subnet_id": SUBNET_ID}],
-              "root_volume": {"volumetype": "SSD", "size": 40}, "availability_zone": zone}
+    server = {
+        "name": "new",
+        "flavorRef": "s6.small.1",
+        "imageRef": image,
+        "vpcid": VPC_ID,
+        "nics": [{"subnet_id": SUBNET_ID}],
+        "root_volume": {"volumetype": "SSD", "size": 40},
+        "availability_zone": zone,
+    }
     if data_image:
-        server["data_volumes"] = [{"volumetype": "SSD", "size": 40,
-                                   "data_image_id": data_image}]
+        server["data_volumes"] = [{"volumetype": "SSD", "size": 40, "data_image_id": data_image}]
     return {"server": server}
 
 
@@ -171,6 +217,7 @@ def scenario(**world):
 
 
 # -- the table -----------------------------------------------------------------------------------
+
 
 @dataclass
 class Row:
@@ -181,13 +228,12 @@ class Row:
     method: str
     path: str  # formatted with the set-up's Ctx fields
     setup: Callable
-    body: Optional[Callable] = None  # Ctx -> JSON body
+    body: Callable | None = None  # Ctx -> JSON body
     status: int = 400
-    code: Optional[str] = None  # Huawei families' error code
-    message: Optional[Callable] = None  # Ctx -> the exact message (default ``ctx.msg``)
+    code: str | None = None  # Huawei families' error code
+    message: Callable | None = None  # Ctx -> the exact message (default ``ctx.msg``)
     contains: bool = False  # the message is inside a longer one (scenario errors)
-    headers: Optional[dict] = None  # default: Nova microversion 2.60
-
+    headers: dict | None = None  # default: Nova microversion 2.60
 
     def __str__(self):
         return f"{self.constraint}-{self.family}-{self.method}-{self.path}"
@@ -198,16 +244,17 @@ def nova_state_message(ctx):
 
 
 def ims_state_message(what):
-    return lambda ctx: (f"The ECS {ctx.server} in vm_state error cannot be used to create "
-                        f"{what}.")
+    return lambda ctx: f"The ECS {ctx.server} in vm_state error cannot be used to create {what}."
 
 
 def export_message(ctx):
-    return (f"The image cannot be exported: image {ctx.image} was created from ECS "
-            f"{ctx.server} with the native createImage action (POST "
-            "/v2[.1]/{project_id}/servers/{server_id}/action), and such images cannot be "
-            "exported to OBS buckets. Create the image with the IMS API (POST "
-            "/v2/cloudimages/action) to export it.")
+    return (
+        f"The image cannot be exported: image {ctx.image} was created from ECS "
+        f"{ctx.server} with the native createImage action (POST "
+        "/v2[.1]/{project_id}/servers/{server_id}/action), and such images cannot be "
+        "exported to OBS buckets. Create the image with the IMS API (POST "
+        "/v2/cloudimages/action) to export it."
+    )
 
 
 def export_body(ctx):
@@ -229,16 +276,40 @@ def create_image_body(ctx):
 def ims_state_row(path, body, whole=False):
     """Constraint 1 on an IMS route: 400, IMS's code and wording."""
     what = "a full-ECS image" if whole else "an image"
-    return Row(1, "ims", "POST", path, error_server, body, code="IMG.0126" if whole
-               else "IMG.0008", message=ims_state_message(what))
+    return Row(
+        1,
+        "ims",
+        "POST",
+        path,
+        error_server,
+        body,
+        code="IMG.0126" if whole else "IMG.0008",
+        message=ims_state_message(what),
+    )
 
 
 ROWS = [
     # 1. no image from a server in error
-    Row(1, "nova", "POST", NOVA + "/servers/{server}/action", error_server, create_image_body,
-        409, message=nova_state_message),
-    Row(1, "nova", "POST", V2 + "/servers/{server}/action", error_server, create_image_body,
-        409, message=nova_state_message),
+    Row(
+        1,
+        "nova",
+        "POST",
+        NOVA + "/servers/{server}/action",
+        error_server,
+        create_image_body,
+        409,
+        message=nova_state_message,
+    ),
+    Row(
+        1,
+        "nova",
+        "POST",
+        V2 + "/servers/{server}/action",
+        error_server,
+        create_image_body,
+        409,
+        message=nova_state_message,
+    ),
     ims_state_row("/v2/cloudimages/action", system_body),
     ims_state_row("/v2.1/cloudimages/action", system_body),
     ims_state_row("/v2/cloudimages/action", data_body),
@@ -247,55 +318,176 @@ ROWS = [
     # 2. a server from a createImage image stays in the source server's AZ
     Row(2, "nova", "POST", NOVA + "/servers", zone_bound, lambda c: nova_server(c.image)),
     Row(2, "nova", "POST", V2 + "/servers", zone_bound, lambda c: nova_server(c.image)),
-    Row(2, "nova", "POST", NOVA + "/servers", zone_bound,
-        lambda c: nova_server(devices=[image_volume(c.image, 0)])),
-    Row(2, "ecs", "POST", f"/v1/{PROJECT_ID}/cloudservers", zone_bound,
-        lambda c: ecs_server(c.image), code="Ecs.0005"),
-    Row(2, "ecs", "POST", f"/v1.1/{PROJECT_ID}/cloudservers", zone_bound,
-        lambda c: ecs_server(c.image), code="Ecs.0005"),
-    Row(2, "ecs", "POST", f"/v1/{PROJECT_ID}/cloudservers", zone_bound,
-        lambda c: ecs_server(data_image=c.image), code="Ecs.0005"),
-    Row(2, "control", "POST", "/_fakeecs/scenarios", zone_bound, lambda c: scenario(servers=[
-        {"name": "seeded", "flavor": "s6.small.1", "image": c.image,
-         "availability_zone": "cn-north-4a"}]), contains=True),
-    Row(2, "control", "POST", "/_fakeecs/scenarios", zone_bound, lambda c: scenario(
-        servers=[{"name": "seeded", "flavor": "s6.small.1", "availability_zone": "cn-north-4a"}],
-        volumes=[{"name": "root", "size": 40, "image": c.image,
-                  "attached_to": {"server": "seeded", "boot_index": 0}}]), contains=True),
+    Row(
+        2,
+        "nova",
+        "POST",
+        NOVA + "/servers",
+        zone_bound,
+        lambda c: nova_server(devices=[image_volume(c.image, 0)]),
+    ),
+    Row(
+        2,
+        "ecs",
+        "POST",
+        f"/v1/{PROJECT_ID}/cloudservers",
+        zone_bound,
+        lambda c: ecs_server(c.image),
+        code="Ecs.0005",
+    ),
+    Row(
+        2,
+        "ecs",
+        "POST",
+        f"/v1.1/{PROJECT_ID}/cloudservers",
+        zone_bound,
+        lambda c: ecs_server(c.image),
+        code="Ecs.0005",
+    ),
+    Row(
+        2,
+        "ecs",
+        "POST",
+        f"/v1/{PROJECT_ID}/cloudservers",
+        zone_bound,
+        lambda c: ecs_server(data_image=c.image),
+        code="Ecs.0005",
+    ),
+    Row(
+        2,
+        "control",
+        "POST",
+        "/_fakeecs/scenarios",
+        zone_bound,
+        lambda c: scenario(
+            servers=[
+                {
+                    "name": "seeded",
+                    "flavor": "s6.small.1",
+                    "image": c.image,
+                    "availability_zone": "cn-north-4a",
+                }
+            ]
+        ),
+        contains=True,
+    ),
+    Row(
+        2,
+        "control",
+        "POST",
+        "/_fakeecs/scenarios",
+        zone_bound,
+        lambda c: scenario(
+            servers=[
+                {"name": "seeded", "flavor": "s6.small.1", "availability_zone": "cn-north-4a"}
+            ],
+            volumes=[
+                {
+                    "name": "root",
+                    "size": 40,
+                    "image": c.image,
+                    "attached_to": {"server": "seeded", "boot_index": 0},
+                }
+            ],
+        ),
+        contains=True,
+    ),
     # 3. deleting a server deletes no snapshot: Cinder deletes no volume that has one
-    Row(3, "cinder", "DELETE", CINDER + "/volumes/{volumes[0]}", orphaned_volume,
+    Row(
+        3,
+        "cinder",
+        "DELETE",
+        CINDER + "/volumes/{volumes[0]}",
+        orphaned_volume,
         message=lambda c: (
             "Invalid volume: Volume status must be available or error or error_restoring or "
             "error_extending or error_managing and must not be migrating, attached, belong to "
             "a group, have snapshots or be disassociated from snapshots after volume "
-            "transfer.")),
+            "transfer."
+        ),
+    ),
     Row(3, "nova", "DELETE", NOVA + "/servers/{server}", imaged_volumes, status=204),
-    Row(3, "ecs", "POST", f"/v1/{PROJECT_ID}/cloudservers/delete", imaged_volumes,
-        lambda c: {"servers": [{"id": c.server}], "delete_volume": True}, status=200),
+    Row(
+        3,
+        "ecs",
+        "POST",
+        f"/v1/{PROJECT_ID}/cloudservers/delete",
+        imaged_volumes,
+        lambda c: {"servers": [{"id": c.server}], "delete_volume": True},
+        status=200,
+    ),
     # 4. deleting an image deletes no snapshot
     Row(4, "glance", "DELETE", "/image/v2/images/{image}", imaged_volumes, status=204),
-    Row(4, "nova", "DELETE", NOVA + "/images/{image}", imaged_volumes, status=204,
-        headers={}),  # the image proxy is gone after microversion 2.35
+    Row(
+        4, "nova", "DELETE", NOVA + "/images/{image}", imaged_volumes, status=204, headers={}
+    ),  # the image proxy is gone after microversion 2.35
     Row(4, "ims", "DELETE", "/v2/images/{image}", imaged_volumes, status=204),
     # 5. a createImage image is no data disk
-    Row(5, "cinder", "POST", CINDER + "/volumes", ecs_image, lambda c: {"volume": {
-        "size": 40, "imageRef": c.image, "availability_zone": "cn-north-4a"}}),
-    Row(5, "nova", "POST", NOVA + "/servers", ecs_image, lambda c: nova_server(devices=[
-        image_volume(BASE_IMAGE, 0), image_volume(c.image, 1)])),
-    Row(5, "ecs", "POST", f"/v1/{PROJECT_ID}/cloudservers", ecs_image,
-        lambda c: ecs_server(data_image=c.image), code="Ecs.0007"),
-    Row(5, "control", "POST", "/_fakeecs/scenarios", ecs_image, lambda c: scenario(
-        volumes=[{"name": "data", "size": 40, "image": c.image}]), contains=True),
+    Row(
+        5,
+        "cinder",
+        "POST",
+        CINDER + "/volumes",
+        ecs_image,
+        lambda c: {"volume": {"size": 40, "imageRef": c.image, "availability_zone": "cn-north-4a"}},
+    ),
+    Row(
+        5,
+        "nova",
+        "POST",
+        NOVA + "/servers",
+        ecs_image,
+        lambda c: nova_server(devices=[image_volume(BASE_IMAGE, 0), image_volume(c.image, 1)]),
+    ),
+    Row(
+        5,
+        "ecs",
+        "POST",
+        f"/v1/{PROJECT_ID}/cloudservers",
+        ecs_image,
+        lambda c: ecs_server(data_image=c.image),
+        code="Ecs.0007",
+    ),
+    Row(
+        5,
+        "control",
+        "POST",
+        "/_fakeecs/scenarios",
+        ecs_image,
+        lambda c: scenario(volumes=[{"name": "data", "size": 40, "image": c.image}]),
+        contains=True,
+    ),
     # 6. a createImage image (or a full-ECS one) does not go to OBS
-    Row(6, "ims", "POST", "/v1/cloudimages/{image}/file", ecs_image,
-        export_body, code="IMG.0071",
-        message=export_message),
-    Row(6, "ims", "POST", "/v2.1/cloudimages/{image}/file", ecs_image,
-        export_body, code="IMG.0071",
-        message=export_message),
-    Row(6, "ims", "POST", "/v1/cloudimages/{image}/file", whole_image,
-        export_body, code="IMG.0128",
-        message=lambda c: f"The full-ECS image {c.image} cannot be exported."),
+    Row(
+        6,
+        "ims",
+        "POST",
+        "/v1/cloudimages/{image}/file",
+        ecs_image,
+        export_body,
+        code="IMG.0071",
+        message=export_message,
+    ),
+    Row(
+        6,
+        "ims",
+        "POST",
+        "/v2.1/cloudimages/{image}/file",
+        ecs_image,
+        export_body,
+        code="IMG.0071",
+        message=export_message,
+    ),
+    Row(
+        6,
+        "ims",
+        "POST",
+        "/v1/cloudimages/{image}/file",
+        whole_image,
+        export_body,
+        code="IMG.0128",
+        message=lambda c: f"The full-ECS image {c.image} cannot be exported.",
+    ),
 ]
 
 
@@ -331,8 +523,9 @@ def test_route_reaches_the_one_function(api, monkeypatch, row):
     body = row.body(ctx) if row.body else None
     path = row.path.format(**vars(ctx))
     before = state(api.cloud)
-    response = api.request(row.method, path, json=body,
-                           headers=MICRO if row.headers is None else row.headers)
+    response = api.request(
+        row.method, path, json=body, headers=MICRO if row.headers is None else row.headers
+    )
     assert response.status_code == row.status, response.get_data(as_text=True)
     if row.status >= 400:
         assert spy.calls, f"{path} refused without asking the rule's function"

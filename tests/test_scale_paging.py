@@ -6,8 +6,10 @@ visibility and tag changes, in-place tag edits, status moves, deletions), then
 pages through every filter with random limits and compares the pages, joined,
 with a plain-Python scan of the exported state.
 """
+
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from fakeecs.model import pager
 from fakeecs.model.clock import isoformat
@@ -24,26 +26,57 @@ STATUSES = ["queued", "saving", "active", "killed", "deactivated"]
 VISIBILITIES = ["private", "public", "shared", "community"]
 T0 = 1_700_000_000
 
-image_specs = st.lists(st.fixed_dictionaries({
-    "name": st.sampled_from(NAMES), "owner": st.sampled_from([PROJECT_ID, OTHER]),
-    "status": st.sampled_from(STATUSES), "visibility": st.sampled_from(VISIBILITIES),
-    "tags": st.lists(st.sampled_from(TAGS), unique=True, max_size=2),
-    "os_hidden": st.booleans(), "created": st.integers(0, 50), "seq": st.integers(0, 5),
-}), max_size=30)
+image_specs = st.lists(
+    st.fixed_dictionaries(
+        {
+            "name": st.sampled_from(NAMES),
+            "owner": st.sampled_from([PROJECT_ID, OTHER]),
+            "status": st.sampled_from(STATUSES),
+            "visibility": st.sampled_from(VISIBILITIES),
+            "tags": st.lists(st.sampled_from(TAGS), unique=True, max_size=2),
+            "os_hidden": st.booleans(),
+            "created": st.integers(0, 50),
+            "seq": st.integers(0, 5),
+        }
+    ),
+    max_size=30,
+)
 
-mutations = st.lists(st.tuples(
-    st.sampled_from(["rename", "visibility", "tags", "tag_append", "tag_remove", "status",
-                     "delete", "owner", "touch", "created"]),
-    st.integers(0, 40), st.integers(0, 10)), max_size=25)
+mutations = st.lists(
+    st.tuples(
+        st.sampled_from(
+            [
+                "rename",
+                "visibility",
+                "tags",
+                "tag_append",
+                "tag_remove",
+                "status",
+                "delete",
+                "owner",
+                "touch",
+                "created",
+            ]
+        ),
+        st.integers(0, 40),
+        st.integers(0, 10),
+    ),
+    max_size=25,
+)
 
-filters = st.fixed_dictionaries({}, optional={
-    "name": st.sampled_from(NAMES[:2] + ["None", "nope"]),
-    "status": st.sampled_from(STATUSES), "owner": st.sampled_from([PROJECT_ID, OTHER]),
-    "visibility": st.sampled_from(VISIBILITIES + ["all"]),
-    "tag": st.lists(st.sampled_from(TAGS), unique=True, min_size=1, max_size=2),
-    "created_at": st.tuples(st.sampled_from(["gt", "gte", "lt", "lte", "eq", "neq"]),
-                            st.integers(0, 50)),
-})
+filters = st.fixed_dictionaries(
+    {},
+    optional={
+        "name": st.sampled_from(NAMES[:2] + ["None", "nope"]),
+        "status": st.sampled_from(STATUSES),
+        "owner": st.sampled_from([PROJECT_ID, OTHER]),
+        "visibility": st.sampled_from(VISIBILITIES + ["all"]),
+        "tag": st.lists(st.sampled_from(TAGS), unique=True, min_size=1, max_size=2),
+        "created_at": st.tuples(
+            st.sampled_from(["gt", "gte", "lt", "lte", "eq", "neq"]), st.integers(0, 50)
+        ),
+    },
+)
 
 
 def _cloud(specs):
@@ -51,12 +84,20 @@ def _cloud(specs):
     state = cloud.export_state()
     for number, spec in enumerate(specs):
         # duplicate seqs on purpose: the order is (seq, id)
-        state["stores"]["images"].append({
-            "id": f"00000000-0000-4000-8000-{number:012d}", "name": spec["name"],
-            "owner": spec["owner"], "status": spec["status"], "visibility": spec["visibility"],
-            "tags": list(spec["tags"]), "os_hidden": spec["os_hidden"],
-            "created_at": T0 + spec["created"], "updated_at": T0 + spec["created"],
-            "seq": 100 + spec["seq"] * 3 + number % 2})
+        state["stores"]["images"].append(
+            {
+                "id": f"00000000-0000-4000-8000-{number:012d}",
+                "name": spec["name"],
+                "owner": spec["owner"],
+                "status": spec["status"],
+                "visibility": spec["visibility"],
+                "tags": list(spec["tags"]),
+                "os_hidden": spec["os_hidden"],
+                "created_at": T0 + spec["created"],
+                "updated_at": T0 + spec["created"],
+                "seq": 100 + spec["seq"] * 3 + number % 2,
+            }
+        )
     cloud.import_state(state)
     return cloud
 
@@ -77,7 +118,7 @@ def _mutate(cloud, steps):
         elif kind == "owner":
             image.owner = [PROJECT_ID, OTHER][value % 2]
         elif kind == "tags":
-            image.tags = TAGS[:value % 4]
+            image.tags = TAGS[: value % 4]
         elif kind == "tag_append" and TAGS[value % 3] not in image.tags:
             image.tags.append(TAGS[value % 3])
         elif kind == "tag_remove" and image.tags:
@@ -99,8 +140,9 @@ def _reference(cloud, query):
     chosen = []
     for image in records:
         mine = image["owner"] == PROJECT_ID
-        if image["status"] == "deleted" or not (mine or image["visibility"] in ("public",
-                                                                                 "community")):
+        if image["status"] == "deleted" or not (
+            mine or image["visibility"] in ("public", "community")
+        ):
             continue
         if visibility is None and image["visibility"] == "community" and not mine:
             continue
@@ -110,8 +152,9 @@ def _reference(cloud, query):
             continue
         if any(tag not in image["tags"] for tag in query.get("tag", [])):
             continue
-        if not all(str(image[key]) == query[key] for key in ("name", "status", "owner")
-                   if key in query):
+        if not all(
+            str(image[key]) == query[key] for key in ("name", "status", "owner") if key in query
+        ):
             continue
         if "created_at" in query:
             op, offset = query["created_at"]
@@ -158,10 +201,17 @@ def test_glance_pages_match_a_full_scan(specs, steps, query, limit):
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(specs=image_specs, steps=mutations, query=filters, limit=st.integers(1, 7),
-       key=st.sampled_from(["name", "status", "owner", "visibility", "size", "created_at",
-                            "updated_at"]),
-       descending=st.booleans(), view=st.booleans())
+@given(
+    specs=image_specs,
+    steps=mutations,
+    query=filters,
+    limit=st.integers(1, 7),
+    key=st.sampled_from(
+        ["name", "status", "owner", "visibility", "size", "created_at", "updated_at"]
+    ),
+    descending=st.booleans(),
+    view=st.booleans(),
+)
 def test_sorted_pages_match_a_full_scan(specs, steps, query, limit, key, descending, view):
     """Other sort orders: from the kept sorted view (``view``) or by sorting the candidates."""
     query.pop("created_at", None)
@@ -174,14 +224,13 @@ def test_sorted_pages_match_a_full_scan(specs, steps, query, limit, key, descend
     oldest_first = list(reversed(expected_ids))
     if key == "created_at" and descending:
         return  # Glance's default order: creation order, checked above
-    expected = sorted(oldest_first, key=lambda i: _sortable(records[i][key]),
-                      reverse=descending)
+    expected = sorted(oldest_first, key=lambda i: _sortable(records[i][key]), reverse=descending)
 
     def list_page(marker, size):
         return cloud.list_images(context, filters=query, marker=marker, limit=size, sort=sort)
 
     saved = pager.VIEW_THRESHOLD
-    pager.VIEW_THRESHOLD = -1 if view else 10 ** 9
+    pager.VIEW_THRESHOLD = -1 if view else 10**9
     try:
         assert _all_pages(list_page, limit) == expected
     finally:
@@ -189,29 +238,42 @@ def test_sorted_pages_match_a_full_scan(specs, steps, query, limit, key, descend
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(specs=image_specs, steps=mutations, limit=st.integers(1, 7),
-       key=st.sampled_from(["name", "status", "created_at", "updated_at"]),
-       descending=st.booleans(),
-       view=st.booleans())
+@given(
+    specs=image_specs,
+    steps=mutations,
+    limit=st.integers(1, 7),
+    key=st.sampled_from(["name", "status", "created_at", "updated_at"]),
+    descending=st.booleans(),
+    view=st.booleans(),
+)
 def test_ims_sorted_pages_match_a_full_scan(specs, steps, limit, key, descending, view):
     """IMS sorts ``str(value)`` (a missing name is the text "None"); times as numbers."""
     cloud = _cloud(specs)
     _mutate(cloud, steps)
     context = cloud.context_for_user("fakeecs")
-    records = [r for r in cloud.export_state()["stores"]["images"]
-               if r["status"] != "deleted"
-               and (r["owner"] == PROJECT_ID or r["visibility"] in ("public", "community"))]
+    records = [
+        r
+        for r in cloud.export_state()["stores"]["images"]
+        if r["status"] != "deleted"
+        and (r["owner"] == PROJECT_ID or r["visibility"] in ("public", "community"))
+    ]
     records.sort(key=lambda r: (r["seq"], r["id"]))
-    expected = [r["id"] for r in sorted(
-        records, key=lambda r: r[key] if key.endswith("_at") else str(r[key]),
-        reverse=descending)]
+    expected = [
+        r["id"]
+        for r in sorted(
+            records,
+            key=lambda r: r[key] if key.endswith("_at") else str(r[key]),
+            reverse=descending,
+        )
+    ]
 
     def list_page(marker, size):
-        return cloud.ims_list_images(context, marker=marker, limit=size,
-                                     sort=[(key, "desc" if descending else "asc")])
+        return cloud.ims_list_images(
+            context, marker=marker, limit=size, sort=[(key, "desc" if descending else "asc")]
+        )
 
     saved = pager.VIEW_THRESHOLD
-    pager.VIEW_THRESHOLD = -1 if view else 10 ** 9
+    pager.VIEW_THRESHOLD = -1 if view else 10**9
     try:
         if key == "created_at" and descending:
             return  # creation order, checked with the Glance lists
@@ -221,17 +283,35 @@ def test_ims_sorted_pages_match_a_full_scan(specs, steps, limit, key, descending
 
 
 @settings(max_examples=60, deadline=None)
-@given(values=st.lists(st.tuples(st.sampled_from(["a", "b", "c"]),
-                                 st.lists(st.sampled_from(TAGS), max_size=3)), max_size=25),
-       steps=mutations, wanted=st.sampled_from(["a", "b", "c"]),
-       tag=st.sampled_from(TAGS), newest_first=st.booleans(), limit=st.integers(1, 5))
-def test_a_collection_walks_its_indexes_like_a_scan(values, steps, wanted, tag, newest_first,
-                                                     limit):
+@given(
+    values=st.lists(
+        st.tuples(st.sampled_from(["a", "b", "c"]), st.lists(st.sampled_from(TAGS), max_size=3)),
+        max_size=25,
+    ),
+    steps=mutations,
+    wanted=st.sampled_from(["a", "b", "c"]),
+    tag=st.sampled_from(TAGS),
+    newest_first=st.booleans(),
+    limit=st.integers(1, 5),
+)
+def test_a_collection_walks_its_indexes_like_a_scan(
+    values, steps, wanted, tag, newest_first, limit
+):
     """The store alone: ``where`` clauses (one field, several fields, tags) against a scan."""
     store = Collection(Image)
     for number, (name, tags) in enumerate(values):
-        store.add(Image(id=f"i{number:03d}", name=name, owner=PROJECT_ID, status="active",
-                        created_at=0.0, updated_at=0.0, seq=number // 2, tags=list(tags)))
+        store.add(
+            Image(
+                id=f"i{number:03d}",
+                name=name,
+                owner=PROJECT_ID,
+                status="active",
+                created_at=0.0,
+                updated_at=0.0,
+                seq=number // 2,
+                tags=list(tags),
+            )
+        )
     for kind, which, value in steps:
         items = store.values_untracked()
         if not items:
@@ -244,7 +324,7 @@ def test_a_collection_walks_its_indexes_like_a_scan(values, steps, wanted, tag, 
         elif kind == "tag_remove" and item.tags:
             item.tags.pop()
         elif kind == "tags":
-            item.tags = TAGS[:value % 4]
+            item.tags = TAGS[: value % 4]
         elif kind == "delete":
             store.remove(item.id)
     clauses = [[("name", wanted), ("tags", tag)], [("status", "active")]]
@@ -252,12 +332,16 @@ def test_a_collection_walks_its_indexes_like_a_scan(values, steps, wanted, tag, 
     def keep(item):
         return item.name == wanted or tag in item.tags
 
-    expected = [item.id for item in (store.values_untracked()[::-1] if newest_first
-                                     else store.values_untracked()) if keep(item)]
+    expected = [
+        item.id
+        for item in (store.values_untracked()[::-1] if newest_first else store.values_untracked())
+        if keep(item)
+    ]
     seen, marker = [], None
     while True:
-        page, more = store.page(newest_first=newest_first, marker=marker, limit=limit,
-                                keep=keep, where=clauses)
+        page, more = store.page(
+            newest_first=newest_first, marker=marker, limit=limit, keep=keep, where=clauses
+        )
         seen += [item.id for item in page]
         if not more:
             break
@@ -266,9 +350,11 @@ def test_a_collection_walks_its_indexes_like_a_scan(values, steps, wanted, tag, 
 
 
 @settings(max_examples=30, deadline=None)
-@given(names=st.lists(st.sampled_from(["web-1", "web-2", "db-1", "x"]), max_size=12),
-       pattern=st.sampled_from(["web", "^db", "1$", "zzz", "."]),
-       errors=st.lists(st.booleans(), max_size=12))
+@given(
+    names=st.lists(st.sampled_from(["web-1", "web-2", "db-1", "x"]), max_size=12),
+    pattern=st.sampled_from(["web", "^db", "1$", "zzz", "."]),
+    errors=st.lists(st.booleans(), max_size=12),
+)
 def test_server_filters_match_a_scan(names, pattern, errors):
     """Nova's regex name filter and status filter, through the name and vm_state indexes."""
     import re
@@ -277,8 +363,9 @@ def test_server_filters_match_a_scan(names, pattern, errors):
     context = cloud.context_for_user("fakeecs")
     flavor = next(iter(cloud.flavors))
     for number, name in enumerate(names):
-        server = cloud.create_server(context, name=name, flavor_id=flavor,
-                                     image_id="5f1b4c2e-8a3d-4e6f-9b7a-0c1d2e3f4a01")
+        server = cloud.create_server(
+            context, name=name, flavor_id=flavor, image_id="5f1b4c2e-8a3d-4e6f-9b7a-0c1d2e3f4a01"
+        )
         if number < len(errors) and errors[number]:
             cloud.force_state("server", server.id, vm_state="error")
     servers = cloud.export_state()["stores"]["servers"]
@@ -291,18 +378,27 @@ def test_server_filters_match_a_scan(names, pattern, errors):
 
 # -- date filters (shared by Glance and IMS) ---------------------------------------------
 
-@pytest.mark.parametrize("expression, expected", [
-    ("gte:2014-01-01T01:01:01Z", ("gte", 1388538061.0)),
-    ("2014-01-01T01:01:01Z", ("eq", 1388538061.0)),
-    ("neq:2014-01-01T01:01:01", ("neq", 1388538061.0)),
-])
+
+@pytest.mark.parametrize(
+    "expression, expected",
+    [
+        ("gte:2014-01-01T01:01:01Z", ("gte", 1388538061.0)),
+        ("2014-01-01T01:01:01Z", ("eq", 1388538061.0)),
+        ("neq:2014-01-01T01:01:01", ("neq", 1388538061.0)),
+    ],
+)
 def test_glance_date_filters_parse_as_glance_splits_them(expression, expected):
     assert parse_time_filter(expression) == expected
 
 
-@pytest.mark.parametrize("expression, kind", [
-    ("gte:yesterday", "format"), ("in:2014-01-01T01:01:01Z", "operator"), ("bad", "format"),
-])
+@pytest.mark.parametrize(
+    "expression, kind",
+    [
+        ("gte:yesterday", "format"),
+        ("in:2014-01-01T01:01:01Z", "operator"),
+        ("bad", "format"),
+    ],
+)
 def test_bad_date_filters_say_which_part_is_wrong(expression, kind):
     with pytest.raises(TimeFilterError) as caught:
         parse_time_filter(expression)
@@ -328,7 +424,8 @@ def test_glance_lists_by_date_and_answers_400s(app):
     bad = api.get("/image/v2/images?created_at=gte:soon")
     assert bad.status_code == 400
     assert bad.get_json()["message"].startswith(
-        'Bad "created_at" query filter format. Use ISO 8601 DateTime notation.')
+        'Bad "created_at" query filter format. Use ISO 8601 DateTime notation.'
+    )
     bad = api.get("/image/v2/images?updated_at=in:2014-01-01T01:01:01Z")
     assert bad.status_code == 400
     assert bad.get_json()["message"].startswith("Unable to filter on a unknown operator.")

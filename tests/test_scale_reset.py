@@ -6,8 +6,10 @@ operations, control calls and direct entity edits, reset, and compare the
 export (clock, ids, sequence, transitions, heap and every store) with the one
 taken at the baseline, then check the indexes answer as a full scan does.
 """
+
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from fakeecs.model.errors import DomainError
 from fakeecs.server import build_cloud
@@ -21,10 +23,16 @@ def _cloud():
     cloud = build_cloud(["default"], seed=5, clock="frozen")
     context = cloud.context_for_user("fakeecs")
     for number in range(EXTRA_IMAGES):
-        cloud.create_image(context, name=f"base-{number % 4}", disk_format="qcow2",
-                           container_format="bare", tags=["keep"] if number % 3 else [])
-    server = cloud.create_server(context, name="base-server", flavor_id="s6.small.1",
-                                 image_id=BASE_IMAGE)
+        cloud.create_image(
+            context,
+            name=f"base-{number % 4}",
+            disk_format="qcow2",
+            container_format="bare",
+            tags=["keep"] if number % 3 else [],
+        )
+    server = cloud.create_server(
+        context, name="base-server", flavor_id="s6.small.1", image_id=BASE_IMAGE
+    )
     cloud.advance_clock(120)
     cloud.create_server_image(context, server.id, "in-progress")  # a pending job in the heap
     cloud.mark_baseline()
@@ -42,35 +50,45 @@ def _servers(cloud):
 OPERATIONS = {
     "glance_create": lambda c, x, n: c.create_image(x, name=f"new-{n % 3}", tags=["t"]),
     "glance_rename": lambda c, x, n: c.update_image(
-        x, _images(c)[n % len(_images(c))], [{"op": "replace", "path": "name", "value": "ren"}]),
+        x, _images(c)[n % len(_images(c))], [{"op": "replace", "path": "name", "value": "ren"}]
+    ),
     "glance_property": lambda c, x, n: c.update_image(
-        x, _images(c)[n % len(_images(c))], [{"op": "add", "path": "p", "value": str(n)}]),
+        x, _images(c)[n % len(_images(c))], [{"op": "add", "path": "p", "value": str(n)}]
+    ),
     "glance_delete": lambda c, x, n: c.delete_image(x, _images(c)[n % len(_images(c))]),
     "tag_in_place": lambda c, x, n: c.images.get(_images(c)[n % len(_images(c))]).tags.append(
-        f"inplace-{n}"),
+        f"inplace-{n}"
+    ),
     "property_in_place": lambda c, x, n: c.images.get(
-        _images(c)[n % len(_images(c))]).properties.update({"direct": "yes"}),
-    "server_create": lambda c, x, n: c.create_server(x, name=f"s{n}", flavor_id="s6.small.1",
-                                                     image_id=BASE_IMAGE),
+        _images(c)[n % len(_images(c))]
+    ).properties.update({"direct": "yes"}),
+    "server_create": lambda c, x, n: c.create_server(
+        x, name=f"s{n}", flavor_id="s6.small.1", image_id=BASE_IMAGE
+    ),
     "server_stop": lambda c, x, n: c.server_action(x, _servers(c)[n % len(_servers(c))], "stop"),
     "server_delete": lambda c, x, n: c.delete_server(x, _servers(c)[n % len(_servers(c))]),
     "server_snapshot": lambda c, x, n: c.create_server_image(
-        x, _servers(c)[n % len(_servers(c))], f"snap-{n}"),
-    "server_error": lambda c, x, n: c.force_state("server", _servers(c)[n % len(_servers(c))],
-                                                  vm_state="error"),
+        x, _servers(c)[n % len(_servers(c))], f"snap-{n}"
+    ),
+    "server_error": lambda c, x, n: c.force_state(
+        "server", _servers(c)[n % len(_servers(c))], vm_state="error"
+    ),
     "volume_create": lambda c, x, n: c.create_volume(x, size=1 + n % 3, name=f"v{n}"),
     "advance_clock": lambda c, x, n: c.advance_clock(n * 7),
     "transitions": lambda c, x, n: c.set_transitions({"server_build": n}),
     "seed": lambda c, x, n: c.seed(n),
     "fault": lambda c, x, n: c.add_fault({"match": {"action": "createImage"}, "status": 500}),
-    "scenario": lambda c, x, n: c.load_scenario({"flavors": [
-        {"id": f"extra-{n}", "name": f"extra-{n}", "vcpus": 1, "ram": 512}]}),
-    "token": lambda c, x, n: c.issue_token(user={"name": "fakeecs", "domain_name": "Default"},
-                                           password="fakeecs"),
+    "scenario": lambda c, x, n: c.load_scenario(
+        {"flavors": [{"id": f"extra-{n}", "name": f"extra-{n}", "vcpus": 1, "ram": 512}]}
+    ),
+    "token": lambda c, x, n: c.issue_token(
+        user={"name": "fakeecs", "domain_name": "Default"}, password="fakeecs"
+    ),
 }
 
-operations = st.lists(st.tuples(st.sampled_from(sorted(OPERATIONS)), st.integers(0, 20)),
-                      max_size=20)
+operations = st.lists(
+    st.tuples(st.sampled_from(sorted(OPERATIONS)), st.integers(0, 20)), max_size=20
+)
 
 
 def _run(cloud, context, steps):
@@ -83,8 +101,9 @@ def _run(cloud, context, steps):
 
 def _check_indexes(cloud, context):
     """Every indexed list answers as a scan of the export does."""
-    records = sorted(cloud.export_state()["stores"]["images"],
-                     key=lambda r: (r["seq"], r["id"]), reverse=True)
+    records = sorted(
+        cloud.export_state()["stores"]["images"], key=lambda r: (r["seq"], r["id"]), reverse=True
+    )
     for name in ("base-1", "ren", "new-0"):
         found, _ = cloud.list_images(context, filters={"name": name, "visibility": "all"})
         assert [i.id for i in found] == [r["id"] for r in records if r["name"] == name]

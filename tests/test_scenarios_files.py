@@ -1,14 +1,13 @@
 """Scenario files: the shipped ones work as described, and mistakes are reported precisely."""
+
 import os
 import textwrap
 
 import pytest
-
-from fakeecs.model import scenario
-from fakeecs.model import Conflict, Invalid
-from fakeecs.server import build_cloud
-
 from conftest import PROJECT_ID
+
+from fakeecs.model import Conflict, Invalid, scenario
+from fakeecs.server import build_cloud
 
 SHIPPED = ["default", "server-in-error", "az-fleet", "slow-cloud", "manual", "busy-project"]
 
@@ -26,6 +25,7 @@ def errors_of(source):
 
 
 # -- the shipped scenarios ------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_every_shipped_scenario_validates_builds_and_round_trips(name):
@@ -57,18 +57,29 @@ def test_server_in_error(tmp_path):
 def test_az_fleet_provenance_rules():
     cloud = build_cloud(["az-fleet"], seed=1, clock="frozen")
     context = cloud.context_for_user("fakeecs")
-    assert {s.availability_zone for s in cloud.servers} == {"cn-north-4a", "cn-north-4b",
-                                                            "cn-north-4c"}
+    assert {s.availability_zone for s in cloud.servers} == {
+        "cn-north-4a",
+        "cn-north-4b",
+        "cn-north-4c",
+    }
     web_a_snap = cloud.images.get("1a9e0000-0000-4000-8000-00000000a001")
-    assert web_a_snap.origin == {"kind": "nova_snapshot",
-                                 "server_id": "5e7e0000-0000-4000-8000-00000000a001",
-                                 "availability_zone": "cn-north-4a", "project_id": PROJECT_ID,
-                                 "volume_backed": False}
+    assert web_a_snap.origin == {
+        "kind": "nova_snapshot",
+        "server_id": "5e7e0000-0000-4000-8000-00000000a001",
+        "availability_zone": "cn-north-4a",
+        "project_id": PROJECT_ID,
+        "volume_backed": False,
+    }
     assert web_a_snap.properties["image_type"] == "snapshot" and web_a_snap.visibility == "private"
     # a server from a createImage snapshot must stay in the source AZ
     with pytest.raises(Invalid, match="must be in cn-north-4a"):
-        cloud.create_server(context, name="x", flavor_id="s6.small.1", image_id=web_a_snap.id,
-                            availability_zone="cn-north-4b")
+        cloud.create_server(
+            context,
+            name="x",
+            flavor_id="s6.small.1",
+            image_id=web_a_snap.id,
+            availability_zone="cn-north-4b",
+        )
     db = cloud.servers.get("5e7e0000-0000-4000-8000-00000000c001")
     assert db.volume_backed and db.image_id == ""
     assert [bd["device_name"] for bd in db.block_devices] == ["/dev/vda", "/dev/vdb"]
@@ -77,8 +88,12 @@ def test_az_fleet_provenance_rules():
     assert cloud.images.get("1a9e0000-0000-4000-8000-00000000c001").origin["volume_backed"]
     # createImage snapshots cannot become data disks; IMS data-disk images can
     with pytest.raises(Invalid, match="cannot be used to create data disks"):
-        cloud.create_volume(context, size=50, image_id="1a9e0000-0000-4000-8000-00000000c001",
-                            availability_zone="cn-north-4c")
+        cloud.create_volume(
+            context,
+            size=50,
+            image_id="1a9e0000-0000-4000-8000-00000000c001",
+            availability_zone="cn-north-4c",
+        )
     assert cloud.snapshots.get("5a45e000-0000-4000-8000-00000000c002").status == "available"
     legacy = cloud.images.get("1a9e0000-0000-4000-8000-00000000d001")
     assert legacy.origin["server_id"] not in cloud.servers
@@ -98,9 +113,10 @@ def test_slow_cloud_snapshots_take_minutes_of_virtual_time():
 def test_manual_nothing_moves_until_told():
     cloud = build_cloud(["manual"], seed=1)
     context = cloud.context_for_user("fakeecs")
-    server = cloud.create_server(context, name="m", flavor_id="s6.small.1",
-                                 image_id="5f1b4c2e-8a3d-4e6f-9b7a-0c1d2e3f4a01")
-    cloud.advance_clock(10 ** 6)
+    server = cloud.create_server(
+        context, name="m", flavor_id="s6.small.1", image_id="5f1b4c2e-8a3d-4e6f-9b7a-0c1d2e3f4a01"
+    )
+    cloud.advance_clock(10**6)
     assert server.vm_state == "building"
     cloud.advance_resource("server", server.id, "all")
     assert server.vm_state == "active"
@@ -113,8 +129,14 @@ def test_busy_project_pages_and_hides_the_other_team():
     assert len(page) == 25 and more
     rest, more = cloud.list_servers(context, limit=25, marker=page[-1].id)
     assert len(rest) == 5 and not more
-    assert {s.vm_state for s in page + rest} >= {"active", "stopped", "paused", "suspended",
-                                                 "error", "building"}
+    assert {s.vm_state for s in page + rest} >= {
+        "active",
+        "stopped",
+        "paused",
+        "suspended",
+        "error",
+        "building",
+    }
     other = cloud.context_for_user("other-user")
     assert [s.name for s in cloud.list_servers(other)[0]] == ["other-3", "other-2", "other-1"]
     private = [i for i in cloud.images if i.visibility == "private"]
@@ -128,11 +150,15 @@ def test_a_base_is_skipped_when_loaded_on_top():
 
 # -- caching ---------------------------------------------------------------------------------
 
+
 def test_parsed_worlds_are_cached_until_the_file_changes(tmp_path):
     path = write(tmp_path, "flavors: [{id: a, name: a, vcpus: 1, ram: 1}]\n")
     first = scenario.load(path)
     assert scenario.load(path) is first
-    write(tmp_path, "flavors: [{id: b, name: b, vcpus: 2, ram: 2}, {id: c, name: c, vcpus: 1, ram: 1}]\n")
+    write(
+        tmp_path,
+        "flavors: [{id: b, name: b, vcpus: 2, ram: 2}, {id: c, name: c, vcpus: 1, ram: 1}]\n",
+    )
     os.utime(path, ns=(1, 1))
     second = scenario.load(path)
     assert second is not first and len(second["flavors"]) == 2
@@ -140,8 +166,11 @@ def test_parsed_worlds_are_cached_until_the_file_changes(tmp_path):
 
 # -- mistakes name the file, the key path, the line and the problem ----------------------------
 
+
 def test_schema_errors_name_file_key_and_line(tmp_path):
-    path = write(tmp_path, """\
+    path = write(
+        tmp_path,
+        """\
         region: cn-north-4
         flavors:
           - id: f1
@@ -151,7 +180,8 @@ def test_schema_errors_name_file_key_and_line(tmp_path):
         servers:
           - name: web
             flavour: f1
-        """)
+        """,
+    )
     assert errors_of(path).splitlines() == [
         f"{path}: flavors[0].vcpus (line 5): Not a valid integer.",
         f"{path}: servers[0].flavor (line 8): Missing data for required field.",
@@ -162,8 +192,10 @@ def test_schema_errors_name_file_key_and_line(tmp_path):
 def test_unknown_top_level_key_lists_the_known_ones(tmp_path):
     path = write(tmp_path, "regions: [cn-north-4]\n")
     message = errors_of(path)
-    assert message.startswith(f"{path}: regions (line 1): Unknown field. Known top-level keys: "
-                              "base, region, availability_zones")
+    assert message.startswith(
+        f"{path}: regions (line 1): Unknown field. Known top-level keys: "
+        "base, region, availability_zones"
+    )
 
 
 def test_yaml_syntax_error_has_a_line(tmp_path):
@@ -174,51 +206,88 @@ def test_yaml_syntax_error_has_a_line(tmp_path):
 
 def test_not_a_mapping(tmp_path):
     path = write(tmp_path, "- a\n- b\n")
-    assert errors_of(path) == (f"{path}: (top level) (line 1): a scenario must be a mapping "
-                               "at the top level")
+    assert errors_of(path) == (
+        f"{path}: (top level) (line 1): a scenario must be a mapping at the top level"
+    )
 
 
-@pytest.mark.parametrize("text, message", [
-    ("servers:\n  - {name: a, flavor: s6.small.1, vm_state: melting}\n",
-     "servers[0].vm_state (line 2): Must be one of: building, active"),
-    ("transitions: {image_snapshot: slow}\n",
-     "transitions.image_snapshot.value (line 1): must be seconds >= 0, 'manual' or 'immediate'"),
-    ("clock: {mode: frozen, now: someday}\n",
-     "clock.now (line 1): not a time (ISO-8601 like 2026-01-01T00:00:00Z, or epoch seconds)"),
-    ("images:\n  - name: x\n    origin: {kind: nova_snapshot}\n",
-     "images[0].origin (line 3): an image made from a server needs origin.server"),
-    ("access_keys:\n  - {ak: short, sk: s, project: fakeecs}\n",
-     "access_keys[0].ak (line 2): an access key id is 8-128 letters and digits"),
-    ("availability_zones: [{nom: x}]\n",
-     "availability_zones[0].name (line 1): Missing data for required field."),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            "servers:\n  - {name: a, flavor: s6.small.1, vm_state: melting}\n",
+            "servers[0].vm_state (line 2): Must be one of: building, active",
+        ),
+        (
+            "transitions: {image_snapshot: slow}\n",
+            "transitions.image_snapshot.value (line 1): must be seconds >= 0, 'manual' or 'immediate'",
+        ),
+        (
+            "clock: {mode: frozen, now: someday}\n",
+            "clock.now (line 1): not a time (ISO-8601 like 2026-01-01T00:00:00Z, or epoch seconds)",
+        ),
+        (
+            "images:\n  - name: x\n    origin: {kind: nova_snapshot}\n",
+            "images[0].origin (line 3): an image made from a server needs origin.server",
+        ),
+        (
+            "access_keys:\n  - {ak: short, sk: s, project: fakeecs}\n",
+            "access_keys[0].ak (line 2): an access key id is 8-128 letters and digits",
+        ),
+        (
+            "availability_zones: [{nom: x}]\n",
+            "availability_zones[0].name (line 1): Missing data for required field.",
+        ),
+    ],
+)
 def test_field_errors(tmp_path, text, message):
     path = write(tmp_path, text)
     assert errors_of(path).startswith(f"{path}: {message}")
 
 
-@pytest.mark.parametrize("text, message", [
-    ("servers:\n  - {name: a, flavor: nope, image: Ubuntu 22.04 server 64bit}\n",
-     "servers[0].flavor (line 2): unknown flavor 'nope'; known: s6.small.1"),
-    ("servers:\n  - {name: a, flavor: s6.small.1}\n",
-     "servers[0] (line 2): a server needs an image, or a volume attached with boot_index 0"),
-    ("servers:\n  - name: a\n    flavor: s6.small.1\n    image: CentOS 7.9 64bit\n"
-     "    availability_zone: cn-south-1a\n",
-     "servers[0].availability_zone (line 5): unknown availability zone 'cn-south-1a'"),
-    ("volumes:\n  - {size: 10, attached_to: {server: ghost}}\n",
-     "volumes[0].attached_to.server (line 2): unknown server 'ghost'"),
-    ("images:\n  - {name: x, origin: {kind: ims_system, server: ghost}}\n",
-     "images[0].origin.server (line 2): unknown server 'ghost'"),
-    ("users:\n  - {name: u, roles: {nowhere: [member]}}\n",
-     "users[0].roles.nowhere (line 2): unknown project 'nowhere'"),
-    ("access_keys:\n  - {ak: ABCDEFGH12, sk: s, project: nowhere}\n",
-     "access_keys[0].project (line 2): unknown project 'nowhere'"),
-    ("images:\n  - {id: 5f1b4c2e-8a3d-4e6f-9b7a-0c1d2e3f4a01, name: dup}\n",
-     "images[0].id (line 2): a image with id 5f1b4c2e-8a3d-4e6f-9b7a-0c1d2e3f4a01 already exists"),
-    ("transitions: {warp: 3}\n",
-     "transitions (line 1): unknown process(es) warp; known: server_build"),
-    ("base: nowhere\n", "base (line 1): no scenario named 'nowhere'"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            "servers:\n  - {name: a, flavor: nope, image: Ubuntu 22.04 server 64bit}\n",
+            "servers[0].flavor (line 2): unknown flavor 'nope'; known: s6.small.1",
+        ),
+        (
+            "servers:\n  - {name: a, flavor: s6.small.1}\n",
+            "servers[0] (line 2): a server needs an image, or a volume attached with boot_index 0",
+        ),
+        (
+            "servers:\n  - name: a\n    flavor: s6.small.1\n    image: CentOS 7.9 64bit\n"
+            "    availability_zone: cn-south-1a\n",
+            "servers[0].availability_zone (line 5): unknown availability zone 'cn-south-1a'",
+        ),
+        (
+            "volumes:\n  - {size: 10, attached_to: {server: ghost}}\n",
+            "volumes[0].attached_to.server (line 2): unknown server 'ghost'",
+        ),
+        (
+            "images:\n  - {name: x, origin: {kind: ims_system, server: ghost}}\n",
+            "images[0].origin.server (line 2): unknown server 'ghost'",
+        ),
+        (
+            "users:\n  - {name: u, roles: {nowhere: [member]}}\n",
+            "users[0].roles.nowhere (line 2): unknown project 'nowhere'",
+        ),
+        (
+            "access_keys:\n  - {ak: ABCDEFGH12, sk: s, project: nowhere}\n",
+            "access_keys[0].project (line 2): unknown project 'nowhere'",
+        ),
+        (
+            "images:\n  - {id: 5f1b4c2e-8a3d-4e6f-9b7a-0c1d2e3f4a01, name: dup}\n",
+            "images[0].id (line 2): a image with id 5f1b4c2e-8a3d-4e6f-9b7a-0c1d2e3f4a01 already exists",
+        ),
+        (
+            "transitions: {warp: 3}\n",
+            "transitions (line 1): unknown process(es) warp; known: server_build",
+        ),
+        ("base: nowhere\n", "base (line 1): no scenario named 'nowhere'"),
+    ],
+)
 def test_reference_errors_name_file_key_and_line_and_change_nothing(tmp_path, text, message):
     path = write(tmp_path, text)
     cloud = build_cloud(["default"], seed=1, clock="frozen")
@@ -234,7 +303,8 @@ def test_inline_scenarios_are_validated_too():
         scenario.validate({"flavors": [{"name": "x"}]})
     assert str(error.value).splitlines() == [
         "<inline>: flavors[0].ram: Missing data for required field.",
-        "<inline>: flavors[0].vcpus: Missing data for required field."]
+        "<inline>: flavors[0].vcpus: Missing data for required field.",
+    ]
 
 
 def test_cli_reports_a_broken_scenario(tmp_path, capsys):

@@ -1,4 +1,5 @@
 """The HTTP face of the cloud: one Flask app, one blueprint per service."""
+
 import itertools
 import logging
 import uuid
@@ -34,7 +35,9 @@ def family_for(path):
             return family
     best, family = "", "keystone"
     for prefix, name in FAMILY_PREFIXES:
-        if (path == prefix or path.startswith(prefix.rstrip("/") + "/")) and len(prefix) > len(best):
+        if (path == prefix or path.startswith(prefix.rstrip("/") + "/")) and len(prefix) > len(
+            best
+        ):
             best, family = prefix, name
     return family
 

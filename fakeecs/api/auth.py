@@ -1,4 +1,5 @@
 """Token checks shared by every OpenStack-style blueprint."""
+
 from collections.abc import Callable
 from typing import Any
 
@@ -36,7 +37,10 @@ def require_token():
             raise Unauthorized(UNAUTHORIZED)
         g.context = cloud().context_for_token(token)
     except Unauthorized:
-        raise ApiError(401, UNAUTHORIZED, {"WWW-Authenticate": f'Keystone uri="{base_url()}/v3"'},
-                       body={"error": {"code": 401, "title": "Unauthorized",
-                                       "message": UNAUTHORIZED}}) from None
+        raise ApiError(
+            401,
+            UNAUTHORIZED,
+            {"WWW-Authenticate": f'Keystone uri="{base_url()}/v3"'},
+            body={"error": {"code": 401, "title": "Unauthorized", "message": UNAUTHORIZED}},
+        ) from None
     return g.context

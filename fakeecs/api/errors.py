@@ -10,8 +10,10 @@ Each family maps a status and a message to the body its real service sends:
 A view raises :class:`ApiError` or lets a model :class:`DomainError` escape; the
 app turns either into the body of the family that owns the URL.
 """
+
 import json
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Type
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from flask import Response
 from marshmallow import ValidationError
@@ -21,12 +23,20 @@ from ..model import errors as domain
 
 #: Nova's fault names by status (nova/api/openstack/wsgi.py Fault._fault_names)
 NOVA_FAULT_NAMES = {
-    400: "badRequest", 401: "unauthorized", 403: "forbidden", 404: "itemNotFound",
-    405: "badMethod", 409: "conflictingRequest", 413: "overLimit", 415: "badMediaType",
-    429: "overLimit", 501: "notImplemented", 503: "serviceUnavailable",
+    400: "badRequest",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "itemNotFound",
+    405: "badMethod",
+    409: "conflictingRequest",
+    413: "overLimit",
+    415: "badMediaType",
+    429: "overLimit",
+    501: "notImplemented",
+    503: "serviceUnavailable",
 }
 
-DOMAIN_STATUS: List[Tuple[Type[Exception], int]] = [
+DOMAIN_STATUS: list[tuple[type[Exception], int]] = [
     (domain.Unauthorized, 401),
     (domain.NotFound, 404),
     (domain.Conflict, 409),
@@ -38,8 +48,13 @@ DOMAIN_STATUS: List[Tuple[Type[Exception], int]] = [
 class ApiError(Exception):
     """An HTTP error raised by a view: status, message and extra headers."""
 
-    def __init__(self, status: int, message: str, headers: Optional[Mapping[str, str]] = None,
-                 body: Optional[Dict[str, Any]] = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        headers: Mapping[str, str] | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
@@ -54,12 +69,13 @@ def status_for(error: Exception) -> int:
     return 500
 
 
-def _json(body: Any, status: int,
-          content_type: str = "application/json; charset=UTF-8") -> Response:
+def _json(
+    body: Any, status: int, content_type: str = "application/json; charset=UTF-8"
+) -> Response:
     return Response(json.dumps(body), status=status, content_type=content_type)
 
 
-def nova_body(status: int, message: str) -> Dict[str, Dict[str, Any]]:
+def nova_body(status: int, message: str) -> dict[str, dict[str, Any]]:
     return {NOVA_FAULT_NAMES.get(status, "computeFault"): {"code": status, "message": message}}
 
 
@@ -78,14 +94,13 @@ def render_keystone(status: int, message: str) -> Response:
 
 
 def render_control(status: int, message: str) -> Response:
-    return _json({"error": {"status": status, "message": message}}, status,
-                 "application/json")
+    return _json({"error": {"status": status, "message": message}}, status, "application/json")
 
 
 #: a family's renderer: status and message to the response its service sends
 Renderer = Callable[[int, str], Response]
 
-RENDERERS: Dict[str, Renderer] = {
+RENDERERS: dict[str, Renderer] = {
     "nova": render_nova,
     "cinder": render_nova,
     "glance": render_glance,
@@ -94,8 +109,9 @@ RENDERERS: Dict[str, Renderer] = {
 }
 
 
-def render(family: str, status: int, message: str,
-           headers: Optional[Mapping[str, str]] = None) -> Response:
+def render(
+    family: str, status: int, message: str, headers: Mapping[str, str] | None = None
+) -> Response:
     response = RENDERERS[family](status, message)
     for key, value in (headers or {}).items():
         response.headers[key] = value
@@ -109,10 +125,11 @@ def register_family(family: str, renderer: Renderer) -> None:
 
 # -- marshmallow errors, flattened as each family words them -----------------------
 
-def first_error(messages: Any) -> Tuple[str, str]:
+
+def first_error(messages: Any) -> tuple[str, str]:
     """The dotted path and the text of the first message in marshmallow's nested
     ``messages`` (the one walk every family's flattener uses)."""
-    path: List[str] = []
+    path: list[str] = []
     while True:
         if isinstance(messages, dict) and messages:
             key, messages = next(iter(messages.items()))
@@ -164,8 +181,14 @@ SIZELIMIT_FAMILIES = ("nova", "cinder", "keystone")
 def webob_json(status: int, explanation: str) -> Response:
     """The JSON body WebOb renders for an HTTP exception raised by a middleware."""
     phrase = HTTP_STATUS_CODES.get(status, "Error")
-    return _json({"message": f"{explanation}<br /><br />\n\n\n", "code": f"{status} {phrase}",
-                  "title": phrase}, status)
+    return _json(
+        {
+            "message": f"{explanation}<br /><br />\n\n\n",
+            "code": f"{status} {phrase}",
+            "title": phrase,
+        },
+        status,
+    )
 
 
 def too_large(family: str) -> Response:
@@ -177,5 +200,7 @@ def too_large(family: str) -> Response:
 
 def unexpected_message(error: BaseException) -> str:
     """Queens' text for an unexpected exception (never a traceback)."""
-    return ("Unexpected API Error. Please report this at http://bugs.launchpad.net/nova/ and "
-            f"attach the Nova API log if possible.\n{type(error)}")
+    return (
+        "Unexpected API Error. Please report this at http://bugs.launchpad.net/nova/ and "
+        f"attach the Nova API log if possible.\n{type(error)}"
+    )

@@ -1,6 +1,8 @@
 """Keystone v3: version discovery and password/token authentication."""
+
 import hashlib
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validates_schema
@@ -15,19 +17,26 @@ from .params import built
 
 bp = Blueprint("identity", __name__)
 #: keystone's ValidationError for a body that is not JSON (its json_body middleware)
-MALFORMED = ("Expecting to find valid JSON in request body. The server could not comply with "
-             "the request since it is either malformed or otherwise incorrect. The client is "
-             "assumed to be in error.")
+MALFORMED = (
+    "Expecting to find valid JSON in request body. The server could not comply with "
+    "the request since it is either malformed or otherwise incorrect. The client is "
+    "assumed to be in error."
+)
 
 #: extra catalog entries other blueprints add: callables (base, project_id) -> entry
 CATALOG_EXTRAS: list[Callable[[str, str], dict[str, Any]]] = []
 
 
 def v3_entry():
-    return {"id": "v3.14", "status": "stable", "updated": "2020-04-07T00:00:00Z",
-            "links": [{"rel": "self", "href": f"{base_url()}/v3/"}],
-            "media-types": [{"base": "application/json",
-                             "type": "application/vnd.openstack.identity-v3+json"}]}
+    return {
+        "id": "v3.14",
+        "status": "stable",
+        "updated": "2020-04-07T00:00:00Z",
+        "links": [{"rel": "self", "href": f"{base_url()}/v3/"}],
+        "media-types": [
+            {"base": "application/json", "type": "application/vnd.openstack.identity-v3+json"}
+        ],
+    }
 
 
 @bp.get("/")
@@ -43,6 +52,7 @@ def version():
 
 
 # -- request schemas ------------------------------------------------------------
+
 
 class _Named(Schema):
     class Meta:
@@ -122,8 +132,11 @@ def _ref(named):
     if named.get("id"):
         return {"id": named["id"]}
     domain = named.get("domain") or {}
-    return {"name": named.get("name"), "domain_id": domain.get("id"),
-            "domain_name": domain.get("name")}
+    return {
+        "name": named.get("name"),
+        "domain_id": domain.get("id"),
+        "domain_name": domain.get("name"),
+    }
 
 
 @bp.post("/v3/auth/tokens")
@@ -149,10 +162,11 @@ def issue_token():
     try:
         if "password" in methods and identity.get("password"):
             user = identity["password"]["user"]
-            token_id, record = cloud().issue_token(user=_ref(user), password=user.get("password"),
-                                                   scope=scope)
+            token_id, _record = cloud().issue_token(
+                user=_ref(user), password=user.get("password"), scope=scope
+            )
         elif "token" in methods and identity.get("token"):
-            token_id, record = cloud().issue_token(token=identity["token"]["id"], scope=scope)
+            token_id, _record = cloud().issue_token(token=identity["token"]["id"], scope=scope)
         else:
             raise ApiError(400, "Expecting a password or token method with its data.")
     except Unauthorized:
@@ -196,10 +210,18 @@ def token_body(record: dict[str, Any]) -> dict[str, Any]:
         "expires_at": record["expires_at"],
         "issued_at": isoformat(record["issued_at"], micro=True) + "Z",
         "audit_ids": [hashlib.md5(str(record["issued_at"]).encode()).hexdigest()[:22]],
-        "user": {"id": user["id"], "name": user["name"], "password_expires_at": None,
-                 "domain": dict(record["user_domain"])},
-        "project": {"id": project["id"], "name": project["name"], "is_domain": False,
-                    "domain": dict(record["project_domain"])},
+        "user": {
+            "id": user["id"],
+            "name": user["name"],
+            "password_expires_at": None,
+            "domain": dict(record["user_domain"]),
+        },
+        "project": {
+            "id": project["id"],
+            "name": project["name"],
+            "is_domain": False,
+            "domain": dict(record["project_domain"]),
+        },
         "roles": [{"id": role_id(name), "name": name} for name in record["roles"]],
         "catalog": catalog(project["id"]),
     }
@@ -211,9 +233,20 @@ def catalog(project_id):
 
     def entry(kind, name, url):
         endpoint_id = hashlib.md5(f"{kind}{url}".encode()).hexdigest()
-        return {"type": kind, "name": name, "id": hashlib.md5(kind.encode()).hexdigest(),
-                "endpoints": [{"id": endpoint_id, "interface": "public", "region": region,
-                               "region_id": region, "url": url}]}
+        return {
+            "type": kind,
+            "name": name,
+            "id": hashlib.md5(kind.encode()).hexdigest(),
+            "endpoints": [
+                {
+                    "id": endpoint_id,
+                    "interface": "public",
+                    "region": region,
+                    "region_id": region,
+                    "url": url,
+                }
+            ],
+        }
 
     entries = [
         entry("compute", "nova", f"{base}/v2.1/{project_id}"),

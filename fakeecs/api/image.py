@@ -1,6 +1,8 @@
 """Glance v2 under ``/image``: images, their data, JSON patch and the schema."""
+
 import re
-from typing import Any, Callable, Dict, FrozenSet, List, Optional, Tuple
+from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
@@ -18,17 +20,38 @@ from .params import GLANCE_INT
 bp = Blueprint("image", __name__)
 
 PATCH_TYPE = "application/openstack-images-v2.1-json-patch"
-SORT_KEYS = ("name", "status", "container_format", "disk_format", "size", "id",
-             "created_at", "updated_at", "min_disk", "min_ram", "visibility", "owner")
+SORT_KEYS = (
+    "name",
+    "status",
+    "container_format",
+    "disk_format",
+    "size",
+    "id",
+    "created_at",
+    "updated_at",
+    "min_disk",
+    "min_ram",
+    "visibility",
+    "owner",
+)
 
 
 def versions_doc():
     base = base_url()
     out = []
-    for number, status in (("2.9", "CURRENT"), ("2.7", "SUPPORTED"), ("2.5", "SUPPORTED"),
-                           ("2.0", "SUPPORTED")):
-        out.append({"id": f"v{number}", "status": status,
-                    "links": [{"rel": "self", "href": f"{base}/image/v2/"}]})
+    for number, status in (
+        ("2.9", "CURRENT"),
+        ("2.7", "SUPPORTED"),
+        ("2.5", "SUPPORTED"),
+        ("2.0", "SUPPORTED"),
+    ):
+        out.append(
+            {
+                "id": f"v{number}",
+                "status": status,
+                "links": [{"rel": "self", "href": f"{base}/image/v2/"}],
+            }
+        )
     return {"versions": out}
 
 
@@ -50,28 +73,45 @@ def versions():
 
 def image_view(image):
     body = {
-        "id": image.id, "name": image.name, "status": image.status,
-        "visibility": image.visibility, "protected": image.protected,
-        "os_hidden": image.os_hidden, "checksum": image.checksum,
-        "os_hash_algo": image.os_hash_algo, "os_hash_value": image.os_hash_value,
-        "owner": image.owner, "size": image.size, "virtual_size": image.virtual_size,
-        "container_format": image.container_format, "disk_format": image.disk_format,
-        "created_at": isoformat(image.created_at), "updated_at": isoformat(image.updated_at),
-        "tags": list(image.tags), "min_ram": image.min_ram, "min_disk": image.min_disk,
+        "id": image.id,
+        "name": image.name,
+        "status": image.status,
+        "visibility": image.visibility,
+        "protected": image.protected,
+        "os_hidden": image.os_hidden,
+        "checksum": image.checksum,
+        "os_hash_algo": image.os_hash_algo,
+        "os_hash_value": image.os_hash_value,
+        "owner": image.owner,
+        "size": image.size,
+        "virtual_size": image.virtual_size,
+        "container_format": image.container_format,
+        "disk_format": image.disk_format,
+        "created_at": isoformat(image.created_at),
+        "updated_at": isoformat(image.updated_at),
+        "tags": list(image.tags),
+        "min_ram": image.min_ram,
+        "min_disk": image.min_disk,
     }
     for key, value in image.properties.items():
         body.setdefault(key, value)
-    body.update({"self": f"/v2/images/{image.id}", "file": f"/v2/images/{image.id}/file",
-                 "schema": "/v2/schemas/image"})
+    body.update(
+        {
+            "self": f"/v2/images/{image.id}",
+            "file": f"/v2/images/{image.id}/file",
+            "schema": "/v2/schemas/image",
+        }
+    )
     return body
 
 
 # -- request schemas --------------------------------------------------------------
 
+
 class StrictBoolean(fields.Field):
     """A JSON boolean, nothing else (Glance's schema is strict)."""
 
-    def _deserialize(self, value: Any, attr: Optional[str], data: Any, **kwargs: Any) -> bool:
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
         if not isinstance(value, bool):
             raise ValidationError(f"{value!r} is not of type 'boolean'")
         return value
@@ -83,7 +123,7 @@ def field_for(fragment: rules.JsonSchema) -> fields.Field:
     types = fragment["type"] if isinstance(fragment["type"], list) else [fragment["type"]]
     nullable = "null" in types
     kind = next(t for t in types if t != "null")
-    checks: List[Any] = []
+    checks: list[Any] = []
     if "maxLength" in fragment:
         checks.append(validate.Length(max=fragment["maxLength"]))
     if "enum" in fragment:
@@ -107,12 +147,13 @@ def field_for(fragment: rules.JsonSchema) -> fields.Field:
 #: built from the same fragments ``/v2/schemas/image`` serves
 ImageCreate = Schema.from_dict(
     {a.name: field_for(a.schema) for a in rules.ATTRIBUTES if a.name in rules.CREATE_KEYS},
-    name="ImageCreate")
+    name="ImageCreate",
+)
 IMAGE_CREATE = ImageCreate(unknown=EXCLUDE)
 CORE_KEYS = rules.CREATE_KEYS
 
 
-def load_core(data: Dict[str, Any]) -> Dict[str, Any]:
+def load_core(data: dict[str, Any]) -> dict[str, Any]:
     """Core attributes validated, or Glance's 400."""
     try:
         return IMAGE_CREATE.load(data)
@@ -120,7 +161,7 @@ def load_core(data: Dict[str, Any]) -> Dict[str, Any]:
         raise ApiError(400, glance_message(error)) from None
 
 
-def _refuse(key: str, read_only: FrozenSet[str]) -> None:
+def _refuse(key: str, read_only: frozenset[str]) -> None:
     """Glance's 403 for a read-only or reserved ``key``."""
     refused = rules.refusal(key, read_only)
     if refused is not None:
@@ -160,8 +201,11 @@ def create_image() -> Response:
 def upload(image_id):
     content_type = request.headers.get("Content-Type", "application/octet-stream")
     if content_type.split(";")[0].strip() != "application/octet-stream":
-        raise ApiError(415, f"Content-Type {content_type} is not supported for image data; "
-                            "use application/octet-stream")
+        raise ApiError(
+            415,
+            f"Content-Type {content_type} is not supported for image data; "
+            "use application/octet-stream",
+        )
     payload = request.stream.read() if request.content_length is None else request.get_data()
     cloud().upload_image_data(g.context, image_id, payload)
     return Response(status=204)
@@ -181,8 +225,13 @@ def download(image_id):
     if request.headers.get("Range") or request.headers.get("Content-Range"):
         status = 206
         headers["Content-Range"] = f"bytes {start}-{stop - 1}/{data.size}"
-    return Response(data.chunks(start, stop), status=status, headers=headers,
-                    content_type="application/octet-stream", direct_passthrough=True)
+    return Response(
+        data.chunks(start, stop),
+        status=status,
+        headers=headers,
+        content_type="application/octet-stream",
+        direct_passthrough=True,
+    )
 
 
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -191,9 +240,15 @@ CONTENT_RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+|\*)$")
 
 def _unsatisfiable(detail):
     """WebOb's 416, whose message is the class explanation and then the detail."""
-    return ApiError(416, "", body={
-        "message": f"The Range requested is not available.<br /><br />\n{detail}\n\n",
-        "code": "416 Request Range Not Satisfiable", "title": "Request Range Not Satisfiable"})
+    return ApiError(
+        416,
+        "",
+        body={
+            "message": f"The Range requested is not available.<br /><br />\n{detail}\n\n",
+            "code": "416 Request Range Not Satisfiable",
+            "title": "Request Range Not Satisfiable",
+        },
+    )
 
 
 def _requested_range(size):
@@ -202,19 +257,27 @@ def _requested_range(size):
     header = request.headers.get("Range")
     if header:
         if "," in header:
-            raise ApiError(400, "Requests with multiple ranges are not supported in Glance. You "
-                                "may make multiple single-range requests instead.")
+            raise ApiError(
+                400,
+                "Requests with multiple ranges are not supported in Glance. You "
+                "may make multiple single-range requests instead.",
+            )
         match = RANGE.match(header.strip())
-        if not match or match.groups() == ("", "") or (
-                match.group(1) and match.group(2) and int(match.group(2)) < int(match.group(1))):
+        if (
+            not match
+            or match.groups() == ("", "")
+            or (match.group(1) and match.group(2) and int(match.group(2)) < int(match.group(1)))
+        ):
             raise _unsatisfiable("Invalid Range header.")
         first, end = match.groups()
         if not first:
             return max(size - int(end), 0), size
         start, stop = int(first), (min(int(end) + 1, size) if end else size)
         if start >= size:
-            raise _unsatisfiable("Invalid start position in Range header. Start position MUST "
-                                 f"be in the inclusive range {last}.")
+            raise _unsatisfiable(
+                "Invalid start position in Range header. Start position MUST "
+                f"be in the inclusive range {last}."
+            )
         return start, stop
     header = request.headers.get("Content-Range")
     if header:
@@ -223,24 +286,33 @@ def _requested_range(size):
             raise _unsatisfiable("Invalid Content-Range header.")
         start, end = int(match.group(1)), int(match.group(2))
         if end >= size:
-            raise _unsatisfiable("Invalid stop position in Content-Range header. The stop "
-                                 f"position MUST be in the inclusive range {last}.")
+            raise _unsatisfiable(
+                "Invalid stop position in Content-Range header. The stop "
+                f"position MUST be in the inclusive range {last}."
+            )
         if start >= size:
-            raise _unsatisfiable("Invalid start position in Content-Range header. Start "
-                                 f"position MUST be in the inclusive range {last}.")
+            raise _unsatisfiable(
+                "Invalid start position in Content-Range header. Start "
+                f"position MUST be in the inclusive range {last}."
+            )
         return start, end + 1
     return 0, size
 
 
 #: the served schema of one tag
 TAG_SCHEMA: rules.JsonSchema = rules.BY_NAME["tags"].schema["items"]
+
+
 def _tag_too_long(tag: str) -> ApiError:
     """jsonschema's refusal of a tag, as Glance renders the whole ValidationError."""
-    return ApiError(400, f"Provided object does not match schema 'image': {tag!r} is too long\n\n"
-                         "Failed validating 'maxLength' in schema['properties']['tags']['items']:\n"
-                         f"    {dict(sorted(TAG_SCHEMA.items()))!r}\n\n"
-                         "On instance['tags'][0]:\n"
-                         f"    {tag!r}")
+    return ApiError(
+        400,
+        f"Provided object does not match schema 'image': {tag!r} is too long\n\n"
+        "Failed validating 'maxLength' in schema['properties']['tags']['items']:\n"
+        f"    {dict(sorted(TAG_SCHEMA.items()))!r}\n\n"
+        "On instance['tags'][0]:\n"
+        f"    {tag!r}",
+    )
 
 
 @bp.put("/image/v2/images/<image_id>/tags/<path:tag>")
@@ -275,18 +347,27 @@ def delete_image(image_id):
 def update_image(image_id: str) -> Response:
     content_type = request.headers.get("Content-Type", "").split(";")[0].strip()
     if content_type != PATCH_TYPE:
-        raise ApiError(415, f"Unsupported Content-Type: use {PATCH_TYPE}",
-                       {"Accept-Patch": PATCH_TYPE})
+        raise ApiError(
+            415, f"Unsupported Content-Type: use {PATCH_TYPE}", {"Accept-Patch": PATCH_TYPE}
+        )
     body = json_body(_bad_json)
     if not isinstance(body, list):
         raise ApiError(400, "Request body must be a JSON array of operation objects.")
-    changes: List[ImageChange] = []
+    changes: list[ImageChange] = []
     for item in body:
         if not isinstance(item, dict) or item.get("op") not in ("add", "replace", "remove"):
-            raise ApiError(400, "Operation objects must contain exactly one member named "
-                                '"add", "remove", or "replace".')
+            raise ApiError(
+                400,
+                "Operation objects must contain exactly one member named "
+                '"add", "remove", or "replace".',
+            )
         path = item.get("path")
-        if not isinstance(path, str) or not path.startswith("/") or path.count("/") != 1 or len(path) < 2:
+        if (
+            not isinstance(path, str)
+            or not path.startswith("/")
+            or path.count("/") != 1
+            or len(path) < 2
+        ):
             raise ApiError(400, f"Invalid JSON pointer for this resource: '{path}'")
         key = path[1:].replace("~1", "/").replace("~0", "~")
         if item["op"] != "remove" and "value" not in item:
@@ -302,9 +383,9 @@ def update_image(image_id: str) -> Response:
     return jsonify(image_view(image))
 
 
-def _filters() -> Dict[str, Any]:
+def _filters() -> dict[str, Any]:
     args = request.args
-    filters: Dict[str, Any] = {}
+    filters: dict[str, Any] = {}
     for key in ("name", "status", "visibility", "owner", "id", "container_format", "disk_format"):
         if key in args:
             filters[key] = args[key]
@@ -313,8 +394,11 @@ def _filters() -> Dict[str, Any]:
     hidden = args.get("os_hidden")
     if hidden is not None:
         if hidden.lower() not in ("true", "false"):
-            raise ApiError(400, f"Invalid value '{hidden}' for 'os_hidden' filter. "
-                                "Valid values are 'true' or 'false'.")
+            raise ApiError(
+                400,
+                f"Invalid value '{hidden}' for 'os_hidden' filter. "
+                "Valid values are 'true' or 'false'.",
+            )
         filters["os_hidden"] = hidden.lower() == "true"
     if args.getlist("tag"):
         filters["tag"] = args.getlist("tag")
@@ -322,26 +406,35 @@ def _filters() -> Dict[str, Any]:
         if key in args:
             filters[key] = _time_filter(key, args[key])
     for key in args:
-        if key not in filters and key not in ("limit", "marker", "sort", "sort_key", "sort_dir",
-                                              "os_hidden", "tag", "member_status"):
+        if key not in filters and key not in (
+            "limit",
+            "marker",
+            "sort",
+            "sort_key",
+            "sort_dir",
+            "os_hidden",
+            "tag",
+            "member_status",
+        ):
             filters[key] = args[key]
     return filters
 
 
-def _time_filter(key: str, expression: str) -> Tuple[str, float]:
+def _time_filter(key: str, expression: str) -> tuple[str, float]:
     """``(operator, epoch)`` of a Glance date filter, or its 400."""
     try:
         return parse_time_filter(expression)
     except TimeFilterError as error:
         if error.kind == "operator":
             raise ApiError(400, "Unable to filter on a unknown operator.") from None
-        raise ApiError(400, f'Bad "{key}" query filter format. Use ISO 8601 DateTime '
-                            "notation.") from None
+        raise ApiError(
+            400, f'Bad "{key}" query filter format. Use ISO 8601 DateTime notation.'
+        ) from None
 
 
-def _sort() -> List[Tuple[str, str]]:
+def _sort() -> list[tuple[str, str]]:
     args = request.args
-    pairs: List[Tuple[str, str]] = []
+    pairs: list[tuple[str, str]] = []
     if "sort" in args:
         for part in args["sort"].split(","):
             key, _, direction = part.strip().partition(":")
@@ -353,8 +446,11 @@ def _sort() -> List[Tuple[str, str]]:
             pairs.append((key, dirs[index] if index < len(dirs) else (dirs[0] if dirs else "desc")))
     for key, direction in pairs:
         if key not in SORT_KEYS:
-            raise ApiError(400, f"Invalid sort key: {key}. It should be one of the following: "
-                                f"{', '.join(SORT_KEYS)}.")
+            raise ApiError(
+                400,
+                f"Invalid sort key: {key}. It should be one of the following: "
+                f"{', '.join(SORT_KEYS)}.",
+            )
         if direction not in ("asc", "desc"):
             raise ApiError(400, f"Invalid sort direction: {direction}")
     return pairs
@@ -367,12 +463,15 @@ def list_response(bad_request: Callable[[str], Exception]) -> Response:
     """
     limit = GLANCE_INT.read("limit", error=bad_request)
     marker = request.args.get("marker")
-    found, more = cloud().list_images(g.context, filters=_filters(), limit=limit,
-                                      marker=marker, sort=_sort())
+    found, more = cloud().list_images(
+        g.context, filters=_filters(), limit=limit, marker=marker, sort=_sort()
+    )
     query = request.query_string.decode()
-    body = {"images": [image_view(image) for image in found],
-            "first": "/v2/images" + (f"?{query}" if query else ""),
-            "schema": "/v2/schemas/images"}
+    body = {
+        "images": [image_view(image) for image in found],
+        "first": "/v2/images" + (f"?{query}" if query else ""),
+        "schema": "/v2/schemas/images",
+    }
     if more and found:
         args = {k: v for k, v in request.args.items() if k != "marker"}
         args["marker"] = found[-1].id
@@ -408,6 +507,3 @@ def schema_images() -> Response:
 
 def register(app):
     app.register_blueprint(bp)
-
-
-

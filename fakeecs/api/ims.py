@@ -3,4 +3,5 @@
 ``create_app`` loads this module if it exists; the routes live in
 :mod:`fakeecs.api.huawei`.
 """
+
 from .huawei import register  # noqa: F401

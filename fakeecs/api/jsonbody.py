@@ -7,14 +7,16 @@ otherwise run out of stack, and so would everything that walks the result).
 fakeecs's own control plane takes bodies up to ``CONTROL_MAX_BODY_BYTES`` (state
 exports grow with the cloud).
 """
+
 import json
 import re
+from collections.abc import Callable
 from itertools import accumulate
-from typing import Any, Callable, Optional
+from typing import Any
 
 from flask import request
 
-from .errors import ApiError, TOO_LARGE
+from .errors import TOO_LARGE, ApiError
 
 #: oslo.middleware ``[oslo_middleware] max_request_body_size`` (Nova, Cinder, Keystone)
 MAX_BODY_BYTES = 114688
@@ -90,8 +92,9 @@ def body_bytes(limit: int = MAX_BODY_BYTES) -> bytes:
     return raw
 
 
-def json_body(on_error: Callable[[], Exception], *, allow_empty: bool = False,
-              limit: int = MAX_BODY_BYTES) -> Optional[Any]:
+def json_body(
+    on_error: Callable[[], Exception], *, allow_empty: bool = False, limit: int = MAX_BODY_BYTES
+) -> Any | None:
     """The decoded body; ``on_error()`` builds the exception for a bad one."""
     raw = body_bytes(limit)
     if not raw.strip():

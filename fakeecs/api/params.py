@@ -4,10 +4,12 @@ Query parameters are declared, not parsed by hand: an :class:`IntQuery` states a
 number's bounds and the family's refusal texts, and :meth:`IntQuery.read` reads it
 with :func:`decimal` (bounded, never slow).
 """
+
 import functools
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Optional
+from typing import Any
 
 from flask import request
 
@@ -20,7 +22,7 @@ def malformed() -> ApiError:
     return ApiError(400, "Malformed request body")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def built(cls: type, **options: Any) -> Any:
     """The one instance of schema class ``cls`` for these ``options`` (built on first use)."""
     return cls(**options)
@@ -41,12 +43,12 @@ def validated(schema: Any, data: Any, **options: Any) -> Any:
 
 #: the largest number a query parameter may carry (a signed 64-bit integer, as the
 #: services' databases store it); past it a number means nothing and is refused
-MAX_INT = 2 ** 63 - 1
+MAX_INT = 2**63 - 1
 _DECIMAL = re.compile(r"\s*[-+]?[0-9]+\s*", re.ASCII)
 _DIGITS = re.compile(r"[0-9]+", re.ASCII)
 
 
-def decimal(value: str) -> Optional[int]:
+def decimal(value: str) -> int | None:
     """``value`` as an integer when it is one decimal integer (never slow, however long)."""
     if not _DECIMAL.fullmatch(value):
         return None
@@ -83,8 +85,13 @@ class IntQuery:
     blank: bool = False
     error: Callable[[str], Exception] = field(default=bad_request, compare=False)
 
-    def parse(self, name: str, value: Optional[str], default: Optional[int] = None,
-              error: Optional[Callable[[str], Exception]] = None) -> Optional[int]:
+    def parse(
+        self,
+        name: str,
+        value: str | None,
+        default: int | None = None,
+        error: Callable[[str], Exception] | None = None,
+    ) -> int | None:
         """``value`` checked against the bounds; ``default`` when absent.  ``error``
         overrides the family's exception (a family served under two URL trees)."""
         if value is None or (self.blank and value == ""):
@@ -100,24 +107,35 @@ class IntQuery:
                 return self.maximum
             text = self.above or self.not_integer
         if text is not None:
-            raise (error or self.error)(text.format(name=name, value=value, minimum=self.minimum,
-                                                    maximum=self.maximum))
+            raise (error or self.error)(
+                text.format(name=name, value=value, minimum=self.minimum, maximum=self.maximum)
+            )
         return number
 
-    def read(self, name: str, default: Optional[int] = None,
-             args: Optional[Mapping[str, str]] = None,
-             error: Optional[Callable[[str], Exception]] = None) -> Optional[int]:
+    def read(
+        self,
+        name: str,
+        default: int | None = None,
+        args: Mapping[str, str] | None = None,
+        error: Callable[[str], Exception] | None = None,
+    ) -> int | None:
         """The parameter ``name`` of ``args`` (the request's query string by default)."""
         source = request.args if args is None else args
         return self.parse(name, source.get(name), default, error)
 
 
 #: Nova's integer query parameters (``limit``, ``offset``, ``minRam``, ...)
-NOVA_INT = IntQuery(not_integer="{name} param must be an integer",
-                    below="{name} param must be positive", above="{name} param must be <= {maximum}")
+NOVA_INT = IntQuery(
+    not_integer="{name} param must be an integer",
+    below="{name} param must be positive",
+    above="{name} param must be <= {maximum}",
+)
 #: Cinder's (``api/common.py`` ``_get_limit_param``/``_get_offset_param``)
-CINDER_INT = IntQuery(not_integer="Invalid input received: {name} must be an integer",
-                      above="Invalid input received: {name} must be <= {maximum}", unsigned=True)
+CINDER_INT = IntQuery(
+    not_integer="Invalid input received: {name} must be an integer",
+    above="Invalid input received: {name} must be <= {maximum}",
+    unsigned=True,
+)
 
 #: Glance's (``limit``: a negative or non-number is refused, a huge one capped)
 GLANCE_INT = IntQuery(not_integer="{name} param must be positive", clamp=True)
@@ -129,7 +147,7 @@ FALSE_WORDS = ("0", "f", "false", "off", "n", "no")
 BOOL_WORDS = tuple(sorted(TRUE_WORDS + FALSE_WORDS))
 
 
-def bool_from_string(value: Any) -> Optional[bool]:
+def bool_from_string(value: Any) -> bool | None:
     """oslo's strict ``bool_from_string``: True, False, or ``None`` when not a boolean word."""
     if isinstance(value, bool):
         return value
@@ -151,11 +169,10 @@ class BoolQuery:
     """
 
     not_boolean: str
-    empty: Optional[bool] = None
+    empty: bool | None = None
     error: Callable[[str], Exception] = field(default=bad_request, compare=False)
 
-    def read(self, name: str, default: bool = False,
-             args: Optional[Mapping[str, str]] = None) -> bool:
+    def read(self, name: str, default: bool = False, args: Mapping[str, str] | None = None) -> bool:
         """The parameter ``name`` of ``args`` (the request's query string by default)."""
         value = (request.args if args is None else args).get(name)
         if value is None:
@@ -169,6 +186,6 @@ class BoolQuery:
         return flag
 
 
-def int_param(name: str) -> Optional[int]:
+def int_param(name: str) -> int | None:
     """A Nova non-negative integer query parameter, or ``None`` when absent."""
     return NOVA_INT.read(name)

@@ -4,6 +4,7 @@ Errors render in the ``cinder`` family (Nova's fault format:
 ``{"itemNotFound": {"code": 404, "message": ...}}``).  Version documents are
 served without a token at ``/volume/``, ``/volume/v3`` and ``/volume/v3/``.
 """
+
 import hashlib
 import json
 import re
@@ -13,8 +14,12 @@ from marshmallow import EXCLUDE, Schema, fields, post_load
 
 from ..model import Invalid
 from ..model.clock import isoformat
-from ..model.storage import (SNAPSHOT_RESET_STATUSES, VOLUME_ATTACH_STATUSES,
-                             VOLUME_MIGRATION_STATUSES, VOLUME_RESET_STATUSES)
+from ..model.storage import (
+    SNAPSHOT_RESET_STATUSES,
+    VOLUME_ATTACH_STATUSES,
+    VOLUME_MIGRATION_STATUSES,
+    VOLUME_RESET_STATUSES,
+)
 from .auth import base_url, cloud, require_token
 from .compute import microversion
 from .compute.validation import NovaError, NovaMetadata, NovaSchema, NovaString, invalid
@@ -34,13 +39,20 @@ def _fmt(version):
 
 
 def version_entry():
-    return {"id": "v3.0", "status": "CURRENT", "version": _fmt(MAX_VERSION),
-            "min_version": _fmt(MIN_VERSION), "updated": "2016-02-08T12:20:21Z",
-            "links": [{"rel": "describedby", "type": "text/html",
-                       "href": "https://docs.openstack.org/"},
-                      {"rel": "self", "href": f"{base_url()}/volume/v3/"}],
-            "media-types": [{"base": "application/json",
-                             "type": "application/vnd.openstack.volume+json;version=3"}]}
+    return {
+        "id": "v3.0",
+        "status": "CURRENT",
+        "version": _fmt(MAX_VERSION),
+        "min_version": _fmt(MIN_VERSION),
+        "updated": "2016-02-08T12:20:21Z",
+        "links": [
+            {"rel": "describedby", "type": "text/html", "href": "https://docs.openstack.org/"},
+            {"rel": "self", "href": f"{base_url()}/volume/v3/"},
+        ],
+        "media-types": [
+            {"base": "application/json", "type": "application/vnd.openstack.volume+json;version=3"}
+        ],
+    }
 
 
 def negotiate(headers):
@@ -90,10 +102,13 @@ def versions_v3():
 
 # -- views -----------------------------------------------------------------------
 
+
 def _links(project_id, collection, item_id):
     base = base_url()
-    return [{"rel": "self", "href": f"{base}/volume/v3/{project_id}/{collection}/{item_id}"},
-            {"rel": "bookmark", "href": f"{base}/volume/{project_id}/{collection}/{item_id}"}]
+    return [
+        {"rel": "self", "href": f"{base}/volume/v3/{project_id}/{collection}/{item_id}"},
+        {"rel": "bookmark", "href": f"{base}/volume/{project_id}/{collection}/{item_id}"},
+    ]
 
 
 def _time(value):
@@ -109,27 +124,49 @@ def visible_metadata(volume):
 
 
 def volume_view(volume, detail=True):
-    body = {"id": volume.id, "name": volume.name,
-            "links": _links(volume.project_id, "volumes", volume.id)}
+    body = {
+        "id": volume.id,
+        "name": volume.name,
+        "links": _links(volume.project_id, "volumes", volume.id),
+    }
     if not detail:
         return body
     version = g.volume_version or MIN_VERSION
-    attachments = [{"server_id": a["server_id"], "attachment_id": a["attachment_id"],
-                    "attached_at": _time(a.get("attached_at")), "host_name": None,
-                    "volume_id": volume.id, "device": a.get("device"), "id": volume.id}
-                   for a in volume.attachments]
-    body.update({
-        "status": volume.status, "size": volume.size,
-        "availability_zone": volume.availability_zone,
-        "created_at": _time(volume.created_at), "updated_at": _time(volume.updated_at),
-        "attachments": attachments, "bootable": "true" if volume.bootable else "false",
-        "encrypted": False, "description": volume.description,
-        "volume_type": volume.volume_type, "snapshot_id": volume.snapshot_id,
-        "source_volid": None, "metadata": visible_metadata(volume),
-        "user_id": volume.origin.get("user_id"), "multiattach": False,
-        "replication_status": None, "consistencygroup_id": None, "migration_status": None,
-        "os-vol-tenant-attr:tenant_id": volume.project_id,
-    })
+    attachments = [
+        {
+            "server_id": a["server_id"],
+            "attachment_id": a["attachment_id"],
+            "attached_at": _time(a.get("attached_at")),
+            "host_name": None,
+            "volume_id": volume.id,
+            "device": a.get("device"),
+            "id": volume.id,
+        }
+        for a in volume.attachments
+    ]
+    body.update(
+        {
+            "status": volume.status,
+            "size": volume.size,
+            "availability_zone": volume.availability_zone,
+            "created_at": _time(volume.created_at),
+            "updated_at": _time(volume.updated_at),
+            "attachments": attachments,
+            "bootable": "true" if volume.bootable else "false",
+            "encrypted": False,
+            "description": volume.description,
+            "volume_type": volume.volume_type,
+            "snapshot_id": volume.snapshot_id,
+            "source_volid": None,
+            "metadata": visible_metadata(volume),
+            "user_id": volume.origin.get("user_id"),
+            "multiattach": False,
+            "replication_status": None,
+            "consistencygroup_id": None,
+            "migration_status": None,
+            "os-vol-tenant-attr:tenant_id": volume.project_id,
+        }
+    )
     if volume.image_metadata:
         body["volume_image_metadata"] = dict(volume.image_metadata)
     if g.context.is_admin:
@@ -146,14 +183,22 @@ def volume_view(volume, detail=True):
 
 def snapshot_view(snapshot, detail=True):
     version = g.volume_version or MIN_VERSION
-    body = {"id": snapshot.id, "name": snapshot.name, "status": snapshot.status,
-            "size": snapshot.size, "volume_id": snapshot.volume_id,
-            "created_at": _time(snapshot.created_at), "updated_at": _time(snapshot.updated_at),
-            "description": snapshot.description, "metadata": dict(snapshot.metadata)}
+    body = {
+        "id": snapshot.id,
+        "name": snapshot.name,
+        "status": snapshot.status,
+        "size": snapshot.size,
+        "volume_id": snapshot.volume_id,
+        "created_at": _time(snapshot.created_at),
+        "updated_at": _time(snapshot.updated_at),
+        "description": snapshot.description,
+        "metadata": dict(snapshot.metadata),
+    }
     if detail:
         body["os-extended-snapshot-attributes:project_id"] = snapshot.project_id
         body["os-extended-snapshot-attributes:progress"] = (
-            "100%" if snapshot.status == "available" else "0%")
+            "100%" if snapshot.status == "available" else "0%"
+        )
     if version >= (3, 14):
         body["group_snapshot_id"] = None
     if version >= (3, 41):
@@ -162,6 +207,7 @@ def snapshot_view(snapshot, detail=True):
 
 
 # -- request parsing ----------------------------------------------------------------
+
 
 class Size(fields.Field):
     """Cinder's ``volume_size``: an integer >= 1, or a string of digits, or null."""
@@ -172,8 +218,9 @@ class Size(fields.Field):
         if isinstance(value, str) and re.fullmatch(r"[0-9]+", value):
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
-            raise NovaError(invalid("size", value, f"{value!r} is not valid under any of the "
-                                                   "given schemas"))
+            raise NovaError(
+                invalid("size", value, f"{value!r} is not valid under any of the given schemas")
+            )
         if value < 1:
             raise NovaError(invalid("size", value, f"{value} is less than the minimum of 1"))
         return value
@@ -184,8 +231,7 @@ class Uuid(fields.Field):
         if value is None:
             return None
         if not isinstance(value, str) or not value:
-            raise NovaError(invalid(self.data_key or attr, value,
-                                    f"{value!r} is not a 'uuid'"))
+            raise NovaError(invalid(self.data_key or attr, value, f"{value!r} is not a 'uuid'"))
         return value
 
 
@@ -193,8 +239,10 @@ class Unsupported(fields.Field):
     def _deserialize(self, value, attr, data, **kwargs):
         if value is None:
             return None
-        raise NovaError(f"Invalid input received: creating a volume from "
-                        f"{self.data_key or attr} is not supported by fakeecs.")
+        raise NovaError(
+            f"Invalid input received: creating a volume from "
+            f"{self.data_key or attr} is not supported by fakeecs."
+        )
 
 
 class Force(fields.Field):
@@ -273,21 +321,26 @@ def _all_projects():
 def _listing(kind, detail):
     limit = CINDER_INT.read("limit")
     marker = request.args.get("marker")
-    keys = {"volumes": ("name", "status", "availability_zone", "bootable"),
-            "snapshots": ("name", "status", "volume_id", "availability_zone")}[kind]
+    keys = {
+        "volumes": ("name", "status", "availability_zone", "bootable"),
+        "snapshots": ("name", "status", "volume_id", "availability_zone"),
+    }[kind]
     filters = {key: request.args[key] for key in keys if key in request.args}
     if kind == "volumes":
-        found, more = cloud().list_volumes(g.context, filters=filters, limit=limit,
-                                           marker=marker, all_projects=_all_projects())
+        found, more = cloud().list_volumes(
+            g.context, filters=filters, limit=limit, marker=marker, all_projects=_all_projects()
+        )
         items = [volume_view(v, detail) for v in found]
     else:
-        found, more = cloud().list_snapshots(g.context, filters=filters, limit=limit,
-                                             marker=marker, all_projects=_all_projects())
+        found, more = cloud().list_snapshots(
+            g.context, filters=filters, limit=limit, marker=marker, all_projects=_all_projects()
+        )
         items = [snapshot_view(s, detail) for s in found]
     body = {kind: items}
     if more and found:
-        body[f"{kind}_links"] = [{"rel": "next",
-                                  "href": f"{request.base_url}?limit={limit}&marker={found[-1].id}"}]
+        body[f"{kind}_links"] = [
+            {"rel": "next", "href": f"{request.base_url}?limit={limit}&marker={found[-1].id}"}
+        ]
     return jsonify(body)
 
 
@@ -311,12 +364,16 @@ def create_volume(project_id):
     outer = validated(VolumeBody, json_body(malformed))
     spec = validated(VolumeCreate, outer["volume"])
     volume = cloud().create_volume(
-        g.context, size=spec.get("size"), name=spec.get("name", spec.get("display_name")),
+        g.context,
+        size=spec.get("size"),
+        name=spec.get("name", spec.get("display_name")),
         description=spec.get("description", spec.get("display_description")),
         availability_zone=spec.get("availability_zone"),
         image_id=spec.get("imageRef") or spec.get("image_id"),
-        snapshot_id=spec.get("snapshot_id"), volume_type=spec.get("volume_type"),
-        metadata=spec.get("metadata"))
+        snapshot_id=spec.get("snapshot_id"),
+        volume_type=spec.get("volume_type"),
+        metadata=spec.get("metadata"),
+    )
     response = jsonify({"volume": volume_view(volume)})
     response.status_code = 202
     return response
@@ -348,8 +405,15 @@ def update_volume(project_id, volume_id):
 
 @bp.post(PREFIX + "/volumes/<volume_id>/action")
 def volume_action(project_id, volume_id):
-    name, args = _action(("os-extend", "os-reset_status", "os-set_bootable",
-                          "os-set_image_metadata", "os-unset_image_metadata"))
+    name, args = _action(
+        (
+            "os-extend",
+            "os-reset_status",
+            "os-set_bootable",
+            "os-set_image_metadata",
+            "os-unset_image_metadata",
+        )
+    )
     if name in IMAGE_METADATA_ACTIONS:
         return IMAGE_METADATA_ACTIONS[name](volume_id, args)
     if name == "os-extend":
@@ -358,14 +422,19 @@ def volume_action(project_id, volume_id):
             new_size = int(new_size)
         except (TypeError, ValueError):
             raise ApiError(400, "New volume size must be specified as an integer.") from None
-        cloud().extend_volume(g.context, volume_id, new_size,
-                              attached_ok=g.volume_version >= EXTEND_ATTACHED_VERSION)
+        cloud().extend_volume(
+            g.context, volume_id, new_size, attached_ok=g.volume_version >= EXTEND_ATTACHED_VERSION
+        )
     else:
-        reset = _reset_values(args, {"status": VOLUME_RESET_STATUSES,
-                                     "attach_status": VOLUME_ATTACH_STATUSES,
-                                     "migration_status": VOLUME_MIGRATION_STATUSES},
-                              "Must specify 'status', 'attach_status' or 'migration_status' "
-                              "for update.")
+        reset = _reset_values(
+            args,
+            {
+                "status": VOLUME_RESET_STATUSES,
+                "attach_status": VOLUME_ATTACH_STATUSES,
+                "migration_status": VOLUME_MIGRATION_STATUSES,
+            },
+            "Must specify 'status', 'attach_status' or 'migration_status' for update.",
+        )
         cloud().reset_volume_status(g.context, volume_id, **reset)
     return Response(status=202)
 
@@ -399,19 +468,28 @@ def _unset_image_metadata(volume_id, args):
 
 
 #: volume actions that answer with their own body (200)
-IMAGE_METADATA_ACTIONS = {"os-set_bootable": _set_bootable,
-                          "os-set_image_metadata": _set_image_metadata,
-                          "os-unset_image_metadata": _unset_image_metadata}
+IMAGE_METADATA_ACTIONS = {
+    "os-set_bootable": _set_bootable,
+    "os-set_image_metadata": _set_image_metadata,
+    "os-unset_image_metadata": _unset_image_metadata,
+}
 
 
 @bp.get(PREFIX + "/os-availability-zone")
 def availability_zones(project_id):
     zones = cloud().list_availability_zones()
-    return jsonify({"availabilityZoneInfo": [
-        {"zoneName": zone.name, "zoneState": {"available": zone.available}} for zone in zones]})
+    return jsonify(
+        {
+            "availabilityZoneInfo": [
+                {"zoneName": zone.name, "zoneState": {"available": zone.available}}
+                for zone in zones
+            ]
+        }
+    )
 
 
 # -- snapshots ------------------------------------------------------------------------
+
 
 @bp.get(PREFIX + "/snapshots")
 def list_snapshots(project_id):
@@ -430,9 +508,13 @@ def create_snapshot(project_id):
     if not spec.get("volume_id"):
         raise ApiError(400, "Invalid input received: volume_id must be given")
     snapshot = cloud().create_snapshot(
-        g.context, spec["volume_id"], name=spec.get("name", spec.get("display_name")),
+        g.context,
+        spec["volume_id"],
+        name=spec.get("name", spec.get("display_name")),
         description=spec.get("description", spec.get("display_description")),
-        metadata=spec.get("metadata"), force=spec.get("force", False))
+        metadata=spec.get("metadata"),
+        force=spec.get("force", False),
+    )
     response = jsonify({"snapshot": snapshot_view(snapshot)})
     response.status_code = 202
     return response
@@ -454,9 +536,14 @@ def update_snapshot(project_id, snapshot_id):
     outer = validated(SNAPSHOT_UPDATE_BODY, json_body(malformed))
     spec = validated(SNAPSHOT_UPDATE, outer["snapshot"])
     if not spec:
-        raise ApiError(400, invalid("snapshot", outer["snapshot"],
-                                    f"{outer['snapshot']!r} is not valid under any of the given "
-                                    "schemas"))
+        raise ApiError(
+            400,
+            invalid(
+                "snapshot",
+                outer["snapshot"],
+                f"{outer['snapshot']!r} is not valid under any of the given schemas",
+            ),
+        )
     changes = {}
     for key in ("name", "description"):
         for given in (key, f"display_{key}"):
@@ -487,8 +574,9 @@ def _metadata_routes(kind):
 
     path = f"{PREFIX}/{kind}s/<resource_id>/metadata"
     bp.add_url_rule(path, f"{kind}_metadata", collection, methods=["GET", "POST", "PUT"])
-    bp.add_url_rule(path + "/<key>", f"{kind}_metadata_item", item,
-                    methods=["GET", "PUT", "DELETE"])
+    bp.add_url_rule(
+        path + "/<key>", f"{kind}_metadata_item", item, methods=["GET", "PUT", "DELETE"]
+    )
 
 
 for _kind in ("volume", "snapshot"):
@@ -513,8 +601,9 @@ class CinderText(fields.Field):
             raise NovaError(f"Invalid input received: {label} is not a string or unicode")
         value = value.strip()
         if len(value) > 255:
-            raise NovaError(f"Invalid input received: {label} has {len(value)} characters, "
-                            "more than 255.")
+            raise NovaError(
+                f"Invalid input received: {label} has {len(value)} characters, more than 255."
+            )
         return value
 
 
@@ -611,7 +700,7 @@ def _action(known):
     body = json_body(malformed)
     if not isinstance(body, dict) or len(body) != 1:
         raise malformed()
-    (name, args), = body.items()
+    ((name, args),) = body.items()
     if name not in known:
         raise ApiError(400, f"There is no such action: {name}")
     return name, args
@@ -628,8 +717,11 @@ def _reset_values(args, allowed, none_given):
         value = args[key]
         value = value.lower() if isinstance(value, str) else value
         if value not in choices:
-            what = {"status": "status", "attach_status": "attach status",
-                    "migration_status": "migration status"}[key]
+            what = {
+                "status": "status",
+                "attach_status": "attach status",
+                "migration_status": "migration status",
+            }[key]
             raise ApiError(400, f"Must specify a valid {what}")
         values[key] = value
     if not values:
@@ -650,8 +742,9 @@ def _etag(metadata):
 def _metadata_body(kind, key="metadata"):
     """The metadata of a write: the volume schema, or Queens' schemaless snapshot checks."""
     if kind == "volume":
-        return validated(METADATA_BODY if key == "metadata" else META_BODY,
-                         json_body(malformed))[key]
+        return validated(METADATA_BODY if key == "metadata" else META_BODY, json_body(malformed))[
+            key
+        ]
     body = json_body(malformed)
     if not isinstance(body, dict) or not isinstance(body.get(key), dict):
         raise ApiError(400, "Missing required element 'metadata' in request body.")
@@ -668,13 +761,19 @@ def _metadata_collection(kind, resource_id):
         return response
     items = _metadata_body(kind)
     replace = request.method == "PUT"
-    if (replace and kind == "volume" and g.volume_version >= ETAG_VERSION
-            and request.if_match and not request.if_match.star_tag):
+    if (
+        replace
+        and kind == "volume"
+        and g.volume_version >= ETAG_VERSION
+        and request.if_match
+        and not request.if_match.star_tag
+    ):
         current = model.get_metadata(g.context, kind, resource_id)
         if not request.if_match.contains(_etag(current)):
             return Response(status=412)
-    return _metadata_response(_cinder(model.set_metadata, g.context, kind, resource_id, items,
-                                      replace=replace))
+    return _metadata_response(
+        _cinder(model.set_metadata, g.context, kind, resource_id, items, replace=replace)
+    )
 
 
 def _metadata_item(kind, resource_id, key):

@@ -22,7 +22,8 @@ caller's project at once (whatever its filters and page): ``step`` runs the
 soonest next step among them, ``finish`` finishes all their processes.  Reads
 by the control plane, the dashboard and state exports do not call the hook.
 """
-from typing import Iterable, Union
+
+from collections.abc import Iterable
 
 from .cloud import Room
 from .entities import Job
@@ -40,7 +41,7 @@ def last_due(job: Job) -> float:
 class AutoClockMixin(Room):
     """The ``touch`` hook of :class:`~fakeecs.model.Cloud`; call it under the lock."""
 
-    def touch(self, kind: str, ids: Union[str, Iterable[str]]) -> None:
+    def touch(self, kind: str, ids: str | Iterable[str]) -> None:
         """A read of ``kind`` resource(s) ``ids``: move time for their pending work.
 
         ``ids`` is one id or an iterable of ids (evaluated only when the
@@ -51,8 +52,12 @@ class AutoClockMixin(Room):
             return
         wanted = (ids,) if isinstance(ids, str) else tuple(ids)
         for _ in range(MAX_CHAINED):
-            jobs = [job for resource_id in wanted for job in self._pending_jobs(kind, resource_id)
-                    if job.due is not None]
+            jobs = [
+                job
+                for resource_id in wanted
+                for job in self._pending_jobs(kind, resource_id)
+                if job.due is not None
+            ]
             if not jobs:
                 return
             if flavour == "step":

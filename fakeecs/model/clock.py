@@ -10,6 +10,7 @@ at all), ``step`` (to that resource's next step) or ``finish`` (to the end of it
 process).  The presets ``auto-step`` and ``auto-finish`` name a frozen clock with
 that flavour, wherever a clock mode is named (CLI, handle, pytest marker).
 """
+
 import time
 from datetime import datetime, timezone
 from typing import Any
@@ -65,8 +66,9 @@ class VirtualClock:
 
     MODES = ("realtime", "frozen")
 
-    def __init__(self, mode: str = "realtime", now: Any = None, speed: float = 1.0,
-                 auto: str = "off") -> None:
+    def __init__(
+        self, mode: str = "realtime", now: Any = None, speed: float = 1.0, auto: str = "off"
+    ) -> None:
         if mode not in self.MODES and mode in PRESETS:
             mode, auto = PRESETS[mode]
         if mode not in self.MODES:
@@ -85,8 +87,13 @@ class VirtualClock:
             return self._base
         return self._base + (time.time() - self._anchor) * self.speed
 
-    def set(self, now: Any = None, mode: str | None = None, speed: float | None = None,
-            auto: str | None = None) -> None:
+    def set(
+        self,
+        now: Any = None,
+        mode: str | None = None,
+        speed: float | None = None,
+        auto: str | None = None,
+    ) -> None:
         """Change time, mode, speed or auto flavour; time keeps flowing from where it is."""
         current = self.now() if now is None else parse_time(now)
         if mode is not None:
@@ -119,5 +126,9 @@ class VirtualClock:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "VirtualClock":
-        return cls(mode=data["mode"], now=data["now"], speed=data.get("speed", 1.0),
-                   auto=data.get("auto", "off"))
+        return cls(
+            mode=data["mode"],
+            now=data["now"],
+            speed=data.get("speed", 1.0),
+            auto=data.get("auto", "off"),
+        )

@@ -4,16 +4,28 @@
 ...).  Each public operation runs under one re-entrant lock, after every
 transition that has fallen due on the virtual clock has run, in time order.
 """
+
 import functools
 import heapq
 import secrets
 import threading
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import transitions
 from .clock import VirtualClock, isoformat
-from .entities import (AvailabilityZone, Domain, Flavor, Image, Job, Project, Server, Snapshot,
-                       User, Volume)
+from .entities import (
+    AvailabilityZone,
+    Domain,
+    Flavor,
+    Image,
+    Job,
+    Project,
+    Server,
+    Snapshot,
+    User,
+    Volume,
+)
 from .errors import Invalid, NotFound, Unauthorized
 from .ids import IdGenerator
 from .policy import Context
@@ -47,11 +59,13 @@ class CloudBase:
     # asked ``(server, networks)`` in turn for a new server's addresses (None: not mine).
     SERVER_WATCHERS: tuple[str, ...] = ()
     WATCHED_SERVER_PROCESSES: frozenset[str] = frozenset(
-        {"server_build", "server_action", "server_delete"})
+        {"server_build", "server_action", "server_delete"}
+    )
     ADDRESS_PLANNERS: tuple[str, ...] = ()
 
-    def __init__(self, *, seed: Any = None, clock: VirtualClock | None = None,
-                 region: str = "cn-north-4") -> None:
+    def __init__(
+        self, *, seed: Any = None, clock: VirtualClock | None = None, region: str = "cn-north-4"
+    ) -> None:
         self.lock = threading.RLock()
         self.clock = clock or VirtualClock()
         self.ids = IdGenerator(seed)
@@ -81,10 +95,18 @@ class CloudBase:
         self._heap: list[tuple[float, str]] = []
         self._seq = 0
         self.transitions: dict[str, Any] = dict(transitions.PROCESS_DEFAULTS)
-        for name, cls in (("domains", Domain), ("projects", Project), ("users", User),
-                          ("availability_zones", AvailabilityZone), ("flavors", Flavor),
-                          ("servers", Server), ("images", Image), ("volumes", Volume),
-                          ("snapshots", Snapshot), ("jobs", Job)):
+        for name, cls in (
+            ("domains", Domain),
+            ("projects", Project),
+            ("users", User),
+            ("availability_zones", AvailabilityZone),
+            ("flavors", Flavor),
+            ("servers", Server),
+            ("images", Image),
+            ("volumes", Volume),
+            ("snapshots", Snapshot),
+            ("jobs", Job),
+        ):
             self.register_store(name, cls)
 
     def register_store(self, name: str, cls: type) -> None:
@@ -107,12 +129,26 @@ class CloudBase:
 
     # -- timed processes ---------------------------------------------------
 
-    def start_job(self, process: str, kind: str, target_id: str, steps: Any,
-                  data: dict[str, Any] | None = None) -> Job:
+    def start_job(
+        self,
+        process: str,
+        kind: str,
+        target_id: str,
+        steps: Any,
+        data: dict[str, Any] | None = None,
+    ) -> Job:
         """Schedule ``steps`` of ``process`` on a resource, spread over its duration."""
         duration = self.transitions[process]
-        job = Job(id=self.ids.uuid(), process=process, kind=kind, target_id=target_id,
-                  steps=list(steps), due=None, interval=0.0, data=dict(data or {}))
+        job = Job(
+            id=self.ids.uuid(),
+            process=process,
+            kind=kind,
+            target_id=target_id,
+            steps=list(steps),
+            due=None,
+            interval=0.0,
+            data=dict(data or {}),
+        )
         self.jobs[job.id] = job
         if duration == "manual":
             return job
@@ -167,8 +203,9 @@ class CloudBase:
         self.domains[domain.id] = domain
         return domain
 
-    def find_domain(self, *, domain_id: str | None = None,
-                    name: str | None = None) -> Domain | None:
+    def find_domain(
+        self, *, domain_id: str | None = None, name: str | None = None
+    ) -> Domain | None:
         for domain in self.domains.values():
             if (domain_id and domain.id == domain_id) or (name and domain.name == name):
                 return domain
@@ -179,8 +216,13 @@ class CloudBase:
         self.projects[project.id] = project
         return project
 
-    def find_project(self, *, project_id: str | None = None, name: str | None = None,
-                     domain_id: str | None = None) -> Project | None:
+    def find_project(
+        self,
+        *,
+        project_id: str | None = None,
+        name: str | None = None,
+        domain_id: str | None = None,
+    ) -> Project | None:
         if project_id:
             return self.projects.get(project_id)
         for project in self.projects.values():
@@ -188,10 +230,21 @@ class CloudBase:
                 return project
         return None
 
-    def add_user(self, name: str, password: str, domain_id: str,
-                 roles: dict[str, Any] | None = None, user_id: str | None = None) -> User:
-        user = User(id=user_id or self.ids.hex32(), name=name, password=password,
-                    domain_id=domain_id, roles={k: list(v) for k, v in (roles or {}).items()})
+    def add_user(
+        self,
+        name: str,
+        password: str,
+        domain_id: str,
+        roles: dict[str, Any] | None = None,
+        user_id: str | None = None,
+    ) -> User:
+        user = User(
+            id=user_id or self.ids.hex32(),
+            name=name,
+            password=password,
+            domain_id=domain_id,
+            roles={k: list(v) for k, v in (roles or {}).items()},
+        )
         self.users[user.id] = user
         return user
 
@@ -219,9 +272,14 @@ class CloudBase:
         return None
 
     @operation
-    def issue_token(self, *, user: dict[str, Any] | None = None, password: str | None = None,
-                    token: str | None = None,
-                    scope: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+    def issue_token(
+        self,
+        *,
+        user: dict[str, Any] | None = None,
+        password: str | None = None,
+        token: str | None = None,
+        scope: dict[str, Any] | None = None,
+    ) -> tuple[str, dict[str, Any]]:
         """Authenticate with a password or an existing token; return ``(token_id, record)``.
 
         ``user`` is ``{"id"}`` or ``{"name", "domain_id"|"domain_name"}``; ``scope``
@@ -246,8 +304,9 @@ class CloudBase:
             if scope.get("domain_name"):
                 domain = self.find_domain(name=scope["domain_name"])
                 domain_id = domain.id if domain else "-"
-            project = self.find_project(project_id=scope.get("id"), name=scope.get("name"),
-                                        domain_id=domain_id)
+            project = self.find_project(
+                project_id=scope.get("id"), name=scope.get("name"), domain_id=domain_id
+            )
         else:
             project = self.projects.get(next(iter(account.roles), ""))
         if project is None or not account.roles.get(project.id):
@@ -256,11 +315,17 @@ class CloudBase:
         now = self.now()
         if token is None and self.token_ttl is not None:
             expires = now + self.token_ttl
-        record = {"user_id": account.id, "project_id": project.id, "methods": methods,
-                  "roles": list(account.roles[project.id]), "issued_at": now,
-                  "expires": expires,
-                  "expires_at": TOKEN_EXPIRES_AT if expires is None
-                  else isoformat(expires, micro=True) + "Z"}
+        record = {
+            "user_id": account.id,
+            "project_id": project.id,
+            "methods": methods,
+            "roles": list(account.roles[project.id]),
+            "issued_at": now,
+            "expires": expires,
+            "expires_at": TOKEN_EXPIRES_AT
+            if expires is None
+            else isoformat(expires, micro=True) + "Z",
+        }
         self.tokens[token_id] = record
         return token_id, record
 
@@ -284,9 +349,13 @@ class CloudBase:
     def _context(self, user_id: str, project_id: str) -> Context:
         user = self.users[user_id]
         project = self.projects[project_id]
-        return Context(user_id=user.id, project_id=project.id,
-                       roles=tuple(user.roles.get(project.id, ())),
-                       user_name=user.name, project_name=project.name)
+        return Context(
+            user_id=user.id,
+            project_id=project.id,
+            roles=tuple(user.roles.get(project.id, ())),
+            user_name=user.name,
+            project_name=project.name,
+        )
 
     @operation
     def context_for_user(self, user_name: str, project_name: str | None = None) -> Context:
@@ -322,12 +391,16 @@ class CloudBase:
     def require_zone(self, name: str) -> AvailabilityZone:
         zone = self.availability_zones.get(name)
         if zone is None or not zone.available:
-            raise Invalid("The requested availability zone is not available",
-                          rule="availability_zone", zone=name)
+            raise Invalid(
+                "The requested availability zone is not available",
+                rule="availability_zone",
+                zone=name,
+            )
         return zone
 
 
 if TYPE_CHECKING:
+
     class Room(CloudBase):
         """What a room (a mixin of :class:`~fakeecs.model.Cloud`) is checked against.
 

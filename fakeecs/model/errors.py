@@ -3,6 +3,7 @@
 Each API family decides its own status code and body from these; the model
 only records the facts (which resource, which rule, which state).
 """
+
 from typing import Any
 
 
@@ -21,15 +22,25 @@ class NotFound(DomainError):
     def __init__(self, kind: str, resource_id: Any, message: str | None = None) -> None:
         self.kind = kind
         self.resource_id = resource_id
-        super().__init__(message or f"{kind} {resource_id} could not be found.",
-                         kind=kind, resource_id=resource_id)
+        super().__init__(
+            message or f"{kind} {resource_id} could not be found.",
+            kind=kind,
+            resource_id=resource_id,
+        )
 
 
 class Conflict(DomainError):
     """The resource is in a state that forbids the operation."""
 
-    def __init__(self, message: str, *, action: str | None = None, attr: str | None = None,
-                 state: Any = None, **facts: Any) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        action: str | None = None,
+        attr: str | None = None,
+        state: Any = None,
+        **facts: Any,
+    ) -> None:
         self.action = action
         self.attr = attr
         self.state = state

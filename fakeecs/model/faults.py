@@ -15,30 +15,52 @@ The HTTP layer describes each request as a :class:`RequestInfo` and asks
 :meth:`FaultSet.evaluate` which rule (if any) fires; the in-process handle can
 inspect and edit the same rules.  The request journal is :mod:`fakeecs.model.journal`.
 """
+
 from __future__ import annotations
 
 import copy
 import math
 import random as _random
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Optional, Union
+from typing import Any
 
 from .errors import Invalid, NotFound
 from .pathglob import glob_regex, path_matches
 
-__all__ = ["MATCH_KEYS", "RULE_KEYS", "HTTP_METHODS", "RequestInfo", "FaultSpec", "FaultRule",
-           "FaultSet", "validate_rule", "check_match_values", "check_side_effect",
-           "glob_regex", "path_matches"]
+__all__ = [
+    "HTTP_METHODS",
+    "MATCH_KEYS",
+    "RULE_KEYS",
+    "FaultRule",
+    "FaultSet",
+    "FaultSpec",
+    "RequestInfo",
+    "check_match_values",
+    "check_side_effect",
+    "glob_regex",
+    "path_matches",
+    "validate_rule",
+]
 
 #: keys a ``match`` may hold
 MATCH_KEYS = ("method", "path", "action", "project", "family")
 #: keys a rule may hold
-RULE_KEYS = ("match", "status", "message", "body", "headers", "skip", "times", "latency_ms",
-             "probability", "side_effect")
+RULE_KEYS = (
+    "match",
+    "status",
+    "message",
+    "body",
+    "headers",
+    "skip",
+    "times",
+    "latency_ms",
+    "probability",
+    "side_effect",
+)
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 #: a match value: one string or a list of them
-MatchValue = Union[str, list[str]]
+MatchValue = str | list[str]
 
 
 @dataclass(frozen=True)
@@ -47,13 +69,13 @@ class RequestInfo:
 
     method: str
     path: str
-    action: Optional[str] = None
-    project_id: Optional[str] = None
-    project_name: Optional[str] = None
-    family: Optional[str] = None
+    action: str | None = None
+    project_id: str | None = None
+    project_name: str | None = None
+    family: str | None = None
 
 
-def _as_list(value: Any) -> Optional[list[Any]]:
+def _as_list(value: Any) -> list[Any] | None:
     if value is None:
         return None
     return list(value) if isinstance(value, (list, tuple)) else [value]
@@ -68,11 +90,13 @@ def check_match_values(key: str, values: list[str]) -> None:
     if key == "path":
         bad = [v for v in values if not v.startswith(("/", "*"))]
         if bad:
-            raise ValueError(f"{bad[0]!r} must start with '/' (a glob: '*' matches within a "
-                             "segment, '**' across segments)")
+            raise ValueError(
+                f"{bad[0]!r} must start with '/' (a glob: '*' matches within a "
+                "segment, '**' across segments)"
+            )
 
 
-def check_side_effect(status: Optional[int], side_effect: bool) -> None:
+def check_side_effect(status: int | None, side_effect: bool) -> None:
     """A side effect needs an error to answer with (ValueError says why)."""
     if status is None and side_effect:
         raise ValueError("needs a status (an error to answer with)")
@@ -84,13 +108,13 @@ class FaultSpec:
 
     match: dict[str, MatchValue] = field(default_factory=dict)
     #: None: no error, only the latency
-    status: Optional[int] = 500
-    message: Optional[str] = None
+    status: int | None = 500
+    message: str | None = None
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     skip: int = 0
     #: None: no limit
-    times: Optional[int] = None
+    times: int | None = None
     latency_ms: float = 0
     probability: float = 1.0
     side_effect: bool = False
@@ -116,8 +140,11 @@ class FaultRule(FaultSpec):
     def matches(self, request: RequestInfo) -> bool:
         match = self.match
         methods = _as_list(match.get("method"))
-        if (methods and request.method.upper() not in {m.upper() for m in methods}
-                and "*" not in methods):
+        if (
+            methods
+            and request.method.upper() not in {m.upper() for m in methods}
+            and "*" not in methods
+        ):
             return False
         paths = _as_list(match.get("path"))
         if paths and not any(path_matches(p, request.path) for p in paths):
@@ -149,34 +176,42 @@ def validate_rule(spec: Any) -> FaultSpec:
         raise Invalid("a fault rule must be a JSON object", rule="fault")
     unknown = sorted(set(spec) - set(RULE_KEYS))
     if unknown:
-        raise Invalid(f"unknown fault rule key(s) {', '.join(unknown)}; "
-                      f"known: {', '.join(RULE_KEYS)}", rule="fault")
+        raise Invalid(
+            f"unknown fault rule key(s) {', '.join(unknown)}; known: {', '.join(RULE_KEYS)}",
+            rule="fault",
+        )
     match = spec.get("match") or {}
     if not isinstance(match, dict):
         raise Invalid("match: must be an object", rule="fault")
     unknown = sorted(set(match) - set(MATCH_KEYS))
     if unknown:
-        raise Invalid(f"match: unknown key(s) {', '.join(unknown)}; "
-                      f"known: {', '.join(MATCH_KEYS)}", rule="fault")
+        raise Invalid(
+            f"match: unknown key(s) {', '.join(unknown)}; known: {', '.join(MATCH_KEYS)}",
+            rule="fault",
+        )
     for key, value in match.items():
         values = _as_list(value)
         if not values or not all(isinstance(v, str) and v for v in values):
-            raise Invalid(f"match.{key}: must be a non-empty string or a list of them",
-                          rule="fault")
+            raise Invalid(
+                f"match.{key}: must be a non-empty string or a list of them", rule="fault"
+            )
         try:
             check_match_values(key, values)
         except ValueError as error:
             raise Invalid(f"match.{key}: {error}", rule="fault") from None
     status = spec.get("status", 500)
     if status is not None and (not _is_int(status) or not 100 <= status <= 599):
-        raise Invalid(f"status: must be an HTTP status between 100 and 599 (or null), "
-                      f"not {status!r}", rule="fault")
+        raise Invalid(
+            f"status: must be an HTTP status between 100 and 599 (or null), not {status!r}",
+            rule="fault",
+        )
     message = spec.get("message")
     if message is not None and not isinstance(message, str):
         raise Invalid("message: must be a string", rule="fault")
     headers = spec.get("headers") or {}
-    if not isinstance(headers, dict) or not all(isinstance(k, str) and isinstance(v, str)
-                                                for k, v in headers.items()):
+    if not isinstance(headers, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
+    ):
         raise Invalid("headers: must be an object of strings", rule="fault")
     skip = spec.get("skip", 0)
     if not _is_int(skip) or skip < 0:
@@ -185,14 +220,22 @@ def validate_rule(spec: Any) -> FaultSpec:
     if times is not None and (not _is_int(times) or times < 1):
         raise Invalid(f"times: must be an integer >= 1, not {times!r}", rule="fault")
     latency = spec.get("latency_ms", 0)
-    if (isinstance(latency, bool) or not isinstance(latency, (int, float)) or latency < 0
-            or not math.isfinite(latency)):
+    if (
+        isinstance(latency, bool)
+        or not isinstance(latency, (int, float))
+        or latency < 0
+        or not math.isfinite(latency)
+    ):
         raise Invalid(f"latency_ms: must be a number >= 0, not {latency!r}", rule="fault")
     probability = spec.get("probability", 1.0)
-    if (isinstance(probability, bool) or not isinstance(probability, (int, float))
-            or not 0 <= probability <= 1):
-        raise Invalid(f"probability: must be a number between 0 and 1, not {probability!r}",
-                      rule="fault")
+    if (
+        isinstance(probability, bool)
+        or not isinstance(probability, (int, float))
+        or not 0 <= probability <= 1
+    ):
+        raise Invalid(
+            f"probability: must be a number between 0 and 1, not {probability!r}", rule="fault"
+        )
     side_effect = spec.get("side_effect", False)
     if not isinstance(side_effect, bool):
         raise Invalid("side_effect: must be true or false", rule="fault")
@@ -200,10 +243,18 @@ def validate_rule(spec: Any) -> FaultSpec:
         check_side_effect(status, side_effect)
     except ValueError as error:
         raise Invalid(f"side_effect: {error}", rule="fault") from None
-    return FaultSpec(match=copy.deepcopy(match), status=status, message=message,
-                     body=copy.deepcopy(spec.get("body")), headers=dict(headers), skip=skip,
-                     times=times, latency_ms=latency, probability=float(probability),
-                     side_effect=side_effect)
+    return FaultSpec(
+        match=copy.deepcopy(match),
+        status=status,
+        message=message,
+        body=copy.deepcopy(spec.get("body")),
+        headers=dict(headers),
+        skip=skip,
+        times=times,
+        latency_ms=latency,
+        probability=float(probability),
+        side_effect=side_effect,
+    )
 
 
 class FaultSet:
@@ -235,7 +286,7 @@ class FaultSet:
     def clear(self) -> None:
         self.rules = []
 
-    def evaluate(self, request: RequestInfo, random: _random.Random) -> Optional[FaultRule]:
+    def evaluate(self, request: RequestInfo, random: _random.Random) -> FaultRule | None:
         """The rule that fires for ``request`` (counters updated), or None."""
         for rule in self.rules:
             if rule.exhausted or not rule.matches(request):

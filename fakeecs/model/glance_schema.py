@@ -6,21 +6,43 @@ the served schema (:func:`image_schema`), the key sets the API and the model
 refuse (read-only, reserved), and the create/patch validator the API builds
 from the same fragments (``fakeecs.api.image``).
 """
+
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Tuple
+from typing import Any
 
 from .transitions import IMAGE_STATUSES
 
-JsonSchema = Dict[str, Any]
+JsonSchema = dict[str, Any]
 
-DISK_FORMATS: Tuple[str, ...] = ("ami", "ari", "aki", "vhd", "vhdx", "vmdk", "raw", "qcow2",
-                                 "vdi", "iso", "ploop")
-CONTAINER_FORMATS: Tuple[str, ...] = ("ami", "ari", "aki", "bare", "ovf", "ova", "docker",
-                                      "compressed")
-VISIBILITIES: Tuple[str, ...] = ("public", "private", "shared", "community")
-UUID_PATTERN = ("^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}"
-                "-([0-9a-fA-F]){12}$")
+DISK_FORMATS: tuple[str, ...] = (
+    "ami",
+    "ari",
+    "aki",
+    "vhd",
+    "vhdx",
+    "vmdk",
+    "raw",
+    "qcow2",
+    "vdi",
+    "iso",
+    "ploop",
+)
+CONTAINER_FORMATS: tuple[str, ...] = (
+    "ami",
+    "ari",
+    "aki",
+    "bare",
+    "ovf",
+    "ova",
+    "docker",
+    "compressed",
+)
+VISIBILITIES: tuple[str, ...] = ("public", "private", "shared", "community")
+UUID_PATTERN = (
+    "^([0-9a-fA-F]){8}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){4}-([0-9a-fA-F]){12}$"
+)
 
 
 class Access(Enum):
@@ -55,7 +77,7 @@ class Attribute:
 _STRING_OR_NULL: JsonSchema = {"type": ["null", "string"]}
 _R, _D = Access.READ_ONLY, Access.DISALLOWED
 
-ATTRIBUTES: Tuple[Attribute, ...] = (
+ATTRIBUTES: tuple[Attribute, ...] = (
     Attribute("id", {"type": "string", "pattern": UUID_PATTERN}, Access.CREATE_ONLY),
     Attribute("name", {"type": ["null", "string"], "maxLength": 255}),
     Attribute("status", {"type": "string", "enum": list(IMAGE_STATUSES)}, _R),
@@ -68,8 +90,7 @@ ATTRIBUTES: Tuple[Attribute, ...] = (
     Attribute("owner", dict(_STRING_OR_NULL), _R),
     Attribute("size", {"type": ["null", "integer"]}, _R),
     Attribute("virtual_size", {"type": ["null", "integer"]}, _R),
-    Attribute("container_format", {"type": ["null", "string"],
-                                   "enum": [None, *CONTAINER_FORMATS]}),
+    Attribute("container_format", {"type": ["null", "string"], "enum": [None, *CONTAINER_FORMATS]}),
     Attribute("disk_format", {"type": ["null", "string"], "enum": [None, *DISK_FORMATS]}),
     Attribute("created_at", {"type": "string"}, _R),
     Attribute("updated_at", {"type": "string"}, _R),
@@ -87,22 +108,22 @@ ATTRIBUTES: Tuple[Attribute, ...] = (
 BY_NAME: Mapping[str, Attribute] = {a.name: a for a in ATTRIBUTES}
 
 
-def _named(*access: Access) -> Tuple[str, ...]:
+def _named(*access: Access) -> tuple[str, ...]:
     return tuple(a.name for a in ATTRIBUTES if a.access in access)
 
 
 #: attributes a client sets on create and changes with JSON patch
-CORE_WRITABLE: Tuple[str, ...] = _named(Access.WRITABLE)
+CORE_WRITABLE: tuple[str, ...] = _named(Access.WRITABLE)
 #: attributes ``POST /v2/images`` validates (the writable ones and ``id``)
-CREATE_KEYS: FrozenSet[str] = frozenset(_named(Access.WRITABLE, Access.CREATE_ONLY))
+CREATE_KEYS: frozenset[str] = frozenset(_named(Access.WRITABLE, Access.CREATE_ONLY))
 #: refused with 403 ``is read-only`` on create
-READ_ONLY_ON_CREATE: FrozenSet[str] = frozenset(_named(Access.READ_ONLY, Access.DISALLOWED))
+READ_ONLY_ON_CREATE: frozenset[str] = frozenset(_named(Access.READ_ONLY, Access.DISALLOWED))
 #: refused with 403 ``is read-only`` by JSON patch (``id`` included)
-READ_ONLY_ON_PATCH: FrozenSet[str] = READ_ONLY_ON_CREATE | {"id"}
+READ_ONLY_ON_PATCH: frozenset[str] = READ_ONLY_ON_CREATE | {"id"}
 #: refused among a snapshot's properties (Glance's ``_disallowed_properties``)
-DISALLOWED: FrozenSet[str] = frozenset(_named(Access.DISALLOWED))
+DISALLOWED: frozenset[str] = frozenset(_named(Access.DISALLOWED))
 #: names Glance keeps for itself (403 ``is reserved``), with every ``os_glance*`` key
-RESERVED: FrozenSet[str] = frozenset({"location", "deleted", "deleted_at"})
+RESERVED: frozenset[str] = frozenset({"location", "deleted", "deleted_at"})
 RESERVED_PREFIX = "os_glance"
 
 
@@ -111,7 +132,7 @@ def is_reserved(key: str) -> bool:
     return key in RESERVED or key.startswith(RESERVED_PREFIX)
 
 
-def refusal(key: str, read_only: FrozenSet[str]) -> Optional[Tuple[str, str]]:
+def refusal(key: str, read_only: frozenset[str]) -> tuple[str, str] | None:
     """``(rule, message)`` of Glance's 403 for writing ``key``, or ``None`` when it may be
     written; the rule is ``read_only`` or ``reserved``.
 
@@ -125,7 +146,7 @@ def refusal(key: str, read_only: FrozenSet[str]) -> Optional[Tuple[str, str]]:
     return None
 
 
-def json_type(key: str) -> Optional[str]:
+def json_type(key: str) -> str | None:
     """The JSON type of core attribute ``key`` (not ``null``), ``None`` for a custom property."""
     attribute = BY_NAME.get(key)
     if attribute is None:
@@ -142,17 +163,25 @@ def image_schema() -> JsonSchema:
         "name": "image",
         "additionalProperties": {"type": "string"},
         "properties": {a.name: a.served() for a in ATTRIBUTES},
-        "links": [{"rel": "self", "href": "{self}"}, {"rel": "enclosure", "href": "{file}"},
-                  {"rel": "describedby", "href": "{schema}"}],
+        "links": [
+            {"rel": "self", "href": "{self}"},
+            {"rel": "enclosure", "href": "{file}"},
+            {"rel": "describedby", "href": "{schema}"},
+        ],
     }
 
 
 def images_schema() -> JsonSchema:
     """Glance's ``GET /v2/schemas/images``."""
-    properties: Dict[str, JsonSchema] = {
+    properties: dict[str, JsonSchema] = {
         "images": {"type": "array", "items": image_schema()},
-        "schema": {"type": "string"}, "first": {"type": "string"}, "next": {"type": "string"}}
-    links: List[JsonSchema] = [{"rel": "first", "href": "{first}"},
-                               {"rel": "next", "href": "{next}"},
-                               {"rel": "describedby", "href": "{schema}"}]
+        "schema": {"type": "string"},
+        "first": {"type": "string"},
+        "next": {"type": "string"},
+    }
+    links: list[JsonSchema] = [
+        {"rel": "first", "href": "{first}"},
+        {"rel": "next", "href": "{next}"},
+        {"rel": "describedby", "href": "{schema}"},
+    ]
     return {"name": "images", "properties": properties, "links": links}

@@ -1,4 +1,5 @@
 """Deterministic, seedable identifiers."""
+
 import random
 import uuid
 from typing import Any

@@ -1,28 +1,32 @@
 """Glance images, and the native ``createImage`` server action that makes them."""
+
 import base64
 import hashlib
-
-from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Mapping,
-                    Optional, Sequence, Tuple, TypedDict, Union)
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    TypedDict,
+)
 
 from . import glance_schema, provenance, transitions
 from .cloud import operation
 from .entities import Image, Job, Server
 from .errors import Conflict, Forbidden, Invalid, NotFound, OverQuota
 from .pager import image_where, sorted_page
-from .timefilter import time_matches
 from .policy import Context, authorize
+from .timefilter import time_matches
 
 if TYPE_CHECKING:
     from .ids import IdGenerator
     from .store import Collection
 
 #: a list's sort: ``(key, "asc"|"desc")`` pairs
-Sort = List[Tuple[str, str]]
+Sort = list[tuple[str, str]]
 
 #: Nova's default ``metadata_items`` quota, checked below microversion 2.39
 METADATA_ITEMS_QUOTA = 128
-GiB = 1024 ** 3
+GiB = 1024**3
 
 #: Glance core attributes that a client may set (from :mod:`.glance_schema`)
 IMAGE_CORE_WRITABLE = glance_schema.CORE_WRITABLE
@@ -46,7 +50,7 @@ _BLOCK = hashlib.sha512().digest_size
 DATA_STATUSES = ("active", "deactivated")
 
 
-def _digests(payload: bytes) -> Tuple[str, str]:
+def _digests(payload: bytes) -> tuple[str, str]:
     return (hashlib.md5(payload).hexdigest(), hashlib.sha512(payload).hexdigest())
 
 
@@ -66,10 +70,10 @@ def generated_chunks(image_id: str, start: int, stop: int) -> Iterator[bytes]:
         position += _BLOCK
         block += 1
         if len(out) >= 1 << 16:
-            yield bytes(out[skip:len(out) - max(position - stop, 0)])
+            yield bytes(out[skip : len(out) - max(position - stop, 0)])
             out, skip = bytearray(), 0
     if out:
-        yield bytes(out[skip:len(out) - max(position - stop, 0)])
+        yield bytes(out[skip : len(out) - max(position - stop, 0)])
 
 
 def give_generated_data(image: Image, size: int = GENERATED_DATA_SIZE) -> None:
@@ -100,7 +104,7 @@ class ImageBytes:
         self.checksum = image.checksum
         self._payload = base64.b64decode(image.payload) if image.payload is not None else None
 
-    def chunks(self, start: int = 0, stop: Optional[int] = None) -> Iterator[bytes]:
+    def chunks(self, start: int = 0, stop: int | None = None) -> Iterator[bytes]:
         """Bytes ``start..stop-1`` (``stop`` defaults to the end), in pieces."""
         stop = self.size if stop is None else min(stop, self.size)
         if start >= stop:
@@ -116,15 +120,21 @@ class ImageMixin:
     if TYPE_CHECKING:  # what the room uses of the rest of the cloud
         images: Collection
         servers: Collection
-        jobs: Dict[str, Job]
+        jobs: dict[str, Job]
         ids: IdGenerator
 
         def now(self) -> float: ...
         def next_seq(self) -> int: ...
-        def touch(self, kind: str, ids: Union[str, Iterable[str]]) -> None: ...
-        def start_job(self, process: str, kind: str, target_id: str, steps: Sequence[str],
-                      data: Optional[Dict[str, Any]] = None) -> Job: ...
-        def jobs_for(self, kind: str, target_id: str) -> List[Job]: ...
+        def touch(self, kind: str, ids: str | Iterable[str]) -> None: ...
+        def start_job(
+            self,
+            process: str,
+            kind: str,
+            target_id: str,
+            steps: Sequence[str],
+            data: dict[str, Any] | None = None,
+        ) -> Job: ...
+        def jobs_for(self, kind: str, target_id: str) -> list[Job]: ...
         def _server(self, context: Context, server_id: str) -> Server: ...
 
     # -- visibility ----------------------------------------------------------
@@ -135,7 +145,7 @@ class ImageMixin:
         return image.visibility in ("public", "community") or image.owner == context.project_id
 
     def _image(self, context: Context, image_id: str) -> Image:
-        image: Optional[Image] = self.images.get(image_id)
+        image: Image | None = self.images.get(image_id)
         if image is None or not self._image_visible(context, image):
             raise NotFound("image", image_id, f"No image found with ID {image_id}")
         return image
@@ -146,11 +156,16 @@ class ImageMixin:
         return self._image(context, image_id)
 
     @operation
-    def list_images(self, context: Context, *, filters: Optional[Dict[str, Any]] = None,
-                    limit: Optional[int] = None, marker: Optional[str] = None,
-                    sort: Optional[Sort] = None,
-                    keep_also: Optional[Callable[[Image], bool]] = None
-                    ) -> Tuple[List[Image], bool]:
+    def list_images(
+        self,
+        context: Context,
+        *,
+        filters: dict[str, Any] | None = None,
+        limit: int | None = None,
+        marker: str | None = None,
+        sort: Sort | None = None,
+        keep_also: Callable[[Image], bool] | None = None,
+    ) -> tuple[list[Image], bool]:
         """Visible images after ``marker``; returns ``(images, more)``.
 
         ``filters`` may hold name, status, visibility, owner, os_hidden, tag,
@@ -163,14 +178,19 @@ class ImageMixin:
         visibility = filters.pop("visibility", None)
         hidden = filters.pop("os_hidden", False)
         tags = filters.pop("tag", None) or []
-        times: Dict[str, Tuple[str, float]] = {
-            k: filters.pop(k) for k in ("created_at", "updated_at") if k in filters}
+        times: dict[str, tuple[str, float]] = {
+            k: filters.pop(k) for k in ("created_at", "updated_at") if k in filters
+        }
         where = image_where(context, filters, visibility=visibility, tags=tags, times=times)
 
         def keep(image: Image) -> bool:
             if not self._image_visible(context, image):
                 return False
-            if visibility is None and image.visibility == "community" and image.owner != context.project_id:
+            if (
+                visibility is None
+                and image.visibility == "community"
+                and image.owner != context.project_id
+            ):
                 return False
             if visibility not in (None, "all") and image.visibility != visibility:
                 return False
@@ -194,9 +214,16 @@ class ImageMixin:
         default_sort = [("created_at", "desc"), ("id", "desc")]
         if not sort or sort == default_sort or sort == [("created_at", "desc")]:
             return self.images.page(marker=marker, limit=limit, keep=keep, where=where)
-        return sorted_page(self.images, keep, sort, self._image_field, marker, limit, where,
-                           viewable=("name", "status", "owner", "visibility", "created_at",
-                                     "updated_at"))
+        return sorted_page(
+            self.images,
+            keep,
+            sort,
+            self._image_field,
+            marker,
+            limit,
+            where,
+            viewable=("name", "status", "owner", "visibility", "created_at", "updated_at"),
+        )
 
     @staticmethod
     def _image_field(image: Image, key: str) -> Any:
@@ -207,22 +234,35 @@ class ImageMixin:
     # -- Glance writes ---------------------------------------------------------
 
     @operation
-    def create_image(self, context: Context, *, image_id: Optional[str] = None,
-                     properties: Optional[Mapping[str, Any]] = None,
-                     origin: Optional[Mapping[str, Any]] = None, **core: Any) -> Image:
+    def create_image(
+        self,
+        context: Context,
+        *,
+        image_id: str | None = None,
+        properties: Mapping[str, Any] | None = None,
+        origin: Mapping[str, Any] | None = None,
+        **core: Any,
+    ) -> Image:
         """Register an image record (``queued``) as Glance's ``POST /v2/images`` does."""
         authorize(context, "add_image", write=True)
         if image_id is not None and image_id in self.images:
             raise Conflict(f"An image with identifier {image_id} already exists", rule="duplicate")
         if core.get("visibility") == "public" and not context.is_admin:
-            raise Forbidden("You are not authorized to complete publicize_image action.",
-                            rule="publicize_image")
+            raise Forbidden(
+                "You are not authorized to complete publicize_image action.", rule="publicize_image"
+            )
         now = self.now()
-        image = Image(id=image_id or self.ids.uuid(), name=core.pop("name", None),
-                      owner=context.project_id, status="queued", created_at=now,
-                      updated_at=now, seq=self.next_seq(),
-                      properties={k: str(v) for k, v in (properties or {}).items()},
-                      origin=dict(origin or {"kind": "upload"}))
+        image = Image(
+            id=image_id or self.ids.uuid(),
+            name=core.pop("name", None),
+            owner=context.project_id,
+            status="queued",
+            created_at=now,
+            updated_at=now,
+            seq=self.next_seq(),
+            properties={k: str(v) for k, v in (properties or {}).items()},
+            origin=dict(origin or {"kind": "upload"}),
+        )
         for key, value in core.items():
             setattr(image, key, value)
         self.images.add(image)
@@ -233,11 +273,15 @@ class ImageMixin:
         authorize(context, "upload_image", write=True)
         image = self._owned_image(context, image_id)
         if image.status != "queued":
-            raise Conflict(f"Image status transition from {image.status} to saving is not allowed",
-                           rule="transition")
+            raise Conflict(
+                f"Image status transition from {image.status} to saving is not allowed",
+                rule="transition",
+            )
         if not image.disk_format or not image.container_format:
-            raise Invalid("Properties disk_format, container_format must be set prior to "
-                          "saving data.", rule="formats")
+            raise Invalid(
+                "Properties disk_format, container_format must be set prior to saving data.",
+                rule="formats",
+            )
         self._set_image_status(image, "saving")
         record_bytes(image, payload)
         image.virtual_size = None
@@ -246,7 +290,7 @@ class ImageMixin:
         return image
 
     @operation
-    def image_data(self, context: Context, image_id: str) -> Optional[ImageBytes]:
+    def image_data(self, context: Context, image_id: str) -> ImageBytes | None:
         """Glance's download: the image's :class:`ImageBytes`, or ``None`` without data.
 
         Uploaded images serve what was uploaded; every other image serves the
@@ -255,14 +299,16 @@ class ImageMixin:
         """
         image = self._image(context, image_id)
         if image.status == "deactivated" and not context.is_admin:
-            raise Forbidden("The requested image has been deactivated. Image data download is "
-                            "forbidden.", rule="deactivated")
+            raise Forbidden(
+                "The requested image has been deactivated. Image data download is forbidden.",
+                rule="deactivated",
+            )
         if image.status not in DATA_STATUSES or image.size is None:
             return None
         return ImageBytes(image)
 
     def _tag_target(self, context: Context, image_id: str, verb: str) -> Image:
-        image: Optional[Image] = self.images.get(image_id)
+        image: Image | None = self.images.get(image_id)
         if image is None or not self._image_visible(context, image):
             raise NotFound("image", image_id, f"Image {image_id} not found.")
         if (image.owner != context.project_id and not context.is_admin) or not context.can_write:
@@ -275,9 +321,12 @@ class ImageMixin:
         image = self._tag_target(context, image_id, "update")
         tags = list(image.tags) + ([tag] if tag not in image.tags else [])
         if len(tags) > IMAGE_TAG_QUOTA:
-            raise OverQuota(f"Image tag limit exceeded for image {image_id}: The limit has been "
-                            "exceeded on the number of allowed image tags. Attempted: "
-                            f"{len(tags)}, Maximum: {IMAGE_TAG_QUOTA}:", rule="image_tag_quota")
+            raise OverQuota(
+                f"Image tag limit exceeded for image {image_id}: The limit has been "
+                "exceeded on the number of allowed image tags. Attempted: "
+                f"{len(tags)}, Maximum: {IMAGE_TAG_QUOTA}:",
+                rule="image_tag_quota",
+            )
         image.tags = tags
         image.updated_at = self.now()
         return image
@@ -298,14 +347,15 @@ class ImageMixin:
             raise Forbidden(f"You are not permitted to modify image {image_id}.", rule="owner")
         return image
 
-    def _set_image_status(self, image: Image, status: str, at: Optional[float] = None) -> None:
+    def _set_image_status(self, image: Image, status: str, at: float | None = None) -> None:
         transitions.check("image", image.status, status)
         image.status = status
         image.updated_at = self.now() if at is None else at
 
     @operation
-    def update_image(self, context: Context, image_id: str,
-                     changes: Iterable[ImageChange]) -> Image:
+    def update_image(
+        self, context: Context, image_id: str, changes: Iterable[ImageChange]
+    ) -> Image:
         """Apply Glance JSON-patch ``changes``: dicts with op, path (a key) and value."""
         authorize(context, "modify_image", write=True)
         image = self._owned_image(context, image_id)
@@ -328,8 +378,9 @@ class ImageMixin:
             else:
                 raise Conflict(f"Property {key} does not exist.", rule="missing")
         if staged_core.get("visibility") == "public" and not context.is_admin:
-            raise Forbidden("You are not authorized to complete publicize_image action.",
-                            rule="publicize_image")
+            raise Forbidden(
+                "You are not authorized to complete publicize_image action.", rule="publicize_image"
+            )
         for key, value in staged_core.items():
             setattr(image, key, value)
         image.properties = staged_props
@@ -344,17 +395,24 @@ class ImageMixin:
         if image.owner != context.project_id and not context.is_admin:
             raise Forbidden("You are not permitted to delete this image.", rule="owner")
         if image.protected:
-            raise Forbidden(f"Image {image_id} is protected and cannot be deleted.",
-                            rule="protected")
+            raise Forbidden(
+                f"Image {image_id} is protected and cannot be deleted.", rule="protected"
+            )
         provenance.delete_image_only(self, image)
         return image
 
     # -- the native createImage action -------------------------------------------
 
     @operation
-    def create_server_image(self, context: Context, server_id: str, name: str,
-                            metadata: Optional[Mapping[str, str]] = None, *,
-                            check_metadata_quota: bool = False) -> Image:
+    def create_server_image(
+        self,
+        context: Context,
+        server_id: str,
+        name: str,
+        metadata: Mapping[str, str] | None = None,
+        *,
+        check_metadata_quota: bool = False,
+    ) -> Image:
         """Nova's ``createImage``: an image of ``server_id`` (Queens order of checks)."""
         metadata = dict(metadata or {})
         authorize(context, "os_compute_api:servers:create_image", write=True)
@@ -367,20 +425,30 @@ class ImageMixin:
             return self._snapshot_volume_backed(context, server, name, metadata)
         meta = server.system_metadata
         properties = self._snapshot_properties(context, server)
-        properties.update({"instance_uuid": server.id, "user_id": context.user_id,
-                           "image_type": "snapshot"})
+        properties.update(
+            {"instance_uuid": server.id, "user_id": context.user_id, "image_type": "snapshot"}
+        )
         properties.update(metadata)
-        image = self._new_snapshot_image(context, server, name, properties,
-                                         min_disk=meta.get("min_disk", 0),
-                                         min_ram=meta.get("min_ram", 0))
+        image = self._new_snapshot_image(
+            context,
+            server,
+            name,
+            properties,
+            min_disk=meta.get("min_disk", 0),
+            min_ram=meta.get("min_ram", 0),
+        )
         server.task_state = "image_snapshot_pending"
         server.updated_at = self.now()
-        self.start_job("image_snapshot", "server", server.id,
-                       ["image_snapshot", "image_pending_upload", "image_uploading", "active"],
-                       {"image_id": image.id})
+        self.start_job(
+            "image_snapshot",
+            "server",
+            server.id,
+            ["image_snapshot", "image_pending_upload", "image_uploading", "active"],
+            {"image_id": image.id},
+        )
         return image
 
-    def _snapshot_properties(self, context: Context, server: Server) -> Dict[str, Any]:
+    def _snapshot_properties(self, context: Context, server: Server) -> dict[str, Any]:
         """Properties every server snapshot inherits (Nova's system metadata)."""
         meta = server.system_metadata
         properties = dict(meta.get("properties", {}))
@@ -391,15 +459,30 @@ class ImageMixin:
         properties.update(provenance.SNAPSHOT_PLATFORM_FIELDS)
         return properties
 
-    def _new_snapshot_image(self, context: Context, server: Server, name: str,
-                            properties: Mapping[str, Any], **core: Any) -> Image:
+    def _new_snapshot_image(
+        self,
+        context: Context,
+        server: Server,
+        name: str,
+        properties: Mapping[str, Any],
+        **core: Any,
+    ) -> Image:
         now = self.now()
-        image = Image(id=self.ids.uuid(), name=name, owner=context.project_id, status="queued",
-                      created_at=now, updated_at=now, seq=self.next_seq(), visibility="private",
-                      properties={k: str(v) for k, v in properties.items()},
-                      origin=provenance.from_server("nova_snapshot", server,
-                                                    volume_backed=server.volume_backed),
-                      **core)
+        image = Image(
+            id=self.ids.uuid(),
+            name=name,
+            owner=context.project_id,
+            status="queued",
+            created_at=now,
+            updated_at=now,
+            seq=self.next_seq(),
+            visibility="private",
+            properties={k: str(v) for k, v in properties.items()},
+            origin=provenance.from_server(
+                "nova_snapshot", server, volume_backed=server.volume_backed
+            ),
+            **core,
+        )
         self.images.add(image)
         return image
 
@@ -419,8 +502,9 @@ class ImageMixin:
             if server.task_state and server.task_state.startswith("image_"):
                 server.task_state = None
 
-    def _snapshot_volume_backed(self, context: Context, server: Server, name: str,
-                                metadata: Dict[str, str]) -> Image:
+    def _snapshot_volume_backed(
+        self, context: Context, server: Server, name: str, metadata: dict[str, str]
+    ) -> Image:
         raise Invalid("Volume-backed snapshots are not supported.", rule="volume_backed")
 
     def _step_image_snapshot(self, job: Job, step: str, at: float) -> None:
@@ -441,8 +525,13 @@ class ImageMixin:
         if step == "image_pending_upload":
             image.disk_format = "qcow2"
             image.container_format = server.system_metadata.get("container_format") or "bare"
-            image.properties.update({"image_location": "snapshot", "image_state": "available",
-                                     "owner_id": server.project_id})
+            image.properties.update(
+                {
+                    "image_location": "snapshot",
+                    "image_state": "available",
+                    "owner_id": server.project_id,
+                }
+            )
             image.updated_at = at
         elif step == "image_uploading":
             self._set_image_status(image, "saving", at)
@@ -458,7 +547,7 @@ class ImageMixin:
 SNAPSHOT_DROPPED_KEYS = ("status", "created_at", "updated_at", "deleted_at", "size", "deleted")
 
 
-def snapshot_metadata(metadata: Mapping[str, str]) -> Dict[str, str]:
+def snapshot_metadata(metadata: Mapping[str, str]) -> dict[str, str]:
     """User metadata as Glance will take it: dropped keys go, refused keys raise (Glance
     refuses its reserved and ``_disallowed_properties`` keys; Nova passes the 403 on)."""
     kept = {k: v for k, v in metadata.items() if k not in SNAPSHOT_DROPPED_KEYS}

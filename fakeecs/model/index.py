@@ -11,10 +11,12 @@ of an indexed field to the collection holding the entity, and a list field
 (``tags``) is kept as a :class:`WatchedList` that reports its in-place
 changes the same way.
 """
+
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
-from typing import Any, Callable, Iterable, Optional, SupportsIndex, TypeVar
+from collections.abc import Callable, Iterable
+from typing import Any, SupportsIndex, TypeVar
 
 #: the instance attribute that links an entity to the collection holding it
 WATCH = "_fakeecs_store"
@@ -52,7 +54,7 @@ class Index:
         self.multi = field in MULTI_VALUED
         self.lists: dict[str, list[Key]] = {}
         #: the values in sorted order, kept once asked for (a sorted view)
-        self._ordered: Optional[list[str]] = None
+        self._ordered: list[str] | None = None
 
     def values_of(self, item: Any) -> Iterable[str]:
         value = getattr(item, self.field, None)
@@ -132,8 +134,10 @@ class TimeOrder:
 
     def span(self, low: float, high: float) -> tuple[int, int]:
         """Positions ``[start, end)`` of the keys whose value is in ``[low, high]``."""
-        return (bisect_left(self.keys, low, key=self.value),
-                bisect_right(self.keys, high, key=self.value))
+        return (
+            bisect_left(self.keys, low, key=self.value),
+            bisect_right(self.keys, high, key=self.value),
+        )
 
     def position(self, key: Key) -> int:
         return bisect_left(self.keys, self._order(key), key=self._order)
@@ -146,7 +150,7 @@ class WatchedList(list[Any]):
     lists or unlinked, so only the entity's own field reports.
     """
 
-    __slots__ = ("_owner", "_field")
+    __slots__ = ("_field", "_owner")
 
     def __init__(self, values: Iterable[Any] = (), owner: Any = None, field: str = ""):
         super().__init__(values)

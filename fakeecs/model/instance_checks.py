@@ -5,8 +5,9 @@ Each guarded compute call names one :class:`StateRule` in :data:`STATE_RULES`;
 then ``vm_state``, then ``task_state``, then ``launched_at``.  A refusal is the
 ``InstanceInvalidState`` conflict Nova turns into a 409.
 """
+
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 from .entities import Server
 from .errors import Conflict
@@ -26,20 +27,23 @@ class StateRule:
 
     action: str
     vm_states: tuple[str, ...]
-    task_states: Optional[tuple[Optional[str], ...]] = (None,)
+    task_states: tuple[str | None, ...] | None = (None,)
     must_have_launched: bool = False
     check_lock: bool = False
     #: the rule name the refusal carries (API families that word it their own way map it)
-    rule: Optional[str] = None
+    rule: str | None = None
 
 
 STATE_RULES = {
-    rule.action: rule for rule in (
+    rule.action: rule
+    for rule in (
         # nova/compute/api.py update_instance_metadata / delete_instance_metadata
-        StateRule("update metadata", ALTERABLE_VM_STATES, ANY, must_have_launched=True,
-                  check_lock=True),
-        StateRule("delete metadata", ALTERABLE_VM_STATES, ANY, must_have_launched=True,
-                  check_lock=True),
+        StateRule(
+            "update metadata", ALTERABLE_VM_STATES, ANY, must_have_launched=True, check_lock=True
+        ),
+        StateRule(
+            "delete metadata", ALTERABLE_VM_STATES, ANY, must_have_launched=True, check_lock=True
+        ),
         # nova/api/openstack/compute/server_tags.py _check_instance_in_valid_state
         StateRule("update tag", ALTERABLE_VM_STATES, ANY),
         StateRule("update tags", ALTERABLE_VM_STATES, ANY),
@@ -48,19 +52,24 @@ STATE_RULES = {
         # nova/compute/api.py snapshot (the createImage action); constraint 1: not in error
         StateRule("createImage", SNAPSHOT_VM_STATES, must_have_launched=True, rule="imageable"),
         # IMS system/data-disk and full-ECS images of an ECS: the same states (constraint 1)
-        StateRule("ims createImage", SNAPSHOT_VM_STATES, must_have_launched=True,
-                  rule="imageable"),
-        StateRule("ims createWholeImage", SNAPSHOT_VM_STATES, must_have_launched=True,
-                  rule="imageable"),
+        StateRule("ims createImage", SNAPSHOT_VM_STATES, must_have_launched=True, rule="imageable"),
+        StateRule(
+            "ims createWholeImage", SNAPSHOT_VM_STATES, must_have_launched=True, rule="imageable"
+        ),
     )
 }
 
 
-def invalid_state(action: str, server_id: str, attr: str, state: Any,
-                  **facts: Any) -> Conflict:
+def invalid_state(action: str, server_id: str, attr: str, state: Any, **facts: Any) -> Conflict:
     """Nova's ``InstanceInvalidState`` as a domain error."""
-    return Conflict(f"Cannot '{action}' instance {server_id} while it is in {attr} {state}",
-                    action=action, attr=attr, state=state, server_id=server_id, **facts)
+    return Conflict(
+        f"Cannot '{action}' instance {server_id} while it is in {attr} {state}",
+        action=action,
+        attr=attr,
+        state=state,
+        server_id=server_id,
+        **facts,
+    )
 
 
 def check_lock(context: Context, server: Server) -> None:

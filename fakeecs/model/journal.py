@@ -3,11 +3,13 @@
 When full, the oldest record is dropped and counted.  The HTTP layer records
 each exchange (:mod:`fakeecs.api.control.hooks`); the control plane reads it.
 """
+
 from __future__ import annotations
 
 import threading
 from collections import deque
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 from .errors import Invalid
 from .pathglob import path_matches
@@ -33,7 +35,7 @@ class Journal:
         self._seq = 0
 
     @property
-    def limit(self) -> Optional[int]:
+    def limit(self) -> int | None:
         return self._entries.maxlen
 
     def resize(self, limit: int) -> None:
@@ -44,7 +46,7 @@ class Journal:
             self.dropped += len(self._entries) - len(keep)
             self._entries = deque(keep, maxlen=limit)
 
-    def record(self, entry: dict[str, Any], details: Optional[Details] = None) -> dict[str, Any]:
+    def record(self, entry: dict[str, Any], details: Details | None = None) -> dict[str, Any]:
         """Append ``entry`` (a dict); it gets an increasing ``seq``.  ``details()``, if
         given, returns the fields to add when the entry is first read."""
         entry = dict(entry)
@@ -78,10 +80,17 @@ class Journal:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def find(self, *, method: Optional[str] = None, path: Optional[str] = None,
-             status: Optional[int] = None, action: Optional[str] = None,
-             project: Optional[str] = None, since: Optional[int] = None,
-             limit: Optional[int] = None) -> list[dict[str, Any]]:
+    def find(
+        self,
+        *,
+        method: str | None = None,
+        path: str | None = None,
+        status: int | None = None,
+        action: str | None = None,
+        project: str | None = None,
+        since: int | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
         """Matching records, oldest first; ``path`` is a glob, ``since`` a seq."""
         found: list[dict[str, Any]] = []
         for entry in self.entries():

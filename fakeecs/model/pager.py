@@ -11,10 +11,12 @@ the indexes.  Other sort orders collect the candidates of the narrowest clause
 and sort them: their cost is that of the candidates, so an unfiltered sort by
 name over the whole cloud is a scan (see ``docs/scale.md``).
 """
+
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Iterable, Optional
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from . import transitions
 from .store import Between, Clause, Collection
@@ -22,8 +24,9 @@ from .store import Between, Clause, Collection
 Where = list[Clause]
 
 
-def equal_clauses(filters: dict[str, Any], fields: Iterable[str], *,
-                  rename: Optional[dict[str, str]] = None) -> Where:
+def equal_clauses(
+    filters: dict[str, Any], fields: Iterable[str], *, rename: dict[str, str] | None = None
+) -> Where:
     """One clause per filter on an indexed field (``rename`` maps filter to field names)."""
     rename = rename or {}
     clauses: Where = []
@@ -33,26 +36,37 @@ def equal_clauses(filters: dict[str, Any], fields: Iterable[str], *,
     return clauses
 
 
-def image_visibility_clause(context: Any, visibility: Optional[str]) -> list[tuple[str, Any]]:
+def image_visibility_clause(context: Any, visibility: str | None) -> list[tuple[str, Any]]:
     """The images a Glance list can show for ``visibility`` (None: the default list)."""
     if visibility is None:
         return [("owner", context.project_id), ("visibility", "public")]
     if visibility == "all":
-        return [("owner", context.project_id), ("visibility", "public"),
-                ("visibility", "community")]
+        return [
+            ("owner", context.project_id),
+            ("visibility", "public"),
+            ("visibility", "community"),
+        ]
     return [("visibility", visibility)]
 
 
-def image_where(context: Any, filters: dict[str, Any], *, visibility: Optional[str] = None,
-                tags: Iterable[str] = (),
-                times: Optional[dict[str, tuple[str, float]]] = None) -> Where:
+def image_where(
+    context: Any,
+    filters: dict[str, Any],
+    *,
+    visibility: str | None = None,
+    tags: Iterable[str] = (),
+    times: dict[str, tuple[str, float]] | None = None,
+) -> Where:
     """Hints for an image list: visibility, the equality filters, each tag and each date
     filter (``{field: (operator, epoch)}``)."""
     where: Where = [image_visibility_clause(context, visibility)]
     where += equal_clauses(filters, ("name", "status", "owner"))
     where += [[("tags", tag)] for tag in tags]
-    where += [time_clause(field, op, moment) for field, (op, moment) in (times or {}).items()
-              if op != "neq"]
+    where += [
+        time_clause(field, op, moment)
+        for field, (op, moment) in (times or {}).items()
+        if op != "neq"
+    ]
     return where
 
 
@@ -78,9 +92,13 @@ for _vm_state, _by_task in transitions.SERVER_STATUS.items():
         _STATUS_VM_STATES.setdefault(_status, set()).add(_vm_state)
 
 
-def server_where(project_id: Optional[str], *, status: Optional[str] = None,
-                 pattern: Optional[re.Pattern[str]] = None,
-                 distinct_names: Callable[[], list[str]]) -> Where:
+def server_where(
+    project_id: str | None,
+    *,
+    status: str | None = None,
+    pattern: re.Pattern[str] | None = None,
+    distinct_names: Callable[[], list[str]],
+) -> Where:
     """Hints for a server list: the project (None: every project), the vm_states of a
     status, the names the regex finds.
 
@@ -99,10 +117,17 @@ def server_where(project_id: Optional[str], *, status: Optional[str] = None,
 VIEW_THRESHOLD = 2000
 
 
-def sorted_page(collection: Collection, keep: Callable[[Any], bool], sort: list[tuple[str, str]],
-                value: Callable[[Any, str], Any], marker: Any = None, limit: Optional[int] = None,
-                where: Iterable[Clause] = (), viewable: Iterable[str] = (),
-                nulls_as_text: bool = False) -> tuple[list[Any], bool]:
+def sorted_page(
+    collection: Collection,
+    keep: Callable[[Any], bool],
+    sort: list[tuple[str, str]],
+    value: Callable[[Any, str], Any],
+    marker: Any = None,
+    limit: int | None = None,
+    where: Iterable[Clause] = (),
+    viewable: Iterable[str] = (),
+    nulls_as_text: bool = False,
+) -> tuple[list[Any], bool]:
     """Items ``keep`` accepts, ordered by ``sort`` (``[(key, "asc"|"desc")]``, first key
     first, read with ``value(item, key)``), after ``marker``; returns ``(items, more)``.
 
@@ -113,11 +138,16 @@ def sorted_page(collection: Collection, keep: Callable[[Any], bool], sort: list[
     leaves few candidates, the candidates are collected and sorted.  A marker
     that does not match the filters still marks its place in the order.
     """
-    if (len(sort) == 1 and sort[0][0] in viewable and collection.can_order(sort[0][0])
-            and collection.candidate_count(where) > VIEW_THRESHOLD):
+    if (
+        len(sort) == 1
+        and sort[0][0] in viewable
+        and collection.can_order(sort[0][0])
+        and collection.candidate_count(where) > VIEW_THRESHOLD
+    ):
         field, direction = sort[0]
-        return collection.page(marker=marker, limit=limit, keep=keep,
-                               order=(field, direction == "desc", nulls_as_text))
+        return collection.page(
+            marker=marker, limit=limit, keep=keep, order=(field, direction == "desc", nulls_as_text)
+        )
     chosen, _ = collection.page(newest_first=False, keep=keep, where=where)
     if marker is not None and all(item.id != marker for item in chosen):
         chosen.append(collection.get(marker))
@@ -126,7 +156,7 @@ def sorted_page(collection: Collection, keep: Callable[[Any], bool], sort: list[
         chosen.sort(key=lambda item: _sortable(value(item, key)), reverse=direction == "desc")
     if marker is not None:
         ids = [item.id for item in chosen]
-        chosen = chosen[ids.index(marker) + 1:]
+        chosen = chosen[ids.index(marker) + 1 :]
     if limit is not None and len(chosen) > limit:
         return chosen[:limit], True
     return chosen, False

@@ -1,4 +1,5 @@
 """Path globs of fault rules and journal filters: ``*`` within a segment, ``**`` across."""
+
 from __future__ import annotations
 
 import functools

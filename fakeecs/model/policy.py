@@ -3,6 +3,7 @@
 Like Keystone-backed policy on ECS: ``admin`` may do anything, ``member`` may
 read and write its own project, ``reader`` may only read.
 """
+
 from dataclasses import dataclass, field
 
 from .errors import Forbidden

@@ -18,7 +18,9 @@ The founding document's six constraints on images made from an ECS are each one
 function here (:data:`CONSTRAINTS`), called by every route that needs them; see
 ``docs/constraints.md`` for which route reaches which.
 """
-from typing import Any, Callable, Iterable, Sequence
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from .entities import Flavor, Image, Server, Volume
 from .errors import Invalid
@@ -41,24 +43,44 @@ NOT_SYSTEM_DISK = frozenset({"ims_data"})
 #: kinds that IMS may export to OBS (constraint 6)
 EXPORTABLE = frozenset({"ims_system", "ims_data", "base", "upload"})
 #: the server-state rule (``instance_checks.STATE_RULES``) of each way to image a server
-IMAGING_ACTIONS = {"nova_snapshot": "createImage", "ims_system": "ims createImage",
-                   "ims_data": "ims createImage", "ims_whole": "ims createWholeImage"}
+IMAGING_ACTIONS = {
+    "nova_snapshot": "createImage",
+    "ims_system": "ims createImage",
+    "ims_data": "ims createImage",
+    "ims_whole": "ims createWholeImage",
+}
 #: volume statuses Cinder deletes from (cinder/volume/api.py ``delete``, Queens)
-VOLUME_DELETABLE_STATUSES = ("available", "error", "error_deleting", "error_extending",
-                             "error_managing")
+VOLUME_DELETABLE_STATUSES = (
+    "available",
+    "error",
+    "error_deleting",
+    "error_extending",
+    "error_managing",
+)
 #: Cinder's refusal to delete a volume (cinder/volume/api.py, Queens)
 VOLUME_DELETE_REFUSED = (
     "Invalid volume: Volume status must be available or error or error_restoring or "
     "error_extending or error_managing and must not be migrating, attached, belong to a group, "
-    "have snapshots or be disassociated from snapshots after volume transfer.")
+    "have snapshots or be disassociated from snapshots after volume transfer."
+)
 
 #: image properties never copied into a snapshot (nova/compute/utils.py)
-NON_INHERITABLE = frozenset({
-    "cache_in_nova", "bittorrent", "cinder_encryption_key_id",
-    "cinder_encryption_key_deletion_policy", "img_signature", "img_signature_hash_method",
-    "img_signature_key_type", "img_signature_certificate_uuid",
-    "block_device_mapping", "bdm_v2", "root_device_name", "mappings",
-})
+NON_INHERITABLE = frozenset(
+    {
+        "cache_in_nova",
+        "bittorrent",
+        "cinder_encryption_key_id",
+        "cinder_encryption_key_deletion_policy",
+        "img_signature",
+        "img_signature_hash_method",
+        "img_signature_key_type",
+        "img_signature_certificate_uuid",
+        "block_device_mapping",
+        "bdm_v2",
+        "root_device_name",
+        "mappings",
+    }
+)
 
 
 def kind(image: Image) -> str:
@@ -78,8 +100,12 @@ def check_imageable(context: Context, server: Server, kind_name: str) -> None:
 
 def from_server(kind_name: str, server: Server, **extra: Any) -> dict[str, Any]:
     """The origin record for an image made from ``server``."""
-    record = {"kind": kind_name, "server_id": server.id,
-              "availability_zone": server.availability_zone, "project_id": server.project_id}
+    record = {
+        "kind": kind_name,
+        "server_id": server.id,
+        "availability_zone": server.availability_zone,
+        "project_id": server.project_id,
+    }
     record.update(extra)
     return record
 
@@ -94,7 +120,11 @@ def boot_zone(images: Iterable[Image], requested: str | None, default: str) -> s
                 f"Image {image.id} was created from ECS {image.origin['server_id']} in "
                 f"availability zone {source}; a server created from it must be in {source}, "
                 f"not {requested}.",
-                rule="same_az", image_id=image.id, source_zone=source, requested_zone=requested)
+                rule="same_az",
+                image_id=image.id,
+                source_zone=source,
+                requested_zone=requested,
+            )
         requested = source
     return requested if requested is not None else default
 
@@ -106,33 +136,49 @@ SNAPSHOT_PLATFORM_FIELDS = {"__imagetype": "private"}
 def check_system_disk(image: Image) -> None:
     """Refuse to boot a server from an image that can only make data disks."""
     if kind(image) in NOT_SYSTEM_DISK:
-        raise Invalid(f"Image {image.id} is a data disk image and cannot be used to create "
-                      "a system disk or a server.", rule="system_disk", image_id=image.id)
+        raise Invalid(
+            f"Image {image.id} is a data disk image and cannot be used to create "
+            "a system disk or a server.",
+            rule="system_disk",
+            image_id=image.id,
+        )
 
 
 def check_data_disk(image: Image) -> None:
     """Refuse to make a data disk from an image that cannot be one (constraint 5)."""
     if kind(image) in NOT_DATA_DISK:
-        what = {"nova_snapshot": "an image created from an ECS with the createImage action",
-                "ims_system": "a system disk image", "ims_whole": "a full-ECS image"}[kind(image)]
-        raise Invalid(f"Image {image.id} is {what} and cannot be used to create data disks.",
-                      rule="data_disk", image_id=image.id)
+        what = {
+            "nova_snapshot": "an image created from an ECS with the createImage action",
+            "ims_system": "a system disk image",
+            "ims_whole": "a full-ECS image",
+        }[kind(image)]
+        raise Invalid(
+            f"Image {image.id} is {what} and cannot be used to create data disks.",
+            rule="data_disk",
+            image_id=image.id,
+        )
 
 
 def check_exportable(image: Image) -> None:
     """Constraint 6: only the IMS APIs' (and uploaded or base) images go to OBS."""
     image_kind = kind(image)
     if image_kind == "ims_whole":
-        raise Invalid(f"The full-ECS image {image.id} cannot be exported.",
-                      rule="export_whole", image_id=image.id)
+        raise Invalid(
+            f"The full-ECS image {image.id} cannot be exported.",
+            rule="export_whole",
+            image_id=image.id,
+        )
     if image_kind not in EXPORTABLE:
         raise Invalid(
             f"The image cannot be exported: image {image.id} was created from ECS "
             f"{image.origin.get('server_id')} with the native createImage action (POST "
             "/v2[.1]/{project_id}/servers/{server_id}/action), and such images cannot be "
             "exported to OBS buckets. Create the image with the IMS API (POST "
-            "/v2/cloudimages/action) to export it.", rule="export", image_id=image.id,
-            kind=image_kind)
+            "/v2/cloudimages/action) to export it.",
+            rule="export",
+            image_id=image.id,
+            kind=image_kind,
+        )
 
 
 def check_volume_deletable(volume: Volume, blocking_snapshots: Sequence[Any]) -> None:
@@ -142,10 +188,10 @@ def check_volume_deletable(volume: Volume, blocking_snapshots: Sequence[Any]) ->
     (all of them, unless a cascade may).  Deleting a server asks this for each
     ``delete_on_termination`` volume, so a ``createImage`` snapshot keeps its volume.
     """
-    if (volume.status not in VOLUME_DELETABLE_STATUSES or volume.attachments
-            or blocking_snapshots):
-        raise Invalid(VOLUME_DELETE_REFUSED, rule="volume_delete", volume_id=volume.id,
-                      status=volume.status)
+    if volume.status not in VOLUME_DELETABLE_STATUSES or volume.attachments or blocking_snapshots:
+        raise Invalid(
+            VOLUME_DELETE_REFUSED, rule="volume_delete", volume_id=volume.id, status=volume.status
+        )
 
 
 def delete_image_only(cloud: Any, image: Image, at: float | None = None) -> None:
@@ -160,8 +206,11 @@ def delete_image_only(cloud: Any, image: Image, at: float | None = None) -> None
 
 def inherited_image_meta(image: Image, flavor: Flavor) -> dict[str, Any]:
     """What a server remembers of its base image (Nova's ``image_*`` system metadata)."""
-    properties = {k: v for k, v in image.properties.items()
-                  if k not in NON_INHERITABLE and not k.startswith("os_glance")}
+    properties = {
+        k: v
+        for k, v in image.properties.items()
+        if k not in NON_INHERITABLE and not k.startswith("os_glance")
+    }
     return {
         "base_image_ref": image.id,
         "min_disk": max(image.min_disk or 0, flavor.disk or 0),

@@ -6,10 +6,11 @@ is the one place that decides whether a server is listed, so the same rule can
 later be served from an index.  :func:`parse_isotime` reads ``changes-since``
 as Nova's ``timeutils.parse_isotime`` (iso8601) does.
 """
+
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Optional, Pattern
+from re import Pattern
 
 from . import transitions
 from .entities import Server
@@ -17,7 +18,8 @@ from .entities import Server
 #: how deleted servers are treated (Nova's ``deleted`` search option)
 LIVE_ONLY, DELETED_ONLY, ANY_DELETION = "live", "deleted", "any"
 
-_ISO = re.compile(r"""
+_ISO = re.compile(
+    r"""
     (?P<year>[0-9]{4})
     (?: (?: -(?P<month_d>[0-9]{1,2}) | (?P<month>[0-9]{2})(?!$) )
         (?: (?: -(?P<day_d>[0-9]{1,2}) | (?P<day>[0-9]{2}) )
@@ -28,7 +30,9 @@ _ISO = re.compile(r"""
             )?
         )?
     )?
-    $""", re.VERBOSE)
+    $""",
+    re.VERBOSE,
+)
 
 
 def parse_isotime(text: str) -> float:
@@ -53,9 +57,16 @@ def parse_isotime(text: str) -> float:
     if part["sign"]:
         offset = timedelta(hours=int(part["tz_hour"]), minutes=int(part["tz_minute"] or 0))
         zone = timezone(offset if part["sign"] == "+" else -offset)
-    stamp = datetime(number("year"), number("month_d", "month", default=1),
-                     number("day_d", "day", default=1), number("hour"), number("minute"),
-                     number("second"), int(float("0." + fraction) * 1e6), tzinfo=zone)
+    stamp = datetime(
+        number("year"),
+        number("month_d", "month", default=1),
+        number("day_d", "day", default=1),
+        number("hour"),
+        number("minute"),
+        number("second"),
+        int(float("0." + fraction) * 1e6),
+        tzinfo=zone,
+    )
     return stamp.timestamp()
 
 
@@ -63,15 +74,15 @@ def parse_isotime(text: str) -> float:
 class ServerQuery:
     """The filters of one server list, as the model applies them."""
 
-    project_id: Optional[str] = None          #: None: every project (admin all_tenants)
-    name: Optional[Pattern[str]] = None            #: a regular expression, searched
-    status: Optional[str] = None              #: a Nova status, upper case
-    changes_since: Optional[float] = None     #: ``updated_at >= changes_since``
-    deleted: str = LIVE_ONLY                  #: LIVE_ONLY, DELETED_ONLY or ANY_DELETION
-    tags: tuple[str, ...] = ()                #: has all of them
-    tags_any: tuple[str, ...] = ()            #: has at least one of them
-    not_tags: tuple[str, ...] = ()            #: lacks at least one of them
-    not_tags_any: tuple[str, ...] = ()        #: has none of them
+    project_id: str | None = None  #: None: every project (admin all_tenants)
+    name: Pattern[str] | None = None  #: a regular expression, searched
+    status: str | None = None  #: a Nova status, upper case
+    changes_since: float | None = None  #: ``updated_at >= changes_since``
+    deleted: str = LIVE_ONLY  #: LIVE_ONLY, DELETED_ONLY or ANY_DELETION
+    tags: tuple[str, ...] = ()  #: has all of them
+    tags_any: tuple[str, ...] = ()  #: has at least one of them
+    not_tags: tuple[str, ...] = ()  #: lacks at least one of them
+    not_tags_any: tuple[str, ...] = ()  #: has none of them
 
     @property
     def wants_deleted(self) -> bool:

@@ -7,8 +7,10 @@ ones of :mod:`fakeecs.model.instance_checks`; none of them changes an image
 (``createImage`` copies the base image's properties, never server metadata or
 tags, as Nova does).
 """
+
 import re
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any
 
 from .cloud import Room, operation
 from .entities import Flavor, Server
@@ -27,7 +29,7 @@ _TAG = re.compile(TAG_PATTERN)
 UNSET: Any = object()
 
 
-def tag_error(tag: Any) -> Optional[str]:
+def tag_error(tag: Any) -> str | None:
     """Why ``tag`` breaks Nova's tag rule (jsonschema's words), or ``None``."""
     if not isinstance(tag, str):
         return f"{tag!r} is not of type 'string'"
@@ -44,15 +46,18 @@ def check_tags(tags: Iterable[str]) -> list[str]:
     """``tags`` without duplicates (first kept), refused beyond the per-server limit."""
     unique = list(dict.fromkeys(tags))
     if len(unique) > MAX_TAG_COUNT:
-        raise Invalid(f"The number of tags exceeded the per-server limit {MAX_TAG_COUNT}",
-                      rule="tag_count")
+        raise Invalid(
+            f"The number of tags exceeded the per-server limit {MAX_TAG_COUNT}", rule="tag_count"
+        )
     return unique
 
 
 def check_metadata_quota(metadata: dict[str, Any]) -> None:
     if len(metadata) > METADATA_ITEMS_QUOTA:
-        raise OverQuota(f"Maximum number of metadata items exceeds {METADATA_ITEMS_QUOTA}",
-                        rule="metadata_items")
+        raise OverQuota(
+            f"Maximum number of metadata items exceeds {METADATA_ITEMS_QUOTA}",
+            rule="metadata_items",
+        )
 
 
 class ServerMetaMixin(Room):
@@ -61,15 +66,27 @@ class ServerMetaMixin(Room):
     # -- PUT /servers/{id} ----------------------------------------------------------
 
     @operation
-    def update_server(self, context: Context, server_id: str, *, name: Optional[str] = UNSET,
-                      description: Optional[str] = UNSET, access_ipv4: Optional[str] = UNSET,
-                      access_ipv6: Optional[str] = UNSET,
-                      disk_config: Optional[str] = UNSET) -> Server:
+    def update_server(
+        self,
+        context: Context,
+        server_id: str,
+        *,
+        name: str | None = UNSET,
+        description: str | None = UNSET,
+        access_ipv4: str | None = UNSET,
+        access_ipv6: str | None = UNSET,
+        disk_config: str | None = UNSET,
+    ) -> Server:
         """Nova's server update: no lock and no state check, policy after the lookup."""
         server: Server = self._server(context, server_id)
         authorize(context, "os_compute_api:servers:update", write=True)
-        changes = {"name": name, "description": description, "access_ipv4": access_ipv4,
-                   "access_ipv6": access_ipv6, "disk_config": disk_config}
+        changes = {
+            "name": name,
+            "description": description,
+            "access_ipv4": access_ipv4,
+            "access_ipv6": access_ipv6,
+            "disk_config": disk_config,
+        }
         for attr, value in changes.items():
             if value is not UNSET:
                 setattr(server, attr, value)
@@ -93,8 +110,15 @@ class ServerMetaMixin(Room):
         return metadata[key]
 
     @operation
-    def update_server_metadata(self, context: Context, server_id: str, items: dict[str, str], *,
-                               replace: bool = False, rule: str = "create") -> dict[str, str]:
+    def update_server_metadata(
+        self,
+        context: Context,
+        server_id: str,
+        items: dict[str, str],
+        *,
+        replace: bool = False,
+        rule: str = "create",
+    ) -> dict[str, str]:
         """Merge ``items`` into the metadata (or ``replace`` it); returns the result.
 
         ``rule`` names the policy: ``create`` (POST), ``update_all`` (PUT) or
@@ -146,20 +170,23 @@ class ServerMetaMixin(Room):
         check_instance(context, server, "update tag")
         problem = tag_error(tag)
         if problem:
-            raise Invalid(f"Tag '{tag}' is invalid. It must be a non empty string without "
-                          f"characters '/' and ','. Validation error message: {problem}",
-                          rule="tag")
+            raise Invalid(
+                f"Tag '{tag}' is invalid. It must be a non empty string without "
+                f"characters '/' and ','. Validation error message: {problem}",
+                rule="tag",
+            )
         if len(server.tags) >= MAX_TAG_COUNT:
-            raise Invalid(f"The number of tags exceeded the per-server limit {MAX_TAG_COUNT}",
-                          rule="tag_count")
+            raise Invalid(
+                f"The number of tags exceeded the per-server limit {MAX_TAG_COUNT}",
+                rule="tag_count",
+            )
         if tag in server.tags:
             return False
         server.tags.append(tag)
         return True
 
     @operation
-    def replace_server_tags(self, context: Context, server_id: str,
-                            tags: list[str]) -> list[str]:
+    def replace_server_tags(self, context: Context, server_id: str, tags: list[str]) -> list[str]:
         authorize(context, "os_compute_api:os-server-tags:update_all", write=True)
         server = self._tagged_server(context, server_id)
         check_instance(context, server, "update tags")
@@ -185,14 +212,19 @@ class ServerMetaMixin(Room):
     # -- addresses ------------------------------------------------------------------
 
     @operation
-    def server_addresses(self, context: Context, server_id: str,
-                         network: Optional[str] = None,
-                         ) -> dict[str, list[dict[str, Any]]] | list[dict[str, Any]]:
+    def server_addresses(
+        self,
+        context: Context,
+        server_id: str,
+        network: str | None = None,
+    ) -> dict[str, list[dict[str, Any]]] | list[dict[str, Any]]:
         """``{label: [{"version", "addr"}]}``; with ``network``, that label's list only."""
         authorize(context, "os_compute_api:ips:" + ("show" if network else "index"), write=False)
         server: Server = self._server(context, server_id)
-        plain = {label: [{"version": ip["version"], "addr": ip["addr"]} for ip in ips]
-                 for label, ips in server.addresses.items()}
+        plain = {
+            label: [{"version": ip["version"], "addr": ip["addr"]} for ip in ips]
+            for label, ips in server.addresses.items()
+        }
         if network is None:
             return plain
         if network not in plain:
@@ -217,6 +249,7 @@ class ServerMetaMixin(Room):
         authorize(context, "os_compute_api:os-flavor-extra-specs:show", write=False)
         specs: dict[str, str] = self._visible_flavor(context, flavor_id).extra_specs
         if key not in specs:
-            raise NotFound("extra_spec", key,
-                           f"Flavor {flavor_id} has no extra specs with key {key}.")
+            raise NotFound(
+                "extra_spec", key, f"Flavor {flavor_id} has no extra specs with key {key}."
+            )
         return specs[key]

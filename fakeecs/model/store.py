@@ -9,18 +9,34 @@ Both kinds of store record which entries they handed out or changed since
 :mod:`fakeecs.model.undo`).  Every model read of an entity goes through
 ``get``/``page``/iteration, so an entity not in ``touched`` is unchanged.
 """
+
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable, ItemsView, Iterable, Iterator
 from heapq import merge
-from typing import (TYPE_CHECKING, Any, Callable, ItemsView, Iterable, Iterator, NamedTuple, Optional,
-                    SupportsIndex)
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    NamedTuple,
+    SupportsIndex,
+)
 
 if TYPE_CHECKING:
     from _collections_abc import dict_items, dict_values
 
-from .index import (INDEXED_FIELDS, MULTI_VALUED, ORDERED_FIELDS, WATCH, Index, Key, TimeOrder,
-                    WatchedList, index_value)
+from .index import (
+    INDEXED_FIELDS,
+    MULTI_VALUED,
+    ORDERED_FIELDS,
+    WATCH,
+    Index,
+    Key,
+    TimeOrder,
+    WatchedList,
+    index_value,
+)
+
 
 class Between(NamedTuple):
     """A clause of entities whose ordered numeric ``field`` lies in ``[low, high]``."""
@@ -41,14 +57,14 @@ def _key(item: Any) -> Key:
 class Collection:
     """Entities by id (O(1)), in creation order, with kept indexes and change tracking."""
 
-    def __init__(self, kind: Optional[type] = None):
+    def __init__(self, kind: type | None = None):
         self._by_id: dict[str, Any] = {}
         self._keys: list[Key] = []
         self.indexed: frozenset[str] = frozenset()
         self._indexes: dict[str, Index] = {}
         self._orders: dict[str, TimeOrder] = {}
         #: ids handed out or changed since :meth:`track`; None while not tracking
-        self.touched: Optional[set[Any]] = None
+        self.touched: set[Any] | None = None
         if kind is not None:
             self.bind(kind)
 
@@ -184,10 +200,16 @@ class Collection:
 
     # -- paging -------------------------------------------------------------------
 
-    def page(self, *, newest_first: bool = True, marker: Any = None, limit: Optional[int] = None,
-             keep: Optional[Callable[[Any], bool]] = None,
-             where: Iterable[Clause] = (), order: Optional[tuple[str, bool, bool]] = None,
-             ) -> tuple[list[Any], bool]:
+    def page(
+        self,
+        *,
+        newest_first: bool = True,
+        marker: Any = None,
+        limit: int | None = None,
+        keep: Callable[[Any], bool] | None = None,
+        where: Iterable[Clause] = (),
+        order: tuple[str, bool, bool] | None = None,
+    ) -> tuple[list[Any], bool]:
         """Up to ``limit`` entities after ``marker`` that ``keep`` accepts.
 
         ``where`` narrows the walk: clauses every match satisfies, each a list of
@@ -246,21 +268,22 @@ class Collection:
             return [sorted(order.keys[start:end])]
         return lists
 
-    def _candidates(self, where: Iterable[Clause], start: Optional[Key],
-                    newest_first: bool) -> Iterator[Key]:
+    def _candidates(
+        self, where: Iterable[Clause], start: Key | None, newest_first: bool
+    ) -> Iterator[Key]:
         lists = self._narrowest(where)
         walks = [_walk(keys, start, newest_first) for keys in lists]
         if len(walks) == 1:
             return walks[0]
         return _unique(merge(*walks, reverse=newest_first))
 
-
     def can_order(self, field: str) -> bool:
         """Whether ``field`` has a sorted view (an indexed single-valued or ordered field)."""
         return field in self._orders or (field in self._indexes and field not in MULTI_VALUED)
 
-    def _ordered_walk(self, field: str, descending: bool, nulls_as_text: bool = False, *,
-                      marker: Any = None) -> Iterator[Key]:
+    def _ordered_walk(
+        self, field: str, descending: bool, nulls_as_text: bool = False, *, marker: Any = None
+    ) -> Iterator[Key]:
         """Keys ordered as a stable sort by ``(value is None, str(value))`` of the
         oldest-first entities would order them (``reverse`` when ``descending``).
 
@@ -269,8 +292,11 @@ class Collection:
         with ``nulls_as_text`` (a sort by ``str(value)``).
         """
         if field in self._orders:
-            yield from _time_walk(self._orders[field], descending,
-                                  None if marker is None else _key(self._by_id[marker]))
+            yield from _time_walk(
+                self._orders[field],
+                descending,
+                None if marker is None else _key(self._by_id[marker]),
+            )
             return
         if nulls_as_text:
             yield from self._text_walk(self._indexes[field], descending, marker)
@@ -315,8 +341,7 @@ class Collection:
             after = None
             yield from (keys[i] for i in range(start, len(keys)))
 
-    def _bucket(self, index: Index, value: str, nulls: bool,
-                after: Optional[Key]) -> Iterator[Key]:
+    def _bucket(self, index: Index, value: str, nulls: bool, after: Key | None) -> Iterator[Key]:
         """The keys holding ``value`` (after ``after``), oldest first; in the ``"None"``
         bucket only real ``None``s when ``nulls``, else only the string."""
         keys = index.lists.get(value, ())
@@ -328,7 +353,7 @@ class Collection:
             yield key
 
 
-def _time_walk(order: TimeOrder, descending: bool, start: Optional[Key]) -> Iterator[Key]:
+def _time_walk(order: TimeOrder, descending: bool, start: Key | None) -> Iterator[Key]:
     """Keys by value (ascending, or descending with each value's oldest first), after ``start``."""
     keys = order.keys
     if not descending:
@@ -351,7 +376,7 @@ def _time_walk(order: TimeOrder, descending: bool, start: Optional[Key]) -> Iter
         end = begin
 
 
-def _walk(keys: list[Key], start: Optional[Key], newest_first: bool) -> Iterator[Key]:
+def _walk(keys: list[Key], start: Key | None, newest_first: bool) -> Iterator[Key]:
     """The keys of a sorted list after ``start`` (before it, newest first)."""
     if newest_first:
         position = len(keys) if start is None else bisect_left(keys, start)
@@ -372,7 +397,7 @@ def _unique(keys: Iterator[Key]) -> Iterator[Key]:
 class TrackedDict(dict[Any, Any]):
     """A dict store that records the keys it handed out or changed since :meth:`track`."""
 
-    touched: Optional[set[Any]] = None
+    touched: set[Any] | None = None
 
     def track(self) -> None:
         self.touched = set()

@@ -5,6 +5,7 @@ value that is itself an ISO time is an equality, else the text before the
 first ``:`` is the operator.  The time is parsed before the operator is
 checked, so a bad time wins over a bad operator.  IMS requires the operator.
 """
+
 from __future__ import annotations
 
 from .clock import parse_time
@@ -50,5 +51,11 @@ def parse_time_filter(expression: str, *, operator_required: bool = False) -> tu
 
 def time_matches(actual: float, operator: str, moment: float) -> bool:
     """Whether ``actual`` compares to ``moment`` as ``operator`` says."""
-    return {"gt": actual > moment, "gte": actual >= moment, "lt": actual < moment,
-            "lte": actual <= moment, "eq": actual == moment, "neq": actual != moment}[operator]
+    return {
+        "gt": actual > moment,
+        "gte": actual >= moment,
+        "lt": actual < moment,
+        "lte": actual <= moment,
+        "eq": actual == moment,
+        "neq": actual != moment,
+    }[operator]

@@ -10,11 +10,13 @@ transitions, heap) is small and is set back whole.
 strings through a memo: an entity loaded from a state file or a scenario then
 costs no more memory than one the API made.
 """
+
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Iterator
 from dataclasses import MISSING, fields
-from typing import Any, Callable, Iterator, Optional
+from typing import Any
 
 from .store import Collection
 
@@ -30,7 +32,7 @@ class Strings:
         self.share = self._memo.setdefault
 
 
-def plain(value: Any, share: Optional[Callable[[str, str], str]] = None) -> Any:
+def plain(value: Any, share: Callable[[str, str], str] | None = None) -> Any:
     """A copy of JSON-like ``value`` made of plain dicts and lists (strings shared by
     ``share(text, text)``, see :class:`Strings`)."""
     kind = type(value)
@@ -41,9 +43,12 @@ def plain(value: Any, share: Optional[Callable[[str, str], str]] = None) -> Any:
     if isinstance(value, dict):
         if share is None:
             return {key: plain(item) for key, item in value.items()}
-        return {share(key, key) if type(key) is str else key:
-                share(item, item) if type(item) is str else plain(item, share)
-                for key, item in value.items()}
+        return {
+            share(key, key) if type(key) is str else key: share(item, item)
+            if type(item) is str
+            else plain(item, share)
+            for key, item in value.items()
+        }
     if isinstance(value, list):
         return [plain(item, share) for item in value]
     return copy.deepcopy(value)
@@ -62,7 +67,9 @@ def record(entity: Any) -> dict[str, Any]:
     return {name: plain(getattr(entity, name)) for name, _, _ in _fields(type(entity))}
 
 
-def build(cls: type[Any], data: dict[str, Any], share: Optional[Callable[[str, str], str]] = None) -> Any:
+def build(
+    cls: type[Any], data: dict[str, Any], share: Callable[[str, str], str] | None = None
+) -> Any:
     """An entity of ``cls`` from a record (a private copy of it; unknown keys are dropped).
 
     Fills the instance's fields in declaration order as the dataclass ``__init__``
@@ -74,8 +81,11 @@ def build(cls: type[Any], data: dict[str, Any], share: Optional[Callable[[str, s
     for name, default, factory in _fields(cls):
         if name in data:
             value = data[name]
-            values[name] = (share(value, value) if share is not None else value) \
-                if type(value) is str else plain(value, share)
+            values[name] = (
+                (share(value, value) if share is not None else value)
+                if type(value) is str
+                else plain(value, share)
+            )
         elif factory is not MISSING:
             values[name] = factory()
         elif default is not MISSING:
@@ -127,7 +137,7 @@ def restore_touched(store: Any, cls: type, records: dict[Any, Any]) -> bool:
     return True
 
 
-def _entity(cls: Optional[type], data: Any) -> Any:
+def _entity(cls: type | None, data: Any) -> Any:
     """A fresh entity (or plain value) from a baseline record; strings stay shared."""
     if cls is None or cls is dict or not hasattr(cls, "from_dict"):
         return plain(data)

@@ -9,8 +9,7 @@
 The pytest fixtures live in :mod:`fakeecs.pytest_plugin` (loaded automatically).
 """
 
-_LAZY = {"Client": "client", "FakeEcsMachine": "stateful", "strategies": None,
-         "stateful": None}
+_LAZY = {"Client": "client", "FakeEcsMachine": "stateful", "strategies": None, "stateful": None}
 
 
 def __getattr__(name):
@@ -22,4 +21,4 @@ def __getattr__(name):
     return module if _LAZY[name] is None else getattr(module, name)
 
 
-__all__ = ["Client", "FakeEcsMachine", "strategies", "stateful"]
+__all__ = ["Client", "FakeEcsMachine", "stateful", "strategies"]

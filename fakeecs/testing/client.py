@@ -4,6 +4,7 @@ It logs in through Keystone v3 (password, project scope), finds the compute
 and image endpoints in the catalog, and sends JSON requests with ``requests``,
 so it works the same against fakeecs and against a real OpenStack/ECS cloud.
 """
+
 from urllib.parse import urlsplit
 
 import requests
@@ -15,8 +16,19 @@ IMAGE = "image"
 class Client:
     """``client.compute("GET", "/servers/detail")`` / ``client.image("GET", "/v2/images")``."""
 
-    def __init__(self, auth_url, username, password, project_name, domain_name="Default",
-                 region=None, microversion="2.60", timeout=30.0, verify=True, session=None):
+    def __init__(
+        self,
+        auth_url,
+        username,
+        password,
+        project_name,
+        domain_name="Default",
+        region=None,
+        microversion="2.60",
+        timeout=30.0,
+        verify=True,
+        session=None,
+    ):
         self.auth_url = auth_url.rstrip("/")
         self.username = username
         self.password = password
@@ -38,16 +50,30 @@ class Client:
 
     # -- auth ------------------------------------------------------------------
     def login(self):
-        body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
-            "name": self.username, "password": self.password,
-            "domain": {"name": self.domain_name}}}},
-            "scope": {"project": {"name": self.project_name,
-                                  "domain": {"name": self.domain_name}}}}}
-        response = self.session.post(self.auth_url + "/auth/tokens", json=body,
-                                     timeout=self.timeout)
+        body = {
+            "auth": {
+                "identity": {
+                    "methods": ["password"],
+                    "password": {
+                        "user": {
+                            "name": self.username,
+                            "password": self.password,
+                            "domain": {"name": self.domain_name},
+                        }
+                    },
+                },
+                "scope": {
+                    "project": {"name": self.project_name, "domain": {"name": self.domain_name}}
+                },
+            }
+        }
+        response = self.session.post(
+            self.auth_url + "/auth/tokens", json=body, timeout=self.timeout
+        )
         if response.status_code != 201:
-            raise RuntimeError(f"login to {self.auth_url} failed: {response.status_code} "
-                               f"{response.text[:300]}")
+            raise RuntimeError(
+                f"login to {self.auth_url} failed: {response.status_code} {response.text[:300]}"
+            )
         self.token = response.headers["X-Subject-Token"]
         token = response.json()["token"]
         self.project_id = token["project"]["id"]
@@ -66,7 +92,9 @@ class Client:
                     if endpoint.get("interface") != "public":
                         continue
                     if self.region and endpoint.get("region_id", endpoint.get("region")) not in (
-                            self.region, None):
+                        self.region,
+                        None,
+                    ):
                         continue
                     self.endpoints[service_type] = endpoint["url"].rstrip("/")
                     break
@@ -77,8 +105,9 @@ class Client:
         return self.endpoints[service_type]
 
     # -- requests ---------------------------------------------------------------
-    def request(self, method, service, path, *, json=None, headers=None, microversion=None,
-                **kwargs):
+    def request(
+        self, method, service, path, *, json=None, headers=None, microversion=None, **kwargs
+    ):
         if self.token is None:
             self.login()
         headers = dict(headers or {})
@@ -89,8 +118,9 @@ class Client:
             if version:
                 headers.setdefault("OpenStack-API-Version", f"compute {version}")
         url = self.endpoint(service) + path
-        return self.session.request(method, url, json=json, headers=headers,
-                                    timeout=self.timeout, **kwargs)
+        return self.session.request(
+            method, url, json=json, headers=headers, timeout=self.timeout, **kwargs
+        )
 
     def compute(self, method, path, **kwargs):
         return self.request(method, COMPUTE, path, **kwargs)
@@ -100,8 +130,12 @@ class Client:
 
     # -- conveniences -------------------------------------------------------------
     def create_server(self, name, image_ref, flavor_ref, zone=None, networks="auto", **extra):
-        server = {"name": name, "imageRef": image_ref, "flavorRef": flavor_ref,
-                  "networks": networks}
+        server = {
+            "name": name,
+            "imageRef": image_ref,
+            "flavorRef": flavor_ref,
+            "networks": networks,
+        }
         if zone is not None:
             server["availability_zone"] = zone
         server.update(extra)

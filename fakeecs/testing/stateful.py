@@ -31,11 +31,12 @@ Subclass it to add rules for your own code; ``self.client`` is an authenticated
 cloud without a fakeecs control plane), ``self.servers`` / ``self.images`` the
 reference model, and ``self.expect(response, status)`` checks a response.
 """
+
 import itertools
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -55,8 +56,15 @@ VM_TRANSITIONS = {
     "error": {"active", "stopped", "deleted"},
 }
 #: Nova's API status of a settled vm_state
-STATUS = {"building": "BUILD", "active": "ACTIVE", "stopped": "SHUTOFF", "paused": "PAUSED",
-          "suspended": "SUSPENDED", "error": "ERROR", "deleted": "DELETED"}
+STATUS = {
+    "building": "BUILD",
+    "active": "ACTIVE",
+    "stopped": "SHUTOFF",
+    "paused": "PAUSED",
+    "suspended": "SUSPENDED",
+    "error": "ERROR",
+    "deleted": "DELETED",
+}
 #: server action -> (vm_states it is allowed from, task_state while it runs, resulting vm_state)
 ACTIONS = {
     "os-stop": ({"active", "error"}, "powering-off", "stopped"),
@@ -68,8 +76,12 @@ ACTIONS = {
 }
 #: vm_states a server may be imaged from (nova.compute.api.API.snapshot)
 SNAPSHOT_VM_STATES = {"active", "stopped", "paused", "suspended"}
-SNAPSHOT_TASKS = {"image_snapshot_pending", "image_snapshot", "image_pending_upload",
-                  "image_uploading"}
+SNAPSHOT_TASKS = {
+    "image_snapshot_pending",
+    "image_snapshot",
+    "image_pending_upload",
+    "image_uploading",
+}
 BUILD_TASKS = {"scheduling", "block_device_mapping", "networking", "spawning", None}
 #: Glance image status -> statuses that may follow it
 IMAGE_TRANSITIONS = {
@@ -80,20 +92,58 @@ IMAGE_TRANSITIONS = {
     "killed": {"deleted"},
 }
 #: Glance's own image attributes (a metadata key with one of these names is not shown as is)
-GLANCE_CORE = {"id", "name", "status", "visibility", "protected", "os_hidden", "checksum",
-               "os_hash_algo", "os_hash_value", "owner", "size", "virtual_size",
-               "container_format", "disk_format", "created_at", "updated_at", "tags", "min_ram",
-               "min_disk", "self", "file", "schema", "direct_url", "locations", "location",
-               "deleted", "deleted_at", "stores"}
+GLANCE_CORE = {
+    "id",
+    "name",
+    "status",
+    "visibility",
+    "protected",
+    "os_hidden",
+    "checksum",
+    "os_hash_algo",
+    "os_hash_value",
+    "owner",
+    "size",
+    "virtual_size",
+    "container_format",
+    "disk_format",
+    "created_at",
+    "updated_at",
+    "tags",
+    "min_ram",
+    "min_disk",
+    "self",
+    "file",
+    "schema",
+    "direct_url",
+    "locations",
+    "location",
+    "deleted",
+    "deleted_at",
+    "stores",
+}
 #: Nova fault names by status
-NOVA_FAULTS = {400: "badRequest", 401: "unauthorized", 403: "forbidden", 404: "itemNotFound",
-               405: "badMethod", 409: "conflictingRequest", 413: "overLimit",
-               415: "badMediaType", 429: "overLimit", 501: "notImplemented",
-               503: "serviceUnavailable"}
+NOVA_FAULTS = {
+    400: "badRequest",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "itemNotFound",
+    405: "badMethod",
+    409: "conflictingRequest",
+    413: "overLimit",
+    415: "badMediaType",
+    429: "overLimit",
+    501: "notImplemented",
+    503: "serviceUnavailable",
+}
 
 #: durations the machine sets on a fakeecs (None: keep the cloud's)
-DEFAULT_TRANSITIONS = {"server_build": 1.0, "server_action": 0.5, "server_delete": 0.5,
-                       "image_snapshot": 2.0}
+DEFAULT_TRANSITIONS = {
+    "server_build": 1.0,
+    "server_action": 0.5,
+    "server_delete": 0.5,
+    "image_snapshot": 2.0,
+}
 
 
 class CloudMismatch(AssertionError):
@@ -104,14 +154,14 @@ class CloudMismatch(AssertionError):
 class RefServer:
     id: str
     name: str
-    zone: Optional[str]
+    zone: str | None
     image_id: str
     vm_state: str = "building"
-    task: Optional[str] = "scheduling"
+    task: str | None = "scheduling"
     #: "build", "action", "snapshot", "delete" or None (settled)
-    pending: Optional[str] = "build"
+    pending: str | None = "build"
     #: vm_state the pending process ends in
-    target: Optional[str] = "active"
+    target: str | None = "active"
     launched: bool = False
 
 
@@ -174,8 +224,11 @@ class FakeEcsMachine(RuleBasedStateMachine):
 
     def __init__(self):
         super().__init__()
-        handle = self.target() if callable(self.target) and not hasattr(self.target, "url") \
+        handle = (
+            self.target()
+            if callable(self.target) and not hasattr(self.target, "url")
             else self.target
+        )
         self.fake = handle if handle is not None else shared_fake()
         self.controlled = bool(getattr(self.fake, "has_control_plane", False))
         if self.controlled:
@@ -203,16 +256,21 @@ class FakeEcsMachine(RuleBasedStateMachine):
     def _zones(self):
         response = self.client.compute("GET", "/os-availability-zone")
         self.expect(response, 200)
-        return sorted(z["zoneName"] for z in response.json()["availabilityZoneInfo"]
-                      if z["zoneState"]["available"])
+        return sorted(
+            z["zoneName"]
+            for z in response.json()["availabilityZoneInfo"]
+            if z["zoneState"]["available"]
+        )
 
     def unique_name(self, prefix="fkm"):
         return f"{prefix}-{next(self._names)}"
 
     def fail(self, message, response=None):
         if response is not None:
-            message += (f"\n  -> {response.request.method} {response.request.url} answered "
-                        f"{response.status_code}: {response.text[:500]}")
+            message += (
+                f"\n  -> {response.request.method} {response.request.url} answered "
+                f"{response.status_code}: {response.text[:500]}"
+            )
         raise CloudMismatch(message)
 
     def expect(self, response, status, fragment=None):
@@ -235,15 +293,22 @@ class FakeEcsMachine(RuleBasedStateMachine):
             self.fail("an error body that is not JSON", response)
         path = response.request.path_url
         if path.startswith("/image") or "/v2/images" in path:
-            if not (isinstance(body, dict) and str(body.get("code", "")).startswith(str(status))
-                    and isinstance(body.get("message"), str)):
-                self.fail("a Glance error must be {message, code: '<status> <phrase>', title}",
-                          response)
+            if not (
+                isinstance(body, dict)
+                and str(body.get("code", "")).startswith(str(status))
+                and isinstance(body.get("message"), str)
+            ):
+                self.fail(
+                    "a Glance error must be {message, code: '<status> <phrase>', title}", response
+                )
             return
         name = NOVA_FAULTS.get(status, "computeFault")
-        if not (isinstance(body, dict) and list(body) == [name]
-                and body[name].get("code") == status
-                and isinstance(body[name].get("message"), str)):
+        if not (
+            isinstance(body, dict)
+            and list(body) == [name]
+            and body[name].get("code") == status
+            and isinstance(body[name].get("message"), str)
+        ):
             self.fail(f"a Nova error must be {{{name!r}: {{code: {status}, message}}}}", response)
 
     def live_servers(self):
@@ -256,8 +321,11 @@ class FakeEcsMachine(RuleBasedStateMachine):
         return [i for i in self.images.values() if i.status == "active"]
 
     def _own_images(self):
-        return [i for i in self.client.list_images(owner=self.project_id)
-                if i.get("owner") == self.project_id and i.get("visibility") != "public"]
+        return [
+            i
+            for i in self.client.list_images(owner=self.project_id)
+            if i.get("owner") == self.project_id and i.get("visibility") != "public"
+        ]
 
     def fetch_server(self, ref):
         """GET one server, check it against the model, and return its body (None if gone)."""
@@ -307,13 +375,13 @@ class FakeEcsMachine(RuleBasedStateMachine):
         if wait:
             self.settle()
 
-    @precondition(lambda self: self.active_images()
-                  and len(self.live_servers()) < self.max_servers)
+    @precondition(lambda self: self.active_images() and len(self.live_servers()) < self.max_servers)
     @rule(data=st.data(), wait=st.booleans())
     def boot_from_image(self, data, wait):
         """Constraint: a server made from a createImage image must be in its source's AZ."""
-        image = data.draw(st.sampled_from(sorted(self.active_images(), key=lambda i: i.id)),
-                          label="image")
+        image = data.draw(
+            st.sampled_from(sorted(self.active_images(), key=lambda i: i.id)), label="image"
+        )
         zone = data.draw(st.one_of(st.none(), st.sampled_from(self.zones)), label="zone")
         name = self.unique_name()
         response = self.client.create_server(name, image.id, self.flavor, zone=zone)
@@ -366,13 +434,13 @@ class FakeEcsMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.live_servers() and len(self.images) < self.max_images)
     @rule(data=st.data(), case=fst.create_image_cases(), wait=st.booleans())
     def create_image(self, data, case, wait):
-        ref = self.pick_server(data, lambda s: s.pending is None
-                               and s.vm_state in SNAPSHOT_VM_STATES)
+        ref = self.pick_server(
+            data, lambda s: s.pending is None and s.vm_state in SNAPSHOT_VM_STATES
+        )
         body = self.fetch_server(ref)
         if body is None or ref.pending == "delete":
             return
-        response = self.client.server_action(ref.id, case.body,
-                                             microversion=fst._fmt(case.version))
+        response = self.client.server_action(ref.id, case.body, microversion=fst._fmt(case.version))
         if case.status != 202:
             self.expect(response, case.status, case.fragment)
             return
@@ -391,14 +459,16 @@ class FakeEcsMachine(RuleBasedStateMachine):
             self.settle()
 
     def deletable_servers(self):
-        return [s for s in self.live_servers()
-                if self.delete_during_snapshot or s.pending != "snapshot"]
+        return [
+            s for s in self.live_servers() if self.delete_during_snapshot or s.pending != "snapshot"
+        ]
 
     @precondition(lambda self: self.deletable_servers())
     @rule(data=st.data())
     def delete_server(self, data):
-        ref = data.draw(st.sampled_from(sorted(self.deletable_servers(), key=lambda s: s.id)),
-                        label="server")
+        ref = data.draw(
+            st.sampled_from(sorted(self.deletable_servers(), key=lambda s: s.id)), label="server"
+        )
         response = self.client.delete_server(ref.id)
         self.expect(response, 204)
         ref.pending, ref.target = "delete", "deleted"
@@ -409,8 +479,9 @@ class FakeEcsMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.images)
     @rule(data=st.data())
     def delete_image(self, data):
-        image = data.draw(st.sampled_from(sorted(self.images.values(), key=lambda i: i.id)),
-                          label="image")
+        image = data.draw(
+            st.sampled_from(sorted(self.images.values(), key=lambda i: i.id)), label="image"
+        )
         response = self.client.delete_image(image.id)
         if image.may_vanish:
             self.expect(response, {204, 404})
@@ -447,13 +518,15 @@ class FakeEcsMachine(RuleBasedStateMachine):
     def create_image_with_fault(self, data, false_negative, status):
         """A createImage that fails with ``status``; with ``false_negative`` the image is made
         anyway (what retry logic must survive)."""
-        ref = self.pick_server(data, lambda s: s.pending is None
-                               and s.vm_state in SNAPSHOT_VM_STATES)
+        ref = self.pick_server(
+            data, lambda s: s.pending is None and s.vm_state in SNAPSHOT_VM_STATES
+        )
         body = self.fetch_server(ref)
         if body is None or not self._can_snapshot(body) or len(self.images) >= self.max_images:
             return
-        rule_ = self.fake.add_fault(match={"action": "createImage"}, status=status, times=1,
-                                    side_effect=false_negative)
+        rule_ = self.fake.add_fault(
+            match={"action": "createImage"}, status=status, times=1, side_effect=false_negative
+        )
         name = self.unique_name("fkm-fault")
         response = self.client.create_image(ref.id, name)
         self.expect(response, status)
@@ -473,8 +546,9 @@ class FakeEcsMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def break_server(self, data):
         """Force a settled server into ERROR (a failure the cloud may have at any time)."""
-        ref = data.draw(st.sampled_from(sorted(self.settled_servers(), key=lambda s: s.id)),
-                        label="server")
+        ref = data.draw(
+            st.sampled_from(sorted(self.settled_servers(), key=lambda s: s.id)), label="server"
+        )
         self.fake.force_state("server", ref.id, "error")
         ref.vm_state, ref.task = "error", None
 
@@ -489,8 +563,7 @@ class FakeEcsMachine(RuleBasedStateMachine):
     def _add_image(self, image_id, name, server, metadata):
         if image_id in self.images or image_id in self.baseline_images:
             self.fail(f"a new image got the id of an existing one: {image_id}")
-        self.images[image_id] = RefImage(image_id, name, server.id, server.zone,
-                                         dict(metadata))
+        self.images[image_id] = RefImage(image_id, name, server.id, server.zone, dict(metadata))
         self.created_images.add(image_id)
         server.pending, server.target = "snapshot", server.vm_state
 
@@ -499,7 +572,7 @@ class FakeEcsMachine(RuleBasedStateMachine):
             try:
                 return response.json()["image_id"]
             except (ValueError, KeyError):
-                self.fail("from 2.45 createImage answers {\"image_id\": ...}", response)
+                self.fail('from 2.45 createImage answers {"image_id": ...}', response)
         location = response.headers.get("Location")
         if not location:
             self.fail("below 2.45 createImage answers a Location header", response)
@@ -509,13 +582,16 @@ class FakeEcsMachine(RuleBasedStateMachine):
 
     @staticmethod
     def _can_snapshot(body):
-        return (body["OS-EXT-STS:vm_state"] in SNAPSHOT_VM_STATES
-                and body["OS-EXT-STS:task_state"] is None
-                and body.get("OS-SRV-USG:launched_at") is not None)
+        return (
+            body["OS-EXT-STS:vm_state"] in SNAPSHOT_VM_STATES
+            and body["OS-EXT-STS:task_state"] is None
+            and body.get("OS-SRV-USG:launched_at") is not None
+        )
 
     def _pending(self):
-        return ([f"server {s.id} ({s.pending})" for s in self.servers.values() if s.pending]
-                + [f"image {i.id} ({i.status})" for i in self.images.values() if i.pending])
+        return [f"server {s.id} ({s.pending})" for s in self.servers.values() if s.pending] + [
+            f"image {i.id} ({i.status})" for i in self.images.values() if i.pending
+        ]
 
     def _server_gone(self, ref):
         if ref.pending != "delete":
@@ -536,10 +612,12 @@ class FakeEcsMachine(RuleBasedStateMachine):
             self.fail(f"{where}: status {body['status']} for vm_state {vm_state}")
         if ref.pending == "build":
             ok = (vm_state == "building" and task in BUILD_TASKS) or (
-                vm_state == "active" and task is None)
+                vm_state == "active" and task is None
+            )
         elif ref.pending == "action":
             ok = (vm_state == ref.vm_state and task == ref.task) or (
-                vm_state == ref.target and task is None)
+                vm_state == ref.target and task is None
+            )
         elif ref.pending == "snapshot":
             ok = vm_state == ref.vm_state and (task in SNAPSHOT_TASKS or task is None)
         elif ref.pending == "delete":
@@ -550,8 +628,11 @@ class FakeEcsMachine(RuleBasedStateMachine):
             self.fail(f"{where}: observed vm_state={vm_state} task_state={task}")
         if ref.pending != "delete":
             ref.vm_state, ref.task = vm_state, task
-            if task is None and ref.pending in ("build", "action", "snapshot") and (
-                    ref.pending == "snapshot" or vm_state == ref.target):
+            if (
+                task is None
+                and ref.pending in ("build", "action", "snapshot")
+                and (ref.pending == "snapshot" or vm_state == ref.target)
+            ):
                 ref.pending, ref.target = None, None
         if vm_state == "active" and task is None:
             ref.launched = True
@@ -574,8 +655,10 @@ class FakeEcsMachine(RuleBasedStateMachine):
             if body.get(key) != value:
                 self.fail(f"image {ref.id}: metadata {key!r} is {body.get(key)!r}, not {value!r}")
         if body.get("visibility") != "private" or body.get("owner") != self.project_id:
-            self.fail(f"image {ref.id}: a snapshot is private to its project, got "
-                      f"{body.get('visibility')}/{body.get('owner')}")
+            self.fail(
+                f"image {ref.id}: a snapshot is private to its project, got "
+                f"{body.get('visibility')}/{body.get('owner')}"
+            )
         ref.status = status
         if status == "active":
             ref.pending = False
@@ -628,8 +711,9 @@ class FakeEcsMachine(RuleBasedStateMachine):
     @classmethod
     def using(cls, target, **attributes):
         """A subclass bound to ``target`` (a handle, or a callable returning one)."""
-        attributes["target"] = staticmethod(target) if callable(target) and not hasattr(
-            target, "url") else target
+        attributes["target"] = (
+            staticmethod(target) if callable(target) and not hasattr(target, "url") else target
+        )
         return type(cls.__name__, (cls,), attributes)
 
     @classmethod
@@ -640,12 +724,25 @@ class FakeEcsMachine(RuleBasedStateMachine):
         from ..handle import RemoteFakeCloud
 
         handle = RemoteFakeCloud(url, **credentials)
-        return cls.using(handle, image_ids=image_ids, flavor_id=flavor_id,
-                         transitions=transitions if handle.has_control_plane else None)
+        return cls.using(
+            handle,
+            image_ids=image_ids,
+            flavor_id=flavor_id,
+            transitions=transitions if handle.has_control_plane else None,
+        )
 
 
 #: default settings for a run in CI time
 CI_SETTINGS = settings(max_examples=200, stateful_step_count=20, deadline=None)
 
-__all__ = ["FakeEcsMachine", "CloudMismatch", "RefServer", "RefImage", "shared_fake",
-           "CI_SETTINGS", "VM_TRANSITIONS", "ACTIONS", "IMAGE_TRANSITIONS"]
+__all__ = [
+    "ACTIONS",
+    "CI_SETTINGS",
+    "IMAGE_TRANSITIONS",
+    "VM_TRANSITIONS",
+    "CloudMismatch",
+    "FakeEcsMachine",
+    "RefImage",
+    "RefServer",
+    "shared_fake",
+]

@@ -20,10 +20,10 @@ schemas and the ECS documentation), so the strategies also check fakeecs:
 * microversions: ``compute X.Y`` from 2.1 to 2.60 or ``latest``; a malformed
   version is a 400, one out of range a 406.
 """
+
 import string
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Optional
 
 from hypothesis import strategies as st
 
@@ -42,17 +42,19 @@ QUOTA_DROPPED_AT = (2, 39)
 IMAGE_ID_BODY_AT = (2, 45)
 
 METADATA_KEY_ALPHABET = string.ascii_letters + string.digits + "-_:. "
-INVALID_NAME_MESSAGE = ("An invalid 'name' value was provided. The name must be: printable "
-                        "characters. Can not start or end with whitespace.")
+INVALID_NAME_MESSAGE = (
+    "An invalid 'name' value was provided. The name must be: printable "
+    "characters. Can not start or end with whitespace."
+)
 
 # one printable character per UTF-8 width, and some that break the name format
 ONE_BYTE = string.ascii_letters + string.digits + "-_.()[]!@#%&+=,;~"
-TWO_BYTES = "éüßñçøåÆΩλЖжШщ"          # 2 bytes each in UTF-8
-THREE_BYTES = "镜像服务器云中文日本語한국어€"   # 3 bytes each
-NON_BMP = "😀🚀𝔘𠀋"                    # 4 bytes, outside the BMP: not printable for Nova
+TWO_BYTES = "éüßñçøåÆΩλЖжШщ"  # 2 bytes each in UTF-8
+THREE_BYTES = "镜像服务器云中文日本語한국어€"  # 3 bytes each
+NON_BMP = "😀🚀𝔘𠀋"  # 4 bytes, outside the BMP: not printable for Nova
 CONTROL = "\x00\x01\x07\t\n\r\x1b\x7f\x85"
 FORMAT_CHARS = "\u200b\u200e\u2028\u2029\ufeff"
-WHITESPACE = " \u00a0\u3000\u2003"     # Unicode Zs: allowed inside, not at either end
+WHITESPACE = " \u00a0\u3000\u2003"  # Unicode Zs: allowed inside, not at either end
 
 
 # Nova's definition of printable (nova/api/validation/parameter_types.py, as its docstring
@@ -91,8 +93,11 @@ def metadata_problem(value):
         return "type"
     bad_keys = []
     for key, item in value.items():
-        if not (isinstance(key, str) and 1 <= len(key) <= METADATA_KEY_MAX
-                and all(ch in METADATA_KEY_ALPHABET for ch in key)):
+        if not (
+            isinstance(key, str)
+            and 1 <= len(key) <= METADATA_KEY_MAX
+            and all(ch in METADATA_KEY_ALPHABET for ch in key)
+        ):
             bad_keys.append(key)
             continue
         if not isinstance(item, str):
@@ -120,6 +125,7 @@ METADATA_FRAGMENTS = {
 
 # -- names -----------------------------------------------------------------------------
 
+
 def _fill_to_bytes(draw, total_bytes):
     """A printable name of exactly ``total_bytes`` UTF-8 bytes (mixing 1-, 2- and 3-byte
     characters), with no whitespace at either end."""
@@ -137,8 +143,11 @@ def _fill_to_bytes(draw, total_bytes):
 @st.composite
 def boundary_names(draw, valid=True):
     """Names at the byte limit: exactly 242 bytes (valid) or 243..245 (invalid)."""
-    total = NAME_MAX_BYTES - draw(st.integers(0, 2)) if valid else \
-        NAME_MAX_BYTES + draw(st.integers(1, 3))
+    total = (
+        NAME_MAX_BYTES - draw(st.integers(0, 2))
+        if valid
+        else NAME_MAX_BYTES + draw(st.integers(1, 3))
+    )
     return _fill_to_bytes(draw, total)
 
 
@@ -150,9 +159,12 @@ def _name_text(min_size=1, max_size=80):
 def valid_image_names():
     """Names a conforming cloud accepts: short, multibyte, and at the byte limit."""
     general = st.text(
-        alphabet=st.characters(codec="utf-8", exclude_categories=("Cc", "Cf", "Cs", "Co",
-                                                                  "Cn", "Zl", "Zp")),
-        min_size=1, max_size=60)
+        alphabet=st.characters(
+            codec="utf-8", exclude_categories=("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
+        ),
+        min_size=1,
+        max_size=60,
+    )
     return st.one_of(
         _name_text(1, 40),
         boundary_names(valid=True),
@@ -167,8 +179,12 @@ def valid_image_names():
 def _bad_format_name(draw):
     base = draw(_name_text(1, 20).filter(lambda n: n.strip() == n and n))
     where = draw(st.sampled_from(["start", "end", "inside"]))
-    bad = draw(st.one_of(st.sampled_from(CONTROL + FORMAT_CHARS + NON_BMP),
-                         st.sampled_from(WHITESPACE).filter(lambda _: where != "inside")))
+    bad = draw(
+        st.one_of(
+            st.sampled_from(CONTROL + FORMAT_CHARS + NON_BMP),
+            st.sampled_from(WHITESPACE).filter(lambda _: where != "inside"),
+        )
+    )
     if where == "start":
         return bad + base
     if where == "end":
@@ -182,15 +198,17 @@ def invalid_image_names():
     return st.one_of(
         st.just(""),
         boundary_names(valid=False),
-        st.sampled_from(THREE_BYTES).map(lambda ch: ch * 81),            # 243 bytes, 81 chars
+        st.sampled_from(THREE_BYTES).map(lambda ch: ch * 81),  # 243 bytes, 81 chars
         st.integers(NAME_MAX_CHARS + 1, NAME_MAX_CHARS + 20).map(lambda n: "n" * n),
         _bad_format_name(),
-        st.one_of(st.none(), st.integers(), st.booleans(), st.lists(st.text(max_size=3),
-                                                                    max_size=2)),
+        st.one_of(
+            st.none(), st.integers(), st.booleans(), st.lists(st.text(max_size=3), max_size=2)
+        ),
     ).filter(lambda name: name_problem(name) is not None)
 
 
 # -- metadata ----------------------------------------------------------------------------
+
 
 def metadata_keys(max_size=METADATA_KEY_MAX):
     return st.one_of(
@@ -202,8 +220,11 @@ def metadata_keys(max_size=METADATA_KEY_MAX):
 
 
 def metadata_values():
-    return st.one_of(st.text(max_size=40), st.just("v" * METADATA_VALUE_MAX),
-                     st.text(alphabet=THREE_BYTES, max_size=METADATA_VALUE_MAX))
+    return st.one_of(
+        st.text(max_size=40),
+        st.just("v" * METADATA_VALUE_MAX),
+        st.text(alphabet=THREE_BYTES, max_size=METADATA_VALUE_MAX),
+    )
 
 
 def valid_metadata(max_items=8):
@@ -220,8 +241,7 @@ def metadata_of_size(draw, size):
 
 def metadata_at_quota():
     """128 items (always fine) or 129..131 items (403 below 2.39)."""
-    return st.integers(METADATA_ITEMS_QUOTA - 1, METADATA_ITEMS_QUOTA + 3).flatmap(
-        metadata_of_size)
+    return st.integers(METADATA_ITEMS_QUOTA - 1, METADATA_ITEMS_QUOTA + 3).flatmap(metadata_of_size)
 
 
 @st.composite
@@ -230,28 +250,39 @@ def invalid_metadata(draw):
     kind = draw(st.sampled_from(["type", "key", "long_key", "value_type", "value_too_long"]))
     base = draw(valid_metadata(max_items=3))
     if kind == "type":
-        return draw(st.one_of(st.lists(st.text(max_size=3), max_size=2), st.text(max_size=5),
-                              st.integers()))
+        return draw(
+            st.one_of(st.lists(st.text(max_size=3), max_size=2), st.text(max_size=5), st.integers())
+        )
     if kind == "key":
-        bad = draw(st.text(min_size=1, max_size=10).filter(
-            lambda k: any(ch not in METADATA_KEY_ALPHABET for ch in k)))
+        bad = draw(
+            st.text(min_size=1, max_size=10).filter(
+                lambda k: any(ch not in METADATA_KEY_ALPHABET for ch in k)
+            )
+        )
         return dict(base, **{bad: "v"})
     if kind == "long_key":
         return dict(base, **{"k" * (METADATA_KEY_MAX + draw(st.integers(1, 5))): "v"})
     if kind == "value_type":
-        return dict(base, key=draw(st.one_of(st.integers(), st.booleans(), st.none(),
-                                             st.lists(st.integers(), max_size=2))))
+        return dict(
+            base,
+            key=draw(
+                st.one_of(
+                    st.integers(), st.booleans(), st.none(), st.lists(st.integers(), max_size=2)
+                )
+            ),
+        )
     return dict(base, key="v" * (METADATA_VALUE_MAX + draw(st.integers(1, 5))))
 
 
 # -- microversions ----------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class MicroversionCase:
     """Request headers and what the cloud must do: serve ``version`` or fail with ``status``."""
 
     headers: dict
-    version: Optional[tuple] = None
+    version: tuple | None = None
     status: int = 200
 
     @property
@@ -270,36 +301,41 @@ def valid_microversions():
 
 def microversion_cases():
     """Header sets with their expected outcome (served version, 400 or 406)."""
-    good = valid_microversions().flatmap(lambda v: st.sampled_from([
-        MicroversionCase({"OpenStack-API-Version": f"compute {_fmt(v)}"}, v),
-        MicroversionCase({"X-OpenStack-Nova-API-Version": _fmt(v)}, v),
-        MicroversionCase({"OpenStack-API-Version": f"volume 3.0, compute {_fmt(v)}"}, v),
-    ]))
-    special = st.sampled_from([
-        MicroversionCase({}, MIN_VERSION),
-        MicroversionCase({"OpenStack-API-Version": "compute latest"}, MAX_VERSION),
-        MicroversionCase({"X-OpenStack-Nova-API-Version": "latest"}, MAX_VERSION),
-    ])
+    good = valid_microversions().flatmap(
+        lambda v: st.sampled_from(
+            [
+                MicroversionCase({"OpenStack-API-Version": f"compute {_fmt(v)}"}, v),
+                MicroversionCase({"X-OpenStack-Nova-API-Version": _fmt(v)}, v),
+                MicroversionCase({"OpenStack-API-Version": f"volume 3.0, compute {_fmt(v)}"}, v),
+            ]
+        )
+    )
+    special = st.sampled_from(
+        [
+            MicroversionCase({}, MIN_VERSION),
+            MicroversionCase({"OpenStack-API-Version": "compute latest"}, MAX_VERSION),
+            MicroversionCase({"X-OpenStack-Nova-API-Version": "latest"}, MAX_VERSION),
+        ]
+    )
     out_of_range = st.one_of(
         st.integers(MAX_VERSION[1] + 1, 200).map(lambda m: (2, m)),
         st.integers(3, 9).map(lambda major: (major, 0)),
         st.just((1, 0)),
         st.just((2, 0)),
-    ).map(lambda v: MicroversionCase({"OpenStack-API-Version": f"compute {_fmt(v)}"},
-                                     None, 406))
-    malformed = st.sampled_from(["2", "2.", ".5", "2.a", "two", "2.01", "02.1", "v2.1",
-                                 "2.1.1", "2,1"]).map(
-        lambda raw: MicroversionCase({"OpenStack-API-Version": f"compute {raw}"}, None, 400))
+    ).map(lambda v: MicroversionCase({"OpenStack-API-Version": f"compute {_fmt(v)}"}, None, 406))
+    malformed = st.sampled_from(
+        ["2", "2.", ".5", "2.a", "two", "2.01", "02.1", "v2.1", "2.1.1", "2,1"]
+    ).map(lambda raw: MicroversionCase({"OpenStack-API-Version": f"compute {raw}"}, None, 400))
     return st.one_of(good, special, out_of_range, malformed)
 
 
 def microversion_headers():
     """Valid ``OpenStack-API-Version`` headers only (a dict)."""
-    return valid_microversions().map(
-        lambda v: {"OpenStack-API-Version": f"compute {_fmt(v)}"})
+    return valid_microversions().map(lambda v: {"OpenStack-API-Version": f"compute {_fmt(v)}"})
 
 
 # -- createImage bodies -------------------------------------------------------------------
+
 
 @dataclass
 class CreateImageCase:
@@ -313,8 +349,8 @@ class CreateImageCase:
     body: object
     version: tuple = MAX_VERSION
     status: int = 202
-    reason: Optional[str] = None
-    fragment: Optional[str] = None
+    reason: str | None = None
+    fragment: str | None = None
     headers: dict = field(default_factory=dict)
 
     @property
@@ -365,8 +401,7 @@ def expected_create_image(body, version=MAX_VERSION):
 
 
 #: what Nova's ``_convert_to_v2`` takes out before Glance sees the image
-NOVA_DROPS_BEFORE_GLANCE = {"size", "deleted", "status", "created_at", "updated_at",
-                            "deleted_at"}
+NOVA_DROPS_BEFORE_GLANCE = {"size", "deleted", "status", "created_at", "updated_at", "deleted_at"}
 #: Glance v2 create: properties it keeps for itself (403 ``is reserved``/``is read-only``)
 GLANCE_RESERVED = {"location", "deleted", "deleted_at"}
 GLANCE_READ_ONLY = {"self", "file", "schema", "direct_url", "stores"}
@@ -385,9 +420,14 @@ def glance_refusal(key):
 
 def _case(body, version):
     status, reason, fragment = expected_create_image(body, version)
-    return CreateImageCase(body=body, version=version, status=status, reason=reason,
-                           fragment=fragment,
-                           headers={"OpenStack-API-Version": f"compute {_fmt(version)}"})
+    return CreateImageCase(
+        body=body,
+        version=version,
+        status=status,
+        reason=reason,
+        fragment=fragment,
+        headers={"OpenStack-API-Version": f"compute {_fmt(version)}"},
+    )
 
 
 def _with_metadata(name, metadata):
@@ -399,35 +439,44 @@ def _with_metadata(name, metadata):
 
 def valid_create_image_bodies(max_items=8):
     """``{"createImage": {...}}`` bodies a conforming cloud accepts at every microversion."""
-    return st.builds(_with_metadata, valid_image_names(),
-                     st.one_of(st.none(), valid_metadata(max_items)))
+    return st.builds(
+        _with_metadata, valid_image_names(), st.one_of(st.none(), valid_metadata(max_items))
+    )
 
 
 def invalid_create_image_bodies():
     """Bodies refused with a 400 at every microversion (one problem each)."""
     kinds = {
-        "name": st.builds(_with_metadata, invalid_image_names(),
-                          st.one_of(st.none(), valid_metadata(2))),
+        "name": st.builds(
+            _with_metadata, invalid_image_names(), st.one_of(st.none(), valid_metadata(2))
+        ),
         "metadata": st.builds(_with_metadata, valid_image_names(), invalid_metadata()),
-        "required": st.builds(lambda meta: {"createImage": {"metadata": meta}},
-                              valid_metadata(2)),
-        "additional": st.builds(lambda name, key: {"createImage": {"name": name, key: "x"}},
-                                valid_image_names(),
-                                st.sampled_from(["description", "Name", "os_type"])),
+        "required": st.builds(lambda meta: {"createImage": {"metadata": meta}}, valid_metadata(2)),
+        "additional": st.builds(
+            lambda name, key: {"createImage": {"name": name, key: "x"}},
+            valid_image_names(),
+            st.sampled_from(["description", "Name", "os_type"]),
+        ),
         "type": st.one_of(st.none(), st.text(max_size=5), st.lists(st.integers(), max_size=2)).map(
-            lambda spec: {"createImage": spec}),
+            lambda spec: {"createImage": spec}
+        ),
     }
-    return st.sampled_from(["name", "name", "name", "metadata", "metadata", "required",
-                            "additional", "type"]).flatmap(kinds.__getitem__)
+    return st.sampled_from(
+        ["name", "name", "name", "metadata", "metadata", "required", "additional", "type"]
+    ).flatmap(kinds.__getitem__)
 
 
 def create_image_cases(versions=None):
     """Valid (about half), invalid and quota-boundary requests with their expected outcome."""
     versions = versions or valid_microversions()
-    kinds = {"valid": valid_create_image_bodies(), "invalid": invalid_create_image_bodies(),
-             "quota": st.builds(_with_metadata, valid_image_names(), metadata_at_quota())}
+    kinds = {
+        "valid": valid_create_image_bodies(),
+        "invalid": invalid_create_image_bodies(),
+        "quota": st.builds(_with_metadata, valid_image_names(), metadata_at_quota()),
+    }
     bodies = st.sampled_from(["valid", "valid", "valid", "invalid", "invalid", "quota"]).flatmap(
-        kinds.__getitem__)
+        kinds.__getitem__
+    )
     return st.builds(_case, bodies, versions)
 
 
@@ -444,13 +493,16 @@ def server_names():
 
 
 @st.composite
-def server_specs(draw, zones=DEFAULT_ZONES, flavors=DEFAULT_FLAVORS, images=DEFAULT_IMAGES,
-                 names=None):
+def server_specs(
+    draw, zones=DEFAULT_ZONES, flavors=DEFAULT_FLAVORS, images=DEFAULT_IMAGES, names=None
+):
     """The ``server`` object of a valid ``POST /servers`` (microversion >= 2.37)."""
-    spec = {"name": draw(names or server_names()),
-            "flavorRef": draw(st.sampled_from(list(flavors))),
-            "imageRef": draw(st.sampled_from(list(images))),
-            "networks": draw(st.sampled_from(["auto", "none"]))}
+    spec = {
+        "name": draw(names or server_names()),
+        "flavorRef": draw(st.sampled_from(list(flavors))),
+        "imageRef": draw(st.sampled_from(list(images))),
+        "networks": draw(st.sampled_from(["auto", "none"])),
+    }
     if zones and draw(st.booleans()):
         spec["availability_zone"] = draw(st.sampled_from(list(zones)))
     if draw(st.booleans()):
@@ -462,10 +514,17 @@ def server_specs(draw, zones=DEFAULT_ZONES, flavors=DEFAULT_FLAVORS, images=DEFA
 
 DEFAULT_IDENTITY = {
     "domains": [{"id": "3c9a6b0e1d2f4a5b8c7d6e5f4a3b2c1d", "name": "Default"}],
-    "projects": [{"id": "0fae0ec5c0de4e1bb2b3c4d5e6f70819", "name": "fakeecs",
-                  "domain": "Default"}],
-    "users": [{"id": "1aa0ec5c0de4e1bb2b3c4d5e6f708191", "name": "fakeecs", "domain": "Default",
-               "roles": {"fakeecs": ["admin", "member", "reader"]}}],
+    "projects": [
+        {"id": "0fae0ec5c0de4e1bb2b3c4d5e6f70819", "name": "fakeecs", "domain": "Default"}
+    ],
+    "users": [
+        {
+            "id": "1aa0ec5c0de4e1bb2b3c4d5e6f708191",
+            "name": "fakeecs",
+            "domain": "Default",
+            "roles": {"fakeecs": ["admin", "member", "reader"]},
+        }
+    ],
 }
 
 PROCESSES = ("server_build", "server_action", "server_delete", "image_snapshot")
@@ -473,9 +532,11 @@ PROCESSES = ("server_build", "server_action", "server_delete", "image_snapshot")
 
 def transition_settings(processes=PROCESSES):
     """``{"server_build": 0.5, "image_snapshot": "manual", ...}`` for some processes."""
-    durations = st.one_of(st.sampled_from([0, 0.5, 1, 2, 10, 60]),
-                          st.floats(0, 120, allow_nan=False, allow_infinity=False),
-                          st.just("manual"))
+    durations = st.one_of(
+        st.sampled_from([0, 0.5, 1, 2, 10, 60]),
+        st.floats(0, 120, allow_nan=False, allow_infinity=False),
+        st.just("manual"),
+    )
     return st.dictionaries(st.sampled_from(list(processes)), durations, max_size=len(processes))
 
 
@@ -492,24 +553,37 @@ def worlds(draw, identity=True, max_zones=4, max_flavors=4, max_images=3, transi
     zone_names = [f"{region}{letter}" for letter in "abcdefgh"[:count]]
     available = draw(st.lists(st.booleans(), min_size=count, max_size=count))
     available[draw(st.integers(0, count - 1))] = True
-    zones = [{"name": name, "available": ok} for name, ok in zip(zone_names, available, strict=False)]
+    zones = [
+        {"name": name, "available": ok} for name, ok in zip(zone_names, available, strict=False)
+    ]
     flavor_count = draw(st.integers(1, max_flavors))
-    rams = sorted(draw(st.lists(st.sampled_from([512, 1024, 2048, 4096, 8192]),
-                                min_size=flavor_count, max_size=flavor_count, unique=True)))
-    flavors = [{"id": f"s6.f{i}", "name": f"s6.f{i}", "vcpus": max(1, ram // 2048), "ram": ram}
-               for i, ram in enumerate(rams)]
+    rams = sorted(
+        draw(
+            st.lists(
+                st.sampled_from([512, 1024, 2048, 4096, 8192]),
+                min_size=flavor_count,
+                max_size=flavor_count,
+                unique=True,
+            )
+        )
+    )
+    flavors = [
+        {"id": f"s6.f{i}", "name": f"s6.f{i}", "vcpus": max(1, ram // 2048), "ram": ram}
+        for i, ram in enumerate(rams)
+    ]
     images = []
     for index in range(draw(st.integers(0, max_images))):
-        images.append({
-            "id": f"00000000-0000-4000-8000-{index:012d}",
-            "name": draw(_name_text(1, 20).filter(lambda n: name_problem(n) is None)),
-            "visibility": "public",
-            "min_ram": draw(st.sampled_from([0] + [r for r in rams])),
-            "min_disk": draw(st.sampled_from([0, 20, 40])),
-            "properties": {"os_distro": draw(st.sampled_from(["ubuntu", "centos", "euleros"]))},
-        })
-    world = {"region": region, "availability_zones": zones, "flavors": flavors,
-             "images": images}
+        images.append(
+            {
+                "id": f"00000000-0000-4000-8000-{index:012d}",
+                "name": draw(_name_text(1, 20).filter(lambda n: name_problem(n) is None)),
+                "visibility": "public",
+                "min_ram": draw(st.sampled_from([0] + [r for r in rams])),
+                "min_disk": draw(st.sampled_from([0, 20, 40])),
+                "properties": {"os_distro": draw(st.sampled_from(["ubuntu", "centos", "euleros"]))},
+            }
+        )
+    world = {"region": region, "availability_zones": zones, "flavors": flavors, "images": images}
     if identity:
         world = dict(DEFAULT_IDENTITY, **world)
     if transitions and draw(st.booleans()):
@@ -518,11 +592,31 @@ def worlds(draw, identity=True, max_zones=4, max_flavors=4, max_images=3, transi
 
 
 __all__ = [
-    "NAME_MAX_CHARS", "NAME_MAX_BYTES", "METADATA_ITEMS_QUOTA", "MIN_VERSION", "MAX_VERSION",
-    "name_problem", "metadata_problem", "expected_create_image",
-    "boundary_names", "valid_image_names", "invalid_image_names",
-    "metadata_keys", "valid_metadata", "metadata_at_quota", "invalid_metadata",
-    "MicroversionCase", "valid_microversions", "microversion_cases", "microversion_headers",
-    "CreateImageCase", "valid_create_image_bodies", "invalid_create_image_bodies",
-    "create_image_cases", "server_names", "server_specs", "transition_settings", "worlds",
+    "MAX_VERSION",
+    "METADATA_ITEMS_QUOTA",
+    "MIN_VERSION",
+    "NAME_MAX_BYTES",
+    "NAME_MAX_CHARS",
+    "CreateImageCase",
+    "MicroversionCase",
+    "boundary_names",
+    "create_image_cases",
+    "expected_create_image",
+    "invalid_create_image_bodies",
+    "invalid_image_names",
+    "invalid_metadata",
+    "metadata_at_quota",
+    "metadata_keys",
+    "metadata_problem",
+    "microversion_cases",
+    "microversion_headers",
+    "name_problem",
+    "server_names",
+    "server_specs",
+    "transition_settings",
+    "valid_create_image_bodies",
+    "valid_image_names",
+    "valid_metadata",
+    "valid_microversions",
+    "worlds",
 ]

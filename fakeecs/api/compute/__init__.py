@@ -1,4 +1,5 @@
 """Nova v2.1 (and legacy v2) as Huawei ECS serves it, at ``/v2.1`` and ``/v2``."""
+
 import json
 
 from flask import Blueprint, Response, g, jsonify, request
@@ -28,11 +29,19 @@ class ProjectIdConverter(BaseConverter):
 def no_route():
     """The bare WebOb 404 Nova answers when no route matches."""
     if "application/json" in request.headers.get("Accept", ""):
-        body = json.dumps({"message": "The resource could not be found.<br /><br />\n\n\n",
-                           "code": "404 Not Found", "title": "Not Found"})
+        body = json.dumps(
+            {
+                "message": "The resource could not be found.<br /><br />\n\n\n",
+                "code": "404 Not Found",
+                "title": "Not Found",
+            }
+        )
         return Response(body, status=404, content_type="application/json")
-    return Response("404 Not Found\n\nThe resource could not be found.\n\n   ", status=404,
-                    content_type="text/plain; charset=UTF-8")
+    return Response(
+        "404 Not Found\n\nThe resource could not be found.\n\n   ",
+        status=404,
+        content_type="text/plain; charset=UTF-8",
+    )
 
 
 def legacy():
@@ -55,8 +64,12 @@ def _before():
             g.version = error.version
             raise ApiError(error.status, error.message) from None
     content_type = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
-    if (request.method in ("POST", "PUT") and content_type and content_type != "text/plain"
-            and content_type not in JSON_TYPES):
+    if (
+        request.method in ("POST", "PUT")
+        and content_type
+        and content_type != "text/plain"
+        and content_type not in JSON_TYPES
+    ):
         raise ApiError(415, "Unsupported Content-Type")
     endpoint = (request.endpoint or "").split(".")[-1]
     if endpoint not in LATE_PROJECT_CHECK:
@@ -66,8 +79,11 @@ def _before():
 def check_project(context):
     project_id = (request.view_args or {}).get("project_id")
     if project_id is not None and project_id != context.project_id:
-        raise ApiError(400, f"Malformed request URL: URL's project_id '{project_id}' doesn't "
-                            f"match Context's project_id '{context.project_id}'")
+        raise ApiError(
+            400,
+            f"Malformed request URL: URL's project_id '{project_id}' doesn't "
+            f"match Context's project_id '{context.project_id}'",
+        )
 
 
 @bp.after_request
@@ -89,8 +105,13 @@ def route(rule, **options):
 
     def decorator(view):
         bp.add_url_rule("/<pid:project_id>" + rule, view_func=view, **options)
-        bp.add_url_rule(rule, view_func=view, defaults={"project_id": None},
-                        endpoint=view.__name__ + "_noproject", **options)
+        bp.add_url_rule(
+            rule,
+            view_func=view,
+            defaults={"project_id": None},
+            endpoint=view.__name__ + "_noproject",
+            **options,
+        )
         return view
 
     return decorator
@@ -107,10 +128,15 @@ def version_project(project_id):
 
 
 def register(app):
-    from . import servers  # noqa: F401  (routes)
+    from . import (  # noqa: F401  (routes)
+        attachments,
+        flavors,
+        ips,
+        metadata,
+        servers,
+        tags,
+    )
     from . import images as _images  # noqa: F401  (Nova image proxy, optional)
-    from . import attachments  # noqa: F401  (os-volume_attachments)
-    from . import flavors, ips, metadata, tags  # noqa: F401  (routes)
 
     app.url_map.converters["pid"] = ProjectIdConverter
     app.register_blueprint(bp, url_prefix="/v2.1", name="compute")

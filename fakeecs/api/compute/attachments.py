@@ -5,6 +5,7 @@ room's :meth:`~fakeecs.model.storage.StorageMixin.attach_volume` and
 :meth:`~fakeecs.model.storage.StorageMixin.detach_volume`; these views only parse
 and render.
 """
+
 import re
 import uuid
 
@@ -49,8 +50,9 @@ class Pattern(NovaString):
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
         if value is not None and not self.regex.search(value):
-            raise NovaError(invalid(self.data_key or attr, value,
-                                    f"{value!r} does not match {self.pattern!r}"))
+            raise NovaError(
+                invalid(self.data_key or attr, value, f"{value!r} does not match {self.pattern!r}")
+            )
         return value
 
 
@@ -94,7 +96,7 @@ def _allow_shelved():
 def list_volume_attachments(project_id, server_id):
     limit, offset = int_param("limit"), int_param("offset") or 0
     entries = cloud().list_volume_attachments(g.context, server_id)
-    entries = entries[offset:] if limit is None else entries[offset:offset + limit]
+    entries = entries[offset:] if limit is None else entries[offset : offset + limit]
     return jsonify({"volumeAttachments": [attachment_view(server_id, e) for e in entries]})
 
 
@@ -109,10 +111,15 @@ def attach_volume(project_id, server_id):
     outer = validated(BODY, json_body(malformed))
     schema = TAGGED_ATTACHMENT if g.version >= TAG_VERSION else ATTACHMENT
     spec = validated(schema, outer["volumeAttachment"])
-    entry = cloud().attach_volume(g.context, server_id, spec["volumeId"], spec.get("device"),
-                                  allow_shelved=_allow_shelved(), tag=spec.get("tag"))
-    return jsonify({"volumeAttachment": attachment_view(server_id, entry,
-                                                        keep_empty_device=True)})
+    entry = cloud().attach_volume(
+        g.context,
+        server_id,
+        spec["volumeId"],
+        spec.get("device"),
+        allow_shelved=_allow_shelved(),
+        tag=spec.get("tag"),
+    )
+    return jsonify({"volumeAttachment": attachment_view(server_id, entry, keep_empty_device=True)})
 
 
 @route("/servers/<server_id>/os-volume_attachments/<volume_id>", methods=["DELETE"])

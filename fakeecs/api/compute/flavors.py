@@ -1,4 +1,5 @@
 """Flavor extra specs, read only (``flavors_extraspecs.py``): what ``flavor show`` reads."""
+
 from flask import Response, g, jsonify
 
 from ..auth import cloud

@@ -4,6 +4,7 @@
 ``views/images.py``.  From 2.36 (``/images``) and 2.39 (``/metadata``) on the
 routes answer 404 as Nova does.
 """
+
 from flask import Response, g, jsonify, request
 
 from ...model import Forbidden, Invalid, NotFound
@@ -15,8 +16,14 @@ from ..params import int_param
 from . import bp, legacy
 
 #: Glance status -> Nova image status (views/images.py)
-STATUS = {"active": "ACTIVE", "queued": "SAVING", "saving": "SAVING", "deleted": "DELETED",
-          "pending_delete": "DELETED", "killed": "ERROR"}
+STATUS = {
+    "active": "ACTIVE",
+    "queued": "SAVING",
+    "saving": "SAVING",
+    "deleted": "DELETED",
+    "pending_delete": "DELETED",
+    "killed": "ERROR",
+}
 PROGRESS = {"queued": 25, "saving": 50, "active": 100}
 #: Nova's ``metadata_items`` quota
 METADATA_LIMIT = 128
@@ -51,30 +58,43 @@ def _image(image_id):
 
 def _links(image):
     base, pid = base_url(), g.context.project_id
-    return [{"rel": "self", "href": f"{base}/v2.1/{pid}/images/{image.id}"},
-            {"rel": "bookmark", "href": f"{base}/{pid}/images/{image.id}"},
-            {"rel": "alternate", "type": "application/vnd.openstack.image",
-             "href": f"{base}/image/images/{image.id}"}]
+    return [
+        {"rel": "self", "href": f"{base}/v2.1/{pid}/images/{image.id}"},
+        {"rel": "bookmark", "href": f"{base}/{pid}/images/{image.id}"},
+        {
+            "rel": "alternate",
+            "type": "application/vnd.openstack.image",
+            "href": f"{base}/image/images/{image.id}",
+        },
+    ]
 
 
 def image_view(image, detail=True):
     body = {"id": image.id, "name": image.name, "links": _links(image)}
     if not detail:
         return body
-    body.update({
-        "minRam": int(image.min_ram or 0), "minDisk": int(image.min_disk or 0),
-        "metadata": dict(image.properties),
-        "created": isoformat(image.created_at), "updated": isoformat(image.updated_at),
-        "status": STATUS.get(image.status, "UNKNOWN"),
-        "progress": PROGRESS.get(image.status, 0),
-        "OS-EXT-IMG-SIZE:size": image.size or 0,
-    })
+    body.update(
+        {
+            "minRam": int(image.min_ram or 0),
+            "minDisk": int(image.min_disk or 0),
+            "metadata": dict(image.properties),
+            "created": isoformat(image.created_at),
+            "updated": isoformat(image.updated_at),
+            "status": STATUS.get(image.status, "UNKNOWN"),
+            "progress": PROGRESS.get(image.status, 0),
+            "OS-EXT-IMG-SIZE:size": image.size or 0,
+        }
+    )
     server_id = image.properties.get("instance_uuid")
     if server_id:
         base, pid = base_url(), g.context.project_id
-        body["server"] = {"id": server_id, "links": [
-            {"rel": "self", "href": f"{base}/v2.1/{pid}/servers/{server_id}"},
-            {"rel": "bookmark", "href": f"{base}/{pid}/servers/{server_id}"}]}
+        body["server"] = {
+            "id": server_id,
+            "links": [
+                {"rel": "self", "href": f"{base}/v2.1/{pid}/servers/{server_id}"},
+                {"rel": "bookmark", "href": f"{base}/{pid}/servers/{server_id}"},
+            ],
+        }
     disk_config = image.properties.get("auto_disk_config")
     if disk_config is not None:
         body["OS-DCF:diskConfig"] = "AUTO" if str(disk_config).lower() == "true" else "MANUAL"
@@ -95,7 +115,7 @@ def _list(detail):
         filters["status"] = args["status"].lower()
     for key, value in args.items():
         if key.startswith("property-"):
-            filters[key[len("property-"):]] = value
+            filters[key[len("property-") :]] = value
     since = None
     if args.get("changes-since"):
         try:
@@ -106,21 +126,25 @@ def _list(detail):
     limit, marker = int_param("limit"), args.get("marker")
 
     def keep_also(image):
-        return ((since is None or image.updated_at >= since)
-                and (min_ram is None or (image.min_ram or 0) >= min_ram)
-                and (min_disk is None or (image.min_disk or 0) >= min_disk))
+        return (
+            (since is None or image.updated_at >= since)
+            and (min_ram is None or (image.min_ram or 0) >= min_ram)
+            and (min_disk is None or (image.min_disk or 0) >= min_disk)
+        )
 
     try:
-        found, more = cloud().list_images(g.context, filters=filters, limit=limit, marker=marker,
-                                          keep_also=keep_also)
+        found, more = cloud().list_images(
+            g.context, filters=filters, limit=limit, marker=marker, keep_also=keep_also
+        )
     except Invalid as error:
         if error.rule == "marker":
             raise ApiError(400, f"marker [{marker}] not found") from None
         raise
     body = {"images": [image_view(image, detail) for image in found]}
     if more and found:
-        body["images_links"] = [{"rel": "next", "href": f"{request.base_url}?limit={limit}"
-                                                        f"&marker={found[-1].id}"}]
+        body["images_links"] = [
+            {"rel": "next", "href": f"{request.base_url}?limit={limit}&marker={found[-1].id}"}
+        ]
     return jsonify(body)
 
 
@@ -154,6 +178,7 @@ def delete_image(project_id, image_id):
 
 # -- image metadata (<= 2.38) -----------------------------------------------------------
 
+
 def _body(key):
     body = json_body(lambda: ApiError(400, "Malformed request body"))
     if not isinstance(body, dict) or not isinstance(body.get(key), dict):
@@ -161,11 +186,17 @@ def _body(key):
     items = body[key]
     for name, value in items.items():
         if not isinstance(value, str):
-            raise ApiError(400, f"Invalid input for field/attribute {name}. Value: {value}. "
-                                f"{value!r} is not of type 'string'")
+            raise ApiError(
+                400,
+                f"Invalid input for field/attribute {name}. Value: {value}. "
+                f"{value!r} is not of type 'string'",
+            )
         if not name or len(name) > 255 or len(value) > 255:
-            raise ApiError(400, f"Invalid input for field/attribute {key}. Value: {items}. "
-                                "Metadata keys and values must be 1 to 255 characters long")
+            raise ApiError(
+                400,
+                f"Invalid input for field/attribute {key}. Value: {items}. "
+                "Metadata keys and values must be 1 to 255 characters long",
+            )
     return items
 
 
@@ -176,8 +207,11 @@ def _write(image_id, properties):
         raise ApiError(403, "Image metadata limit exceeded")
     current = dict(image.properties)
     changes = [{"op": "remove", "path": key} for key in current if key not in properties]
-    changes += [{"op": "add", "path": key, "value": value} for key, value in properties.items()
-                if current.get(key) != value]
+    changes += [
+        {"op": "add", "path": key, "value": value}
+        for key, value in properties.items()
+        if current.get(key) != value
+    ]
     try:
         image = cloud().update_image(g.context, image_id, changes)
     except NotFound:

@@ -1,4 +1,5 @@
 """Server addresses: ``GET /servers/{id}/ips`` and ``/ips/{network_label}`` (``ips.py``)."""
+
 from flask import Response, g, jsonify
 
 from ..auth import cloud

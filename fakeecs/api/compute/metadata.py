@@ -3,6 +3,7 @@
 ``nova/api/openstack/compute/server_metadata.py``; the rules (state, lock,
 quota) are the model's (:mod:`fakeecs.model.servermeta`).
 """
+
 from flask import Response, g, jsonify
 
 from ..auth import cloud
@@ -32,8 +33,7 @@ def merge_server_metadata(project_id: str, server_id: str) -> Response:
 def replace_server_metadata(project_id: str, server_id: str) -> Response:
     """Replace all; answers with exactly the body's metadata (200)."""
     items = validated(METADATA_BODY, json_body(malformed))["metadata"]
-    cloud().update_server_metadata(g.context, server_id, items, replace=True,
-                                   rule="update_all")
+    cloud().update_server_metadata(g.context, server_id, items, replace=True, rule="update_all")
     return jsonify({"metadata": items})
 
 

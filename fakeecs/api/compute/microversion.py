@@ -1,4 +1,5 @@
 """Compute microversions: parsing the request headers as Nova does."""
+
 import re
 
 MIN_VERSION = (2, 1)
@@ -38,8 +39,13 @@ def requested(headers, service="compute", legacy_header="X-OpenStack-Nova-API-Ve
     return None
 
 
-def negotiate(headers, service="compute", minimum=MIN_VERSION, maximum=MAX_VERSION,
-              legacy_header="X-OpenStack-Nova-API-Version"):
+def negotiate(
+    headers,
+    service="compute",
+    minimum=MIN_VERSION,
+    maximum=MAX_VERSION,
+    legacy_header="X-OpenStack-Nova-API-Version",
+):
     """The version to serve, as a tuple; raises :class:`VersionError`.
 
     Shared by every microversioned service (compute, and volume with its own range).
@@ -51,8 +57,10 @@ def negotiate(headers, service="compute", minimum=MIN_VERSION, maximum=MAX_VERSI
         return maximum
     match = _FORMAT.match(raw)
     if not match:
-        raise VersionError(400, f"API Version String {raw} is of invalid format. "
-                                "Must be of format MajorNum.MinorNum.")
+        raise VersionError(
+            400,
+            f"API Version String {raw} is of invalid format. Must be of format MajorNum.MinorNum.",
+        )
     if max(len(match.group(1)), len(match.group(2))) > MAX_DIGITS:
         raise VersionError(406, _unsupported(raw, minimum, maximum))
     version = (int(match.group(1)), int(match.group(2)))
@@ -62,5 +70,7 @@ def negotiate(headers, service="compute", minimum=MIN_VERSION, maximum=MAX_VERSI
 
 
 def _unsupported(text, minimum, maximum):
-    return (f"Version {text} is not supported by the API. "
-            f"Minimum is {fmt(minimum)} and maximum is {fmt(maximum)}.")
+    return (
+        f"Version {text} is not supported by the API. "
+        f"Minimum is {fmt(minimum)} and maximum is {fmt(maximum)}."
+    )

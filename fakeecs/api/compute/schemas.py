@@ -1,4 +1,5 @@
 """Request schemas of the compute API, apart from the controllers (as Nova keeps them)."""
+
 import binascii
 import functools
 import ipaddress
@@ -11,11 +12,35 @@ from ...model.servermeta import MAX_TAG_COUNT, tag_error
 from .validation import NovaError, NovaMetadata, NovaSchema, NovaString, invalid
 
 #: Nova's ``parameter_types.boolean``
-NOVA_BOOLEAN = [True, "True", "TRUE", "true", "1", "ON", "On", "on", "YES", "Yes", "yes",
-                False, "False", "FALSE", "false", "0", "OFF", "Off", "off", "NO", "No", "no"]
+NOVA_BOOLEAN = [
+    True,
+    "True",
+    "TRUE",
+    "true",
+    "1",
+    "ON",
+    "On",
+    "on",
+    "YES",
+    "Yes",
+    "yes",
+    False,
+    "False",
+    "FALSE",
+    "false",
+    "0",
+    "OFF",
+    "Off",
+    "off",
+    "NO",
+    "No",
+    "no",
+]
 TRUE_STRINGS = ("1", "on", "yes", "true")
-UUID_FORMAT = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?"
-                         r"[0-9a-fA-F]{12}$")
+UUID_FORMAT = re.compile(
+    r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?"
+    r"[0-9a-fA-F]{12}$"
+)
 
 
 def nova_bool(value):
@@ -37,8 +62,9 @@ class NovaBoolean(fields.Field):
 
     def _deserialize(self, value, attr, data, **kwargs):
         if value not in NOVA_BOOLEAN:
-            raise NovaError(invalid(self.data_key or attr, value,
-                                    f"{value!r} is not one of {NOVA_BOOLEAN!r}"))
+            raise NovaError(
+                invalid(self.data_key or attr, value, f"{value!r} is not one of {NOVA_BOOLEAN!r}")
+            )
         return nova_bool(value)
 
 
@@ -79,8 +105,9 @@ class Enum(fields.Field):
 
     def _deserialize(self, value, attr, data, **kwargs):
         if value not in self.choices:
-            raise NovaError(invalid(self.data_key or attr, value,
-                                    f"{value!r} is not one of {self.choices!r}"))
+            raise NovaError(
+                invalid(self.data_key or attr, value, f"{value!r} is not one of {self.choices!r}")
+            )
         return value
 
 
@@ -99,6 +126,7 @@ class TagList(fields.Field):
                 raise NovaError(invalid(index, tag, problem))
         return value
 
+
 #: ECS: the image name is "greater than 0 bytes and less than 243 bytes"
 ECS_IMAGE_NAME_MAX_BYTES = 242
 
@@ -108,8 +136,9 @@ class CreateImage(NovaSchema):
 
     nova_name = "createImage"
     nova_required = ("name",)
-    name = NovaString(min_length=1, max_length=255, name_format=True,
-                      max_bytes=ECS_IMAGE_NAME_MAX_BYTES)
+    name = NovaString(
+        min_length=1, max_length=255, name_format=True, max_bytes=ECS_IMAGE_NAME_MAX_BYTES
+    )
     metadata = NovaMetadata()
 
 
@@ -123,34 +152,69 @@ class Networks(fields.Field):
             for item in value:
                 extra = [k for k in item if k not in ("uuid", "port", "fixed_ip", "tag")]
                 if extra:
-                    raise NovaError(invalid("networks", value, f"Additional properties are not "
-                                                               f"allowed ({extra[0]!r} was unexpected)"))
+                    raise NovaError(
+                        invalid(
+                            "networks",
+                            value,
+                            f"Additional properties are not allowed ({extra[0]!r} was unexpected)",
+                        )
+                    )
             return value
-        raise NovaError(invalid("networks", value, f"{value!r} is not valid under any of the given schemas"))
+        raise NovaError(
+            invalid("networks", value, f"{value!r} is not valid under any of the given schemas")
+        )
 
 
 class BlockDevice(fields.Field):
     """One ``block_device_mapping_v2`` entry, checked by the storage rules later."""
 
-    KEYS = ("source_type", "destination_type", "uuid", "boot_index", "volume_size",
-            "delete_on_termination", "device_name", "volume_type", "disk_bus",
-            "device_type", "guest_format", "no_device", "tag", "volume_id",
-            "snapshot_id", "image_id")
+    KEYS = (
+        "source_type",
+        "destination_type",
+        "uuid",
+        "boot_index",
+        "volume_size",
+        "delete_on_termination",
+        "device_name",
+        "volume_type",
+        "disk_bus",
+        "device_type",
+        "guest_format",
+        "no_device",
+        "tag",
+        "volume_id",
+        "snapshot_id",
+        "image_id",
+    )
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, list):
-            raise NovaError(invalid("block_device_mapping_v2", value, f"{value!r} is not of type 'array'"))
+            raise NovaError(
+                invalid("block_device_mapping_v2", value, f"{value!r} is not of type 'array'")
+            )
         for item in value:
             if not isinstance(item, dict):
-                raise NovaError(invalid("block_device_mapping_v2", item, f"{item!r} is not of type 'object'"))
+                raise NovaError(
+                    invalid("block_device_mapping_v2", item, f"{item!r} is not of type 'object'")
+                )
             extra = [k for k in item if k not in self.KEYS]
             if extra:
-                raise NovaError(invalid("block_device_mapping_v2", item, "Additional properties are "
-                                        f"not allowed ({extra[0]!r} was unexpected)"))
+                raise NovaError(
+                    invalid(
+                        "block_device_mapping_v2",
+                        item,
+                        f"Additional properties are not allowed ({extra[0]!r} was unexpected)",
+                    )
+                )
             if item.get("source_type") not in ("image", "volume", "snapshot", "blank"):
-                raise NovaError(invalid("source_type", item.get("source_type"),
-                                        f"{item.get('source_type')!r} is not one of "
-                                        "['volume', 'image', 'snapshot', 'blank']"))
+                raise NovaError(
+                    invalid(
+                        "source_type",
+                        item.get("source_type"),
+                        f"{item.get('source_type')!r} is not one of "
+                        "['volume', 'image', 'snapshot', 'blank']",
+                    )
+                )
         return value
 
 
@@ -159,14 +223,20 @@ class FlavorRef(fields.Field):
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
         if not isinstance(value, str) or not value.strip():
-            raise NovaError(invalid("flavorRef", value, f"{value!r} is not valid under any of the given schemas"))
+            raise NovaError(
+                invalid(
+                    "flavorRef", value, f"{value!r} is not valid under any of the given schemas"
+                )
+            )
         return value.rstrip("/").rsplit("/", 1)[-1]
 
 
 class ImageRef(fields.Field):
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str):
-            raise NovaError(invalid("imageRef", value, f"{value!r} is not valid under any of the given schemas"))
+            raise NovaError(
+                invalid("imageRef", value, f"{value!r} is not valid under any of the given schemas")
+            )
         return value.rstrip("/").rsplit("/", 1)[-1]
 
 
@@ -194,38 +264,58 @@ class Personality(fields.Field):
 class LegacyBlockDevice(fields.Field):
     """``block_device_mapping`` (v1), ``schemas/block_device_mapping_v1.py``."""
 
-    KEYS = ("virtual_name", "volume_id", "snapshot_id", "volume_size", "device_name",
-            "delete_on_termination", "no_device", "connection_info")
+    KEYS = (
+        "virtual_name",
+        "volume_id",
+        "snapshot_id",
+        "volume_size",
+        "device_name",
+        "delete_on_termination",
+        "no_device",
+        "connection_info",
+    )
     DEVICE_NAME = re.compile(r"^[a-zA-Z0-9._-r/]*$")  # Nova wrote `_-r`: a range
     BOOLEAN = NovaBoolean(data_key="delete_on_termination")
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, list):
-            raise NovaError(invalid("block_device_mapping", value,
-                                    f"{value!r} is not of type 'array'"))
+            raise NovaError(
+                invalid("block_device_mapping", value, f"{value!r} is not of type 'array'")
+            )
         return [self._item(item) for item in value]
 
     def _item(self, item):
         if not isinstance(item, dict):
-            raise NovaError(invalid("block_device_mapping", item,
-                                    f"{item!r} is not of type 'object'"))
+            raise NovaError(
+                invalid("block_device_mapping", item, f"{item!r} is not of type 'object'")
+            )
         for key in ("volume_id", "snapshot_id"):
             if key in item and not (isinstance(item[key], str) and UUID_FORMAT.match(item[key])):
                 raise NovaError(invalid(key, item[key], f"{item[key]!r} is not a 'uuid'"))
         size = item.get("volume_size")
         if "volume_size" in item and not (
-                (isinstance(size, int) and not isinstance(size, bool))
-                or (isinstance(size, str) and re.match(r"^[0-9]+$", size))):
-            raise NovaError(invalid("volume_size", size, f"{size!r} is not valid under any of "
-                                                         "the given schemas"))
+            (isinstance(size, int) and not isinstance(size, bool))
+            or (isinstance(size, str) and re.match(r"^[0-9]+$", size))
+        ):
+            raise NovaError(
+                invalid(
+                    "volume_size", size, f"{size!r} is not valid under any of the given schemas"
+                )
+            )
         device = item.get("device_name")
         if "device_name" in item:
             if not isinstance(device, str):
-                raise NovaError(invalid("device_name", device, f"{device!r} is not of type 'string'"))
+                raise NovaError(
+                    invalid("device_name", device, f"{device!r} is not of type 'string'")
+                )
             if not 1 <= len(device) <= 255 or not self.DEVICE_NAME.match(device):
-                reason = (f"{device!r} is too short" if not device else
-                          f"{device!r} is too long" if len(device) > 255 else
-                          f"{device!r} does not match '{self.DEVICE_NAME.pattern}'")
+                reason = (
+                    f"{device!r} is too short"
+                    if not device
+                    else f"{device!r} is too long"
+                    if len(device) > 255
+                    else f"{device!r} does not match '{self.DEVICE_NAME.pattern}'"
+                )
                 raise NovaError(invalid("device_name", device, reason))
         item = dict(item)
         if "delete_on_termination" in item:
@@ -235,8 +325,13 @@ class LegacyBlockDevice(fields.Field):
                 raise NovaError(invalid(key, item[key], f"{item[key]!r} is not of type 'string'"))
         extra = [k for k in item if k not in self.KEYS]
         if extra:
-            raise NovaError(invalid("block_device_mapping", item, "Additional properties are "
-                                    f"not allowed ({extra[0]!r} was unexpected)"))
+            raise NovaError(
+                invalid(
+                    "block_device_mapping",
+                    item,
+                    f"Additional properties are not allowed ({extra[0]!r} was unexpected)",
+                )
+            )
         return item
 
 
@@ -269,7 +364,7 @@ class ServerSpec(NovaSchema):
     tags = TagList()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def server_spec(version, legacy):
     """The (cached) ``server`` schema of ``POST /servers`` at ``version``.
 
@@ -323,7 +418,7 @@ class LegacyUpdateServerSpec(UpdateServerSpec):
     name = LegacyName(min_length=1, max_length=255)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def update_spec(version, legacy):
     """The (cached) ``server`` schema of ``PUT /servers/{id}``: description from 2.19."""
     excluded = ["description"] if version < (2, 19) else []

@@ -3,6 +3,7 @@
 ``nova/api/openstack/compute/server_tags.py``.  Below 2.26 every route answers
 Nova's bare 404.
 """
+
 from flask import Response, g, jsonify
 
 from ..auth import base_url, cloud
@@ -57,8 +58,9 @@ def add_server_tag(project_id: str, server_id: str, tag: str) -> Response:
     if not cloud().add_server_tag(g.context, server_id, tag):
         return Response(status=204)
     response = Response(status=201)
-    response.headers["Location"] = (f"{base_url()}/v2.1/{g.context.project_id}/servers/"
-                                    f"{server_id}/tags/{tag}")
+    response.headers["Location"] = (
+        f"{base_url()}/v2.1/{g.context.project_id}/servers/{server_id}/tags/{tag}"
+    )
     return response
 
 

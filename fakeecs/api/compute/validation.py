@@ -5,16 +5,20 @@ Nova validates with JSON schema and reports the *first* error as
 fields and the :class:`NovaSchema` base reproduce that text (Queens keyword
 order: type, minLength, maxLength, format).
 """
+
 import re
 import unicodedata
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, missing as missing_
+from marshmallow import RAISE, Schema, ValidationError, fields
+from marshmallow import missing as missing_
 
 from ..errors import nova_message
 
-INVALID_NAME = ("An invalid 'name' value was provided. The name must be: printable "
-                "characters. Can not start or end with whitespace.")
+INVALID_NAME = (
+    "An invalid 'name' value was provided. The name must be: printable "
+    "characters. Can not start or end with whitespace."
+)
 
 
 def invalid(field, value, reason):
@@ -28,7 +32,8 @@ def pytype(value):
     if value is None or isinstance(value, bool):
         return "boolean" if isinstance(value, bool) else "null"
     return {dict: "object", list: "array", str: "string", int: "integer", float: "number"}.get(
-        type(value), "unknown")
+        type(value), "unknown"
+    )
 
 
 def _printable(char):
@@ -42,7 +47,9 @@ def valid_name(value):
     """Nova's ``format: name``: printable, no leading or trailing whitespace."""
     if not all(_printable(ch) for ch in value):
         return False
-    if value and (unicodedata.category(value[0]) == "Zs" or unicodedata.category(value[-1]) == "Zs"):
+    if value and (
+        unicodedata.category(value[0]) == "Zs" or unicodedata.category(value[-1]) == "Zs"
+    ):
         return False
     return True
 
@@ -54,8 +61,16 @@ class NovaError(ValidationError):
 class NovaString(fields.Field):
     """A string with Nova's type, length and optional ``name`` format checks."""
 
-    def __init__(self, *, min_length=None, max_length=None, name_format=False,
-                 max_bytes=None, nullable=False, **kwargs):
+    def __init__(
+        self,
+        *,
+        min_length=None,
+        max_length=None,
+        name_format=False,
+        max_bytes=None,
+        nullable=False,
+        **kwargs,
+    ):
         super().__init__(allow_none=True, **kwargs)
         self.min_length = min_length
         self.max_length = max_length
@@ -75,8 +90,14 @@ class NovaString(fields.Field):
         if self.max_length is not None and len(value) > self.max_length:
             raise NovaError(invalid(label, value, f"{value!r} is too long"))
         if self.max_bytes is not None and len(value.encode("utf-8")) > self.max_bytes:
-            raise NovaError(invalid(label, value, f"{value!r} is too long: the name must be less "
-                                                  f"than {self.max_bytes + 1} bytes in UTF-8"))
+            raise NovaError(
+                invalid(
+                    label,
+                    value,
+                    f"{value!r} is too long: the name must be less "
+                    f"than {self.max_bytes + 1} bytes in UTF-8",
+                )
+            )
         if self.name_format and not valid_name(value):
             raise NovaError(INVALID_NAME)
         return value
@@ -115,13 +136,23 @@ class NovaMetadata(fields.Field):
             if len(item) > 255:
                 raise NovaError(invalid(key, item, f"{item!r} is too long"))
         if bad_keys and getattr(self.parent, "relaxed", False):
-            raise NovaError(invalid(label, value, "Additional properties are not allowed "
-                                                  f"({bad_keys[0]!r} was unexpected)"))
+            raise NovaError(
+                invalid(
+                    label,
+                    value,
+                    f"Additional properties are not allowed ({bad_keys[0]!r} was unexpected)",
+                )
+            )
         if bad_keys:
             listed = ", ".join(repr(k) for k in bad_keys)
             verb = "does" if len(bad_keys) == 1 else "do"
-            raise NovaError(invalid(label, value, f"{listed} {verb} not match any of the "
-                                                  "regexes: '^[a-zA-Z0-9-_:. ]{1,255}$'"))
+            raise NovaError(
+                invalid(
+                    label,
+                    value,
+                    f"{listed} {verb} not match any of the regexes: '^[a-zA-Z0-9-_:. ]{{1,255}}$'",
+                )
+            )
         return dict(value)
 
 
@@ -158,8 +189,13 @@ class NovaSchema(Schema):
         if extra and not self.relaxed:
             listed = ", ".join(repr(k) for k in extra)
             verb = "was" if len(extra) == 1 else "were"
-            raise NovaError(invalid(self.nova_name, data,
-                                    f"Additional properties are not allowed ({listed} {verb} unexpected)"))
+            raise NovaError(
+                invalid(
+                    self.nova_name,
+                    data,
+                    f"Additional properties are not allowed ({listed} {verb} unexpected)",
+                )
+            )
         return result
 
 

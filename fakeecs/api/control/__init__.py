@@ -8,6 +8,7 @@
 
 The schemas themselves are :mod:`fakeecs.model.control.inputs`.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -38,5 +39,13 @@ def register(app: Flask) -> None:
     hooks["after"].append(after_hook)
 
 
-__all__ = ["register", "openapi_document", "MATCH_KEYS", "OPERATIONS", "PREFIX", "ADMIN_HEADER",
-           "FaultBody", "bp"]
+__all__ = [
+    "ADMIN_HEADER",
+    "MATCH_KEYS",
+    "OPERATIONS",
+    "PREFIX",
+    "FaultBody",
+    "bp",
+    "openapi_document",
+    "register",
+]

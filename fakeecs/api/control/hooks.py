@@ -3,12 +3,13 @@
 With no fault rule set, the before-hook costs a clock read; the journal records
 raw bytes and references, and decodes them only when someone reads it.
 """
+
 from __future__ import annotations
 
 import functools
 import json
 import time
-from typing import Any, Optional
+from typing import Any
 
 from flask import Response, current_app, g, request
 
@@ -19,10 +20,21 @@ from ..jsonbody import parse_json
 from .operations import PREFIX
 
 #: request headers worth keeping in the journal (secrets are masked)
-JOURNAL_HEADERS = ("Content-Type", "Accept", "User-Agent", "OpenStack-API-Version",
-                   "X-OpenStack-Nova-API-Version", "X-Auth-Token", "X-Project-Id",
-                   "X-Domain-Id", "X-Sdk-Date", "Authorization", "X-Subject-Token",
-                   "X-Request-Id", "X-Client-Request-Id")
+JOURNAL_HEADERS = (
+    "Content-Type",
+    "Accept",
+    "User-Agent",
+    "OpenStack-API-Version",
+    "X-OpenStack-Nova-API-Version",
+    "X-Auth-Token",
+    "X-Project-Id",
+    "X-Domain-Id",
+    "X-Sdk-Date",
+    "Authorization",
+    "X-Subject-Token",
+    "X-Request-Id",
+    "X-Client-Request-Id",
+)
 SECRET_HEADERS = ("X-Auth-Token", "X-Subject-Token")
 #: largest request/response body kept in a journal entry, in bytes
 JOURNAL_BODY_LIMIT = 16 * 1024
@@ -38,11 +50,17 @@ def _is_control(path: str) -> bool:
 
 #: (journal name, WSGI environ key) of the request headers the journal keeps
 _JOURNAL_ENVIRON = tuple(
-    (name, name.upper().replace("-", "_") if name == "Content-Type"
-     else "HTTP_" + name.upper().replace("-", "_")) for name in JOURNAL_HEADERS)
+    (
+        name,
+        name.upper().replace("-", "_")
+        if name == "Content-Type"
+        else "HTTP_" + name.upper().replace("-", "_"),
+    )
+    for name in JOURNAL_HEADERS
+)
 
 
-def _action(method: str, path: str, raw: Optional[bytes]) -> Optional[str]:
+def _action(method: str, path: str, raw: bytes | None) -> str | None:
     """The action of ``POST .../action`` (the body's only key), from the raw body."""
     if method != "POST" or not path.rstrip("/").endswith("/action") or not raw:
         return None
@@ -55,7 +73,7 @@ def _action(method: str, path: str, raw: Optional[bytes]) -> Optional[str]:
     return None
 
 
-def _request_raw(req: Any = None) -> Optional[bytes]:
+def _request_raw(req: Any = None) -> bytes | None:
     """The request body when it is small enough to look at, else ``None`` (an oversized
     or streamed upload is never read by the hooks; a request without a body costs nothing)."""
     req = req or request._get_current_object()  # type: ignore[attr-defined]
@@ -68,7 +86,7 @@ def _request_raw(req: Any = None) -> Optional[bytes]:
     return req.get_data(cache=True) if length <= JOURNAL_BODY_LIMIT else None
 
 
-def _project(model: Any) -> tuple[Optional[str], Optional[str]]:
+def _project(model: Any) -> tuple[str | None, str | None]:
     """The project a request is for: its token's, else a project id in the path."""
     token = request.headers.get("X-Auth-Token")
     record = model.tokens.get(token) if token else None
@@ -91,19 +109,24 @@ def _describe_request() -> RequestInfo:
         path, method = request.path, request.method
         project_id, project_name = _project(cloud())
         info = g.fakeecs_request = RequestInfo(
-            method=method, path=path, action=_action(method, path, _request_raw()),
-            project_id=project_id, project_name=project_name,
-            family=g.get("path_family") or family_for(path))
+            method=method,
+            path=path,
+            action=_action(method, path, _request_raw()),
+            project_id=project_id,
+            project_name=project_name,
+            family=g.get("path_family") or family_for(path),
+        )
     return info
 
 
-def _fault_response(rule: FaultRule, family: Optional[str]) -> Response:
+def _fault_response(rule: FaultRule, family: str | None) -> Response:
     """The answer of a rule that has a status (callers only pass such rules)."""
     if rule.status is None:
         raise ValueError(f"fault rule {rule.id} has no status to answer with")
     if rule.body is not None:
-        response = Response(json.dumps(rule.body), status=rule.status,
-                            content_type="application/json")
+        response = Response(
+            json.dumps(rule.body), status=rule.status, content_type="application/json"
+        )
     else:
         message = rule.message or f"fakeecs injected fault ({rule.id})"
         family = family if family in errors.RENDERERS else "nova"
@@ -114,7 +137,7 @@ def _fault_response(rule: FaultRule, family: Optional[str]) -> Response:
     return response
 
 
-def before_hook() -> Optional[Response]:
+def before_hook() -> Response | None:
     """Record the start, then let a matching fault rule delay and/or answer the request;
     with no fault rule set this costs a clock read."""
     if _is_control(request.path):
@@ -146,7 +169,9 @@ def after_hook(response: Response) -> Response:
     try:
         _journal(response, rule)
     except Exception:  # the journal must never break a response
-        current_app.logger.exception("fakeecs: could not journal %s %s", request.method, request.path)
+        current_app.logger.exception(
+            "fakeecs: could not journal %s %s", request.method, request.path
+        )
     return response
 
 
@@ -159,8 +184,7 @@ def _masked(name: str, value: str) -> str:
     return value
 
 
-def _body_record(raw: Optional[bytes], content_type: Optional[str],
-                 length: Optional[int] = None) -> Any:
+def _body_record(raw: bytes | None, content_type: str | None, length: int | None = None) -> Any:
     if not raw:
         return {"truncated": True, "bytes": length} if length else None
     if len(raw) > JOURNAL_BODY_LIMIT:
@@ -178,7 +202,7 @@ def _body_record(raw: Optional[bytes], content_type: Optional[str],
         return {"bytes": len(raw)}
 
 
-def _journal(response: Response, rule: Optional[FaultRule]) -> None:
+def _journal(response: Response, rule: FaultRule | None) -> None:
     """Record the exchange cheaply: raw bytes and references now, decoding on read."""
     model = cloud()
     req = request._get_current_object()  # type: ignore[attr-defined]
@@ -197,30 +221,52 @@ def _journal(response: Response, rule: Optional[FaultRule]) -> None:
     if not response.direct_passthrough and not response.is_streamed:
         response_raw = response.get_data()
     details = functools.partial(
-        _journal_details, now=now, method=method, path=path, args=req.args, headers=headers,
-        raw=_request_raw(req), content_type=environ.get("CONTENT_TYPE"),
-        length=req.content_length, action=info.action if info is not None else None,
-        known=info is not None, response_raw=response_raw,
-        response_type=response.content_type)
-    model.journal.record({
-        "epoch": now,
-        "method": method,
-        "path": path,
-        "project_id": project_id,
-        "project_name": project_name,
-        "family": facts.get("path_family") or family_for(path),
-        "status": response.status_code,
-        "request_id": response.headers.get("X-OpenStack-Request-ID") or facts.get("request_id"),
-        "fault": rule.id if rule is not None and rule.status is not None else None,
-        "duration_ms": round((time.perf_counter() - started) * 1000, 3) if started else None,
-    }, details)
+        _journal_details,
+        now=now,
+        method=method,
+        path=path,
+        args=req.args,
+        headers=headers,
+        raw=_request_raw(req),
+        content_type=environ.get("CONTENT_TYPE"),
+        length=req.content_length,
+        action=info.action if info is not None else None,
+        known=info is not None,
+        response_raw=response_raw,
+        response_type=response.content_type,
+    )
+    model.journal.record(
+        {
+            "epoch": now,
+            "method": method,
+            "path": path,
+            "project_id": project_id,
+            "project_name": project_name,
+            "family": facts.get("path_family") or family_for(path),
+            "status": response.status_code,
+            "request_id": response.headers.get("X-OpenStack-Request-ID") or facts.get("request_id"),
+            "fault": rule.id if rule is not None and rule.status is not None else None,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 3) if started else None,
+        },
+        details,
+    )
 
 
-def _journal_details(*, now: float, method: str, path: str, args: Any,
-                     headers: list[tuple[str, str]], raw: Optional[bytes],
-                     content_type: Optional[str], length: Optional[int], action: Optional[str],
-                     known: bool, response_raw: Optional[bytes],
-                     response_type: Optional[str]) -> dict[str, Any]:
+def _journal_details(
+    *,
+    now: float,
+    method: str,
+    path: str,
+    args: Any,
+    headers: list[tuple[str, str]],
+    raw: bytes | None,
+    content_type: str | None,
+    length: int | None,
+    action: str | None,
+    known: bool,
+    response_raw: bytes | None,
+    response_type: str | None,
+) -> dict[str, Any]:
     """The journal fields decoded only when someone reads the journal."""
     query = {}
     for key in args:

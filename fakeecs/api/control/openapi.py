@@ -3,6 +3,7 @@
 The schemas that check each body and query (:mod:`fakeecs.model.control.inputs`)
 are the ones described: what the document says is what is enforced.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -35,36 +36,65 @@ def _schema_name(schema: Any) -> str:
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3 document of ``/_fakeecs/`` (and the dashboard's routes)."""
     spec = APISpec(
-        title="fakeecs control plane", version=__version__, openapi_version="3.0.3",
+        title="fakeecs control plane",
+        version=__version__,
+        openapi_version="3.0.3",
         plugins=[MarshmallowPlugin(schema_name_resolver=_schema_name)],
-        info={"description": "Reset, scenarios, state, virtual time, transitions, forced "
-                             "states, fault injection and the request journal."})
-    spec.components.security_scheme("adminToken", {"type": "apiKey", "in": "header",
-                                                   "name": ADMIN_HEADER})
+        info={
+            "description": "Reset, scenarios, state, virtual time, transitions, forced "
+            "states, fault injection and the request journal."
+        },
+    )
+    spec.components.security_scheme(
+        "adminToken", {"type": "apiKey", "in": "header", "name": ADMIN_HEADER}
+    )
     spec.components.schema("Error", schema=Error)
     for operation in OPERATIONS_LIST:
         doc: dict[str, Any] = {
-            "summary": operation.summary, "operationId": operation.name, "tags": ["control"],
+            "summary": operation.summary,
+            "operationId": operation.name,
+            "tags": ["control"],
             "responses": {
-                str(operation.status): {"description": "OK", "content": {"application/json": {
-                    "schema": {"type": "object"}}}},
-                "400": {"description": "bad input", "content": {"application/json": {
-                    "schema": "Error"}}}}}
+                str(operation.status): {
+                    "description": "OK",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                },
+                "400": {
+                    "description": "bad input",
+                    "content": {"application/json": {"schema": "Error"}},
+                },
+            },
+        }
         parameters: list[dict[str, Any]] = [
             {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-            for name in operation.params]
+            for name in operation.params
+        ]
         if operation.query is not None:
             parameters.append({"in": "query", "schema": type(operation.query)})
         if parameters:
             doc["parameters"] = parameters
         if operation.body is not None:
-            doc["requestBody"] = {"required": not operation.body_optional, "content": {
-                "application/json": {"schema": type(operation.body)}}}
+            doc["requestBody"] = {
+                "required": not operation.body_optional,
+                "content": {"application/json": {"schema": type(operation.body)}},
+            }
         spec.path(path=_path(operation.path), operations={operation.method.lower(): doc})
-    spec.path(path=PREFIX + "/openapi.json", operations={"get": {
-        "summary": "This document", "operationId": "openapi", "tags": ["control"],
-        "responses": {"200": {"description": "OK", "content": {"application/json": {
-            "schema": {"type": "object"}}}}}}})
+    spec.path(
+        path=PREFIX + "/openapi.json",
+        operations={
+            "get": {
+                "summary": "This document",
+                "operationId": "openapi",
+                "tags": ["control"],
+                "responses": {
+                    "200": {
+                        "description": "OK",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    }
+                },
+            }
+        },
+    )
     document = spec.to_dict()
     schemas = document["components"]["schemas"]
     # every key of a transitions body is a process, its value a duration

@@ -9,12 +9,14 @@ becomes a request (:attr:`Operation.request`).  The HTTP routes
 all read this table, so an input is checked by the same schema whichever way
 it comes in.  No Flask here.
 """
+
 from __future__ import annotations
 
 import datetime
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 
 from marshmallow import Schema
 
@@ -32,7 +34,7 @@ class Call:
 
     params: dict[str, str] = field(default_factory=dict)
     body: Any = None
-    query: Optional[dict[str, Any]] = None
+    query: dict[str, Any] | None = None
 
 
 #: ``run(model, params, body, query)``: the model call, with the loaded body and query
@@ -49,13 +51,13 @@ class Operation:
     path: str
     summary: str
     run: Runner
-    body: Optional[Schema] = None
-    query: Optional[Schema] = None
+    body: Schema | None = None
+    query: Schema | None = None
     status: int = 200
     #: an empty body is allowed (and loaded as ``{}``)
     body_optional: bool = False
     #: a handle's arguments as a :class:`Call` (default: path parameters in order)
-    request: Optional[Callable[..., Call]] = None
+    request: Callable[..., Call] | None = None
     #: the prefix of the body's keys in error messages (``state.version: ...``)
     where: str = ""
 
@@ -77,7 +79,7 @@ class Operation:
         """A handle's Python call as a :class:`Call`."""
         if self.request is not None:
             return self.request(*args, **kwargs)
-        return Call(params=dict(zip(self.params, args)))
+        return Call(params=dict(zip(self.params, args, strict=False)))
 
     def invoke(self, model: Any, call: Call) -> Any:
         """Check the body and query with this operation's schemas, then call the model."""
@@ -93,6 +95,7 @@ class Operation:
 
 # -- how handle calls become requests ------------------------------------------------------------
 
+
 def _reset_request(scenario: Any = None) -> Call:
     if scenario is None:
         return Call()
@@ -103,8 +106,9 @@ def _reset_request(scenario: Any = None) -> Call:
 def _scenario_request(scenario: Any) -> Call:
     if isinstance(scenario, dict):
         return Call(body={"scenario": scenario})
-    if isinstance(scenario, str) and ("/" in scenario or scenario.endswith((".yaml", ".yml"))
-                                      or os.path.isfile(scenario)):
+    if isinstance(scenario, str) and (
+        "/" in scenario or scenario.endswith((".yaml", ".yml")) or os.path.isfile(scenario)
+    ):
         return Call(body={"path": scenario})
     return Call(body={"name": scenario})
 
@@ -139,6 +143,7 @@ def _force_request(kind: str, resource_id: str, **fields: Any) -> Call:
 
 # -- the model calls ---------------------------------------------------------------------------
 
+
 def _describe(model: Any, params: dict[str, str], body: Any, query: Any) -> Any:
     kind, resource_id = params["kind"], params["resource_id"]
     result = model.describe_resource(kind, resource_id)
@@ -147,8 +152,7 @@ def _describe(model: Any, params: dict[str, str], body: Any, query: Any) -> Any:
     return result
 
 
-def _set_clock(model: Any, params: dict[str, str], body: inputs.ClockSettings,
-               query: Any) -> Any:
+def _set_clock(model: Any, params: dict[str, str], body: inputs.ClockSettings, query: Any) -> Any:
     return model.set_clock(body)
 
 
@@ -171,69 +175,180 @@ def _list_scenarios(model: Any, params: dict[str, str], body: Any, query: Any) -
 
 
 OPERATIONS_LIST = [
-    Operation("health", "GET", "/health", "Liveness and version",
-              lambda m, p, b, q: {"status": "ok", "version": __version__, "region": m.region}),
-    Operation("reset", "POST", "/reset",
-              "Back to the starting scenario(s), or start over from another",
-              lambda m, p, b, q: m.reset(b), body=inputs.ResetBody(), body_optional=True,
-              request=_reset_request),
-    Operation("list_scenarios", "GET", "/scenarios", "The named scenarios that can be loaded",
-              _list_scenarios),
-    Operation("load_scenario", "POST", "/scenarios", "Load a scenario on top of the current state",
-              lambda m, p, b, q: m.load_scenario(b), body=inputs.ScenarioBody(),
-              request=_scenario_request),
-    Operation("export_state", "GET", "/state", "Export the whole state (versioned JSON)",
-              lambda m, p, b, q: m.export_state()),
-    Operation("import_state", "PUT", "/state", "Import a state export (replaces everything)",
-              lambda m, p, b, q: m.import_state(inputs.CheckedState(b)), body=inputs.StateBody(),
-              request=lambda state: Call(body=state), where="state"),
-    Operation("get_clock", "GET", "/clock", "Read the virtual clock",
-              lambda m, p, b, q: m.get_clock()),
-    Operation("set_clock", "PUT", "/clock", "Set the clock mode, speed, time and/or auto flavour",
-              _set_clock, body=inputs.ClockBody(), request=_clock_request),
-    Operation("advance_clock", "POST", "/clock/advance",
-              "Advance the clock, running due transitions in order",
-              lambda m, p, b, q: m.advance_clock(b), body=inputs.AdvanceBody(),
-              request=lambda seconds: Call(body={"seconds": seconds})),
-    Operation("get_transitions", "GET", "/transitions", "Duration of each timed process",
-              lambda m, p, b, q: m.get_transitions()),
-    Operation("set_transitions", "PUT", "/transitions",
-              "Set process durations (seconds, \"manual\", \"immediate\", null)",
-              lambda m, p, b, q: m.set_transitions(b, replace=q["replace"]),
-              body=inputs.TransitionsBody(), query=inputs.TransitionsQuery(),
-              request=_transitions_request),
-    Operation("reset_transitions", "DELETE", "/transitions",
-              "Every process back to its default duration",
-              lambda m, p, b, q: m.set_transitions(inputs.Durations(), replace=True)),
-    Operation("describe_resource", "GET", "/resources/<kind>/<resource_id>",
-              "A resource's state and pending processes", _describe),
-    Operation("advance_resource", "POST", "/resources/<kind>/<resource_id>/advance",
-              "Move one resource one step (or more) along its pending process",
-              lambda m, p, b, q: m.advance_resource(p["kind"], p["resource_id"], b),
-              body=inputs.ResourceAdvanceBody(), body_optional=True, request=_advance_request),
-    Operation("force_state", "POST", "/resources/<kind>/<resource_id>/state",
-              "Force a resource's state",
-              lambda m, p, b, q: m.force_state(p["kind"], p["resource_id"], b),
-              body=inputs.ForceBody(), request=_force_request),
-    Operation("list_faults", "GET", "/faults", "The fault rules, in the order they are tried",
-              lambda m, p, b, q: {"faults": [rule.to_dict() for rule in m.faults]}),
-    Operation("add_fault", "POST", "/faults", "Add a fault rule",
-              lambda m, p, b, q: m.add_fault(b).to_dict(), body=inputs.FaultBody(),
-              status=201, request=lambda spec: Call(body=spec)),
+    Operation(
+        "health",
+        "GET",
+        "/health",
+        "Liveness and version",
+        lambda m, p, b, q: {"status": "ok", "version": __version__, "region": m.region},
+    ),
+    Operation(
+        "reset",
+        "POST",
+        "/reset",
+        "Back to the starting scenario(s), or start over from another",
+        lambda m, p, b, q: m.reset(b),
+        body=inputs.ResetBody(),
+        body_optional=True,
+        request=_reset_request,
+    ),
+    Operation(
+        "list_scenarios",
+        "GET",
+        "/scenarios",
+        "The named scenarios that can be loaded",
+        _list_scenarios,
+    ),
+    Operation(
+        "load_scenario",
+        "POST",
+        "/scenarios",
+        "Load a scenario on top of the current state",
+        lambda m, p, b, q: m.load_scenario(b),
+        body=inputs.ScenarioBody(),
+        request=_scenario_request,
+    ),
+    Operation(
+        "export_state",
+        "GET",
+        "/state",
+        "Export the whole state (versioned JSON)",
+        lambda m, p, b, q: m.export_state(),
+    ),
+    Operation(
+        "import_state",
+        "PUT",
+        "/state",
+        "Import a state export (replaces everything)",
+        lambda m, p, b, q: m.import_state(inputs.CheckedState(b)),
+        body=inputs.StateBody(),
+        request=lambda state: Call(body=state),
+        where="state",
+    ),
+    Operation(
+        "get_clock", "GET", "/clock", "Read the virtual clock", lambda m, p, b, q: m.get_clock()
+    ),
+    Operation(
+        "set_clock",
+        "PUT",
+        "/clock",
+        "Set the clock mode, speed, time and/or auto flavour",
+        _set_clock,
+        body=inputs.ClockBody(),
+        request=_clock_request,
+    ),
+    Operation(
+        "advance_clock",
+        "POST",
+        "/clock/advance",
+        "Advance the clock, running due transitions in order",
+        lambda m, p, b, q: m.advance_clock(b),
+        body=inputs.AdvanceBody(),
+        request=lambda seconds: Call(body={"seconds": seconds}),
+    ),
+    Operation(
+        "get_transitions",
+        "GET",
+        "/transitions",
+        "Duration of each timed process",
+        lambda m, p, b, q: m.get_transitions(),
+    ),
+    Operation(
+        "set_transitions",
+        "PUT",
+        "/transitions",
+        'Set process durations (seconds, "manual", "immediate", null)',
+        lambda m, p, b, q: m.set_transitions(b, replace=q["replace"]),
+        body=inputs.TransitionsBody(),
+        query=inputs.TransitionsQuery(),
+        request=_transitions_request,
+    ),
+    Operation(
+        "reset_transitions",
+        "DELETE",
+        "/transitions",
+        "Every process back to its default duration",
+        lambda m, p, b, q: m.set_transitions(inputs.Durations(), replace=True),
+    ),
+    Operation(
+        "describe_resource",
+        "GET",
+        "/resources/<kind>/<resource_id>",
+        "A resource's state and pending processes",
+        _describe,
+    ),
+    Operation(
+        "advance_resource",
+        "POST",
+        "/resources/<kind>/<resource_id>/advance",
+        "Move one resource one step (or more) along its pending process",
+        lambda m, p, b, q: m.advance_resource(p["kind"], p["resource_id"], b),
+        body=inputs.ResourceAdvanceBody(),
+        body_optional=True,
+        request=_advance_request,
+    ),
+    Operation(
+        "force_state",
+        "POST",
+        "/resources/<kind>/<resource_id>/state",
+        "Force a resource's state",
+        lambda m, p, b, q: m.force_state(p["kind"], p["resource_id"], b),
+        body=inputs.ForceBody(),
+        request=_force_request,
+    ),
+    Operation(
+        "list_faults",
+        "GET",
+        "/faults",
+        "The fault rules, in the order they are tried",
+        lambda m, p, b, q: {"faults": [rule.to_dict() for rule in m.faults]},
+    ),
+    Operation(
+        "add_fault",
+        "POST",
+        "/faults",
+        "Add a fault rule",
+        lambda m, p, b, q: m.add_fault(b).to_dict(),
+        body=inputs.FaultBody(),
+        status=201,
+        request=lambda spec: Call(body=spec),
+    ),
     Operation("clear_faults", "DELETE", "/faults", "Remove every fault rule", _clear_faults),
-    Operation("get_fault", "GET", "/faults/<rule_id>", "One fault rule",
-              lambda m, p, b, q: m.get_fault(p["rule_id"]).to_dict()),
-    Operation("remove_fault", "DELETE", "/faults/<rule_id>", "Remove one fault rule",
-              lambda m, p, b, q: {"deleted": [m.remove_fault(p["rule_id"]).id]}),
-    Operation("list_requests", "GET", "/requests",
-              "The request journal (oldest first) and how many were dropped",
-              lambda m, p, b, q: m.list_requests(**q), query=inputs.RequestsQuery(),
-              request=lambda **filters: Call(query=filters or None)),
-    Operation("clear_requests", "DELETE", "/requests", "Empty the request journal",
-              _clear_requests),
-    Operation("seed", "POST", "/seed", "Seed the id and probability generators",
-              lambda m, p, b, q: m.seed(b), body=inputs.SeedBody(),
-              request=lambda value: Call(body={"seed": value})),
+    Operation(
+        "get_fault",
+        "GET",
+        "/faults/<rule_id>",
+        "One fault rule",
+        lambda m, p, b, q: m.get_fault(p["rule_id"]).to_dict(),
+    ),
+    Operation(
+        "remove_fault",
+        "DELETE",
+        "/faults/<rule_id>",
+        "Remove one fault rule",
+        lambda m, p, b, q: {"deleted": [m.remove_fault(p["rule_id"]).id]},
+    ),
+    Operation(
+        "list_requests",
+        "GET",
+        "/requests",
+        "The request journal (oldest first) and how many were dropped",
+        lambda m, p, b, q: m.list_requests(**q),
+        query=inputs.RequestsQuery(),
+        request=lambda **filters: Call(query=filters or None),
+    ),
+    Operation(
+        "clear_requests", "DELETE", "/requests", "Empty the request journal", _clear_requests
+    ),
+    Operation(
+        "seed",
+        "POST",
+        "/seed",
+        "Seed the id and probability generators",
+        lambda m, p, b, q: m.seed(b),
+        body=inputs.SeedBody(),
+        request=lambda value: Call(body={"seed": value}),
+    ),
 ]
 
 #: operation name -> :class:`Operation`

@@ -6,10 +6,12 @@ checks it with the operation's schema and calls the model; the answer is JSON.
 Access: ``app.config["FAKEECS_CONTROL"]`` holds ``enabled`` and ``admin_token``;
 with a token, every control call needs it in ``X-FakeECS-Admin-Token``.
 """
+
 from __future__ import annotations
 
 import hmac
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
@@ -46,8 +48,11 @@ def json_body(optional: bool = False) -> Any:
 def _guard() -> None:
     config = current_app.config.get("FAKEECS_CONTROL") or {}
     if not config.get("enabled", True):
-        raise ApiError(404, "the control plane is off: fakeecs is bound to a non-loopback "
-                            "address; start it with --admin-token to enable /_fakeecs/")
+        raise ApiError(
+            404,
+            "the control plane is off: fakeecs is bound to a non-loopback "
+            "address; start it with --admin-token to enable /_fakeecs/",
+        )
     token = config.get("admin_token")
     if token:
         given = request.headers.get(ADMIN_HEADER, "")
@@ -71,8 +76,9 @@ def _view(operation: Operation) -> Callable[..., Response]:
 
 
 for _operation in OPERATIONS_LIST:
-    bp.add_url_rule(_operation.path, _operation.name, _view(_operation),
-                    methods=[_operation.method])
+    bp.add_url_rule(
+        _operation.path, _operation.name, _view(_operation), methods=[_operation.method]
+    )
 
 
 @bp.route("/openapi.json", methods=["GET"])

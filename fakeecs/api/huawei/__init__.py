@@ -13,6 +13,7 @@ matches ``[0-9a-f-]+``, so ``/v2/images``, ``/v2/cloudimages`` and
 ``/v2.1/cloudimages`` never reach Nova's routes; each path claims its error
 family through :data:`fakeecs.api.FAMILY_RESOLVERS`.
 """
+
 from .. import FAMILY_RESOLVERS
 from ..auth import AUTHENTICATORS
 from . import aksk, common, ecs, evs, iam, ims, vpc

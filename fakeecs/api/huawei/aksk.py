@@ -7,10 +7,10 @@ keys the scenario defines, with ``X-Sdk-Date`` at most 15 minutes from the
 virtual clock; any failure is a 401 in the API gateway's body.  The project
 is the one in the URL, else ``X-Project-Id``, else the key's own project.
 """
+
 from flask import current_app, g, request
 
-from ...model import Forbidden, Unauthorized
-from ...model import signing
+from ...model import Forbidden, Unauthorized, signing
 from ..auth import cloud
 from .common import gateway_error
 
@@ -26,13 +26,19 @@ def authenticate():
     the_cloud = cloud()
     try:
         access_key = signing.verify(
-            method=request.method, path=request.path, query=request.query_string,
-            headers=request.headers, body=request.get_data(cache=True),
-            secret_for=the_cloud.access_key_secret, now=the_cloud.now())
+            method=request.method,
+            path=request.path,
+            query=request.query_string,
+            headers=request.headers,
+            body=request.get_data(cache=True),
+            secret_for=the_cloud.access_key_secret,
+            now=the_cloud.now(),
+        )
     except signing.SignatureError as error:
         raise gateway_error(401, "APIG.0301", error.message) from None
-    project_id = (request.view_args or {}).get("project_id") or \
-        request.headers.get("X-Project-Id") or None
+    project_id = (
+        (request.view_args or {}).get("project_id") or request.headers.get("X-Project-Id") or None
+    )
     try:
         context = the_cloud.context_for_access_key(access_key, project_id)
     except Forbidden as error:

@@ -10,6 +10,7 @@ Error bodies (huawei-clients.md 8.3):
 Every response on these routes (and every AK/SK-signed response) carries
 ``X-Request-Id``, which the Huawei SDK copies into its exceptions.
 """
+
 import functools
 import re
 
@@ -21,16 +22,25 @@ from ..auth import cloud, require_token
 from ..errors import ApiError
 
 #: IMS paths (no project id) and the Glance API IMS serves at the root
-IMS_PATH = re.compile(r"^/(v1|v2|v2\.1)/cloudimages(/|$)|^/v2/(images|schemas)(/|$)"
-                      r"|^/v1/[^/]+/jobs(/|$)")
+IMS_PATH = re.compile(
+    r"^/(v1|v2|v2\.1)/cloudimages(/|$)|^/v2/(images|schemas)(/|$)"
+    r"|^/v1/[^/]+/jobs(/|$)"
+)
 ECS_PATH = re.compile(r"^/v1(\.1)?/[^/]+/cloudservers(/|$)")
 EVS_PATH = re.compile(r"^/v2(\.1)?/[^/]+/cloudsnapshots(/|$)")
 VPC_PATH = re.compile(r"^/v1/[^/]+/(vpcs|subnets)(/|$)")
 HUAWEI_FAMILIES = ("ims", "ecs", "gateway", "vpc")
 
 #: fallback IMS/ECS codes by status when no documented code applies
-IMS_STATUS_CODES = {400: "IMG.0001", 401: "APIG.0301", 403: "IMG.0047", 404: "IMG.0027",
-                    409: "IMG.0010", 413: "IMG.0001", 415: "IMG.0001"}
+IMS_STATUS_CODES = {
+    400: "IMG.0001",
+    401: "APIG.0301",
+    403: "IMG.0047",
+    404: "IMG.0027",
+    409: "IMG.0010",
+    413: "IMG.0001",
+    415: "IMG.0001",
+}
 ECS_STATUS_CODES = {400: "Ecs.0005", 403: "Ecs.0102", 404: "Ecs.0114", 409: "Ecs.0000"}
 NO_API = "The API does not exist or has not been published in the environment"
 
@@ -84,7 +94,8 @@ def render_ecs(status, message):
 
 def render_gateway(status, message):
     code = {401: "APIG.0301", 403: "APIG.0302", 404: "APIG.0101", 429: "APIG.0308"}.get(
-        status, "APIG.0%d" % status)
+        status, "APIG.0%d" % status
+    )
     return _json(gateway_body(code, message), status)
 
 
@@ -112,28 +123,43 @@ def authenticate():
             raise
         if error.body is not None and "error_code" in error.body:
             raise
-        raise gateway_error(401, "APIG.0301", "Incorrect IAM authentication information: "
-                            "the request carries neither a valid X-Auth-Token nor an "
-                            "SDK-HMAC-SHA256 signature") from None
+        raise gateway_error(
+            401,
+            "APIG.0301",
+            "Incorrect IAM authentication information: "
+            "the request carries neither a valid X-Auth-Token nor an "
+            "SDK-HMAC-SHA256 signature",
+        ) from None
 
 
 #: family -> (code for a missing project id, (status, code) for another project's)
-PATH_PROJECT_CODES = {"ecs": ("Ecs.0005", (400, "Ecs.0023")),
-                      "vpc": ("VPC.0101", (400, "VPC.0007")),
-                      "ims": ("IMG.0001", (403, "IMG.0026"))}
+PATH_PROJECT_CODES = {
+    "ecs": ("Ecs.0005", (400, "Ecs.0023")),
+    "vpc": ("VPC.0101", (400, "VPC.0007")),
+    "ims": ("IMG.0001", (403, "IMG.0026")),
+}
 
 
 def check_path_project(project_id, family):
     context = g.context
     missing, (status, other) = PATH_PROJECT_CODES.get(family, PATH_PROJECT_CODES["ims"])
     if project_id == "{project_id}":
-        raise api_error(400, missing, "The URL has no project id ('{project_id}' was sent as "
-                                      "is): build the SDK client with BasicCredentials(ak, sk, "
-                                      "project_id) or with_region(...).", family)
+        raise api_error(
+            400,
+            missing,
+            "The URL has no project id ('{project_id}' was sent as "
+            "is): build the SDK client with BasicCredentials(ak, sk, "
+            "project_id) or with_region(...).",
+            family,
+        )
     if project_id is not None and project_id != context.project_id and not context.is_admin:
-        raise api_error(status, other, f"The project {project_id} in the URL is not the "
-                                       f"project of the credentials ({context.project_id}).",
-                        family)
+        raise api_error(
+            status,
+            other,
+            f"The project {project_id} in the URL is not the "
+            f"project of the credentials ({context.project_id}).",
+            family,
+        )
 
 
 def translating(table):
@@ -151,8 +177,9 @@ def translating(table):
             except DomainError as error:
                 status, code, *message = table(error)
                 family = "ecs" if code.startswith("Ecs.") else "ims"
-                raise api_error(status, code, message[0] if message else error.message,
-                                family) from None
+                raise api_error(
+                    status, code, message[0] if message else error.message, family
+                ) from None
 
         return wrapper
 
@@ -164,6 +191,7 @@ def add_request_id(response):
     family = getattr(g, "family", None)
     try:
         from .. import family_for
+
         family = family or family_for(request.path)
     except RuntimeError:  # pragma: no cover - outside a request
         return response
@@ -179,4 +207,4 @@ def register_families():
     errors.register_family("gateway", render_gateway)
 
 
-__all__ = ["cloud", "authenticate", "api_error", "gateway_error", "translating"]
+__all__ = ["api_error", "authenticate", "cloud", "gateway_error", "translating"]

@@ -16,14 +16,15 @@
 Errors are ECS's ``{"error": {"code": "Ecs.XXXX", "message": ...}}``; the codes come
 from Huawei's ECS error-code table (see ``docs/huawei-ecs.md`` for which rule gets which).
 """
+
 import hashlib
 import re
 
 from flask import Blueprint, Response, g, jsonify, request
 from marshmallow import ValidationError, fields, validate
 
-from ...model import errors as domain
 from ...model import devices, transitions
+from ...model import errors as domain
 from ...model.clock import isoformat
 from ...model.ecs import DiskSpec, EcsServerSpec, NicPlan, flavor_zones
 from .. import errors
@@ -31,8 +32,7 @@ from ..errors import huawei_message
 from ..jsonbody import json_body
 from ..params import IntQuery
 from . import ims as ims_api
-from .common import (api_error, authenticate, check_path_project, cloud, request_id,
-                     translating)
+from .common import api_error, authenticate, check_path_project, cloud, request_id, translating
 
 bp = Blueprint("huawei_ecs", __name__)
 
@@ -76,8 +76,11 @@ def ecs_code(error):
     """``(status, code[, message])`` of a model error on an ECS route."""
     if isinstance(error, domain.NotFound):
         status, code, message = NOT_FOUND.get(error.kind, (404, "Ecs.0114", "{}"))
-        return status, code, message.format(error.resource_id) if error.kind in NOT_FOUND \
-            else error.message
+        return (
+            status,
+            code,
+            message.format(error.resource_id) if error.kind in NOT_FOUND else error.message,
+        )
     rule = error.facts.get("rule")
     if rule in RULE_CODES:
         return RULE_CODES[rule]
@@ -112,11 +115,16 @@ def server_view(server):
     the_cloud = cloud()
     flavor = the_cloud.flavors.get(server.flavor_id)
     status = transitions.server_status(server.vm_state, server.task_state)
-    base = the_cloud.images.get(server.system_metadata.get("base_image_ref") or server.image_id
-                                or "")
+    base = the_cloud.images.get(
+        server.system_metadata.get("base_image_ref") or server.image_id or ""
+    )
     props = server.system_metadata.get("properties", {})
-    metadata = {"charging_mode": "0", "vpc_id": server_vpc(server), "os_bit": "64",
-                "os_type": props.get("__os_type", "Linux")}
+    metadata = {
+        "charging_mode": "0",
+        "vpc_id": server_vpc(server),
+        "os_bit": "64",
+        "os_type": props.get("__os_type", "Linux"),
+    }
     if base is not None:
         metadata["image_name"] = base.name or ""
         metadata["metering.image_id"] = base.id
@@ -124,34 +132,55 @@ def server_view(server):
     metadata.update(server.metadata)
     addresses = {}
     for net, items in server.addresses.items():
-        addresses[net] = [{"version": str(item.get("version", 4)), "addr": item.get("addr"),
-                           "OS-EXT-IPS:type": item.get("OS-EXT-IPS:type", "fixed"),
-                           "OS-EXT-IPS-MAC:mac_addr": item.get("OS-EXT-IPS-MAC:mac_addr"),
-                           "OS-EXT-IPS:port_id": hashlib.md5(
-                               f"{server.id}{item.get('addr')}".encode()).hexdigest()}
-                          for item in items]
+        addresses[net] = [
+            {
+                "version": str(item.get("version", 4)),
+                "addr": item.get("addr"),
+                "OS-EXT-IPS:type": item.get("OS-EXT-IPS:type", "fixed"),
+                "OS-EXT-IPS-MAC:mac_addr": item.get("OS-EXT-IPS-MAC:mac_addr"),
+                "OS-EXT-IPS:port_id": hashlib.md5(
+                    f"{server.id}{item.get('addr')}".encode()
+                ).hexdigest(),
+            }
+            for item in items
+        ]
     volumes = []
     for index, device in enumerate(server.block_devices):
         boot = device.get("boot_index")
-        volumes.append({"id": device["volume_id"],
-                        "delete_on_termination": str(bool(device.get("delete_on_termination"))).lower(),
-                        "bootIndex": "" if boot is None else str(boot),
-                        "device": device.get("device_name") or devices.device_at(index)})
+        volumes.append(
+            {
+                "id": device["volume_id"],
+                "delete_on_termination": str(bool(device.get("delete_on_termination"))).lower(),
+                "bootIndex": "" if boot is None else str(boot),
+                "device": device.get("device_name") or devices.device_at(index),
+            }
+        )
     body = {
-        "id": server.id, "name": server.name, "status": status,
-        "created": isoformat(server.created_at), "updated": isoformat(server.updated_at),
-        "tenant_id": server.project_id, "user_id": server.user_id,
+        "id": server.id,
+        "name": server.name,
+        "status": status,
+        "created": isoformat(server.created_at),
+        "updated": isoformat(server.updated_at),
+        "tenant_id": server.project_id,
+        "user_id": server.user_id,
         "hostId": devices.host_id(server.project_id, server.host),
-        "key_name": server.key_name, "metadata": metadata,
+        "key_name": server.key_name,
+        "metadata": metadata,
         "image": {"id": server.image_id or (base.id if base else "")},
-        "flavor": {"id": server.flavor_id, "name": flavor.name if flavor else server.flavor_id,
-                   "disk": str(flavor.disk if flavor else 0),
-                   "vcpus": str(flavor.vcpus if flavor else 0),
-                   "ram": str(flavor.ram if flavor else 0)},
+        "flavor": {
+            "id": server.flavor_id,
+            "name": flavor.name if flavor else server.flavor_id,
+            "disk": str(flavor.disk if flavor else 0),
+            "vcpus": str(flavor.vcpus if flavor else 0),
+            "ram": str(flavor.ram if flavor else 0),
+        },
         "addresses": addresses,
-        "security_groups": [{"name": "default",
-                             "id": hashlib.md5(server.project_id.encode()).hexdigest()}],
-        "accessIPv4": "", "accessIPv6": "", "OS-DCF:diskConfig": "MANUAL",
+        "security_groups": [
+            {"name": "default", "id": hashlib.md5(server.project_id.encode()).hexdigest()}
+        ],
+        "accessIPv4": "",
+        "accessIPv6": "",
+        "OS-DCF:diskConfig": "MANUAL",
         "OS-EXT-AZ:availability_zone": server.availability_zone,
         "OS-EXT-SRV-ATTR:host": server.host,
         "OS-EXT-SRV-ATTR:hypervisor_hostname": server.host,
@@ -159,31 +188,39 @@ def server_view(server):
         "OS-EXT-SRV-ATTR:hostname": server.hostname or server.name,
         "OS-EXT-SRV-ATTR:reservation_id": "r-%08x" % server.seq,
         "OS-EXT-SRV-ATTR:launch_index": 0,
-        "OS-EXT-SRV-ATTR:kernel_id": "", "OS-EXT-SRV-ATTR:ramdisk_id": "",
+        "OS-EXT-SRV-ATTR:kernel_id": "",
+        "OS-EXT-SRV-ATTR:ramdisk_id": "",
         "OS-EXT-SRV-ATTR:root_device_name": server.root_device_name,
         "OS-EXT-SRV-ATTR:user_data": None,
         "OS-EXT-STS:task_state": server.task_state,
         "OS-EXT-STS:vm_state": server.vm_state,
         "OS-EXT-STS:power_state": server.power_state,
         "OS-SRV-USG:launched_at": isoformat(server.launched_at, micro=True)
-        if server.launched_at else "",
+        if server.launched_at
+        else "",
         "OS-SRV-USG:terminated_at": isoformat(server.terminated_at, micro=True)
-        if server.terminated_at else "",
+        if server.terminated_at
+        else "",
         "os-extended-volumes:volumes_attached": volumes,
         "description": server.description or "",
-        "host_status": "UP", "locked": server.locked, "tags": list(server.tags),
+        "host_status": "UP",
+        "locked": server.locked,
+        "tags": list(server.tags),
         "progress": 0 if server.vm_state == "building" else 100,
-        "config_drive": server.config_drive, "enterprise_project_id": "0",
+        "config_drive": server.config_drive,
+        "enterprise_project_id": "0",
         "sys_tags": [{"key": "_sys_enterprise_project_id", "value": "0"}],
-        "os:scheduler_hints": {}, "hypervisor": {"hypervisor_type": "kvm", "csd_hypervisor": ""},
+        "os:scheduler_hints": {},
+        "hypervisor": {"hypervisor_type": "kvm", "csd_hypervisor": ""},
     }
     if status == "ERROR" and server.fault:
-        body["fault"] = {"code": server.fault.get("code", 500),
-                         "created": isoformat(server.fault.get("created", server.updated_at)),
-                         "message": server.fault.get("message", ""),
-                         "details": server.fault.get("details", "")}
+        body["fault"] = {
+            "code": server.fault.get("code", 500),
+            "created": isoformat(server.fault.get("created", server.updated_at)),
+            "message": server.fault.get("message", ""),
+            "details": server.fault.get("details", ""),
+        }
     return body
-
 
 
 # -- request schemas (built once) -------------------------------------------------------
@@ -236,16 +273,19 @@ class ServerBody(_Loose):
     flavorRef = fields.String(required=True, validate=validate.Length(min=1))
     imageRef = fields.String(required=True, validate=validate.Length(min=1))
     vpcid = fields.String(required=True, validate=validate.Length(min=1))
-    nics = fields.List(fields.Nested(NicBody), required=True,
-                       validate=validate.Length(min=1, max=12))
+    nics = fields.List(
+        fields.Nested(NicBody), required=True, validate=validate.Length(min=1, max=12)
+    )
     root_volume = fields.Nested(RootVolumeBody, required=True)
     data_volumes = fields.List(fields.Nested(DataVolumeBody))
     availability_zone = fields.String()
     count = fields.Integer(strict=True, load_default=1)
     isAutoRename = fields.Boolean(load_default=True)
-    metadata = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=255)),
-                           values=fields.String(validate=validate.Length(max=255)),
-                           validate=validate.Length(max=10))
+    metadata = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=255)),
+        values=fields.String(validate=validate.Length(max=255)),
+        validate=validate.Length(max=10),
+    )
     server_tags = fields.List(fields.Nested(TagBody))
     tags = fields.List(fields.String())
     description = fields.String()
@@ -267,8 +307,9 @@ class ServerIdBody(_Loose):
 
 
 def _servers_field():
-    return fields.List(fields.Nested(ServerIdBody), required=True,
-                       validate=validate.Length(min=1, max=1000))
+    return fields.List(
+        fields.Nested(ServerIdBody), required=True, validate=validate.Length(min=1, max=1000)
+    )
 
 
 class StartBody(_Loose):
@@ -316,13 +357,22 @@ class AttachBody(_Loose):
 
 class TagActionBody(_Loose):
     action = fields.String(required=True, validate=validate.OneOf(("create", "delete")))
-    tags = fields.List(fields.Nested(TagBody), required=True,
-                       validate=validate.Length(min=1, max=10))
+    tags = fields.List(
+        fields.Nested(TagBody), required=True, validate=validate.Length(min=1, max=10)
+    )
 
 
-SCHEMAS = {name: cls() for name, cls in (
-    ("create", CreateBody), ("action", ActionBody), ("delete", DeleteBody),
-    ("update", UpdateBody), ("attach", AttachBody), ("tags", TagActionBody))}
+SCHEMAS = {
+    name: cls()
+    for name, cls in (
+        ("create", CreateBody),
+        ("action", ActionBody),
+        ("delete", DeleteBody),
+        ("update", UpdateBody),
+        ("attach", AttachBody),
+        ("tags", TagActionBody),
+    )
+}
 
 
 def _load(name):
@@ -337,20 +387,24 @@ def _load(name):
 
 def _check_name(name, what="name"):
     if not name or len(name) > 128:
-        raise _bad(f"The length of the ECS {what} {name!r} must be from 1 to 128 characters.",
-                   "Ecs.0914")
+        raise _bad(
+            f"The length of the ECS {what} {name!r} must be from 1 to 128 characters.", "Ecs.0914"
+        )
     if not NAME.match(name):
-        raise _bad(f"The ECS {what} {name!r} contains invalid characters: use letters, digits, "
-                   "underscores (_), hyphens (-) and periods (.).", "Ecs.0915")
+        raise _bad(
+            f"The ECS {what} {name!r} contains invalid characters: use letters, digits, "
+            "underscores (_), hyphens (-) and periods (.).",
+            "Ecs.0915",
+        )
 
 
 def _check_description(text):
     if text is not None and (len(text) > 85 or re.search(r"[<>]", text)):
-        raise _bad("Invalid description field: at most 85 characters, without < or >.",
-                   "Ecs.0041")
+        raise _bad("Invalid description field: at most 85 characters, without < or >.", "Ecs.0041")
 
 
 # -- create -------------------------------------------------------------------------
+
 
 def _server_spec(data):
     """The typed :class:`EcsServerSpec` of a create body (refusing what is not simulated)."""
@@ -360,37 +414,54 @@ def _server_spec(data):
     _check_name(server["name"])
     _check_description(server.get("description"))
     if server.get("publicip") is not None:
-        raise _bad("publicip is not supported by fakeecs (EIPs are not simulated): create the "
-                   "ECS without it.")
+        raise _bad(
+            "publicip is not supported by fakeecs (EIPs are not simulated): create the "
+            "ECS without it."
+        )
     charging = (server.get("extendparam") or {}).get("chargingMode")
     if charging not in (None, 0, "0", "postPaid"):
-        raise _bad(f"extendparam.chargingMode {charging!r} is not supported by fakeecs: only "
-                   "pay-per-use ECSs (postPaid) are simulated, not yearly/monthly orders.")
+        raise _bad(
+            f"extendparam.chargingMode {charging!r} is not supported by fakeecs: only "
+            "pay-per-use ECSs (postPaid) are simulated, not yearly/monthly orders."
+        )
     nics = []
     for nic in server["nics"]:
         if nic.get("port_id"):
-            raise _bad("nics.port_id is not supported by fakeecs: give subnet_id (and "
-                       "ip_address).")
+            raise _bad("nics.port_id is not supported by fakeecs: give subnet_id (and ip_address).")
         nics.append(NicPlan(subnet_id=nic["subnet_id"], ip_address=nic.get("ip_address")))
     disks = [server["root_volume"]] + list(server.get("data_volumes") or [])
     if any((disk.get("extendparam") or {}).get("snapshotId") for disk in disks):
-        raise _bad("extendparam.snapshotId is not supported by fakeecs (disks from full-ECS "
-                   "image backups are not simulated).")
+        raise _bad(
+            "extendparam.snapshotId is not supported by fakeecs (disks from full-ECS "
+            "image backups are not simulated)."
+        )
     root = server["root_volume"]
     tags = [(tag["key"], tag["value"]) for tag in server.get("server_tags") or []]
-    tags += [tuple(text.split(".", 1)) if "." in text else (text, "")
-             for text in server.get("tags") or []]
+    tags += [
+        tuple(text.split(".", 1)) if "." in text else (text, "")
+        for text in server.get("tags") or []
+    ]
     return EcsServerSpec(
-        name=server["name"], flavor_id=server["flavorRef"], image_id=server["imageRef"],
-        vpc_id=server["vpcid"], nics=tuple(nics),
+        name=server["name"],
+        flavor_id=server["flavorRef"],
+        image_id=server["imageRef"],
+        vpc_id=server["vpcid"],
+        nics=tuple(nics),
         root_volume=DiskSpec(volume_type=root["volumetype"], size=root.get("size")),
-        data_volumes=tuple(DiskSpec(volume_type=d["volumetype"], size=d["size"],
-                                    data_image_id=d.get("data_image_id"))
-                           for d in server.get("data_volumes") or []),
-        availability_zone=server.get("availability_zone") or None, count=server["count"],
-        auto_rename=server["isAutoRename"], metadata=dict(server.get("metadata") or {}),
-        tags=tuple(tags), description=server.get("description"),
-        key_name=server.get("key_name"))
+        data_volumes=tuple(
+            DiskSpec(
+                volume_type=d["volumetype"], size=d["size"], data_image_id=d.get("data_image_id")
+            )
+            for d in server.get("data_volumes") or []
+        ),
+        availability_zone=server.get("availability_zone") or None,
+        count=server["count"],
+        auto_rename=server["isAutoRename"],
+        metadata=dict(server.get("metadata") or {}),
+        tags=tuple(tags),
+        description=server.get("description"),
+        key_name=server.get("key_name"),
+    )
 
 
 def _create():
@@ -420,13 +491,17 @@ BAD_VALUES = "Invalid parameter values: "
 
 def _ecs_int(minimum, maximum):
     """An ECS integer query parameter from ``minimum`` to ``maximum`` ("" counts as absent)."""
-    return IntQuery(not_integer=BAD_VALUES + "{name} must be an integer from {minimum} to "
-                                             "{maximum}.", minimum=minimum, maximum=maximum,
-                    blank=True, error=_bad)
+    return IntQuery(
+        not_integer=BAD_VALUES + "{name} must be an integer from {minimum} to {maximum}.",
+        minimum=minimum,
+        maximum=maximum,
+        blank=True,
+        error=_bad,
+    )
 
 
 #: ``limit``/``offset`` (a page number) of ``GET /v1/{project_id}/cloudservers/detail``
-DETAIL_LIMIT, DETAIL_OFFSET = _ecs_int(1, 1000), _ecs_int(0, 10 ** 9)
+DETAIL_LIMIT, DETAIL_OFFSET = _ecs_int(1, 1000), _ecs_int(0, 10**9)
 #: ``limit`` of ``GET /v1.1/{project_id}/cloudservers/detail`` (paged by marker)
 MARKER_LIMIT = _ecs_int(1, 100)
 
@@ -456,8 +531,8 @@ def _list_filter(args):
     def keep(server):
         checks = (
             pattern is None or pattern.search(server.name),
-            status is None or transitions.server_status(server.vm_state,
-                                                        server.task_state) == status,
+            status is None
+            or transitions.server_status(server.vm_state, server.task_state) == status,
             flavor is None or server.flavor_id == flavor,
             tags is None or has_tag(server, tags),
             not_tags is None or not has_tag(server, not_tags),
@@ -479,7 +554,7 @@ def _after_marker(found, marker):
     ids = [server.id for server in found]
     if marker not in ids:
         raise _bad(f"Invalid parameter values: marker {marker} is not an ECS of this list.")
-    return found[ids.index(marker) + 1:]
+    return found[ids.index(marker) + 1 :]
 
 
 @bp.get("/v1/<project_id>/cloudservers/detail")
@@ -491,19 +566,27 @@ def list_servers_details(project_id):
     if "marker" in request.args:
         shown = _after_marker(found, request.args["marker"])[:limit]
     else:
-        shown = found[(page - 1) * limit:page * limit]
+        shown = found[(page - 1) * limit : page * limit]
     return jsonify({"count": len(found), "servers": [server_view(s) for s in shown]})
 
 
 def _cloud_server_filter(args):
     """``keep(server)`` for ``list_cloud_servers``: the shared filters and its own ones."""
-    shared = _list_filter({key: args[key] for key in ("name", "status", "tags", "not-tags",
-                                                      "enterprise_project_id") if key in args})
+    shared = _list_filter(
+        {
+            key: args[key]
+            for key in ("name", "status", "tags", "not-tags", "enterprise_project_id")
+            if key in args
+        }
+    )
     the_cloud = cloud()
     ids = set(filter(None, (args.get("id") or "").split(",")))
     flavor_name, image_id = args.get("flavor_name"), args.get("image_id")
-    zone, zone_eq, key_name = (args.get("availability_zone"), args.get("availability_zone_eq"),
-                               args.get("key_name"))
+    zone, zone_eq, key_name = (
+        args.get("availability_zone"),
+        args.get("availability_zone_eq"),
+        args.get("key_name"),
+    )
     charging, recycled = args.get("charging_mode"), args.get("in_recycle_bin")
     metadata_key = args.get("metadata-key")
 
@@ -513,14 +596,16 @@ def _cloud_server_filter(args):
 
     def keep(server):
         checks = (
-            shared(server), not ids or server.id in ids,
+            shared(server),
+            not ids or server.id in ids,
             flavor_name is None or flavor_of(server) == flavor_name,
-            image_id is None or image_id in (server.image_id,
-                                             server.system_metadata.get("base_image_ref")),
+            image_id is None
+            or image_id in (server.image_id, server.system_metadata.get("base_image_ref")),
             zone is None or zone in server.availability_zone,
             zone_eq is None or server.availability_zone == zone_eq,
             key_name is None or server.key_name == key_name,
-            charging in (None, "postPaid", "0"), recycled in (None, "false"),
+            charging in (None, "postPaid", "0"),
+            recycled in (None, "false"),
             metadata_key is None or metadata_key in server.metadata,
         )
         return all(checks)
@@ -533,27 +618,64 @@ def cloud_server_view(server):
     full = server_view(server)
     the_cloud = cloud()
     flavor = full["flavor"]
-    addresses = {net: [dict(item, version=int(item["version"]), primary=index == 0)
-                       for index, item in enumerate(items)]
-                 for net, items in full["addresses"].items()}
+    addresses = {
+        net: [
+            dict(item, version=int(item["version"]), primary=index == 0)
+            for index, item in enumerate(items)
+        ]
+        for net, items in full["addresses"].items()
+    }
     volumes = []
     for item in full["os-extended-volumes:volumes_attached"]:
         volume = the_cloud.volumes.get(item["id"])
-        volumes.append(dict(item, delete_on_termination=item["delete_on_termination"] == "true",
-                            size=volume.size if volume else 0))
-    body = {key: full[key] for key in ("id", "name", "status", "tenant_id", "user_id",
-                                       "created", "updated", "description", "key_name",
-                                       "locked", "metadata", "tags", "security_groups",
-                                       "image", "enterprise_project_id")}
-    body.update({
-        "availability_zone": server.availability_zone, "vm_state": server.vm_state,
-        "task_state": server.task_state, "power_state": server.power_state,
-        "launched_at": full["OS-SRV-USG:launched_at"], "in_recycle_bin": False,
-        "root_device_name": server.root_device_name, "addresses": addresses,
-        "volumes_attached": volumes, "market_info": {"charge_mode": "postPaid"},
-        "flavor": {"id": flavor["id"], "name": flavor["name"], "vcpus": int(flavor["vcpus"]),
-                   "ram": int(flavor["ram"]), "disk": int(flavor["disk"])},
-    })
+        volumes.append(
+            dict(
+                item,
+                delete_on_termination=item["delete_on_termination"] == "true",
+                size=volume.size if volume else 0,
+            )
+        )
+    body = {
+        key: full[key]
+        for key in (
+            "id",
+            "name",
+            "status",
+            "tenant_id",
+            "user_id",
+            "created",
+            "updated",
+            "description",
+            "key_name",
+            "locked",
+            "metadata",
+            "tags",
+            "security_groups",
+            "image",
+            "enterprise_project_id",
+        )
+    }
+    body.update(
+        {
+            "availability_zone": server.availability_zone,
+            "vm_state": server.vm_state,
+            "task_state": server.task_state,
+            "power_state": server.power_state,
+            "launched_at": full["OS-SRV-USG:launched_at"],
+            "in_recycle_bin": False,
+            "root_device_name": server.root_device_name,
+            "addresses": addresses,
+            "volumes_attached": volumes,
+            "market_info": {"charge_mode": "postPaid"},
+            "flavor": {
+                "id": flavor["id"],
+                "name": flavor["name"],
+                "vcpus": int(flavor["vcpus"]),
+                "ram": int(flavor["ram"]),
+                "disk": int(flavor["disk"]),
+            },
+        }
+    )
     if "fault" in full:
         body["fault"] = full["fault"]
     return body
@@ -568,8 +690,9 @@ def list_cloud_servers(project_id):
     shown = rest[:limit]
     body = {"servers": [cloud_server_view(s) for s in shown]}
     if len(rest) > limit:
-        body["servers_links"] = [{"rel": "next", "href": (
-            f"{request.base_url}?limit={limit}&marker={shown[-1].id}")}]
+        body["servers_links"] = [
+            {"rel": "next", "href": (f"{request.base_url}?limit={limit}&marker={shown[-1].id}")}
+        ]
     body["request_id"] = request_id()
     return jsonify(body)
 
@@ -585,20 +708,38 @@ def update_view(server):
     """``UpdateServerResult``: the server after ``PUT /v1/{project_id}/cloudservers/{id}``."""
     full = server_view(server)
     base = request.host_url.rstrip("/")
-    links = [{"rel": "self", "href": f"{base}/v2.1/{server.project_id}/servers/{server.id}"},
-             {"rel": "bookmark", "href": f"{base}/{server.project_id}/servers/{server.id}"}]
-    addresses = {net: [{"version": int(item["version"]), "addr": item["addr"]} for item in items]
-                 for net, items in full["addresses"].items()}
-    return {"id": server.id, "name": server.name, "description": full["description"],
-            "status": full["status"], "tenant_id": server.project_id,
-            "user_id": server.user_id, "image": full["image"]["id"], "accessIPv4": "",
-            "accessIPv6": "", "metadata": full["metadata"], "addresses": addresses,
-            "created": full["created"], "updated": full["updated"], "hostId": full["hostId"],
-            "flavor": {"id": server.flavor_id, "links": []}, "OS-DCF:diskConfig": "MANUAL",
-            "progress": full["progress"], "links": links, "locked": server.locked,
-            "tags": list(server.tags),
-            "OS-EXT-SRV-ATTR:hostname": full["OS-EXT-SRV-ATTR:hostname"],
-            "OS-EXT-SRV-ATTR:user_data": None}
+    links = [
+        {"rel": "self", "href": f"{base}/v2.1/{server.project_id}/servers/{server.id}"},
+        {"rel": "bookmark", "href": f"{base}/{server.project_id}/servers/{server.id}"},
+    ]
+    addresses = {
+        net: [{"version": int(item["version"]), "addr": item["addr"]} for item in items]
+        for net, items in full["addresses"].items()
+    }
+    return {
+        "id": server.id,
+        "name": server.name,
+        "description": full["description"],
+        "status": full["status"],
+        "tenant_id": server.project_id,
+        "user_id": server.user_id,
+        "image": full["image"]["id"],
+        "accessIPv4": "",
+        "accessIPv6": "",
+        "metadata": full["metadata"],
+        "addresses": addresses,
+        "created": full["created"],
+        "updated": full["updated"],
+        "hostId": full["hostId"],
+        "flavor": {"id": server.flavor_id, "links": []},
+        "OS-DCF:diskConfig": "MANUAL",
+        "progress": full["progress"],
+        "links": links,
+        "locked": server.locked,
+        "tags": list(server.tags),
+        "OS-EXT-SRV-ATTR:hostname": full["OS-EXT-SRV-ATTR:hostname"],
+        "OS-EXT-SRV-ATTR:user_data": None,
+    }
 
 
 @bp.put("/v1/<project_id>/cloudservers/<server_id>")
@@ -606,24 +747,33 @@ def update_view(server):
 def update_server(project_id, server_id):
     option = _load("update")["server"]
     if not option:
-        raise _bad("Invalid parameter values: give server.name, server.description or "
-                   "server.hostname.")
+        raise _bad(
+            "Invalid parameter values: give server.name, server.description or server.hostname."
+        )
     if "name" in option:
         _check_name(option["name"])
     if "hostname" in option:
         _check_name(option["hostname"], "hostname")
     _check_description(option.get("description"))
-    server = cloud().ecs_update_server(g.context, server_id, name=option.get("name"),
-                                       description=option.get("description"),
-                                       hostname=option.get("hostname"))
+    server = cloud().ecs_update_server(
+        g.context,
+        server_id,
+        name=option.get("name"),
+        description=option.get("description"),
+        hostname=option.get("hostname"),
+    )
     return jsonify({"server": update_view(server)})
 
 
 # -- batch actions and delete -------------------------------------------------------------
 
-ACTIONS = {("os_start", None): "start", ("os_stop", "SOFT"): "stop",
-           ("os_stop", "HARD"): "stop", ("reboot", "SOFT"): "reboot_soft",
-           ("reboot", "HARD"): "reboot_hard"}
+ACTIONS = {
+    ("os_start", None): "start",
+    ("os_stop", "SOFT"): "stop",
+    ("os_stop", "HARD"): "stop",
+    ("reboot", "SOFT"): "reboot_soft",
+    ("reboot", "HARD"): "reboot_hard",
+}
 
 
 @bp.post("/v1/<project_id>/cloudservers/action")
@@ -631,8 +781,7 @@ ACTIONS = {("os_start", None): "start", ("os_stop", "SOFT"): "stop",
 def batch_action(project_id):
     data = _load("action")
     if len(data) != 1:
-        raise _bad("Invalid parameter values: give exactly one of os-start, os-stop and "
-                   "reboot.")
+        raise _bad("Invalid parameter values: give exactly one of os-start, os-stop and reboot.")
     key, option = next(iter(data.items()))
     action = ACTIONS[(key, option.get("type"))]
     ids = [item["id"] for item in option["servers"]]
@@ -651,6 +800,7 @@ def delete_servers(project_id):
 
 # -- disks -----------------------------------------------------------------------------------
 
+
 @bp.post("/v1/<project_id>/cloudservers/<server_id>/attachvolume")
 @ecs_errors
 def attach_volume(project_id, server_id):
@@ -658,8 +808,9 @@ def attach_volume(project_id, server_id):
     if data.get("dry_run"):
         raise _bad("dry_run is not supported by fakeecs: send the request without it.")
     option = data["volumeAttachment"]
-    job = cloud().ecs_attach_volume(g.context, server_id, option["volumeId"],
-                                    device=option.get("device"))
+    job = cloud().ecs_attach_volume(
+        g.context, server_id, option["volumeId"], device=option.get("device")
+    )
     return jsonify({"job_id": job.id})
 
 
@@ -674,6 +825,7 @@ def detach_volume(project_id, server_id, volume_id):
 
 # -- tags --------------------------------------------------------------------------------------
 
+
 @bp.get("/v1/<project_id>/cloudservers/<server_id>/tags")
 @ecs_errors
 def show_server_tags(project_id, server_id):
@@ -685,29 +837,48 @@ def show_server_tags(project_id, server_id):
 @ecs_errors
 def change_server_tags(project_id, server_id):
     data = _load("tags")
-    cloud().ecs_change_tags(g.context, server_id, data["action"],
-                            [(tag["key"], tag["value"]) for tag in data["tags"]])
+    cloud().ecs_change_tags(
+        g.context, server_id, data["action"], [(tag["key"], tag["value"]) for tag in data["tags"]]
+    )
     return Response(status=204)
 
 
 # -- flavors ----------------------------------------------------------------------------------
 
+
 def flavor_view(flavor, zones):
     """ECS's ``Flavor`` (string-typed vcpus/disk as Huawei's are) with its sale zones."""
     base = request.host_url.rstrip("/")
-    specs = {key: str(value) for key, value in flavor.extra_specs.items()
-             if not key.startswith("fakeecs:")}
+    specs = {
+        key: str(value)
+        for key, value in flavor.extra_specs.items()
+        if not key.startswith("fakeecs:")
+    }
     specs.setdefault("cond:operation:status", "normal")
     specs.setdefault("ecs:performancetype", "normal")
     specs.setdefault("cond:operation:az", ",".join(f"{zone}(normal)" for zone in zones))
-    return {"id": flavor.id, "name": flavor.name, "vcpus": str(flavor.vcpus), "ram": flavor.ram,
-            "disk": str(flavor.disk), "swap": str(flavor.swap or ""),
-            "OS-FLV-EXT-DATA:ephemeral": flavor.ephemeral or 0,
-            "OS-FLV-DISABLED:disabled": False, "rxtx_factor": 1.0, "rxtx_quota": None,
-            "rxtx_cap": None, "os-flavor-access:is_public": flavor.is_public,
-            "links": [{"rel": "self", "type": None,
-                       "href": f"{base}/v1/{g.context.project_id}/flavors/{flavor.id}"}],
-            "os_extra_specs": specs}
+    return {
+        "id": flavor.id,
+        "name": flavor.name,
+        "vcpus": str(flavor.vcpus),
+        "ram": flavor.ram,
+        "disk": str(flavor.disk),
+        "swap": str(flavor.swap or ""),
+        "OS-FLV-EXT-DATA:ephemeral": flavor.ephemeral or 0,
+        "OS-FLV-DISABLED:disabled": False,
+        "rxtx_factor": 1.0,
+        "rxtx_quota": None,
+        "rxtx_cap": None,
+        "os-flavor-access:is_public": flavor.is_public,
+        "links": [
+            {
+                "rel": "self",
+                "type": None,
+                "href": f"{base}/v1/{g.context.project_id}/flavors/{flavor.id}",
+            }
+        ],
+        "os_extra_specs": specs,
+    }
 
 
 @bp.get("/v1/<project_id>/cloudservers/flavors")
@@ -718,11 +889,13 @@ def list_flavors(project_id):
     found = the_cloud.ecs_list_flavors(zone)
     if request.args.get("flavor_id"):
         found = [flavor for flavor in found if flavor.id == request.args["flavor_id"]]
-    return jsonify({"flavors": [flavor_view(f, flavor_zones(f, the_cloud.availability_zones))
-                                for f in found]})
+    return jsonify(
+        {"flavors": [flavor_view(f, flavor_zones(f, the_cloud.availability_zones)) for f in found]}
+    )
 
 
 # -- jobs --------------------------------------------------------------------------------------
+
 
 def job_view(job, sub=False):
     """ECS's ``ShowJobResponse`` (and, with ``sub``, a ``SubJob``) of an ECS job."""
@@ -736,10 +909,16 @@ def job_view(job, sub=False):
         units = the_cloud.ecs_sub_jobs(job)
         entities["sub_jobs_total"] = len(units)
         entities["sub_jobs"] = [job_view(unit, sub=True) for unit in units]
-    return {"status": job.status, "entities": entities, "job_id": job.id,
-            "job_type": job.job_type, "begin_time": ims_api._time(job.begin_time),
-            "end_time": ims_api._time(job.end_time) or "", "error_code": job.error_code,
-            "fail_reason": job.fail_reason}
+    return {
+        "status": job.status,
+        "entities": entities,
+        "job_id": job.id,
+        "job_type": job.job_type,
+        "begin_time": ims_api._time(job.begin_time),
+        "end_time": ims_api._time(job.end_time) or "",
+        "error_code": job.error_code,
+        "fail_reason": job.fail_reason,
+    }
 
 
 def resolve_job(context, job_id):

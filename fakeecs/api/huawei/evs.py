@@ -5,6 +5,7 @@ delete_snapshot) over the same snapshots the volume API and the native
 ``createImage`` of volume-backed servers make.  Errors use Cinder's fault body
 (``{"itemNotFound": {"code": 404, "message": ...}}``), as EVS does.
 """
+
 from flask import Blueprint, Response, g, jsonify, request
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
@@ -23,47 +24,62 @@ def _before():
     authenticate()
     project_id = (request.view_args or {}).get("project_id")
     if project_id is not None and project_id != g.context.project_id and not g.context.is_admin:
-        raise ApiError(400, f"Malformed request url: project_id {project_id} does not match "
-                            f"the credentials' project {g.context.project_id}")
+        raise ApiError(
+            400,
+            f"Malformed request url: project_id {project_id} does not match "
+            f"the credentials' project {g.context.project_id}",
+        )
 
 
 def snapshot_view(snapshot):
     the_cloud = cloud()
     progress = "100%" if snapshot.status == "available" else "0%"
-    return {"id": snapshot.id, "status": snapshot.status, "name": snapshot.name,
-            "description": snapshot.description, "created_at": isoformat(snapshot.created_at,
-                                                                          micro=True),
-            "updated_at": isoformat(snapshot.updated_at, micro=True),
-            "metadata": dict(snapshot.metadata), "volume_id": snapshot.volume_id,
-            "size": snapshot.size,
-            "os-extended-snapshot-attributes:project_id": snapshot.project_id,
-            "os-extended-snapshot-attributes:progress": progress,
-            "availability_zone": the_cloud.snapshot_zone(snapshot),
-            "service_type": "EVS", "dedicated_storage_id": None,
-            "dedicated_storage_name": None}
+    return {
+        "id": snapshot.id,
+        "status": snapshot.status,
+        "name": snapshot.name,
+        "description": snapshot.description,
+        "created_at": isoformat(snapshot.created_at, micro=True),
+        "updated_at": isoformat(snapshot.updated_at, micro=True),
+        "metadata": dict(snapshot.metadata),
+        "volume_id": snapshot.volume_id,
+        "size": snapshot.size,
+        "os-extended-snapshot-attributes:project_id": snapshot.project_id,
+        "os-extended-snapshot-attributes:progress": progress,
+        "availability_zone": the_cloud.snapshot_zone(snapshot),
+        "service_type": "EVS",
+        "dedicated_storage_id": None,
+        "dedicated_storage_name": None,
+    }
 
 
 #: EVS's integer query parameters (``limit``, ``offset``)
-EVS_INT = IntQuery(not_integer="Invalid input received: {name} must be an integer",
-                   below="Invalid input received: {name} must be >= 0")
+EVS_INT = IntQuery(
+    not_integer="Invalid input received: {name} must be an integer",
+    below="Invalid input received: {name} must be >= 0",
+)
 
 
 @bp.get("/v2/<project_id>/cloudsnapshots/detail")
 @bp.get("/v2/<project_id>/cloudsnapshots")
 def list_snapshots(project_id):
-    filters = {key: request.args[key] for key in ("name", "status", "volume_id",
-                                                 "availability_zone") if key in request.args}
+    filters = {
+        key: request.args[key]
+        for key in ("name", "status", "volume_id", "availability_zone")
+        if key in request.args
+    }
     ids = set(request.args.getlist("id"))
     limit = EVS_INT.read("limit", 1000)
     offset = EVS_INT.read("offset", 0)
     found, _ = cloud().list_snapshots(g.context, filters=filters)
     if ids:
         found = [s for s in found if s.id in ids]
-    page = found[offset:offset + limit]
+    page = found[offset : offset + limit]
     body = {"count": len(found), "snapshots": [snapshot_view(s) for s in page]}
     if offset + limit < len(found):
-        body["snapshots_links"] = [{"rel": "next", "href": (
-            f"{request.base_url}?limit={limit}&offset={offset + limit}")}]
+        body["snapshots_links"] = [
+            {"rel": "next", "href": (f"{request.base_url}?limit={limit}&offset={offset + limit}")}
+        ]
     return jsonify(body)
 
 
@@ -98,9 +114,14 @@ def create_snapshot(project_id):
         spec = built(_SnapshotSpec).load(body["snapshot"])
     except ValidationError as error:
         raise ApiError(400, cinder_message(error)) from None
-    snapshot = cloud().create_snapshot(g.context, spec["volume_id"], name=spec.get("name"),
-                                       description=spec.get("description"),
-                                       metadata=spec.get("metadata"), force=spec["force"])
+    snapshot = cloud().create_snapshot(
+        g.context,
+        spec["volume_id"],
+        name=spec.get("name"),
+        description=spec.get("description"),
+        metadata=spec.get("metadata"),
+        force=spec["force"],
+    )
     return jsonify({"snapshot": snapshot_view(snapshot)})
 
 

@@ -5,6 +5,7 @@ projects named after the region and takes the first.  On Huawei Cloud each
 region has a project named after it; here the caller's project stands for
 the region's project, so ``name=<the cloud's region>`` finds it.
 """
+
 from flask import Blueprint, g, jsonify, request
 
 from ..auth import base_url, cloud, require_token
@@ -19,9 +20,16 @@ def _before():
 
 
 def project_view(project):
-    return {"id": project.id, "name": project.name, "domain_id": project.domain_id,
-            "enabled": True, "is_domain": False, "parent_id": project.domain_id,
-            "description": "", "links": {"self": f"{base_url()}/v3/projects/{project.id}"}}
+    return {
+        "id": project.id,
+        "name": project.name,
+        "domain_id": project.domain_id,
+        "enabled": True,
+        "is_domain": False,
+        "parent_id": project.domain_id,
+        "description": "",
+        "links": {"self": f"{base_url()}/v3/projects/{project.id}"},
+    }
 
 
 @bp.get("/v3/projects")
@@ -29,9 +37,13 @@ def list_projects():
     the_cloud = cloud()
     context = g.context
     user = the_cloud.users.get(context.user_id)
-    visible = [p for p in the_cloud.projects.values()
-               if p.id == context.project_id or (user is not None and user.roles.get(p.id))
-               or context.is_admin]
+    visible = [
+        p
+        for p in the_cloud.projects.values()
+        if p.id == context.project_id
+        or (user is not None and user.roles.get(p.id))
+        or context.is_admin
+    ]
     name = request.args.get("name")
     if name is not None:
         if name == the_cloud.region:
@@ -41,9 +53,12 @@ def list_projects():
     for key in ("domain_id", "parent_id"):
         if key in request.args:
             visible = [p for p in visible if p.domain_id == request.args[key]]
-    return jsonify({"projects": [project_view(p) for p in visible],
-                    "links": {"self": f"{base_url()}/v3/projects", "previous": None,
-                              "next": None}})
+    return jsonify(
+        {
+            "projects": [project_view(p) for p in visible],
+            "links": {"self": f"{base_url()}/v3/projects", "previous": None, "next": None},
+        }
+    )
 
 
 def register(app):

@@ -3,8 +3,10 @@
 Paths carry no project id (the project comes from ``X-Project-Id`` with AK/SK,
 or from the token), except the job query ``/v1/{project_id}/jobs/{job_id}``.
 """
+
 import re
-from typing import Any, Callable, Dict
+from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
@@ -17,8 +19,8 @@ from ...model.timefilter import TimeFilterError, parse_time_filter
 from .. import errors
 from .. import image as glance
 from ..errors import huawei_message
-from ..params import IntQuery, built
 from ..jsonbody import json_body
+from ..params import IntQuery, built
 from .common import api_error, authenticate, check_path_project, cloud, translating
 
 bp = Blueprint("huawei_ims", __name__)
@@ -72,25 +74,41 @@ def ims_code(error):
     if rule in RULE_CODES:
         return RULE_CODES[rule]
     status = errors.status_for(error)
-    if isinstance(error, domain.Forbidden) and str(rule or "").startswith(("ims:", "os_", "add_",
-                                                                           "modify_", "delete_",
-                                                                           "publicize")):
+    if isinstance(error, domain.Forbidden) and str(rule or "").startswith(
+        ("ims:", "os_", "add_", "modify_", "delete_", "publicize")
+    ):
         return 403, "IMG.0026"
-    return status, {400: "IMG.0001", 401: "APIG.0301", 403: "IMG.0047", 404: "IMG.0027",
-                    409: "IMG.0001"}.get(status, "IMG.%04d" % status)
+    return status, {
+        400: "IMG.0001",
+        401: "APIG.0301",
+        403: "IMG.0047",
+        404: "IMG.0027",
+        409: "IMG.0001",
+    }.get(status, "IMG.%04d" % status)
 
 
 def imageable_refusal(error):
     """IMS's wording of constraint 1 (``provenance.check_imageable``): code and message."""
     facts = error.facts
     if facts["attr"] == "task_state":
-        return 400, "IMG.0010", (f"The ECS {facts['server_id']} cannot be used to create an "
-                                 f"image because it has an in-progress task ({facts['state']}).")
+        return (
+            400,
+            "IMG.0010",
+            (
+                f"The ECS {facts['server_id']} cannot be used to create an "
+                f"image because it has an in-progress task ({facts['state']})."
+            ),
+        )
     whole = facts["action"] == "ims createWholeImage"
     what = "a full-ECS image" if whole else "an image"
-    return 400, "IMG.0126" if whole else "IMG.0008", (
-        f"The ECS {facts['server_id']} in vm_state {facts['vm_state']} cannot be used to "
-        f"create {what}.")
+    return (
+        400,
+        "IMG.0126" if whole else "IMG.0008",
+        (
+            f"The ECS {facts['server_id']} in vm_state {facts['vm_state']} cannot be used to "
+            f"create {what}."
+        ),
+    )
 
 
 ims_errors = translating(ims_code)
@@ -107,14 +125,17 @@ def _bad(code, message, status=400):
 
 
 def _body(allow_empty=False):
-    body = json_body(lambda: _bad("IMG.0001", "The request message format is invalid: the "
-                                              "body is not JSON."), allow_empty=True)
+    body = json_body(
+        lambda: _bad("IMG.0001", "The request message format is invalid: the body is not JSON."),
+        allow_empty=True,
+    )
     if body is None and not allow_empty:
         raise _bad("IMG.0007", "The request body is empty.")
     return body
 
 
 # -- request schemas -------------------------------------------------------------
+
 
 class _Loose(Schema):
     class Meta:
@@ -173,10 +194,11 @@ class ExportBody(_Loose):
 BAD_FORMAT = "The request message format is invalid: "
 
 
-def _load(schema: type, body: Any) -> Dict[str, Any]:
+def _load(schema: type, body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
-        raise _bad("IMG.0001", "The request message format is invalid: the body must be a "
-                               "JSON object.")
+        raise _bad(
+            "IMG.0001", "The request message format is invalid: the body must be a JSON object."
+        )
     try:
         return built(schema).load(body)
     except ValidationError as error:
@@ -191,9 +213,12 @@ def _check_name(name, required=True):
     if len(name) > 128:
         raise _bad("IMG.0002", "The image name contains more than 128 characters.")
     if not NAME.match(name) or name != name.strip():
-        raise _bad("IMG.0003", "The image name format is invalid: use letters, digits, "
-                               "spaces, hyphens (-), underscores (_) and periods (.), not "
-                               "starting or ending with a space.")
+        raise _bad(
+            "IMG.0003",
+            "The image name format is invalid: use letters, digits, "
+            "spaces, hyphens (-), underscores (_) and periods (.), not "
+            "starting or ending with a space.",
+        )
 
 
 def _check_description(text):
@@ -202,21 +227,26 @@ def _check_description(text):
     if len(text) > 1024:
         raise _bad("IMG.0004", "The description contains more than 1024 characters.")
     if DESCRIPTION_FORBIDDEN.search(text):
-        raise _bad("IMG.0004", "The description cannot contain carriage returns or angle "
-                               "brackets (< >).")
+        raise _bad(
+            "IMG.0004", "The description cannot contain carriage returns or angle brackets (< >)."
+        )
 
 
 def _tags(data):
     if data.get("tags") and data.get("image_tags"):
-        raise _bad("IMG.0001", "The request message format is invalid: use either tags or "
-                               "image_tags, not both.")
+        raise _bad(
+            "IMG.0001",
+            "The request message format is invalid: use either tags or image_tags, not both.",
+        )
     if data.get("image_tags"):
-        return [f"{t['key']}.{t['value']}" if t.get("value") else t["key"]
-                for t in data["image_tags"]]
+        return [
+            f"{t['key']}.{t['value']}" if t.get("value") else t["key"] for t in data["image_tags"]
+        ]
     return list(data.get("tags") or [])
 
 
 # -- views -----------------------------------------------------------------------
+
 
 def job_id_body(job):
     return jsonify({"job_id": job.id})
@@ -228,9 +258,12 @@ def job_id_body(job):
 def create_image():
     data = _load(CreateImageBody, _body())
     if data.get("image_url") or (data.get("volume_id") and not data.get("data_images")):
-        raise _bad("IMG.0105", "The operation is not supported: fakeecs makes images from "
-                               "ECSs (instance_id) and their data disks (data_images) only, "
-                               "not from OBS files or a lone data disk.")
+        raise _bad(
+            "IMG.0105",
+            "The operation is not supported: fakeecs makes images from "
+            "ECSs (instance_id) and their data disks (data_images) only, "
+            "not from OBS files or a lone data disk.",
+        )
     if not data.get("data_images"):
         _check_name(data.get("name"), required=bool(data.get("instance_id")))
     for item in data.get("data_images") or []:
@@ -238,10 +271,16 @@ def create_image():
         _check_description(item.get("description"))
     _check_description(data.get("description"))
     job = cloud().ims_create_image(
-        g.context, name=data.get("name"), instance_id=data.get("instance_id"),
-        data_images=data.get("data_images"), description=data.get("description"),
-        tags=_tags(data), min_ram=data.get("min_ram"), max_ram=data.get("max_ram"),
-        enterprise_project_id=data.get("enterprise_project_id"))
+        g.context,
+        name=data.get("name"),
+        instance_id=data.get("instance_id"),
+        data_images=data.get("data_images"),
+        description=data.get("description"),
+        tags=_tags(data),
+        min_ram=data.get("min_ram"),
+        max_ram=data.get("max_ram"),
+        enterprise_project_id=data.get("enterprise_project_id"),
+    )
     return job_id_body(job)
 
 
@@ -253,10 +292,17 @@ def create_whole_image():
     _check_name(data.get("name"))
     _check_description(data.get("description"))
     job = cloud().ims_create_whole_image(
-        g.context, name=data["name"], instance_id=data.get("instance_id"),
-        backup_id=data.get("backup_id"), description=data.get("description"),
-        tags=_tags(data), min_ram=data.get("min_ram"), max_ram=data.get("max_ram"),
-        vault_id=data.get("vault_id"), enterprise_project_id=data.get("enterprise_project_id"))
+        g.context,
+        name=data["name"],
+        instance_id=data.get("instance_id"),
+        backup_id=data.get("backup_id"),
+        description=data.get("description"),
+        tags=_tags(data),
+        min_ram=data.get("min_ram"),
+        max_ram=data.get("max_ram"),
+        vault_id=data.get("vault_id"),
+        enterprise_project_id=data.get("enterprise_project_id"),
+    )
     return job_id_body(job)
 
 
@@ -265,13 +311,18 @@ def create_whole_image():
 @ims_errors
 def export_image(image_id):
     data = _load(ExportBody, _body())
-    job = cloud().ims_export_image(g.context, image_id, bucket_url=data["bucket_url"],
-                                   file_format=data.get("file_format"),
-                                   quick=bool(data.get("is_quick_export")))
+    job = cloud().ims_export_image(
+        g.context,
+        image_id,
+        bucket_url=data["bucket_url"],
+        file_format=data.get("file_format"),
+        quick=bool(data.get("is_quick_export")),
+    )
     return job_id_body(job)
 
 
 # -- jobs ----------------------------------------------------------------------------
+
 
 def _time(epoch):
     if epoch is None:
@@ -295,10 +346,16 @@ def job_view(job, progress=False):
         entities["sub_jobs_list"] = list(job.sub_job_ids)
         if progress:
             entities["subJobId"] = ",".join(job.sub_job_ids)
-    return {"status": job.status, "job_id": job.id, "job_type": job.job_type,
-            "begin_time": _time(job.begin_time), "end_time": _time(job.end_time) or "",
-            "error_code": job.error_code, "fail_reason": job.fail_reason,
-            "entities": entities}
+    return {
+        "status": job.status,
+        "job_id": job.id,
+        "job_type": job.job_type,
+        "begin_time": _time(job.begin_time),
+        "end_time": _time(job.end_time) or "",
+        "error_code": job.error_code,
+        "fail_reason": job.fail_reason,
+        "entities": entities,
+    }
 
 
 @bp.get("/v1/<project_id>/jobs/<job_id>")
@@ -322,6 +379,7 @@ def show_job_progress(job_id):
 
 # -- image views ---------------------------------------------------------------------
 
+
 def image_view(image):
     """Glance's view of ``image`` plus Huawei's fields (GlanceShowImageResponse, ImageInfo)."""
     body = glance.image_view(image)
@@ -330,19 +388,56 @@ def image_view(image):
     return body
 
 
-IMS_FILTERS = ("__imagetype", "__isregistered", "__os_bit", "__os_type", "__platform",
-               "__support_diskintensive", "__support_highperformance", "__support_kvm",
-               "__support_kvm_gpu_type", "__support_kvm_infiniband", "__support_largememory",
-               "__support_xen", "__support_xen_gpu_type", "__support_xen_hana",
-               "container_format", "disk_format", "enterprise_project_id", "id", "min_disk",
-               "min_ram", "name", "owner", "protected", "status", "virtual_env_type",
-               "visibility", "flavor_id", "architecture", "member_status")
+IMS_FILTERS = (
+    "__imagetype",
+    "__isregistered",
+    "__os_bit",
+    "__os_type",
+    "__platform",
+    "__support_diskintensive",
+    "__support_highperformance",
+    "__support_kvm",
+    "__support_kvm_gpu_type",
+    "__support_kvm_infiniband",
+    "__support_largememory",
+    "__support_xen",
+    "__support_xen_gpu_type",
+    "__support_xen_hana",
+    "container_format",
+    "disk_format",
+    "enterprise_project_id",
+    "id",
+    "min_disk",
+    "min_ram",
+    "name",
+    "owner",
+    "protected",
+    "status",
+    "virtual_env_type",
+    "visibility",
+    "flavor_id",
+    "architecture",
+    "member_status",
+)
 #: ``limit`` of ``GET /v2/cloudimages``
-IMS_LIMIT = IntQuery(not_integer=BAD_FORMAT + "{name} must be an integer from {minimum} to "
-                                              "{maximum}.", minimum=1, maximum=1000,
-                     error=lambda message: _bad("IMG.0001", message))
-IMS_SORT_KEYS = ("created_at", "name", "container_format", "disk_format", "status", "id",
-                 "size", "updated_at", "min_disk", "min_ram")
+IMS_LIMIT = IntQuery(
+    not_integer=BAD_FORMAT + "{name} must be an integer from {minimum} to {maximum}.",
+    minimum=1,
+    maximum=1000,
+    error=lambda message: _bad("IMG.0001", message),
+)
+IMS_SORT_KEYS = (
+    "created_at",
+    "name",
+    "container_format",
+    "disk_format",
+    "status",
+    "id",
+    "size",
+    "updated_at",
+    "min_disk",
+    "min_ram",
+)
 
 
 @bp.get("/v2/cloudimages")
@@ -360,17 +455,27 @@ def list_cloudimages():
             try:
                 filters[key] = parse_time_filter(args[key], operator_required=True)
             except TimeFilterError:
-                raise _bad("IMG.0001", f"The request message format is invalid: {key} must be "
-                                       "<gt|gte|lt|lte|eq|neq>:<UTC time>.") from None
+                raise _bad(
+                    "IMG.0001",
+                    f"The request message format is invalid: {key} must be "
+                    "<gt|gte|lt|lte|eq|neq>:<UTC time>.",
+                ) from None
     limit = IMS_LIMIT.read("limit", 500)
     sort_key = args.get("sort_key", "created_at")
     sort_dir = args.get("sort_dir", "desc")
     if sort_key not in IMS_SORT_KEYS or sort_dir not in ("asc", "desc"):
-        raise _bad("IMG.0001", f"The request message format is invalid: sort_key must be one "
-                               f"of {', '.join(IMS_SORT_KEYS)} and sort_dir asc or desc.")
-    found, more = cloud().ims_list_images(g.context, filters=filters, limit=limit,
-                                          marker=args.get("marker"),
-                                          sort=[(sort_key, sort_dir)])
+        raise _bad(
+            "IMG.0001",
+            f"The request message format is invalid: sort_key must be one "
+            f"of {', '.join(IMS_SORT_KEYS)} and sort_dir asc or desc.",
+        )
+    found, more = cloud().ims_list_images(
+        g.context,
+        filters=filters,
+        limit=limit,
+        marker=args.get("marker"),
+        sort=[(sort_key, sort_dir)],
+    )
     body = {"images": [image_view(image) for image in found]}
     if more and found:
         body["page_info"] = {"next_marker": found[-1].id}
@@ -390,8 +495,9 @@ def _patch_value(key, value):
         try:
             value = int(value)
         except ValueError:
-            raise _bad("IMG.0001", f"The request message format is invalid: {key} must be "
-                                   "an integer.") from None
+            raise _bad(
+                "IMG.0001", f"The request message format is invalid: {key} must be an integer."
+            ) from None
     elif kind == "boolean" and value in ("true", "false"):
         value = value == "true"
     if key == "name":
@@ -406,20 +512,23 @@ def _patch_value(key, value):
 
 def _changes(body):
     if not isinstance(body, list) or not body:
-        raise _bad("IMG.0001", "The request message format is invalid: the body must be a "
-                               "non-empty JSON array of {op, path, value} objects.")
+        raise _bad(
+            "IMG.0001",
+            "The request message format is invalid: the body must be a "
+            "non-empty JSON array of {op, path, value} objects.",
+        )
     changes = []
     for item in body:
         data = _load(PatchItem, item)
         path = data["path"]
         if not path.startswith("/") or path.count("/") != 1 or len(path) < 2:
-            raise _bad("IMG.0001", f"The request message format is invalid: invalid JSON "
-                                   f"pointer {path!r}.")
+            raise _bad(
+                "IMG.0001", f"The request message format is invalid: invalid JSON pointer {path!r}."
+            )
         key = path[1:]
         value = data.get("value")
         if data["op"] != "remove" and "value" not in data:
-            raise _bad("IMG.0001", f"The request message format is invalid: {path} needs a "
-                                   "value.")
+            raise _bad("IMG.0001", f"The request message format is invalid: {path} needs a value.")
         if data["op"] != "remove":
             value = _patch_value(key, value)
         changes.append({"op": data["op"], "path": key, "value": value})
@@ -434,6 +543,7 @@ def update_cloudimage(image_id):
 
 
 # -- Glance at the root ----------------------------------------------------------------
+
 
 @bp.get("/v2/images")
 @ims_errors
@@ -452,8 +562,9 @@ def glance_show(image_id):
 def glance_update(image_id):
     content_type = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
     if content_type != PATCH_TYPE:
-        raise api_error(415, "IMG.0001", f"Unsupported Content-Type {content_type!r}: use "
-                                         f"{PATCH_TYPE}")
+        raise api_error(
+            415, "IMG.0001", f"Unsupported Content-Type {content_type!r}: use {PATCH_TYPE}"
+        )
     image = cloud().update_image(g.context, image_id, _changes(_body()))
     return jsonify(image_view(image))
 
@@ -465,8 +576,11 @@ def glance_delete(image_id):
     delete_backup = False
     if body is not None:
         if not isinstance(body, dict) or not isinstance(body.get("delete_backup", False), bool):
-            raise _bad("IMG.0001", "The request message format is invalid: the body may only "
-                                   "be {\"delete_backup\": true|false}.")
+            raise _bad(
+                "IMG.0001",
+                "The request message format is invalid: the body may only "
+                'be {"delete_backup": true|false}.',
+            )
         delete_backup = body.get("delete_backup", False)
     cloud().ims_delete_image(g.context, image_id, delete_backup=delete_backup)
     return Response(status=204)

@@ -5,14 +5,15 @@
 over the VPCs and subnets a scenario defines.  Errors are the VPC service's
 top-level ``{"code": "VPC.XXXX", "message": ...}`` (its documented error format).
 """
+
 from flask import Blueprint, g, jsonify, request
 
 from ...model import errors as domain
 from ...model.clock import isoformat
 from .. import errors
-from .common import authenticate, check_path_project, cloud, gateway_body, request_id
 from ..errors import ApiError
 from ..params import IntQuery
+from .common import authenticate, check_path_project, cloud, gateway_body, request_id
 
 bp = Blueprint("huawei_vpc", __name__)
 
@@ -31,8 +32,9 @@ def render_vpc(status, message, code=None):
 
 
 def vpc_error(status, code, message):
-    return ApiError(status, message, {"X-Request-Id": request_id()},
-                    body={"code": code, "message": message})
+    return ApiError(
+        status, message, {"X-Request-Id": request_id()}, body={"code": code, "message": message}
+    )
 
 
 @bp.before_request
@@ -59,31 +61,54 @@ def _time(epoch):
 
 
 def vpc_view(vpc):
-    return {"id": vpc.id, "name": vpc.name, "cidr": vpc.cidr, "description": vpc.description,
-            "routes": [], "status": vpc.status, "enterprise_project_id": "0",
-            "tenant_id": vpc.project_id, "created_at": _time(vpc.created_at),
-            "updated_at": _time(vpc.updated_at)}
+    return {
+        "id": vpc.id,
+        "name": vpc.name,
+        "cidr": vpc.cidr,
+        "description": vpc.description,
+        "routes": [],
+        "status": vpc.status,
+        "enterprise_project_id": "0",
+        "tenant_id": vpc.project_id,
+        "created_at": _time(vpc.created_at),
+        "updated_at": _time(vpc.updated_at),
+    }
 
 
 def subnet_view(subnet):
     the_cloud = cloud()
     dns = [subnet.primary_dns, subnet.secondary_dns]
-    return {"id": subnet.id, "name": subnet.name, "description": subnet.description,
-            "cidr": subnet.cidr, "gateway_ip": subnet.gateway_ip, "ipv6_enable": False,
-            "dhcp_enable": subnet.dhcp_enable, "primary_dns": subnet.primary_dns,
-            "secondary_dns": subnet.secondary_dns, "dnsList": dns,
-            "availability_zone": subnet.availability_zone, "vpc_id": subnet.vpc_id,
-            "status": subnet.status, "neutron_network_id": subnet.id,
-            "neutron_subnet_id": subnet.neutron_subnet_id, "extra_dhcp_opts": [],
-            "scope": "center", "tenant_id": subnet.project_id,
-            "created_at": _time(subnet.created_at), "updated_at": _time(subnet.updated_at),
-            "available_ip_address_count": the_cloud.free_address_count(subnet)}
+    return {
+        "id": subnet.id,
+        "name": subnet.name,
+        "description": subnet.description,
+        "cidr": subnet.cidr,
+        "gateway_ip": subnet.gateway_ip,
+        "ipv6_enable": False,
+        "dhcp_enable": subnet.dhcp_enable,
+        "primary_dns": subnet.primary_dns,
+        "secondary_dns": subnet.secondary_dns,
+        "dnsList": dns,
+        "availability_zone": subnet.availability_zone,
+        "vpc_id": subnet.vpc_id,
+        "status": subnet.status,
+        "neutron_network_id": subnet.id,
+        "neutron_subnet_id": subnet.neutron_subnet_id,
+        "extra_dhcp_opts": [],
+        "scope": "center",
+        "tenant_id": subnet.project_id,
+        "created_at": _time(subnet.created_at),
+        "updated_at": _time(subnet.updated_at),
+        "available_ip_address_count": the_cloud.free_address_count(subnet),
+    }
 
 
 #: ``limit`` of the VPC and subnet lists (0 means no limit)
-VPC_LIMIT = IntQuery(not_integer="Param is invalid: limit {value!r} must be an integer from "
-                                 "{minimum} to {maximum}.", maximum=2000,
-                     error=lambda message: vpc_error(400, "VPC.0101", message))
+VPC_LIMIT = IntQuery(
+    not_integer="Param is invalid: limit {value!r} must be an integer from {minimum} to {maximum}.",
+    maximum=2000,
+    error=lambda message: vpc_error(400, "VPC.0101", message),
+)
 
 
 def _limit():
@@ -92,8 +117,9 @@ def _limit():
 
 @bp.get("/v1/<project_id>/vpcs")
 def list_vpcs(project_id):
-    found, _ = cloud().list_vpcs(g.context, vpc_id=request.args.get("id"), limit=_limit(),
-                                 marker=request.args.get("marker"))
+    found, _ = cloud().list_vpcs(
+        g.context, vpc_id=request.args.get("id"), limit=_limit(), marker=request.args.get("marker")
+    )
     return jsonify({"vpcs": [vpc_view(vpc) for vpc in found]})
 
 
@@ -104,8 +130,12 @@ def show_vpc(project_id, vpc_id):
 
 @bp.get("/v1/<project_id>/subnets")
 def list_subnets(project_id):
-    found, _ = cloud().list_subnets(g.context, vpc_id=request.args.get("vpc_id"),
-                                    limit=_limit(), marker=request.args.get("marker"))
+    found, _ = cloud().list_subnets(
+        g.context,
+        vpc_id=request.args.get("vpc_id"),
+        limit=_limit(),
+        marker=request.args.get("marker"),
+    )
     return jsonify({"subnets": [subnet_view(subnet) for subnet in found]})
 
 

@@ -21,14 +21,22 @@ the token is needed (``X-FakeECS-Admin-Token``, or a cookie set by the login
 form).  Forms are refused from other sites.  Nothing shown contains a secret
 (:mod:`.redact`).
 """
+
 import hmac
 import json
-from typing import Any, Dict, Optional
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from flask import (Blueprint, Response, current_app, jsonify, redirect, render_template,
-                   request, url_for)
-
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ...model import DomainError
@@ -54,6 +62,7 @@ ROUTES: list[tuple[str, str, str, str]] = []
 
 def ui_route(path: str, method: str, summary: str):
     """Register a dashboard route (and describe it in ``/_fakeecs/openapi.json``)."""
+
     def decorator(view):
         ROUTES.append((path, method, summary, view.__name__))
         bp.add_url_rule(path, view.__name__, view, methods=[method])
@@ -62,27 +71,43 @@ def ui_route(path: str, method: str, summary: str):
     return decorator
 
 
-def openapi_paths() -> Dict[str, Any]:
+def openapi_paths() -> dict[str, Any]:
     """The dashboard's routes as OpenAPI paths: pages answer HTML, forms redirect back."""
-    paths: Dict[str, Any] = {}
+    paths: dict[str, Any] = {}
     for path, method, summary, name in ROUTES:
         if method == "POST":
             responses: dict[str, Any] = {
-                "303": {"description": "back to the page, with ?note= or ?error="}}
+                "303": {"description": "back to the page, with ?note= or ?error="}
+            }
         else:
             kind = "application/json" if path.endswith(".json") else "text/html"
-            responses = {"200": {"description": "OK", "content": {kind: {"schema": {
-                "type": "object" if kind == "application/json" else "string"}}}}}
-        operation: dict[str, Any] = {"summary": summary, "operationId": "ui_" + name,
-                                     "tags": ["dashboard"],
-                     "responses": responses}
-        parameters = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
-                      for p in ("kind", "resource_id", "rule_id") if f"<{p}>" in path]
+            responses = {
+                "200": {
+                    "description": "OK",
+                    "content": {
+                        kind: {
+                            "schema": {"type": "object" if kind == "application/json" else "string"}
+                        }
+                    },
+                }
+            }
+        operation: dict[str, Any] = {
+            "summary": summary,
+            "operationId": "ui_" + name,
+            "tags": ["dashboard"],
+            "responses": responses,
+        }
+        parameters = [
+            {"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
+            for p in ("kind", "resource_id", "rule_id")
+            if f"<{p}>" in path
+        ]
         if parameters:
             operation["parameters"] = parameters
         if method == "POST":
-            operation["requestBody"] = {"content": {"application/x-www-form-urlencoded": {
-                "schema": {"type": "object"}}}}
+            operation["requestBody"] = {
+                "content": {"application/x-www-form-urlencoded": {"schema": {"type": "object"}}}
+            }
         full = PREFIX + path.replace("<", "{").replace(">", "}")
         paths.setdefault(full, {})[method.lower()] = operation
     return paths
@@ -92,7 +117,7 @@ def cloud():
     return current_app.extensions["fakeecs"]
 
 
-def _config() -> Dict[str, Any]:
+def _config() -> dict[str, Any]:
     return current_app.config.get("FAKEECS_CONTROL") or {}
 
 
@@ -101,6 +126,7 @@ def _secrets():
 
 
 # -- access -------------------------------------------------------------------------------
+
 
 def _authorised(token: str) -> bool:
     given = request.headers.get(control.ADMIN_HEADER) or request.cookies.get(COOKIE) or ""
@@ -122,21 +148,27 @@ def _same_origin() -> bool:
 def _guard():
     config = _config()
     if not config.get("enabled", True):
-        return _message_page("The control plane is off", "fakeecs is bound to a non-loopback "
-                             "address; start it with --admin-token to enable /_fakeecs/.", 404)
+        return _message_page(
+            "The control plane is off",
+            "fakeecs is bound to a non-loopback "
+            "address; start it with --admin-token to enable /_fakeecs/.",
+            404,
+        )
     token = config.get("admin_token")
     if token and request.endpoint != "ui.login" and not _authorised(token):
         back = request.full_path if request.method == "GET" else url_for("ui.state")
         return render_template("login.html", error=None, next=back), 401
     if request.method == "POST" and not _same_origin():
-        return _message_page("Refused", "dashboard forms only work from the dashboard itself.",
-                             403)
+        return _message_page("Refused", "dashboard forms only work from the dashboard itself.", 403)
     return None
 
 
 def _message_page(title: str, text: str, status: int) -> Response:
-    return Response(render_template("message.html", title=title, text=text), status=status,
-                    content_type="text/html; charset=utf-8")
+    return Response(
+        render_template("message.html", title=title, text=text),
+        status=status,
+        content_type="text/html; charset=utf-8",
+    )
 
 
 @ui_route("/login", "POST", "Give the admin token; it is kept in a cookie for the dashboard")
@@ -155,14 +187,15 @@ def login():
 
 # -- plumbing -----------------------------------------------------------------------------
 
-def _safe_next(value: Optional[str]) -> str:
+
+def _safe_next(value: str | None) -> str:
     """A dashboard path to go back to (never another site)."""
     if value and value.startswith(PREFIX) and "//" not in value and "\\" not in value:
         return value
     return url_for("ui.state")
 
 
-def _back(note: Optional[str] = None, error: Optional[str] = None) -> WerkzeugResponse:
+def _back(note: str | None = None, error: str | None = None) -> WerkzeugResponse:
     target = _safe_next(request.form.get("next"))
     base, _, query = target.partition("?")
     params = [p for p in query.split("&") if p and not p.startswith(("note=", "error="))]
@@ -185,9 +218,17 @@ def _act(action, note):
 def _page(template: str, **context) -> str:
     model = cloud()
     return render_template(
-        template, clock=model.get_clock(), presets=list(PRESETS), advance_steps=ADVANCE_STEPS,
-        preset=_preset(model), note=request.args.get("note"), error=request.args.get("error"),
-        here=request.full_path.rstrip("?"), journal_size=len(model.journal), **context)
+        template,
+        clock=model.get_clock(),
+        presets=list(PRESETS),
+        advance_steps=ADVANCE_STEPS,
+        preset=_preset(model),
+        note=request.args.get("note"),
+        error=request.args.get("error"),
+        here=request.full_path.rstrip("?"),
+        journal_size=len(model.journal),
+        **context,
+    )
 
 
 def _preset(model) -> str:
@@ -206,12 +247,17 @@ def _number(field: str, text: str, cast=float):
 
 # -- pages --------------------------------------------------------------------------------
 
+
 @ui_route("/", "GET", "The state: each project's resources and the pending processes")
 def state():
     return _page("state.html", view=overview.overview(cloud()), mask=MASK)
 
 
-@ui_route("/resource/<kind>/<resource_id>", "GET", "One resource, its processes and the images made from it")
+@ui_route(
+    "/resource/<kind>/<resource_id>",
+    "GET",
+    "One resource, its processes and the images made from it",
+)
 def resource(kind, resource_id):
     model = cloud()
     with model.lock:
@@ -220,12 +266,22 @@ def resource(kind, resource_id):
         item = getattr(model, store).get(resource_id) if store else None
         described = model.describe_resource(kind, resource_id) if store else None
         record = redact(item.to_dict(), _secrets()) if item is not None else None
-        images = [overview.image_row(model, image) for image in model.images
-                  if (image.origin or {}).get("server_id") == resource_id]
+        images = [
+            overview.image_row(model, image)
+            for image in model.images
+            if (image.origin or {}).get("server_id") == resource_id
+        ]
     status = 200 if record is not None or (described and described["pending"]) else 404
-    body = _page("resource.html", kind=kind, resource_id=resource_id, record=record,
-                 described=described, images=images, known=store is not None,
-                 record_json=json.dumps(record, indent=1, sort_keys=True, default=str))
+    body = _page(
+        "resource.html",
+        kind=kind,
+        resource_id=resource_id,
+        record=record,
+        described=described,
+        images=images,
+        known=store is not None,
+        record_json=json.dumps(record, indent=1, sort_keys=True, default=str),
+    )
     return body, status
 
 
@@ -234,7 +290,11 @@ def journal():
     return _page("journal.html", query=request.args.get("q", ""))
 
 
-@ui_route("/journal.json", "GET", "Journal entries after ?since=<seq>, secrets masked (the journal page's feed)")
+@ui_route(
+    "/journal.json",
+    "GET",
+    "Journal entries after ?since=<seq>, secrets masked (the journal page's feed)",
+)
 def journal_json():
     """Entries after ``since`` (at most the last JOURNAL_PAGE), redacted; ``oldest`` is the
     first seq the journal still holds, so a page drops what was cleared or pushed out."""
@@ -244,15 +304,22 @@ def journal_json():
     entries = found["requests"]
     fresh = [entry for entry in entries if entry["seq"] > since][-JOURNAL_PAGE:]
     secrets = _secrets()
-    return jsonify({"requests": [redact(entry, secrets) for entry in fresh],
-                    "oldest": entries[0]["seq"] if entries else None,
-                    "dropped": found["dropped"]})
+    return jsonify(
+        {
+            "requests": [redact(entry, secrets) for entry in fresh],
+            "oldest": entries[0]["seq"] if entries else None,
+            "dropped": found["dropped"],
+        }
+    )
 
 
 @ui_route("/faults", "GET", "The fault rules, and a form to add one")
 def faults():
-    return _page("faults.html", rules=[redact(r.to_dict(), _secrets()) for r in cloud().faults],
-                 families=("nova", "glance", "cinder", "keystone", "ims", "ecs", "evs", "iam"))
+    return _page(
+        "faults.html",
+        rules=[redact(r.to_dict(), _secrets()) for r in cloud().faults],
+        families=("nova", "glance", "cinder", "keystone", "ims", "ecs", "evs", "iam"),
+    )
 
 
 @ui_route("/control", "GET", "Transitions, reset and scenarios")
@@ -260,11 +327,13 @@ def control_page():
     from ...model import scenario
 
     model = cloud()
-    return _page("control.html", transitions=model.get_transitions(),
-                 scenarios=scenario.available())
+    return _page(
+        "control.html", transitions=model.get_transitions(), scenarios=scenario.available()
+    )
 
 
 # -- actions ------------------------------------------------------------------------------
+
 
 @ui_route("/clock/advance", "POST", "Advance the clock (seconds, or to=next)")
 def advance_clock():
@@ -281,8 +350,10 @@ def advance_clock():
             seconds = _number("seconds", request.form.get("seconds", ""))
         except ApiError as error:
             return _back(error=error.message)
-    return _act(lambda: model.advance_clock(seconds),
-                lambda clock: f"clock advanced {seconds:g} s to {clock['now']}")
+    return _act(
+        lambda: model.advance_clock(seconds),
+        lambda clock: f"clock advanced {seconds:g} s to {clock['now']}",
+    )
 
 
 @ui_route("/clock", "POST", "Set the clock to a preset (realtime, frozen, auto-step, auto-finish)")
@@ -307,20 +378,29 @@ def set_transitions():
     model = cloud()
 
     def apply():
-        mapping = {name: _duration(name, request.form[name]) for name in model.known_processes()
-                   if name in request.form}
+        mapping = {
+            name: _duration(name, request.form[name])
+            for name in model.known_processes()
+            if name in request.form
+        }
         return model.set_transitions(mapping)
 
     return _act(apply, "transitions saved")
 
 
 #: the fault form's fields: name -> how to read its text (None: as a list of words)
-FAULT_FIELDS = {"status": int, "message": str, "times": int, "skip": int,
-                "latency_ms": float, "probability": float}
+FAULT_FIELDS = {
+    "status": int,
+    "message": str,
+    "times": int,
+    "skip": int,
+    "latency_ms": float,
+    "probability": float,
+}
 MATCH_FIELDS = ("method", "path", "action", "project", "family")
 
 
-def _fault_spec(form) -> Dict[str, Any]:
+def _fault_spec(form) -> dict[str, Any]:
     """The rule a fault form describes: its JSON text, or its fields."""
     text = form.get("rule", "").strip()
     if text:
@@ -367,8 +447,9 @@ def clear_faults():
 @ui_route("/reset", "POST", "Reset to the starting world or to a scenario")
 def reset():
     scenario = request.form.get("scenario") or None
-    return _act(lambda: cloud().reset(scenario),
-                lambda result: "reset to " + ", ".join(result["scenarios"]))
+    return _act(
+        lambda: cloud().reset(scenario), lambda result: "reset to " + ", ".join(result["scenarios"])
+    )
 
 
 @ui_route("/scenarios", "POST", "Load a named scenario on top")
@@ -378,17 +459,30 @@ def load_scenario():
     name = request.form.get("name", "")
     if name not in scenario.available():
         return _back(error=f"scenario: no scenario named {name!r}")
-    return _act(lambda: cloud().load_scenario(name),
-                lambda result: f"scenario {name} loaded: " + (", ".join(
-                    f"{count} {store}" for store, count in result["added"].items()) or "nothing new"))
+    return _act(
+        lambda: cloud().load_scenario(name),
+        lambda result: (
+            f"scenario {name} loaded: "
+            + (
+                ", ".join(f"{count} {store}" for store, count in result["added"].items())
+                or "nothing new"
+            )
+        ),
+    )
 
 
-@ui_route("/resource/<kind>/<resource_id>/advance", "POST", "Run the next step (steps=1) or every step (steps=all) of a process")
+@ui_route(
+    "/resource/<kind>/<resource_id>/advance",
+    "POST",
+    "Run the next step (steps=1) or every step (steps=all) of a process",
+)
 def advance_resource(kind, resource_id):
     given = request.form.get("steps", "1")
     steps = "all" if given == "all" else (int(given) if given.isdigit() else given)
-    return _act(lambda: cloud().advance_resource(kind, resource_id, steps),
-                lambda result: f"{kind} {resource_id}: {result['advanced']} step(s) run")
+    return _act(
+        lambda: cloud().advance_resource(kind, resource_id, steps),
+        lambda result: f"{kind} {resource_id}: {result['advanced']} step(s) run",
+    )
 
 
 @ui_route("/journal/clear", "POST", "Empty the request journal")
@@ -400,4 +494,4 @@ def register(app) -> None:
     app.register_blueprint(bp)
 
 
-__all__ = ["register", "bp", "PREFIX"]
+__all__ = ["PREFIX", "bp", "register"]

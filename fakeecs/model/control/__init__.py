@@ -27,6 +27,7 @@ The HTTP routes under ``/_fakeecs/`` and the handles are thin layers over these:
     cloud.journal.find(method="POST"); cloud.list_requests(); cloud.clear_requests()
     cloud.seed(42)
 """
+
 from __future__ import annotations
 
 import random
@@ -40,8 +41,15 @@ from .resources import KIND_STORES, SERVER_FORCE_FIELDS, STATE_FIELD, ResourceCo
 from .state import STATE_FORMAT, STATE_KEYS, STATE_VERSION, StateControl
 from .timing import TimeControl
 
-__all__ = ["ControlMixin", "STATE_FORMAT", "STATE_VERSION", "STATE_KEYS", "STATE_FIELD",
-           "SERVER_FORCE_FIELDS", "KIND_STORES"]
+__all__ = [
+    "KIND_STORES",
+    "SERVER_FORCE_FIELDS",
+    "STATE_FIELD",
+    "STATE_FORMAT",
+    "STATE_KEYS",
+    "STATE_VERSION",
+    "ControlMixin",
+]
 
 
 class ControlMixin(StateControl, TimeControl, ResourceControl, InjectionControl):
@@ -52,8 +60,11 @@ class ControlMixin(StateControl, TimeControl, ResourceControl, InjectionControl)
         self._fault_set = FaultSet()
         self.journal = Journal()
         self._fault_random = random.Random(self.ids.seed)
-        self._start = {"ids": self.ids.getstate(), "clock": self.clock.to_dict(),
-                       "region": self.region}
+        self._start = {
+            "ids": self.ids.getstate(),
+            "clock": self.clock.to_dict(),
+            "region": self.region,
+        }
         #: the worlds applied before the baseline was fixed (see apply_world)
         self._start_worlds = []
         self._start_pinned = False

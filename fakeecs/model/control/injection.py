@@ -1,14 +1,16 @@
 """Fault rules and the request journal under the control plane: the injection room."""
+
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Union
+from collections.abc import Callable
+from typing import Any
 
 from ..faults import FaultRule, FaultSpec, RequestInfo, validate_rule
 from .host import ControlHost
 
 #: what :meth:`InjectionControl.match_fault` takes: the request, as facts or a dict,
 #: or a callable building them (called only when rules are set)
-RequestLike = Union[RequestInfo, dict[str, Any], Callable[[], Any]]
+RequestLike = RequestInfo | dict[str, Any] | Callable[[], Any]
 
 
 class InjectionControl(ControlHost):
@@ -20,8 +22,7 @@ class InjectionControl(ControlHost):
         with self.lock:
             return list(self._fault_set.rules)
 
-    def add_fault(self, spec: Union[FaultSpec, dict[str, Any], None] = None,
-                  **kwargs: Any) -> FaultRule:
+    def add_fault(self, spec: FaultSpec | dict[str, Any] | None = None, **kwargs: Any) -> FaultRule:
         """Add a fault rule: a checked :class:`FaultSpec` (what the control plane's schema
         gives), or a plain dict and/or keyword arguments (checked here)."""
         if not isinstance(spec, FaultSpec):
@@ -41,7 +42,7 @@ class InjectionControl(ControlHost):
         with self.lock:
             self._fault_set.clear()
 
-    def match_fault(self, request: RequestLike) -> Optional[FaultRule]:
+    def match_fault(self, request: RequestLike) -> FaultRule | None:
         """The rule that fires for ``request`` (a :class:`RequestInfo` or dict, or a callable
         building one, called only when rules are set), or None."""
         if not self._fault_set.rules:  # no rule, no cost

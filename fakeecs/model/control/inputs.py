@@ -11,15 +11,25 @@ What needs the cloud's state (an unknown resource id, a process or store that
 does not exist, a state a resource can never reach) is checked by the model,
 once, as a semantic check.
 """
+
 from __future__ import annotations
 
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any, Literal, Optional, Union
+from typing import Any, Literal
 
-from marshmallow import (EXCLUDE, INCLUDE, RAISE, Schema, ValidationError, fields, post_load, validate,
-                         validates_schema)
+from marshmallow import (
+    EXCLUDE,
+    INCLUDE,
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
 
 from ..clock import AUTO_FLAVOURS, VirtualClock, parse_time
 from ..errors import Invalid
@@ -29,17 +39,28 @@ from ..ids import IdGenerator
 STATE_FORMAT = "fakeecs-state"
 STATE_VERSION = 1
 #: the keys of a state export
-STATE_KEYS = ("format", "version", "fakeecs", "region", "clock", "ids", "seq", "transitions",
-              "heap", "stores")
+STATE_KEYS = (
+    "format",
+    "version",
+    "fakeecs",
+    "region",
+    "clock",
+    "ids",
+    "seq",
+    "transitions",
+    "heap",
+    "stores",
+)
 
 
 #: a process duration as stored: virtual seconds, or "manual" (waits for an advance)
-Duration = Union[float, Literal["manual"]]
+Duration = float | Literal["manual"]
 #: what a client may give for a duration
 DURATION_HELP = 'must be seconds >= 0, "manual", "immediate" or null'
 
 
 # -- errors ------------------------------------------------------------------------------------
+
 
 def messages(errors: Any, path: str = "") -> list[str]:
     """marshmallow's nested error dict as ``"key.sub: message"`` lines, in order."""
@@ -74,6 +95,7 @@ def _shown(value: Any) -> str:
 
 # -- fields ------------------------------------------------------------------------------------
 
+
 def Bool(**kwargs: Any) -> fields.Boolean:
     """A JSON boolean (``"yes"`` or ``1`` are refused)."""
     return fields.Boolean(truthy={True}, falsy={False}, **kwargs)
@@ -82,7 +104,7 @@ def Bool(**kwargs: Any) -> fields.Boolean:
 class Number(fields.Float):
     """A JSON number: ``"5"`` (a string) and booleans are refused, as are NaN and infinities."""
 
-    def _deserialize(self, value: Any, attr: Optional[str], data: Any, **kwargs: Any) -> Any:
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.make_error("invalid")
         return super()._deserialize(value, attr, data, **kwargs)
@@ -106,7 +128,7 @@ class NumberOrString(_Choice):
 
     json_schema = {"oneOf": [{"type": "string", "format": "date-time"}, {"type": "number"}]}
 
-    def _deserialize(self, value: Any, attr: Optional[str], data: Any, **kwargs: Any) -> Any:
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if isinstance(value, (int, float, str)) and not isinstance(value, bool):
             try:
                 return parse_time(value)
@@ -118,14 +140,18 @@ class NumberOrString(_Choice):
 class DurationField(_Choice):
     """A process duration (the rule is :func:`~.timing.parse_duration`)."""
 
-    json_schema = {"oneOf": [{"type": "number", "minimum": 0},
-                             {"type": "string", "enum": ["manual", "immediate"]}],
-                   "nullable": True}
+    json_schema = {
+        "oneOf": [
+            {"type": "number", "minimum": 0},
+            {"type": "string", "enum": ["manual", "immediate"]},
+        ],
+        "nullable": True,
+    }
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(allow_none=True, **kwargs)
 
-    def _deserialize(self, value: Any, attr: Optional[str], data: Any, **kwargs: Any) -> Any:
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         try:
             return parse_duration(value)
         except ValueError as error:
@@ -135,11 +161,14 @@ class DurationField(_Choice):
 class MatchValue(_Choice):
     """A non-empty string or a non-empty list of them."""
 
-    json_schema = {"oneOf": [{"type": "string", "minLength": 1},
-                             {"type": "array", "minItems": 1,
-                              "items": {"type": "string", "minLength": 1}}]}
+    json_schema = {
+        "oneOf": [
+            {"type": "string", "minLength": 1},
+            {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}},
+        ]
+    }
 
-    def _deserialize(self, value: Any, attr: Optional[str], data: Any, **kwargs: Any) -> Any:
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         values = value if isinstance(value, list) else [value]
         if not values or not all(isinstance(v, str) and v for v in values):
             raise ValidationError("must be a non-empty string or a list of them")
@@ -151,44 +180,67 @@ class MatchValue(_Choice):
 
 
 class Steps(_Choice):
-    json_schema = {"oneOf": [{"type": "integer", "minimum": 1},
-                             {"type": "string", "enum": ["all"]}]}
+    json_schema = {
+        "oneOf": [{"type": "integer", "minimum": 1}, {"type": "string", "enum": ["all"]}]
+    }
 
-    def _deserialize(self, value: Any, attr: Optional[str], data: Any, **kwargs: Any) -> Any:
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         return parse_steps(value)
 
 
 class FaultText(_Choice):
     """A server fault: a message or ``{code, message, details}``."""
 
-    json_schema = {"oneOf": [{"type": "string"}, {"type": "object", "properties": {
-        "code": {"type": "integer"}, "message": {"type": "string"},
-        "details": {"type": "string"}}, "required": ["message"]}]}
+    json_schema = {
+        "oneOf": [
+            {"type": "string"},
+            {
+                "type": "object",
+                "properties": {
+                    "code": {"type": "integer"},
+                    "message": {"type": "string"},
+                    "details": {"type": "string"},
+                },
+                "required": ["message"],
+            },
+        ]
+    }
 
-    def _deserialize(self, value: Any, attr: Optional[str], data: Any, **kwargs: Any) -> Any:
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if isinstance(value, str):
             return {"code": 500, "message": value, "details": ""}
         if isinstance(value, dict) and isinstance(value.get("message"), str):
             code = value.get("code", 500)
-            if not set(value) - {"code", "message", "details"} and isinstance(code, int) \
-                    and not isinstance(code, bool):
-                return {"code": code, "message": value["message"],
-                        "details": str(value.get("details", ""))}
+            if (
+                not set(value) - {"code", "message", "details"}
+                and isinstance(code, int)
+                and not isinstance(code, bool)
+            ):
+                return {
+                    "code": code,
+                    "message": value["message"],
+                    "details": str(value.get("details", "")),
+                }
         raise ValidationError("a message, or {code, message, details}")
 
 
 class SeedField(_Choice):
     json_schema = {"oneOf": [{"type": "integer"}, {"type": "string"}]}
 
-    def _deserialize(self, value: Any, attr: Optional[str], data: Any, **kwargs: Any) -> Any:
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         return parse_seed(value)
 
 
 class ScenarioRef(_Choice):
-    json_schema = {"oneOf": [{"type": "string"}, {"type": "object"}, {"type": "array", "items": {
-        "oneOf": [{"type": "string"}, {"type": "object"}]}}]}
+    json_schema = {
+        "oneOf": [
+            {"type": "string"},
+            {"type": "object"},
+            {"type": "array", "items": {"oneOf": [{"type": "string"}, {"type": "object"}]}},
+        ]
+    }
 
-    def _deserialize(self, value: Any, attr: Optional[str], data: Any, **kwargs: Any) -> Any:
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if isinstance(value, str) and value:
             return value
         if isinstance(value, list) and value and all(isinstance(v, (str, dict)) for v in value):
@@ -201,7 +253,7 @@ class IdsState(_Choice):
 
     json_schema = {"type": "object"}
 
-    def _deserialize(self, value: Any, attr: Optional[str], data: Any, **kwargs: Any) -> Any:
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         try:
             IdGenerator().setstate(value)
         except (KeyError, TypeError, ValueError, AttributeError) as error:
@@ -212,20 +264,20 @@ class IdsState(_Choice):
 class Heap(_Choice):
     json_schema = {"type": "array", "items": {"type": "array", "minItems": 2, "maxItems": 2}}
 
-    def _deserialize(self, value: Any, attr: Optional[str], data: Any, **kwargs: Any) -> Any:
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if not isinstance(value, list) or not all(
-                isinstance(e, list) and len(e) == 2 and _finite(e[0]) and isinstance(e[1], str)
-                for e in value):
+            isinstance(e, list) and len(e) == 2 and _finite(e[0]) and isinstance(e[1], str)
+            for e in value
+        ):
             raise ValidationError("must be a list of [due, job_id] pairs")
         return value
 
 
 def _finite(value: Any) -> bool:
-    return (isinstance(value, (int, float)) and not isinstance(value, bool)
-            and math.isfinite(value))
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def parse_duration(value: Any) -> Optional[Duration]:
+def parse_duration(value: Any) -> Duration | None:
     """The one rule for a process duration: seconds >= 0, "manual", "immediate" (0) or
     None (the default, returned as None).  Raises ValueError otherwise."""
     if value is None or value == "manual":
@@ -239,14 +291,15 @@ def parse_duration(value: Any) -> Optional[Duration]:
 
 # -- rules of single values (a Python call with one argument goes through these) --------------
 
-def parse_steps(value: Any) -> Union[int, str]:
+
+def parse_steps(value: Any) -> int | str:
     """``steps`` of a resource advance: an integer >= 1 or ``"all"``."""
     if value == "all" or (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
         return value  # type: ignore[no-any-return]
-    raise ValidationError(f"must be an integer >= 1 or \"all\", not {_shown(value)}")
+    raise ValidationError(f'must be an integer >= 1 or "all", not {_shown(value)}')
 
 
-def parse_seed(value: Any) -> Union[int, str]:
+def parse_seed(value: Any) -> int | str:
     """A seed: an integer or a string."""
     if isinstance(value, (int, str)) and not isinstance(value, bool):
         return value
@@ -262,6 +315,7 @@ def check_value(rule: Any, name: str, value: Any) -> Any:
 
 
 # -- schemas -----------------------------------------------------------------------------------
+
 
 class Body(Schema):
     """A strict body: unknown keys are refused."""
@@ -283,8 +337,10 @@ class ResetBody(Body):
 class ScenarioBody(Body):
     """Load a scenario on top of the current state: exactly one of name, path, scenario."""
 
-    name = fields.String(validate=validate.Length(min=1),
-                         metadata={"description": "a scenario of scenarios/ (without .yaml)"})
+    name = fields.String(
+        validate=validate.Length(min=1),
+        metadata={"description": "a scenario of scenarios/ (without .yaml)"},
+    )
     path = fields.String(validate=validate.Length(min=1), metadata={"description": "a YAML file"})
     scenario = fields.Dict(metadata={"description": "an inline scenario (the YAML as JSON)"})
 
@@ -295,8 +351,9 @@ class ScenarioBody(Body):
             raise ValidationError("give exactly one of name, path or scenario")
         name = data.get("name")
         if name is not None and ("/" in name or name.endswith((".yaml", ".yml"))):
-            raise ValidationError("a scenario name has no '/' or extension; use path for files",
-                                  "name")
+            raise ValidationError(
+                "a scenario name has no '/' or extension; use path for files", "name"
+            )
 
     @post_load
     def _target(self, data: dict[str, Any], **kwargs: Any) -> Any:
@@ -311,15 +368,25 @@ class ClockState(Schema):
 
     error_messages = {"type": "Not a valid mapping type."}
 
-    mode = fields.String(required=True, validate=validate.OneOf(
-        VirtualClock.MODES, error=f"must be one of {', '.join(VirtualClock.MODES)}"))
-    now = Number(required=True, error_messages={"required": "must be epoch seconds",
-                                                "invalid": "must be epoch seconds"})
-    speed = Number(load_default=1.0, validate=validate.Range(
-        min=0, min_inclusive=False, error="must be a number > 0"),
-        error_messages={"invalid": "must be a number > 0"})
-    auto = fields.String(load_default="off", validate=validate.OneOf(
-        AUTO_FLAVOURS, error=f"must be one of {', '.join(AUTO_FLAVOURS)}"))
+    mode = fields.String(
+        required=True,
+        validate=validate.OneOf(
+            VirtualClock.MODES, error=f"must be one of {', '.join(VirtualClock.MODES)}"
+        ),
+    )
+    now = Number(
+        required=True,
+        error_messages={"required": "must be epoch seconds", "invalid": "must be epoch seconds"},
+    )
+    speed = Number(
+        load_default=1.0,
+        validate=validate.Range(min=0, min_inclusive=False, error="must be a number > 0"),
+        error_messages={"invalid": "must be a number > 0"},
+    )
+    auto = fields.String(
+        load_default="off",
+        validate=validate.OneOf(AUTO_FLAVOURS, error=f"must be one of {', '.join(AUTO_FLAVOURS)}"),
+    )
 
 
 class StateBody(Schema):
@@ -328,22 +395,36 @@ class StateBody(Schema):
     class Meta:
         unknown = EXCLUDE  # unknown keys are named by _known_keys
 
-    format = fields.String(required=True, validate=validate.Equal(
-        STATE_FORMAT, error=f"must be {STATE_FORMAT!r}, not {{input!r}}"))
+    format = fields.String(
+        required=True,
+        validate=validate.Equal(STATE_FORMAT, error=f"must be {STATE_FORMAT!r}, not {{input!r}}"),
+    )
     version = fields.Raw(required=True, validate=lambda v: _version(v))
     fakeecs = fields.String(metadata={"description": "the fakeecs version that exported it"})
-    region = fields.String(validate=validate.Length(min=1, error="must be a non-empty string"),
-                           error_messages={"invalid": "must be a non-empty string"})
-    clock = fields.Nested(ClockState, required=True,
-                          error_messages={"required": "must be an object {{mode, now, speed}}"})
+    region = fields.String(
+        validate=validate.Length(min=1, error="must be a non-empty string"),
+        error_messages={"invalid": "must be a non-empty string"},
+    )
+    clock = fields.Nested(
+        ClockState,
+        required=True,
+        error_messages={"required": "must be an object {{mode, now, speed}}"},
+    )
     ids = IdsState(required=True)
-    seq = fields.Integer(strict=True, load_default=0, validate=validate.Range(
-        min=0, error="must be an integer >= 0"),
-        error_messages={"invalid": "must be an integer >= 0"})
+    seq = fields.Integer(
+        strict=True,
+        load_default=0,
+        validate=validate.Range(min=0, error="must be an integer >= 0"),
+        error_messages={"invalid": "must be an integer >= 0"},
+    )
     transitions = fields.Dict(keys=fields.String(), load_default=dict)
     heap = Heap(load_default=list)
-    stores = fields.Dict(keys=fields.String(), values=fields.Raw(), load_default=dict,
-                         error_messages={"invalid": "must be an object of stores"})
+    stores = fields.Dict(
+        keys=fields.String(),
+        values=fields.Raw(),
+        load_default=dict,
+        error_messages={"invalid": "must be an object of stores"},
+    )
 
     @validates_schema(pass_original=True)
     def _known_keys(self, data: dict[str, Any], original: Any, **kwargs: Any) -> None:
@@ -367,8 +448,9 @@ def load_state(data: Any) -> CheckedState:
     if isinstance(data, CheckedState):
         return data
     if not isinstance(data, dict):
-        raise Invalid("state: must be a JSON object (an export of GET /_fakeecs/state)",
-                      rule="state")
+        raise Invalid(
+            "state: must be a JSON object (an export of GET /_fakeecs/state)", rule="state"
+        )
     return CheckedState(load(STATE_SCHEMA, data, "state", rule="state"))
 
 
@@ -376,10 +458,10 @@ def load_state(data: Any) -> CheckedState:
 class ClockSettings:
     """What a clock update sets (None: leave as is); ``now`` in epoch seconds."""
 
-    mode: Optional[str] = None
-    now: Optional[float] = None
-    speed: Optional[float] = None
-    auto: Optional[str] = None
+    mode: str | None = None
+    now: float | None = None
+    speed: float | None = None
+    auto: str | None = None
 
 
 class ClockBody(Body):
@@ -388,9 +470,13 @@ class ClockBody(Body):
     mode = fields.String(validate=validate.OneOf(VirtualClock.MODES))
     now = NumberOrString()
     speed = Number(validate=validate.Range(min=0, min_inclusive=False))
-    auto = fields.String(validate=validate.OneOf(AUTO_FLAVOURS), metadata={
-        "description": "how a read of a resource with pending work moves the clock: off, "
-                       "step (to its next step) or finish (to the end of its process)"})
+    auto = fields.String(
+        validate=validate.OneOf(AUTO_FLAVOURS),
+        metadata={
+            "description": "how a read of a resource with pending work moves the clock: off, "
+            "step (to its next step) or finish (to the end of its process)"
+        },
+    )
 
     @validates_schema
     def _something(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -412,7 +498,7 @@ class AdvanceBody(Body):
         return float(data["seconds"])
 
 
-class Durations(dict[str, Optional[Duration]]):
+class Durations(dict[str, Duration | None]):
     """Checked process durations: ``{process: seconds | "manual" | None}`` (None: default)."""
 
 
@@ -445,21 +531,24 @@ def load_durations(mapping: Any, where: str) -> Durations:
     if isinstance(mapping, Durations):
         return mapping
     if not isinstance(mapping, dict):
-        raise Invalid(f"{where}: must be an object of process: seconds or \"manual\"",
-                      rule="transitions")
+        raise Invalid(
+            f'{where}: must be an object of process: seconds or "manual"', rule="transitions"
+        )
     loaded = load(TRANSITIONS_SCHEMA, mapping, where, rule="transitions")
     return Durations(loaded)
 
 
 class TransitionsQuery(Body):
-    replace = fields.Boolean(load_default=False, truthy={"1", "true", "yes", "True"},
-                             falsy={"0", "false", "no", "False", ""},
-                             metadata={"description": "reset every other process to its "
-                                                      "default"})
+    replace = fields.Boolean(
+        load_default=False,
+        truthy={"1", "true", "yes", "True"},
+        falsy={"0", "false", "no", "False", ""},
+        metadata={"description": "reset every other process to its default"},
+    )
 
 
 class ResourceAdvanceBody(Body):
-    steps = Steps(load_default=1, metadata={"description": "how many steps (default 1), or \"all\""})
+    steps = Steps(load_default=1, metadata={"description": 'how many steps (default 1), or "all"'})
 
     @post_load
     def _steps(self, data: dict[str, Any], **kwargs: Any) -> Any:
@@ -500,8 +589,9 @@ class MatchBody(Body):
     path = MatchValue(metadata={"description": "glob: * within a segment, ** across"})
     action = MatchValue(metadata={"description": "server action (first key of an /action body)"})
     project = MatchValue(metadata={"description": "project id or name"})
-    family = MatchValue(metadata={"description": "API family: nova, glance, cinder, keystone, "
-                                                 "ims, ecs"})
+    family = MatchValue(
+        metadata={"description": "API family: nova, glance, cinder, keystone, ims, ecs"}
+    )
 
 
 assert tuple(MatchBody._declared_fields) == MATCH_KEYS
@@ -511,8 +601,12 @@ class FaultBody(Body):
     """A fault rule."""
 
     match = fields.Nested(MatchBody)
-    status = fields.Integer(strict=True, allow_none=True, validate=validate.Range(100, 599),
-                            metadata={"description": "null: only the latency"})
+    status = fields.Integer(
+        strict=True,
+        allow_none=True,
+        validate=validate.Range(100, 599),
+        metadata={"description": "null: only the latency"},
+    )
     message = fields.String(allow_none=True)
     body = fields.Raw(allow_none=True, metadata={"description": "answer this JSON instead"})
     headers = fields.Dict(keys=fields.String(), values=fields.String())

@@ -5,6 +5,7 @@ A reset goes back to a :class:`~fakeecs.model.undo.Baseline` (the cheap reset of
 ``self.stores`` (every registered store of every room), so rooms added later
 round-trip without changes here.
 """
+
 from __future__ import annotations
 
 import heapq
@@ -16,13 +17,13 @@ from .. import transitions
 from ..errors import Invalid
 from ..undo import Baseline, Strings, restore_touched
 from .host import ControlHost
-from .stores import export_store, import_store
 from .inputs import STATE_FORMAT, STATE_KEYS, STATE_VERSION, check_value, load_state, parse_seed
+from .stores import export_store, import_store
 
 if TYPE_CHECKING:
     from .. import Cloud
 
-__all__ = ["StateControl", "STATE_FORMAT", "STATE_KEYS", "STATE_VERSION"]
+__all__ = ["STATE_FORMAT", "STATE_KEYS", "STATE_VERSION", "StateControl"]
 
 
 class StateControl(ControlHost):
@@ -52,8 +53,9 @@ class StateControl(ControlHost):
         self.ids.setstate(self._start["ids"])
         start = self._start["clock"]
         now = start["now"] if start["mode"] == "frozen" else time.time()
-        self.clock.set(now=now, mode=start["mode"], speed=start["speed"],
-                       auto=start.get("auto", "off"))
+        self.clock.set(
+            now=now, mode=start["mode"], speed=start["speed"], auto=start.get("auto", "off")
+        )
 
     def _build(self, worlds: list[Any]) -> dict[str, Any]:
         """The export of a blank cloud with ``worlds`` applied; the state is left unchanged."""
@@ -92,9 +94,9 @@ class StateControl(ControlHost):
                 key = tuple(w.source_key for w in worlds)
                 cached = self._reset_cache.get(key) if None not in key else None
                 if cached is None:
-                    pinned = (self._start["clock"]["mode"] == "frozen"
-                              or any((w.get("clock") or {}).get("now") is not None
-                                     for w in worlds))
+                    pinned = self._start["clock"]["mode"] == "frozen" or any(
+                        (w.get("clock") or {}).get("now") is not None for w in worlds
+                    )
                     cached = Baseline(self._build(worlds), pinned)
                     if None not in key:
                         self._reset_cache[key] = cached
@@ -110,7 +112,8 @@ class StateControl(ControlHost):
     def _restore(self, baseline: Baseline) -> None:
         """Make the state ``baseline``'s: rebuild what changed since it, or import it whole."""
         if self._tracking is not baseline or not all(
-                getattr(getattr(self, name), "touched", None) is not None for name in self.stores):
+            getattr(getattr(self, name), "touched", None) is not None for name in self.stores
+        ):
             self._import(baseline.export)
             self._start_tracking(baseline)
             return
@@ -164,8 +167,11 @@ class StateControl(ControlHost):
             except Exception:
                 self._import(saved)
                 raise
-            added = {name: len(getattr(self, name)) - count for name, count in before.items()
-                     if len(getattr(self, name)) != count}
+            added = {
+                name: len(getattr(self, name)) - count
+                for name, count in before.items()
+                if len(getattr(self, name)) != count
+            }
             return {"scenario": world.source, "added": added}
 
     # -- state export / import ---------------------------------------------------
@@ -216,12 +222,18 @@ class StateControl(ControlHost):
         raw_stores = data.get("stores") or {}
         unknown = sorted(set(raw_stores) - set(self.stores))
         if unknown:
-            raise Invalid(f"state.stores: unknown store(s) {', '.join(unknown)}; "
-                          f"known: {', '.join(self.stores)}", rule="state")
+            raise Invalid(
+                f"state.stores: unknown store(s) {', '.join(unknown)}; "
+                f"known: {', '.join(self.stores)}",
+                rule="state",
+            )
         share = Strings().share
-        built = {name: import_store(getattr(self, name), cls, raw_stores.get(name),
-                                    f"state.stores.{name}", share)
-                 for name, cls in self.stores.items()}
+        built = {
+            name: import_store(
+                getattr(self, name), cls, raw_stores.get(name), f"state.stores.{name}", share
+            )
+            for name, cls in self.stores.items()
+        }
         # -- commit (nothing below can fail) --
         for name, store in built.items():
             setattr(self, name, store)
@@ -231,16 +243,19 @@ class StateControl(ControlHost):
 
     def _checked_transitions(self, data: dict[str, Any]) -> dict[str, Any]:
         checked = dict(transitions.PROCESS_DEFAULTS)
-        checked.update(self._check_transitions(data.get("transitions") or {},
-                                               "state.transitions"))
+        checked.update(self._check_transitions(data.get("transitions") or {}, "state.transitions"))
         return checked
 
     def _commit_scalars(self, data: dict[str, Any], new_transitions: dict[str, Any]) -> None:
         """Everything of a checked export but the stores: region, clock, ids, seq, heap."""
         self.region = data.get("region", self.region)
         clock = data["clock"]
-        self.clock.set(now=clock["now"], mode=clock["mode"], speed=clock.get("speed", 1.0),
-                       auto=clock.get("auto", "off"))
+        self.clock.set(
+            now=clock["now"],
+            mode=clock["mode"],
+            speed=clock.get("speed", 1.0),
+            auto=clock.get("auto", "off"),
+        )
         self.ids.setstate(data["ids"])
         self._seq = data.get("seq", 0)
         self.transitions = new_transitions

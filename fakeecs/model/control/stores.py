@@ -1,17 +1,19 @@
 """Each store of the cloud to and from the plain data of a state export."""
+
 from __future__ import annotations
 
 import copy
 import functools
+from collections.abc import Callable
 from dataclasses import MISSING, fields, is_dataclass
-from typing import Any, Callable, Optional
+from typing import Any
 
 from ..entities import Entity
 from ..errors import Invalid
 from ..store import Collection, TrackedDict
 from ..undo import build, plain, record
 
-Share = Optional[Callable[[str, str], str]]
+Share = Callable[[str, str], str] | None
 
 
 def _dump(value: Any) -> Any:
@@ -35,12 +37,11 @@ def export_store(store: Any) -> Any:
     raise TypeError(f"cannot export a store of type {type(store).__name__}")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _required_fields(cls: type) -> list[str]:
     if not is_dataclass(cls):
         return []
-    return [f.name for f in fields(cls)
-            if f.default is MISSING and f.default_factory is MISSING]
+    return [f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING]
 
 
 def _load(cls: Any, value: Any, where: str, share: Share = None) -> Any:
@@ -85,5 +86,4 @@ def import_store(current: Any, cls: Any, raw: Any, where: str, share: Share = No
         if not isinstance(raw, list):
             raise Invalid(f"{where}: must be a list", rule="state")
         return [_load(cls, value, f"{where}[{i}]", share) for i, value in enumerate(raw)]
-    raise Invalid(f"{where}: cannot import a store of type {type(current).__name__}",
-                  rule="state")
+    raise Invalid(f"{where}: cannot import a store of type {type(current).__name__}", rule="state")

@@ -1,9 +1,10 @@
 """The virtual clock and the durations of the timed processes: the control plane's time room."""
+
 from __future__ import annotations
 
 import heapq
 import math
-from typing import Any, Optional
+from typing import Any
 
 from .. import transitions
 from ..clock import AUTO_FLAVOURS, VirtualClock, isoformat, parse_time
@@ -11,10 +12,10 @@ from ..errors import Invalid
 from .host import ControlHost
 from .inputs import ClockSettings, load_durations
 
+
 def is_number(value: Any) -> bool:
     """A finite int or float (a bool is not a number here)."""
-    return (isinstance(value, (int, float)) and not isinstance(value, bool)
-            and math.isfinite(value))
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def iso(epoch: float) -> str:
@@ -30,15 +31,26 @@ class TimeControl(ControlHost):
         """``{mode, speed, now, epoch}``, and ``auto`` when reads move the clock."""
         with self.lock:
             now = self.clock.now()
-            state: dict[str, Any] = {"mode": self.clock.mode, "speed": self.clock.speed,
-                                     "now": iso(now), "epoch": now}
+            state: dict[str, Any] = {
+                "mode": self.clock.mode,
+                "speed": self.clock.speed,
+                "now": iso(now),
+                "epoch": now,
+            }
             if self.clock.auto != "off":
                 state["auto"] = self.clock.auto
             return state
 
-    def set_clock(self, settings: Optional[ClockSettings] = None, /, *,
-                  mode: Optional[str] = None, now: Any = None, speed: Optional[float] = None,
-                  auto: Optional[str] = None) -> dict[str, Any]:
+    def set_clock(
+        self,
+        settings: ClockSettings | None = None,
+        /,
+        *,
+        mode: str | None = None,
+        now: Any = None,
+        speed: float | None = None,
+        auto: str | None = None,
+    ) -> dict[str, Any]:
         """Set the mode (``realtime``/``frozen``), speed, time and/or auto flavour.
 
         Moving the time forward runs every transition that falls due, in order.
@@ -61,15 +73,18 @@ class TimeControl(ControlHost):
             return self.get_clock()
 
     @staticmethod
-    def _clock_settings(mode: Optional[str], now: Any, speed: Optional[float],
-                        auto: Optional[str]) -> ClockSettings:
+    def _clock_settings(
+        mode: str | None, now: Any, speed: float | None, auto: str | None
+    ) -> ClockSettings:
         """Keyword arguments of the Python API as :class:`ClockSettings` (Invalid says why)."""
         if mode is not None and mode not in VirtualClock.MODES:
-            raise Invalid(f"mode: must be one of {', '.join(VirtualClock.MODES)}, not {mode!r}",
-                          rule="clock")
+            raise Invalid(
+                f"mode: must be one of {', '.join(VirtualClock.MODES)}, not {mode!r}", rule="clock"
+            )
         if auto is not None and auto not in AUTO_FLAVOURS:
-            raise Invalid(f"auto: must be one of {', '.join(AUTO_FLAVOURS)}, not {auto!r}",
-                          rule="clock")
+            raise Invalid(
+                f"auto: must be one of {', '.join(AUTO_FLAVOURS)}, not {auto!r}", rule="clock"
+            )
         if speed is not None and (not is_number(speed) or speed <= 0):
             raise Invalid(f"speed: must be a number > 0, not {speed!r}", rule="clock")
         target = None
@@ -77,8 +92,9 @@ class TimeControl(ControlHost):
             try:
                 target = parse_time(now)
             except (ValueError, TypeError, OverflowError):
-                raise Invalid(f"now: not an ISO-8601 time or epoch seconds: {now!r}",
-                              rule="clock") from None
+                raise Invalid(
+                    f"now: not an ISO-8601 time or epoch seconds: {now!r}", rule="clock"
+                ) from None
         return ClockSettings(mode=mode, now=target, speed=speed, auto=auto)
 
     def advance_clock(self, seconds: float) -> dict[str, Any]:
@@ -125,10 +141,18 @@ class TimeControl(ControlHost):
         known = self.known_processes()
         unknown = sorted(str(k) for k in durations if k not in known)
         if unknown:
-            raise Invalid(f"{where}: unknown process(es) {', '.join(unknown)}; "
-                          f"known: {', '.join(known)}", rule="transitions")
-        return {name: (transitions.PROCESS_DEFAULTS.get(name, self.transitions.get(name))
-                       if value is None else value) for name, value in durations.items()}
+            raise Invalid(
+                f"{where}: unknown process(es) {', '.join(unknown)}; known: {', '.join(known)}",
+                rule="transitions",
+            )
+        return {
+            name: (
+                transitions.PROCESS_DEFAULTS.get(name, self.transitions.get(name))
+                if value is None
+                else value
+            )
+            for name, value in durations.items()
+        }
 
     def set_transitions(self, mapping: Any, *, replace: bool = False) -> dict[str, Any]:
         """Set process durations (seconds, ``"manual"``, ``"immediate"``, None = default).
