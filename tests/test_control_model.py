@@ -529,16 +529,22 @@ def test_fault_rules_list_and_remove(cloud):
 @pytest.mark.parametrize(
     "spec, message",
     [
-        ({"status": 700}, "status: must be an HTTP status between 100 and 599"),
-        ({"statuz": 500}, "unknown fault rule key(s) statuz"),
-        ({"match": {"verb": "GET"}}, "match: unknown key(s) verb"),
+        (
+            {"status": 700},
+            "status: Must be greater than or equal to 100 and less than or equal to 599.",
+        ),
+        ({"statuz": 500}, "statuz: Unknown field."),
+        ({"match": {"verb": "GET"}}, "match.verb: Unknown field."),
         ({"match": {"method": "FETCH"}}, "match.method: unknown HTTP method 'FETCH'"),
         ({"match": {"path": "v2.1/*"}}, "match.path: 'v2.1/*' must start with '/'"),
-        ({"times": 0}, "times: must be an integer >= 1"),
-        ({"skip": -1}, "skip: must be an integer >= 0"),
-        ({"probability": 1.5}, "probability: must be a number between 0 and 1"),
-        ({"latency_ms": -5}, "latency_ms: must be a number >= 0"),
-        ({"side_effect": "yes"}, "side_effect: must be true or false"),
+        ({"times": 0}, "times: Must be greater than or equal to 1."),
+        ({"skip": -1}, "skip: Must be greater than or equal to 0."),
+        (
+            {"probability": 1.5},
+            "probability: Must be greater than or equal to 0 and less than or equal to 1.",
+        ),
+        ({"latency_ms": -5}, "latency_ms: Must be greater than or equal to 0."),
+        ({"side_effect": "yes"}, "side_effect: Not a valid boolean."),
         ({"status": None, "side_effect": True}, "side_effect: needs a status"),
     ],
 )

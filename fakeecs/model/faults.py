@@ -18,19 +18,16 @@ inspect and edit the same rules.  The request journal is :mod:`fakeecs.model.jou
 
 from __future__ import annotations
 
-import copy
-import math
 import random as _random
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from .errors import Invalid, NotFound
+from .errors import NotFound
 from .pathglob import glob_regex, path_matches
 
 __all__ = [
     "HTTP_METHODS",
     "MATCH_KEYS",
-    "RULE_KEYS",
     "FaultRule",
     "FaultSet",
     "FaultSpec",
@@ -39,24 +36,10 @@ __all__ = [
     "check_side_effect",
     "glob_regex",
     "path_matches",
-    "validate_rule",
 ]
 
 #: keys a ``match`` may hold
 MATCH_KEYS = ("method", "path", "action", "project", "family")
-#: keys a rule may hold
-RULE_KEYS = (
-    "match",
-    "status",
-    "message",
-    "body",
-    "headers",
-    "skip",
-    "times",
-    "latency_ms",
-    "probability",
-    "side_effect",
-)
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 #: a match value: one string or a list of them
@@ -159,102 +142,6 @@ class FaultRule(FaultSpec):
         if families and request.family not in families:
             return False
         return True
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def validate_rule(spec: Any) -> FaultSpec:
-    """A :class:`FaultSpec` from a rule given as a plain dict to the Python API
-    (``cloud.add_fault({...})``); Raises :class:`Invalid` naming the key and the problem.
-
-    Requests (HTTP and the handles) are checked by the control plane's schema instead;
-    this keeps the messages the model's Python API has always given.
-    """
-    if not isinstance(spec, dict):
-        raise Invalid("a fault rule must be a JSON object", rule="fault")
-    unknown = sorted(set(spec) - set(RULE_KEYS))
-    if unknown:
-        raise Invalid(
-            f"unknown fault rule key(s) {', '.join(unknown)}; known: {', '.join(RULE_KEYS)}",
-            rule="fault",
-        )
-    match = spec.get("match") or {}
-    if not isinstance(match, dict):
-        raise Invalid("match: must be an object", rule="fault")
-    unknown = sorted(set(match) - set(MATCH_KEYS))
-    if unknown:
-        raise Invalid(
-            f"match: unknown key(s) {', '.join(unknown)}; known: {', '.join(MATCH_KEYS)}",
-            rule="fault",
-        )
-    for key, value in match.items():
-        values = _as_list(value)
-        if not values or not all(isinstance(v, str) and v for v in values):
-            raise Invalid(
-                f"match.{key}: must be a non-empty string or a list of them", rule="fault"
-            )
-        try:
-            check_match_values(key, values)
-        except ValueError as error:
-            raise Invalid(f"match.{key}: {error}", rule="fault") from None
-    status = spec.get("status", 500)
-    if status is not None and (not _is_int(status) or not 100 <= status <= 599):
-        raise Invalid(
-            f"status: must be an HTTP status between 100 and 599 (or null), not {status!r}",
-            rule="fault",
-        )
-    message = spec.get("message")
-    if message is not None and not isinstance(message, str):
-        raise Invalid("message: must be a string", rule="fault")
-    headers = spec.get("headers") or {}
-    if not isinstance(headers, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
-    ):
-        raise Invalid("headers: must be an object of strings", rule="fault")
-    skip = spec.get("skip", 0)
-    if not _is_int(skip) or skip < 0:
-        raise Invalid(f"skip: must be an integer >= 0, not {skip!r}", rule="fault")
-    times = spec.get("times")
-    if times is not None and (not _is_int(times) or times < 1):
-        raise Invalid(f"times: must be an integer >= 1, not {times!r}", rule="fault")
-    latency = spec.get("latency_ms", 0)
-    if (
-        isinstance(latency, bool)
-        or not isinstance(latency, (int, float))
-        or latency < 0
-        or not math.isfinite(latency)
-    ):
-        raise Invalid(f"latency_ms: must be a number >= 0, not {latency!r}", rule="fault")
-    probability = spec.get("probability", 1.0)
-    if (
-        isinstance(probability, bool)
-        or not isinstance(probability, (int, float))
-        or not 0 <= probability <= 1
-    ):
-        raise Invalid(
-            f"probability: must be a number between 0 and 1, not {probability!r}", rule="fault"
-        )
-    side_effect = spec.get("side_effect", False)
-    if not isinstance(side_effect, bool):
-        raise Invalid("side_effect: must be true or false", rule="fault")
-    try:
-        check_side_effect(status, side_effect)
-    except ValueError as error:
-        raise Invalid(f"side_effect: {error}", rule="fault") from None
-    return FaultSpec(
-        match=copy.deepcopy(match),
-        status=status,
-        message=message,
-        body=copy.deepcopy(spec.get("body")),
-        headers=dict(headers),
-        skip=skip,
-        times=times,
-        latency_ms=latency,
-        probability=float(probability),
-        side_effect=side_effect,
-    )
 
 
 class FaultSet:

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..faults import FaultRule, FaultSpec, RequestInfo, validate_rule
+from ..faults import FaultRule, FaultSpec, RequestInfo
+from .inputs import FaultBody, load
 from .host import ControlHost
 
 #: what :meth:`InjectionControl.match_fault` takes: the request, as facts or a dict,
 #: or a callable building them (called only when rules are set)
+#: the one schema of a fault rule, for HTTP, the handles and the Python API alike
+FAULT_BODY = FaultBody()
 RequestLike = RequestInfo | dict[str, Any] | Callable[[], Any]
 
 
@@ -24,9 +27,10 @@ class InjectionControl(ControlHost):
 
     def add_fault(self, spec: FaultSpec | dict[str, Any] | None = None, **kwargs: Any) -> FaultRule:
         """Add a fault rule: a checked :class:`FaultSpec` (what the control plane's schema
-        gives), or a plain dict and/or keyword arguments (checked here)."""
+        gives), or a plain dict and/or keyword arguments, checked by that same schema."""
         if not isinstance(spec, FaultSpec):
-            spec = validate_rule(dict(spec or {}, **kwargs))
+            loaded: FaultSpec = load(FAULT_BODY, dict(spec or {}, **kwargs), rule="fault")
+            spec = loaded
         with self.lock:
             return self._fault_set.add(spec)
 
