@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ..faults import FaultRule, FaultSpec, RequestInfo
-from .inputs import FaultBody, load
 from .host import ControlHost
+from .inputs import FaultBody, load
 
 #: what :meth:`InjectionControl.match_fault` takes: the request, as facts or a dict,
 #: or a callable building them (called only when rules are set)
