@@ -18,6 +18,7 @@ Every control-plane operation is a row of one route table
 :class:`RemoteFakeCloud` sends it to the ``/_fakeecs/`` routes of a fakeecs that
 runs elsewhere, and either way the same schema checks the arguments.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -72,6 +73,8 @@ CENTOS_IMAGE_ID = "5f1b4c2e-8a3d-4e6f-9b7a-0c1d2e3f4a02"
 DEFAULT_FLAVOR = "s6.small.1"
 
 _real_sleep = time.sleep
+
+
 class FakeEcsError(RuntimeError):
     """A control-plane call failed (bad argument, unknown resource, no control plane)."""
 
@@ -85,10 +88,12 @@ class FakeEcsError(RuntimeError):
 # shared surface (in-process and remote)
 # ----------------------------------------------------------------------------
 
+
 class _Endpoint:
     """Connection facts and the client-configuration helpers (no state access)."""
 
     if TYPE_CHECKING:  # read-only here: FakeCloud reads them from its model
+
         @property
         def url(self) -> str: ...
         @property
@@ -133,32 +138,54 @@ class _Endpoint:
     @property
     def credentials(self) -> dict[str, str | None]:
         """The default user's credentials, as a dict."""
-        return {"username": self.username, "password": self.password,
-                "project_name": self.project_name, "project_id": self.project_id,
-                "user_domain_name": self.domain_name, "project_domain_name": self.domain_name,
-                "access_key": self.access_key, "secret_key": self.secret_key}
+        return {
+            "username": self.username,
+            "password": self.password,
+            "project_name": self.project_name,
+            "project_id": self.project_id,
+            "user_domain_name": self.domain_name,
+            "project_domain_name": self.domain_name,
+            "access_key": self.access_key,
+            "secret_key": self.secret_key,
+        }
 
     def openstack_connect_kwargs(self, **overrides: Any) -> dict[str, Any]:
         """Keyword arguments for ``openstack.connect(**kwargs)`` (openstacksdk)."""
-        kwargs = {"auth_url": self.auth_url, "username": self.username,
-                  "password": self.password, "project_name": self.project_name,
-                  "user_domain_name": self.domain_name,
-                  "project_domain_name": self.domain_name, "region_name": self.region,
-                  "identity_api_version": "3", "interface": "public"}
+        kwargs = {
+            "auth_url": self.auth_url,
+            "username": self.username,
+            "password": self.password,
+            "project_name": self.project_name,
+            "user_domain_name": self.domain_name,
+            "project_domain_name": self.domain_name,
+            "region_name": self.region,
+            "identity_api_version": "3",
+            "interface": "public",
+        }
         kwargs.update(overrides)
         return kwargs
 
     def clouds_config(self, name: str = "fakeecs") -> dict[str, Any]:
         """The ``clouds.yaml`` content as a dict."""
-        return {"clouds": {name: {
-            "auth": {"auth_url": self.auth_url, "username": self.username,
-                     "password": self.password, "project_name": self.project_name,
-                     "user_domain_name": self.domain_name,
-                     "project_domain_name": self.domain_name},
-            "region_name": self.region, "identity_api_version": 3, "interface": "public"}}}
+        return {
+            "clouds": {
+                name: {
+                    "auth": {
+                        "auth_url": self.auth_url,
+                        "username": self.username,
+                        "password": self.password,
+                        "project_name": self.project_name,
+                        "user_domain_name": self.domain_name,
+                        "project_domain_name": self.domain_name,
+                    },
+                    "region_name": self.region,
+                    "identity_api_version": 3,
+                    "interface": "public",
+                }
+            }
+        }
 
-    def clouds_yaml(self, name: str = "fakeecs",
-                    path: str | os.PathLike[str] | None = None) -> str:
+    def clouds_yaml(self, name: str = "fakeecs", path: str | os.PathLike[str] | None = None) -> str:
         """A ``clouds.yaml`` text for ``openstack --os-cloud <name>``; written to ``path`` if given."""
         import yaml
 
@@ -170,11 +197,17 @@ class _Endpoint:
 
     def openstack_env(self) -> dict[str, str]:
         """``OS_*`` environment variables for the ``openstack`` CLI and novaclient."""
-        return {"OS_AUTH_URL": self.auth_url, "OS_USERNAME": self.username,
-                "OS_PASSWORD": self.password, "OS_PROJECT_NAME": self.project_name,
-                "OS_USER_DOMAIN_NAME": self.domain_name,
-                "OS_PROJECT_DOMAIN_NAME": self.domain_name, "OS_REGION_NAME": self.region,
-                "OS_IDENTITY_API_VERSION": "3", "OS_INTERFACE": "public"}
+        return {
+            "OS_AUTH_URL": self.auth_url,
+            "OS_USERNAME": self.username,
+            "OS_PASSWORD": self.password,
+            "OS_PROJECT_NAME": self.project_name,
+            "OS_USER_DOMAIN_NAME": self.domain_name,
+            "OS_PROJECT_DOMAIN_NAME": self.domain_name,
+            "OS_REGION_NAME": self.region,
+            "OS_IDENTITY_API_VERSION": "3",
+            "OS_INTERFACE": "public",
+        }
 
     def huawei_sdk_config(self) -> dict[str, Any]:
         """What the Huawei Cloud Python SDK needs (AK/SK signing, endpoint override).
@@ -186,17 +219,24 @@ class _Endpoint:
                       .with_credentials(BasicCredentials(cfg["ak"], cfg["sk"], cfg["project_id"]))
                       .with_endpoints([cfg["endpoint"]]).build())
         """
-        return {"ak": self.access_key, "sk": self.secret_key, "project_id": self.project_id,
-                "region": self.region, "endpoint": self.url, "iam_endpoint": self.url,
-                "endpoints": {"ecs": self.url, "ims": self.url, "evs": self.url,
-                              "iam": self.url},
-                "env": {"HUAWEICLOUD_SDK_AK": self.access_key,
-                        "HUAWEICLOUD_SDK_SK": self.secret_key,
-                        "HUAWEICLOUD_SDK_PROJECT_ID": self.project_id,
-                        "HUAWEICLOUD_SDK_IAM_ENDPOINT": self.url,
-                        "HUAWEICLOUD_SDK_REGION_ECS_" + self._region_env(): self.url,
-                        "HUAWEICLOUD_SDK_REGION_IMS_" + self._region_env(): self.url,
-                        "HUAWEICLOUD_SDK_REGION_EVS_" + self._region_env(): self.url}}
+        return {
+            "ak": self.access_key,
+            "sk": self.secret_key,
+            "project_id": self.project_id,
+            "region": self.region,
+            "endpoint": self.url,
+            "iam_endpoint": self.url,
+            "endpoints": {"ecs": self.url, "ims": self.url, "evs": self.url, "iam": self.url},
+            "env": {
+                "HUAWEICLOUD_SDK_AK": self.access_key,
+                "HUAWEICLOUD_SDK_SK": self.secret_key,
+                "HUAWEICLOUD_SDK_PROJECT_ID": self.project_id,
+                "HUAWEICLOUD_SDK_IAM_ENDPOINT": self.url,
+                "HUAWEICLOUD_SDK_REGION_ECS_" + self._region_env(): self.url,
+                "HUAWEICLOUD_SDK_REGION_IMS_" + self._region_env(): self.url,
+                "HUAWEICLOUD_SDK_REGION_EVS_" + self._region_env(): self.url,
+            },
+        }
 
     def _region_env(self) -> str:
         return self.region.upper().replace("-", "_")
@@ -210,17 +250,23 @@ class _Endpoint:
         from openstack import config as os_config
         from openstack import connection
 
-        region = os_config.get_cloud_region(load_yaml_config=False, load_envvars=False,
-                                            **self.openstack_connect_kwargs(**overrides))
+        region = os_config.get_cloud_region(
+            load_yaml_config=False, load_envvars=False, **self.openstack_connect_kwargs(**overrides)
+        )
         return connection.Connection(config=region)
 
     def client(self, **overrides: Any) -> Client:
         """A small authenticated HTTP client (see :class:`fakeecs.testing.client.Client`)."""
         from .testing.client import Client
 
-        options = {"auth_url": self.auth_url, "username": self.username,
-                   "password": self.password, "project_name": self.project_name,
-                   "domain_name": self.domain_name, "region": self.region}
+        options = {
+            "auth_url": self.auth_url,
+            "username": self.username,
+            "password": self.password,
+            "project_name": self.project_name,
+            "domain_name": self.domain_name,
+            "region": self.region,
+        }
         options.update(overrides)
         return Client(**options)  # type: ignore[no-untyped-call, unused-ignore]
 
@@ -270,8 +316,13 @@ class _Clock:
         """Let virtual time run with the wall clock, ``speed`` times as fast."""
         return self._owner._set_clock(mode="realtime", speed=speed)
 
-    def set(self, now: TimeRef | None = None, mode: str | None = None,
-            speed: float | None = None, auto: str | None = None) -> dict[str, Any]:
+    def set(
+        self,
+        now: TimeRef | None = None,
+        mode: str | None = None,
+        speed: float | None = None,
+        auto: str | None = None,
+    ) -> dict[str, Any]:
         """Set time, mode, speed and/or auto flavour.
 
         ``mode`` is a preset: ``realtime``, ``frozen``, ``auto-step`` or
@@ -304,10 +355,13 @@ class _Clock:
                 seconds = max(float(seconds), 0.0)
                 used[0] += seconds
                 if used[0] >= budget:
-                    warnings.warn(f"fakeecs: the test slept {budget:g} virtual seconds on a "
-                                  "frozen clock; sleeping for real from now on (is a resource "
-                                  "waiting on a 'manual' transition?)", RuntimeWarning,
-                                  stacklevel=2)
+                    warnings.warn(
+                        f"fakeecs: the test slept {budget:g} virtual seconds on a "
+                        "frozen clock; sleeping for real from now on (is a resource "
+                        "waiting on a 'manual' transition?)",
+                        RuntimeWarning,
+                        stacklevel=2,
+                    )
                 if seconds:
                     clock.advance(seconds)
                 return _real_sleep(0)
@@ -329,8 +383,9 @@ class _ControlSurface(_Endpoint):
         self.clock = _Clock(self)
 
     # -- world ---------------------------------------------------------------
-    def reset(self, scenario: ScenarioRef | list[ScenarioRef] | tuple[ScenarioRef, ...]
-              | None = None) -> dict[str, Any]:
+    def reset(
+        self, scenario: ScenarioRef | list[ScenarioRef] | tuple[ScenarioRef, ...] | None = None
+    ) -> dict[str, Any]:
         """Back to the starting world (or start over from ``scenario``).
 
         Faults and the request journal are cleared; ids restart from the same
@@ -363,21 +418,22 @@ class _ControlSurface(_Endpoint):
         ``"manual"``, ``"immediate"`` or None (the default)."""
         return self._call("set_transitions", {process: duration})
 
-    def set_transitions(self, mapping: Mapping[str, Duration],
-                        replace: bool = False) -> dict[str, Any]:
+    def set_transitions(
+        self, mapping: Mapping[str, Duration], replace: bool = False
+    ) -> dict[str, Any]:
         return self._call("set_transitions", dict(mapping), replace=replace)
 
     def describe(self, kind: str, resource_id: str) -> dict[str, Any]:
         """A resource's state and the processes pending on it."""
         return self._call("describe_resource", kind, resource_id)
 
-    def advance_resource(self, kind: str, resource_id: str,
-                         steps: int | str = 1) -> dict[str, Any]:
+    def advance_resource(self, kind: str, resource_id: str, steps: int | str = 1) -> dict[str, Any]:
         """Run the next ``steps`` step(s) (or ``"all"``) of a resource's pending process."""
         return self._call("advance_resource", kind, resource_id, steps)
 
-    def force_state(self, kind: str, resource_id: str, state: str | None = None,
-                    **fields: Any) -> dict[str, Any]:
+    def force_state(
+        self, kind: str, resource_id: str, state: str | None = None, **fields: Any
+    ) -> dict[str, Any]:
         """Force a resource's state along a legal path of its transition table.
 
         ``force_state("server", sid, "error")`` or with fields: ``vm_state``,
@@ -453,6 +509,7 @@ class _ControlSurface(_Endpoint):
 # the in-process handle
 # ----------------------------------------------------------------------------
 
+
 class FakeCloud(_ControlSurface):
     """A fakeecs cloud served on loopback by a background thread.
 
@@ -467,11 +524,17 @@ class FakeCloud(_ControlSurface):
         self.app: Flask | None = server.app if server is not None else None
 
     @classmethod
-    def start(cls: type[_Fake], port: int = 0, *,
-              scenario: ScenarioRef | list[ScenarioRef] | tuple[ScenarioRef, ...]
-              | None = "default", clock: str = "frozen", seed: int | str | None = None,
-              host: str = "127.0.0.1", transitions: Mapping[str, Duration] | None = None,
-              threads: int | None = None) -> _Fake:
+    def start(
+        cls: type[_Fake],
+        port: int = 0,
+        *,
+        scenario: ScenarioRef | list[ScenarioRef] | tuple[ScenarioRef, ...] | None = "default",
+        clock: str = "frozen",
+        seed: int | str | None = None,
+        host: str = "127.0.0.1",
+        transitions: Mapping[str, Duration] | None = None,
+        threads: int | None = None,
+    ) -> _Fake:
         """Build a cloud from ``scenario`` and serve it on ``host:port`` (0: a free port).
 
         ``scenario`` is a name, a path, a dict, or a list of them applied in
@@ -486,8 +549,12 @@ class FakeCloud(_ControlSurface):
             cloud.set_transitions(dict(transitions))
         cloud.mark_baseline()  # reset() comes back here, without re-reading any scenario
         # create_app (fakeecs.api) has no annotations yet
-        server = HTTPServer(create_app(cloud),  # type: ignore[no-untyped-call, unused-ignore]
-                            host, port, threads=threads)
+        server = HTTPServer(
+            create_app(cloud),  # type: ignore[no-untyped-call, unused-ignore]
+            host,
+            port,
+            threads=threads,
+        )
         server.start()
         return cls(cloud, server)
 
@@ -596,28 +663,48 @@ class FakeCloud(_ControlSurface):
         return self._read(lambda: sorted(self.cloud.servers, key=lambda s: s.seq))
 
     def images(self, include_public: bool = True) -> list[Image]:
-        return self._read(lambda: sorted(
-            (i for i in self.cloud.images if include_public or i.visibility != "public"),
-            key=lambda i: i.seq))
+        return self._read(
+            lambda: sorted(
+                (i for i in self.cloud.images if include_public or i.visibility != "public"),
+                key=lambda i: i.seq,
+            )
+        )
 
     def jobs(self) -> list[Job]:
         return self._read(lambda: list(self.cloud.jobs.values()))
 
     # -- arrange helpers (through the model, as the default admin user) -----------------
-    def create_server(self, name: str = "server-1", *, image: str | None = None,
-                      flavor: str | None = None, zone: str | None = None,
-                      settle: bool = True, **options: Any) -> Server:
+    def create_server(
+        self,
+        name: str = "server-1",
+        *,
+        image: str | None = None,
+        flavor: str | None = None,
+        zone: str | None = None,
+        settle: bool = True,
+        **options: Any,
+    ) -> Server:
         """Create a server through the model; with ``settle`` run its build to ACTIVE."""
         server = self.cloud.create_server(
-            self.context(), name=name, flavor_id=flavor or self.flavor_id,
-            image_id=image or self.base_image_id, availability_zone=zone, **options)
+            self.context(),
+            name=name,
+            flavor_id=flavor or self.flavor_id,
+            image_id=image or self.base_image_id,
+            availability_zone=zone,
+            **options,
+        )
         if settle:
             self._settle_jobs("server", server.id)
         return server
 
-    def create_server_image(self, server_id: str, name: str = "image-1",
-                            metadata: Mapping[str, str] | None = None, *,
-                            settle: bool = True) -> Image:
+    def create_server_image(
+        self,
+        server_id: str,
+        name: str = "image-1",
+        metadata: Mapping[str, str] | None = None,
+        *,
+        settle: bool = True,
+    ) -> Image:
         """``createImage`` through the model; with ``settle`` the image ends ``active``."""
         image = self.cloud.create_server_image(self.context(), server_id, name, metadata)
         if settle:
@@ -643,6 +730,7 @@ class FakeCloud(_ControlSurface):
 # a fakeecs (or another cloud) elsewhere, driven over HTTP
 # ----------------------------------------------------------------------------
 
+
 class RemoteFakeCloud(_ControlSurface):
     """The same methods as :class:`FakeCloud`, against ``url`` over HTTP.
 
@@ -659,19 +747,30 @@ class RemoteFakeCloud(_ControlSurface):
     username: str
     password: str
 
-    def __init__(self, url: str, *, username: str = DEFAULT_USER,
-                 password: str = DEFAULT_PASSWORD, project_name: str = DEFAULT_PROJECT,
-                 project_id: str | None = None, domain_name: str = DEFAULT_DOMAIN,
-                 region: str = DEFAULT_REGION, auth_url: str | None = None,
-                 access_key: str = DEFAULT_AK, secret_key: str = DEFAULT_SK,
-                 admin_token: str | None = None, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        username: str = DEFAULT_USER,
+        password: str = DEFAULT_PASSWORD,
+        project_name: str = DEFAULT_PROJECT,
+        project_id: str | None = None,
+        domain_name: str = DEFAULT_DOMAIN,
+        region: str = DEFAULT_REGION,
+        auth_url: str | None = None,
+        access_key: str = DEFAULT_AK,
+        secret_key: str = DEFAULT_SK,
+        admin_token: str | None = None,
+        timeout: float = 10.0,
+    ) -> None:
         super().__init__()
         self.url = url.rstrip("/")
         self.username = username
         self.password = password
         self.project_name = project_name
-        self.project_id = project_id or (DEFAULT_PROJECT_ID if project_name == DEFAULT_PROJECT
-                                         else None)
+        self.project_id = project_id or (
+            DEFAULT_PROJECT_ID if project_name == DEFAULT_PROJECT else None
+        )
         self.domain_name = domain_name
         self.region = region
         self._auth_url = auth_url
@@ -707,12 +806,17 @@ class RemoteFakeCloud(_ControlSurface):
             return True
         error = body.get("error") if isinstance(body, dict) else None
         if status in (401, 403) and isinstance(error, dict) and "status" in error:
-            raise FakeEcsError(f"{self.url}: the fakeecs control plane needs an admin token "
-                               f"({error.get('message')}); pass admin_token=", status, body)
+            raise FakeEcsError(
+                f"{self.url}: the fakeecs control plane needs an admin token "
+                f"({error.get('message')}); pass admin_token=",
+                status,
+                body,
+            )
         return False
 
-    def _http(self, method: str, path: str, body: Any = None,
-              query: Mapping[str, Any] | None = None) -> tuple[int, Any]:
+    def _http(
+        self, method: str, path: str, body: Any = None, query: Mapping[str, Any] | None = None
+    ) -> tuple[int, Any]:
         url = self.url + path
         if query:
             url += "?" + urllib.parse.urlencode(query, doseq=True)
@@ -735,8 +839,9 @@ class RemoteFakeCloud(_ControlSurface):
             decoded = text
         return status, decoded
 
-    def _control(self, method: str, path: str, body: Any = None,
-                 query: Mapping[str, Any] | None = None) -> Any:
+    def _control(
+        self, method: str, path: str, body: Any = None, query: Mapping[str, Any] | None = None
+    ) -> Any:
         if not self.has_control_plane:
             raise FakeEcsError(f"{self.url} has no fakeecs control plane (/_fakeecs/)")
         status, decoded = self._http(method, "/_fakeecs" + path, body, query)
