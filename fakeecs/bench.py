@@ -21,6 +21,8 @@ import tempfile
 import textwrap
 import time
 
+from .testing.client import password_auth
+
 UBUNTU = "5f1b4c2e-8a3d-4e6f-9b7a-0c1d2e3f4a01"
 
 
@@ -93,21 +95,7 @@ def measure(repeat=300):
             fake.reset()
             session = requests.Session()
             session.trust_env = False
-            body = {
-                "auth": {
-                    "identity": {
-                        "methods": ["password"],
-                        "password": {
-                            "user": {
-                                "name": "fakeecs",
-                                "password": "fakeecs",
-                                "domain": {"name": "Default"},
-                            }
-                        },
-                    },
-                    "scope": {"project": {"name": "fakeecs", "domain": {"name": "Default"}}},
-                }
-            }
+            body = password_auth()
             token = session.post(fake.auth_url + "/auth/tokens", json=body, timeout=10).headers[
                 "X-Subject-Token"
             ]

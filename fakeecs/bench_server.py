@@ -28,6 +28,8 @@ import tempfile
 import threading
 import time
 
+from .testing.client import password_auth
+
 SERVERS = ("cheroot", "waitress")
 
 
@@ -190,21 +192,7 @@ class Fakeecs:
     def __init__(self, url):
         self.url = url
         client = session()
-        body = {
-            "auth": {
-                "identity": {
-                    "methods": ["password"],
-                    "password": {
-                        "user": {
-                            "name": "fakeecs",
-                            "password": "fakeecs",
-                            "domain": {"name": "Default"},
-                        }
-                    },
-                },
-                "scope": {"project": {"name": "fakeecs", "domain": {"name": "Default"}}},
-            }
-        }
+        body = password_auth()
         response = client.post(url + "/v3/auth/tokens", json=body, timeout=10)
         response.raise_for_status()
         self.headers = {

@@ -9,6 +9,7 @@ import pytest
 
 from fakeecs.api import create_app
 from fakeecs.server import HTTPServer, build_cloud
+from fakeecs.testing.client import password_auth
 
 PROJECT_ID = "0fae0ec5c0de4e1bb2b3c4d5e6f70819"
 BASE_IMAGE = "5f1b4c2e-8a3d-4e6f-9b7a-0c1d2e3f4a01"
@@ -35,21 +36,7 @@ class Api:
         self.token = self.login(user)
 
     def login(self, user, password=None):
-        body = {
-            "auth": {
-                "identity": {
-                    "methods": ["password"],
-                    "password": {
-                        "user": {
-                            "name": user,
-                            "password": password or user,
-                            "domain": {"name": "Default"},
-                        }
-                    },
-                },
-                "scope": {"project": {"name": "fakeecs", "domain": {"name": "Default"}}},
-            }
-        }
+        body = password_auth(user, password or user)
         response = self.client.post("/v3/auth/tokens", json=body)
         assert response.status_code == 201, response.get_data(as_text=True)
         return response.headers["X-Subject-Token"]

@@ -16,6 +16,7 @@ from fakeecs.handle import RemoteFakeCloud
 from fakeecs.model import Invalid
 from fakeecs.model.clock import VirtualClock, expand_preset, parse_time
 from fakeecs.server import build_cloud
+from fakeecs.testing.client import password_auth
 
 START = "2026-01-01T00:00:00Z"
 
@@ -266,21 +267,7 @@ def test_control_plane_clock_route_sets_auto(live):
 
 
 def _token(url):
-    body = {
-        "auth": {
-            "identity": {
-                "methods": ["password"],
-                "password": {
-                    "user": {
-                        "name": "fakeecs",
-                        "password": "fakeecs",
-                        "domain": {"name": "Default"},
-                    }
-                },
-            },
-            "scope": {"project": {"name": "fakeecs", "domain": {"name": "Default"}}},
-        }
-    }
+    body = password_auth()
     response = requests.post(url + "/v3/auth/tokens", json=body, timeout=10)
     return response.headers["X-Subject-Token"]
 

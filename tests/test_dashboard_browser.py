@@ -14,6 +14,7 @@ import requests
 from conftest import BASE_IMAGE, PROJECT_ID
 
 from fakeecs import FakeCloud
+from fakeecs.testing.client import password_auth
 
 UI = "/_fakeecs/ui"
 CHROMIUM_ARGS = [
@@ -87,21 +88,7 @@ def submit(page, selector):
 
 
 def token(url):
-    body = {
-        "auth": {
-            "identity": {
-                "methods": ["password"],
-                "password": {
-                    "user": {
-                        "name": "fakeecs",
-                        "password": "fakeecs",
-                        "domain": {"name": "Default"},
-                    }
-                },
-            },
-            "scope": {"project": {"name": "fakeecs", "domain": {"name": "Default"}}},
-        }
-    }
+    body = password_auth()
     return requests.post(url + "/v3/auth/tokens", json=body, timeout=10).headers["X-Subject-Token"]
 
 

@@ -13,6 +13,26 @@ COMPUTE = "compute"
 IMAGE = "image"
 
 
+def password_auth(user="fakeecs", password=None, project="fakeecs", domain="Default"):
+    """The body of a Keystone v3 password login scoped to ``project`` (by name), as every
+    OpenStack client sends it; the password defaults to the user's name (fakeecs's worlds)."""
+    return {
+        "auth": {
+            "identity": {
+                "methods": ["password"],
+                "password": {
+                    "user": {
+                        "name": user,
+                        "password": user if password is None else password,
+                        "domain": {"name": domain},
+                    }
+                },
+            },
+            "scope": {"project": {"name": project, "domain": {"name": domain}}},
+        }
+    }
+
+
 class Client:
     """``client.compute("GET", "/servers/detail")`` / ``client.image("GET", "/v2/images")``."""
 
@@ -50,23 +70,7 @@ class Client:
 
     # -- auth ------------------------------------------------------------------
     def login(self):
-        body = {
-            "auth": {
-                "identity": {
-                    "methods": ["password"],
-                    "password": {
-                        "user": {
-                            "name": self.username,
-                            "password": self.password,
-                            "domain": {"name": self.domain_name},
-                        }
-                    },
-                },
-                "scope": {
-                    "project": {"name": self.project_name, "domain": {"name": self.domain_name}}
-                },
-            }
-        }
+        body = password_auth(self.username, self.password, self.project_name, self.domain_name)
         response = self.session.post(
             self.auth_url + "/auth/tokens", json=body, timeout=self.timeout
         )
