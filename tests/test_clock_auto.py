@@ -63,7 +63,7 @@ def test_set_clock_takes_and_refuses_auto():
     before = cloud.get_clock()
     with pytest.raises(Invalid) as error:
         cloud.set_clock(auto="always")
-    assert error.value.message == "auto: must be one of off, step, finish, not 'always'"
+    assert error.value.message == "auto: Must be one of: off, step, finish."
     assert cloud.get_clock() == before
 
 

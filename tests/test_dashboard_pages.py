@@ -274,7 +274,7 @@ def test_clock_buttons(api, ui, cloud):
     _, _, error = post(ui, "/clock/advance", {"seconds": "soon"})
     assert error == "seconds: not a number: 'soon'"
     _, _, error = post(ui, "/clock/advance", {"seconds": "-1"})
-    assert error == "seconds: must be a number >= 0, not -1.0"
+    assert error == "seconds: Must be greater than or equal to 0."
     _, note, _ = post(ui, "/clock", {"preset": "auto-step"})
     assert note == "clock is now auto-step" and cloud.get_clock()["auto"] == "step"
     assert '<option value="auto-step" selected>' in page(ui)

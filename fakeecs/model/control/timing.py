@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import heapq
-import math
+from datetime import datetime
 from typing import Any
 
 from .. import transitions
-from ..clock import AUTO_FLAVOURS, VirtualClock, isoformat, parse_time
+from ..clock import isoformat
 from ..errors import Invalid
 from .host import ControlHost
-from .inputs import ClockSettings, load_durations
+from .inputs import AdvanceBody, ClockBody, ClockSettings, load, load_durations
 
-
-def is_number(value: Any) -> bool:
-    """A finite int or float (a bool is not a number here)."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+#: the schemas the Python API shares with HTTP and the handles
+CLOCK_BODY = ClockBody()
+ADVANCE_BODY = AdvanceBody()
 
 
 def iso(epoch: float) -> str:
@@ -76,34 +75,28 @@ class TimeControl(ControlHost):
     def _clock_settings(
         mode: str | None, now: Any, speed: float | None, auto: str | None
     ) -> ClockSettings:
-        """Keyword arguments of the Python API as :class:`ClockSettings` (Invalid says why)."""
-        if mode is not None and mode not in VirtualClock.MODES:
-            raise Invalid(
-                f"mode: must be one of {', '.join(VirtualClock.MODES)}, not {mode!r}", rule="clock"
-            )
-        if auto is not None and auto not in AUTO_FLAVOURS:
-            raise Invalid(
-                f"auto: must be one of {', '.join(AUTO_FLAVOURS)}, not {auto!r}", rule="clock"
-            )
-        if speed is not None and (not is_number(speed) or speed <= 0):
-            raise Invalid(f"speed: must be a number > 0, not {speed!r}", rule="clock")
-        target = None
-        if now is not None:
-            try:
-                target = parse_time(now)
-            except (ValueError, TypeError, OverflowError):
-                raise Invalid(
-                    f"now: not an ISO-8601 time or epoch seconds: {now!r}", rule="clock"
-                ) from None
-        return ClockSettings(mode=mode, now=target, speed=speed, auto=auto)
+        """Keyword arguments of the Python API, checked by the control plane's own
+        :class:`~.inputs.ClockBody` (a datetime ``now`` is taken as its ISO form)."""
+        given = {
+            key: value
+            for key, value in (("mode", mode), ("now", now), ("speed", speed), ("auto", auto))
+            if value is not None
+        }
+        if not given:
+            return ClockSettings()
+        if isinstance(now, datetime):
+            given["now"] = now.isoformat()
+        settings: ClockSettings = load(CLOCK_BODY, given, rule="clock")
+        return settings
 
     def advance_clock(self, seconds: float) -> dict[str, Any]:
-        """Move virtual time forward, running each due transition at its own time."""
-        if not is_number(seconds) or seconds < 0:
-            raise Invalid(f"seconds: must be a number >= 0, not {seconds!r}", rule="clock")
+        """Move virtual time forward, running each due transition at its own time.
+
+        ``seconds`` is checked by the control plane's :class:`~.inputs.AdvanceBody`."""
+        checked: float = load(ADVANCE_BODY, {"seconds": seconds}, rule="clock")
         with self.lock:
             self.settle()
-            self._advance_to(self.clock.now() + seconds)
+            self._advance_to(self.clock.now() + checked)
             return self.get_clock()
 
     def _advance_to(self, target: float) -> None:
