@@ -260,7 +260,7 @@ def test_advance_clock_runs_each_step_at_its_own_time_in_order(cloud):
 
 
 def test_advance_clock_refuses_negative(cloud):
-    with pytest.raises(Invalid, match="seconds: Must be greater than or equal to 0."):
+    with pytest.raises(Invalid, match=r"seconds: Must be greater than or equal to 0\."):
         cloud.advance_clock(-1)
 
 
