@@ -40,6 +40,7 @@ from . import transitions
 from .cloud import Room, operation
 from .entities import AvailabilityZone, EcsJob, Flavor, Image, Job, Server
 from .errors import Conflict, Invalid, NotFound
+from .factories import new_job
 from .network import NicPlan
 from .policy import Context, authorize
 from .store import Collection
@@ -157,21 +158,16 @@ class EcsMixin(Room):
         parent: EcsJob | None = None,
         data: dict[str, Any] | None = None,
     ) -> EcsJob:
-        job = EcsJob(
-            id=self.ids.hex32(),
-            job_type=job_type,
-            project_id=context.project_id,
-            status="INIT",
-            begin_time=self.now(),
-            seq=self.next_seq(),
+        return new_job(
+            self,
+            self.ecs_jobs,
+            EcsJob,
+            context.project_id,
+            job_type,
             entities={"server_id": server_id} if server_id else {},
-            data=dict(data or {}),
-            parent_id=parent.id if parent else None,
+            data=data,
+            parent=parent,
         )
-        self.ecs_jobs.add(job)
-        if parent is not None:
-            parent.sub_job_ids.append(job.id)
-        return job
 
     @operation
     def get_ecs_job(self, context: Context, job_id: str) -> EcsJob:

@@ -28,7 +28,7 @@ from . import provenance, transitions
 from .cloud import Room, operation
 from .entities import ExportedObject, Image, ImsJob, Job, Server, Volume
 from .errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
-from .factories import new_image
+from .factories import new_image, new_job
 from .images import IMAGE_CORE_WRITABLE, give_generated_data
 from .pager import image_where, sorted_page
 from .policy import Context, authorize
@@ -252,21 +252,18 @@ class ImsMixin(Room):
         *,
         entities: dict[str, Any] | None = None,
         data: dict[str, Any] | None = None,
-        parent_id: str | None = None,
+        parent: ImsJob | None = None,
     ) -> ImsJob:
-        job = ImsJob(
-            id=self.ids.hex32(),
-            job_type=job_type,
-            project_id=context.project_id,
-            status="INIT",
-            begin_time=self.now(),
-            seq=self.next_seq(),
-            entities=dict(entities or {}),
-            data=dict(data or {}),
-            parent_id=parent_id,
+        return new_job(
+            self,
+            self.ims_jobs,
+            ImsJob,
+            context.project_id,
+            job_type,
+            entities=entities,
+            data=data,
+            parent=parent,
         )
-        self.ims_jobs.add(job)
-        return job
 
     def _new_ims_image(
         self,
@@ -452,14 +449,13 @@ class ImsMixin(Room):
                     "ims_data", server, volume_id=volume.id, job_id=parent.id
                 ),
             )
-            sub = self._new_ims_job(
+            self._new_ims_job(
                 context,
                 JOB_DATA_SUB,
-                parent_id=parent.id,
+                parent=parent,
                 entities={"image_id": image.id, "image_name": image.name},
                 data={"server_id": server.id, "volume_id": volume.id, "image_ids": [image.id]},
             )
-            parent.sub_job_ids.append(sub.id)
             parent.data["image_ids"].append(image.id)
         self.start_job("ims_image", "ims_job", parent.id, JOB_STEPS)
         return parent
