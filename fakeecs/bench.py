@@ -206,6 +206,11 @@ def main(argv=None):
         help="images at the big level of the scale section (0: skip it)",
     )
     parser.add_argument(
+        "--no-clock",
+        action="store_true",
+        help="skip the CLI wait benchmark per clock (fakeecs.bench_clock)",
+    )
+    parser.add_argument(
         "--no-server",
         action="store_true",
         help="skip the HTTP server benchmark (fakeecs.bench_server)",
@@ -219,6 +224,12 @@ def main(argv=None):
             "--server waitress)"
         )
         bench_server.main(["--server", "cheroot", "--server", "waitress"])
+        print()
+    if not args.no_clock and not args.json:
+        from . import bench_clock
+
+        print("fakeecs clocks and a polling CLI (python -m fakeecs.bench_clock)")
+        bench_clock.main([])
         print()
     results = measure(args.repeat)
     end_to_end = {} if args.no_pytest else measure_pytest()
