@@ -64,7 +64,7 @@ def test_snapshot_bytes_match_size_checksum_and_hash(api):
     assert image["os_hash_value"] == hashlib.sha512(data).hexdigest()
     assert image["virtual_size"] == 40 * 1024**3
     # the same image id always has the same bytes: nothing is stored per image
-    assert b"".join(generated_chunks(image_id, 0, GENERATED_DATA_SIZE)) == data
+    assert b"".join(generated_chunks(image_id, GENERATED_DATA_SIZE)) == data
     assert api.cloud.images.get(image_id).payload is None
 
 
@@ -106,7 +106,7 @@ def test_scenario_image_with_a_declared_size_streams_that_many_bytes(api, cloud)
     response = api.get(f"/image/v2/images/{BASE_IMAGE}/file", headers={"Range": "bytes=-100"})
     assert response.status_code == 206
     assert response.headers["Content-Range"] == "bytes 2361393052-2361393151/2361393152"
-    assert response.get_data() == b"".join(generated_chunks(BASE_IMAGE, 2361393052, 2361393152))
+    assert response.get_data() == b"".join(generated_chunks(BASE_IMAGE, 2361393152, 2361393052))
     assert "Content-MD5" not in response.headers
 
 
@@ -291,8 +291,14 @@ def test_tag_quota_is_413(api):
 
 
 def test_generated_ranges_are_slices_of_the_whole():
-    whole = b"".join(generated_chunks("some-image", 0, 200000))
+    whole = b"".join(generated_chunks("some-image", 200000))
     assert len(whole) == 200000
-    for start, stop in [(0, 1), (1, 63), (63, 65), (65535, 65600), (100, 199999), (5, 5)]:
-        assert b"".join(generated_chunks("some-image", start, stop)) == whole[start:stop]
-    assert whole != b"".join(generated_chunks("other-image", 0, 200000))
+    ranges = [(0, 1), (1, 63), (63, 65), (65535, 65600), (100, 199999), (5, 5), (199930, 200000)]
+    for start, stop in ranges:
+        assert b"".join(generated_chunks("some-image", 200000, start, stop)) == whole[start:stop]
+    # the last 64 bytes are the image's own; the rest is a stream all images share
+    other = b"".join(generated_chunks("other-image", 200000))
+    assert whole[-64:] != other[-64:] and whole[:-64] == other[:-64]
+    for size in (0, 1, 64, 65):
+        data = b"".join(generated_chunks("some-image", size))
+        assert len(data) == size and data[: size - 64] == whole[: max(size - 64, 0)]

@@ -1,6 +1,7 @@
 """Glance images, and the native ``createImage`` server action that makes them."""
 
 import base64
+import functools
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import (
@@ -54,26 +55,65 @@ def _digests(payload: bytes) -> tuple[str, str]:
     return (hashlib.md5(payload).hexdigest(), hashlib.sha512(payload).hexdigest())
 
 
-def generated_chunks(image_id: str, start: int, stop: int) -> Iterator[bytes]:
-    """Bytes ``start..stop-1`` of the made-up data of ``image_id`` (any length).
+def _common_block(block: int) -> bytes:
+    return hashlib.sha512(f"fakeecs image data {block}".encode()).digest()
 
-    Byte ``n`` is byte ``n % 64`` of ``sha512("fakeecs image data <id> <n // 64>")``,
-    so any range is computed directly, the same in every run and after a state
-    export and import.
+
+@functools.lru_cache(maxsize=1)
+def _common_head() -> bytes:
+    """The first 64 KiB of the stream every made-up image shares (computed once)."""
+    return b"".join(_common_block(block) for block in range(GENERATED_DATA_SIZE // _BLOCK))
+
+
+def _common_bytes(start: int, stop: int) -> Iterator[bytes]:
+    """Bytes ``start..stop-1`` of the shared stream, in pieces of at most 64 KiB."""
+    head = _common_head()
+    if start < len(head):
+        yield head[start : min(stop, len(head))]
+        start = len(head)
+    while start < stop:
+        end = min(stop, start + (1 << 16))
+        first = start // _BLOCK
+        out = b"".join(_common_block(block) for block in range(first, (end - 1) // _BLOCK + 1))
+        offset = start - first * _BLOCK
+        yield out[offset : offset + end - start]
+        start = end
+
+
+def _tail(image_id: str, size: int) -> bytes:
+    """The image's own last bytes (at most 64): what makes its data its own."""
+    digest = hashlib.sha512(f"fakeecs image data {image_id} {size}".encode()).digest()
+    return digest[: min(size, _BLOCK)]
+
+
+def generated_chunks(
+    image_id: str, size: int, start: int = 0, stop: int | None = None
+) -> Iterator[bytes]:
+    """Bytes ``start..stop-1`` of the made-up data of ``image_id``, ``size`` bytes long.
+
+    All but the last 64 bytes are a stream every such image shares (byte ``n`` is
+    byte ``n % 64`` of ``sha512("fakeecs image data <n // 64>")``); the last 64 (or
+    fewer) are ``sha512("fakeecs image data <id> <size>")``.  Any range is computed
+    directly, the same in every run and after a state export and import, and the
+    digests of 64 KiB of it cost a hash of 64 bytes (:func:`give_generated_data`).
     """
-    block = start // _BLOCK
-    skip = start - block * _BLOCK
-    out = bytearray()
-    position = block * _BLOCK
-    while position < stop:
-        out += hashlib.sha512(f"fakeecs image data {image_id} {block}".encode()).digest()
-        position += _BLOCK
-        block += 1
-        if len(out) >= 1 << 16:
-            yield bytes(out[skip : len(out) - max(position - stop, 0)])
-            out, skip = bytearray(), 0
-    if out:
-        yield bytes(out[skip : len(out) - max(position - stop, 0)])
+    stop = size if stop is None else min(stop, size)
+    tail = _tail(image_id, size)
+    shared = size - len(tail)
+    if start < min(stop, shared):
+        yield from _common_bytes(start, min(stop, shared))
+    if stop > shared:
+        yield tail[max(start - shared, 0) : stop - shared]
+
+
+@functools.lru_cache(maxsize=8)
+def _shared_hashes(length: int) -> tuple[Any, Any]:
+    """MD5 and SHA-512 states after the first ``length`` bytes of the shared stream."""
+    md5, sha512 = hashlib.md5(), hashlib.sha512()
+    for piece in _common_bytes(0, length):
+        md5.update(piece)
+        sha512.update(piece)
+    return md5, sha512
 
 
 def give_generated_data(image: Image, size: int = GENERATED_DATA_SIZE) -> None:
@@ -82,7 +122,13 @@ def give_generated_data(image: Image, size: int = GENERATED_DATA_SIZE) -> None:
     The one rule for images whose bytes fakeecs invents (createImage, IMS, images
     of scenario files); :meth:`ImageMixin.image_data` serves the same bytes.
     """
-    record_bytes(image, b"".join(generated_chunks(image.id, 0, size)))
+    tail = _tail(image.id, size)
+    md5, sha512 = (state.copy() for state in _shared_hashes(size - len(tail)))
+    md5.update(tail)
+    sha512.update(tail)
+    image.size = size
+    image.checksum, image.os_hash_value = md5.hexdigest(), sha512.hexdigest()
+    image.os_hash_algo = "sha512"
     image.payload = None
 
 
@@ -111,7 +157,7 @@ class ImageBytes:
             return iter(())
         if self._payload is not None:
             return iter((self._payload[start:stop],))
-        return generated_chunks(self.image_id, start, stop)
+        return generated_chunks(self.image_id, self.size, start, stop)
 
 
 class ImageMixin:
