@@ -7,6 +7,7 @@ import weakref
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from . import http11
 from .api import create_app
 from .model import Cloud, VirtualClock, apply_world, scenario
 
@@ -249,10 +250,94 @@ class WaitressServer(_Background):
             self.serve_forever()  # never started: just release the socket
 
 
+class ThreadedServer(_Background):
+    """fakeecs's own server: one daemon thread per connection, speaking :mod:`.http11`.
+
+    A connection's thread reads, runs the app and writes, with no hand-off; a client
+    that stalls mid-body holds only its own thread (bodies up to 1 MiB are read before
+    the app runs) until ``timeout``; idle keep-alive connections wait in their threads.
+    Past ``connections`` open at once, new ones wait in the listen backlog.
+    """
+
+    def __init__(
+        self,
+        app: Any,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        threads: int | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        self.app = app
+        self.timeout = timeout
+        self._listener = socket.create_server((host, port), backlog=1024)
+        self._listener.settimeout(0.05)  # how often the accept loop looks for stop()
+        self._host, self._port = self._listener.getsockname()[:2]
+        self._slots = threading.BoundedSemaphore(threads or 1024)
+        self._open: set[socket.socket] = set()
+        self._guard = threading.Lock()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def host(self) -> str:
+        return str(self._host)
+
+    @property
+    def port(self) -> int:
+        return int(self._port)
+
+    def serve_forever(self) -> None:
+        try:
+            while not self._stopping.is_set():
+                if not self._slots.acquire(timeout=0.05):
+                    continue
+                try:
+                    conn, address = self._listener.accept()
+                except (TimeoutError, OSError):
+                    self._slots.release()
+                    continue
+                conn.settimeout(self.timeout)
+                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                with self._guard:
+                    self._open.add(conn)
+                threading.Thread(
+                    target=self._connection, args=(conn, address), name="fakeecs-conn", daemon=True
+                ).start()
+        finally:
+            self._listener.close()
+
+    def _connection(self, conn: socket.socket, address: Any) -> None:
+        try:
+            http11.serve_connection(conn, address, self.app, self.host, self.port)
+        finally:
+            with self._guard:
+                self._open.discard(conn)
+            self._slots.release()
+
+    def stop(self) -> None:
+        _RUNNING.discard(self)
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        else:
+            self._listener.close()
+        with self._guard:
+            connections = list(self._open)
+        for conn in connections:  # wake their threads: they end at once
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
 #: the servers fakeecs can run on, by name (``python -m fakeecs.bench_server`` compares them)
-SERVER_CLASSES = {"cheroot": CherootServer, "waitress": WaitressServer}
+SERVER_CLASSES = {
+    "threaded": ThreadedServer,
+    "cheroot": CherootServer,
+    "waitress": WaitressServer,
+}
 #: fakeecs's server, chosen by that benchmark (docs/server.md)
-HTTPServer = CherootServer
+HTTPServer = ThreadedServer
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -268,6 +353,7 @@ __all__ = [
     "SERVER_CLASSES",
     "CherootServer",
     "HTTPServer",
+    "ThreadedServer",
     "WaitressServer",
     "build_cloud",
     "create_app",
