@@ -19,7 +19,19 @@ def cloud():
 
 
 def base_url():
-    return request.host_url.rstrip("/")
+    """The URL the client reached us at, without a trailing slash (werkzeug's
+    ``host_url``; a plain ASCII host, the usual case, skips its IRI decoding)."""
+    req = request._get_current_object()
+    environ = req.environ
+    url = environ.get("fakeecs.base_url")
+    if url is None:
+        host = req.host
+        if host and host.isascii() and "xn--" not in host and "%" not in host:
+            url = f"{req.scheme}://{host}"
+        else:
+            url = req.host_url.rstrip("/")
+        environ["fakeecs.base_url"] = url
+    return url
 
 
 def require_token():

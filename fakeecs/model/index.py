@@ -128,6 +128,9 @@ class TimeOrder:
             insort(keys, key, key=self._order)
 
     def discard(self, key: Key) -> None:
+        if self.keys and self.keys[-1] == key:  # the newest moves most: no search
+            self.keys.pop()
+            return
         position = bisect_left(self.keys, self._order(key), key=self._order)
         if position < len(self.keys) and self.keys[position] == key:
             del self.keys[position]

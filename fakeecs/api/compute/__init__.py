@@ -44,34 +44,42 @@ def no_route():
     )
 
 
+def _is_legacy(path):
+    return path.startswith("/v2/") or path == "/v2"
+
+
 def legacy():
-    return request.path.startswith("/v2/") or request.path == "/v2"
+    """Whether the request came in on the legacy ``/v2`` (decided once per request)."""
+    facts = g._get_current_object()
+    found = facts.get("legacy")
+    if found is None:
+        found = facts.legacy = _is_legacy(request.path)
+    return found
 
 
 @bp.before_request
 def _before():
-    g.family = "nova"
-    g.version = None
-    if request.endpoint and request.endpoint.split(".")[-1] in PUBLIC_ENDPOINTS:
+    req, facts = request._get_current_object(), g._get_current_object()
+    facts.family = "nova"
+    facts.version = None
+    facts.legacy = is_legacy = _is_legacy(req.path)
+    endpoint = (req.endpoint or "").rpartition(".")[2]
+    if endpoint in PUBLIC_ENDPOINTS:
         return
     context = require_token()
-    if legacy():
-        g.version = microversion.MIN_VERSION
+    environ = req.environ
+    if is_legacy:
+        facts.version = microversion.MIN_VERSION
     else:
         try:
-            g.version = microversion.negotiate(request.headers)
+            facts.version = microversion.negotiate(req.headers)
         except VersionError as error:
-            g.version = error.version
+            facts.version = error.version
             raise ApiError(error.status, error.message) from None
-    content_type = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
-    if (
-        request.method in ("POST", "PUT")
-        and content_type
-        and content_type != "text/plain"
-        and content_type not in JSON_TYPES
-    ):
-        raise ApiError(415, "Unsupported Content-Type")
-    endpoint = (request.endpoint or "").split(".")[-1]
+    if req.method in ("POST", "PUT"):
+        content_type = environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+        if content_type and content_type != "text/plain" and content_type not in JSON_TYPES:
+            raise ApiError(415, "Unsupported Content-Type")
     if endpoint not in LATE_PROJECT_CHECK:
         check_project(context)
 
@@ -88,15 +96,16 @@ def check_project(context):
 
 @bp.after_request
 def _after(response):
-    response.headers["X-Compute-Request-Id"] = g.get("request_id", "")
-    version = g.get("version")
+    facts = g._get_current_object()
+    headers = response.headers
+    headers["X-Compute-Request-Id"] = facts.get("request_id", "")
+    version = facts.get("version")
     if version is None or legacy():
         return response
     text = microversion.fmt(version)
-    response.headers["OpenStack-API-Version"] = f"compute {text}"
-    response.headers["X-OpenStack-Nova-API-Version"] = text
-    response.headers.add("Vary", "OpenStack-API-Version")
-    response.headers.add("Vary", "X-OpenStack-Nova-API-Version")
+    headers["OpenStack-API-Version"] = f"compute {text}"
+    headers["X-OpenStack-Nova-API-Version"] = text
+    headers.extend((("Vary", "OpenStack-API-Version"), ("Vary", "X-OpenStack-Nova-API-Version")))
     return response
 
 

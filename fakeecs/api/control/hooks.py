@@ -10,6 +10,7 @@ import functools
 import json
 import time
 from typing import Any
+from urllib.parse import parse_qsl
 
 from flask import Response, current_app, g, request
 
@@ -88,11 +89,12 @@ def _request_raw(req: Any = None) -> bytes | None:
 
 def _project(model: Any) -> tuple[str | None, str | None]:
     """The project a request is for: its token's, else a project id in the path."""
-    token = request.headers.get("X-Auth-Token")
+    environ = request.environ
+    token = environ.get("HTTP_X_AUTH_TOKEN")
     record = model.tokens.get(token) if token else None
     project_id = record.get("project_id") if record else None
     if project_id is None:
-        project_id = request.headers.get("X-Project-Id")
+        project_id = environ.get("HTTP_X_PROJECT_ID")
     if project_id is None:
         for segment in request.path.split("/"):
             if segment in model.projects:
@@ -225,7 +227,7 @@ def _journal(response: Response, rule: FaultRule | None) -> None:
         now=now,
         method=method,
         path=path,
-        args=req.args,
+        query_string=environ.get("QUERY_STRING", ""),
         headers=headers,
         raw=_request_raw(req),
         content_type=environ.get("CONTENT_TYPE"),
@@ -257,7 +259,7 @@ def _journal_details(
     now: float,
     method: str,
     path: str,
-    args: Any,
+    query_string: str,
     headers: list[tuple[str, str]],
     raw: bytes | None,
     content_type: str | None,
@@ -268,10 +270,14 @@ def _journal_details(
     response_type: str | None,
 ) -> dict[str, Any]:
     """The journal fields decoded only when someone reads the journal."""
-    query = {}
-    for key in args:
-        values = args.getlist(key)
-        query[key] = values[0] if len(values) == 1 else values
+    query: dict[str, Any] = {}
+    for key, value in parse_qsl(query_string, keep_blank_values=True):
+        if key not in query:
+            query[key] = value
+        elif isinstance(query[key], list):
+            query[key].append(value)
+        else:
+            query[key] = [query[key], value]
     return {
         "time": isoformat(now, micro=True) + "Z",
         "query": query,

@@ -188,15 +188,14 @@ def translating(table):
 
 def add_request_id(response):
     """App-wide after hook: ``X-Request-Id`` on Huawei routes and signed requests."""
-    family = getattr(g, "family", None)
-    try:
+    req = request._get_current_object()
+    family = g.get("family")
+    if family is None:
         from .. import family_for
 
-        family = family or family_for(request.path)
-    except RuntimeError:  # pragma: no cover - outside a request
-        return response
-    signed = request.headers.get("Authorization", "").startswith("SDK-HMAC-SHA256")
-    if family in HUAWEI_FAMILIES or signed or resolve_family(request.path):
+        family = family_for(req.path)
+    signed = req.environ.get("HTTP_AUTHORIZATION", "").startswith("SDK-HMAC-SHA256")
+    if family in HUAWEI_FAMILIES or signed or resolve_family(req.path):
         response.headers.setdefault("X-Request-Id", request_id())
     return response
 
