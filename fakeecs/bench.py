@@ -220,10 +220,10 @@ def main(argv=None):
         from . import bench_server
 
         print(
-            "fakeecs HTTP server (python -m fakeecs.bench_server --server cheroot "
-            "--server waitress)"
+            "fakeecs HTTP server (python -m fakeecs.bench_server --server threaded "
+            "--server cheroot --server waitress)"
         )
-        bench_server.main(["--server", "cheroot", "--server", "waitress"])
+        bench_server.main(["--server", "threaded", "--server", "cheroot", "--server", "waitress"])
         print()
     if not args.no_clock and not args.json:
         from . import bench_clock

@@ -18,6 +18,7 @@ Figures are printed, never asserted.
 
 import argparse
 import importlib.util
+import itertools
 import json
 import os
 import socket
@@ -58,14 +59,63 @@ def _bare_app(body):
     return app
 
 
+def _floor_server(body):
+    """A listening socket whose connection threads answer each request with fixed bytes
+    (202 + Location to a POST, ``body`` to anything else), parsing nothing but the
+    head's end and Content-Length: what the client and the loopback cost alone."""
+    payload = json.dumps(body).encode()
+    answers = {
+        b"POST": b"HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 2\r\nLocation: http://127.0.0.1/image/images/floor\r\n\r\n{}",
+        b"GET": b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+        + str(len(payload)).encode()
+        + b"\r\n\r\n"
+        + payload,
+    }
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def connection(conn):
+        buffer = b""
+        with conn:
+            while True:
+                while b"\r\n\r\n" not in buffer:
+                    data = conn.recv(65536)
+                    if not data:
+                        return
+                    buffer += data
+                head, buffer = buffer.split(b"\r\n\r\n", 1)
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line[:15].lower() == b"content-length:":
+                        length = int(line[15:])
+                while len(buffer) < length:
+                    buffer += conn.recv(65536)
+                buffer = buffer[length:]
+                conn.sendall(answers.get(head.split(b" ", 1)[0], answers[b"GET"]))
+
+    def accept():
+        while True:
+            conn, _ = listener.accept()
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            threading.Thread(target=connection, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    return "http://127.0.0.1:%d" % listener.getsockname()[1]
+
+
 def _serve(argv):
     parser = argparse.ArgumentParser(prog="python -m fakeecs.bench_server serve")
-    parser.add_argument("--app", choices=("fakeecs", "bare"), required=True)
+    parser.add_argument("--app", choices=("fakeecs", "bare", "floor"), required=True)
     parser.add_argument("--server", choices=SERVERS, default=None)
     parser.add_argument("--body", default=None, help="JSON file the bare route answers")
     args = parser.parse_args(argv)
     from . import server as servers
 
+    if args.app == "floor":
+        with open(args.body, encoding="utf-8") as handle:
+            print(f"URL {_floor_server(json.load(handle))}", flush=True)
+        sys.stdin.read()
+        return 0
     if args.app == "bare":
         with open(args.body, encoding="utf-8") as handle:
             app = _bare_app(json.load(handle))
@@ -123,17 +173,9 @@ def start_fakeecs(server=None):
     return Process(command + (["--server", server] if server else []), _url_line)
 
 
-def start_bare(body_file, server=None):
-    command = [
-        sys.executable,
-        "-m",
-        "fakeecs.bench_server",
-        "serve",
-        "--app",
-        "bare",
-        "--body",
-        body_file,
-    ]
+def start_bare(body_file, server=None, app="bare"):
+    command = [sys.executable, "-m", "fakeecs.bench_server", "serve", "--app", app]
+    command += ["--body", body_file]
     return Process(command + (["--server", server] if server else []), _url_line)
 
 
@@ -226,7 +268,7 @@ class Fakeecs:
         )
         created.raise_for_status()
         self.server = created.json()["server"]["id"]
-        self.count = 0
+        self.names = itertools.count(1)  # thread-safe: clients share it
         client.close()
 
     def image_path(self, project=None):
@@ -240,12 +282,12 @@ class Fakeecs:
         return response
 
     def pair(self, client):
-        self.count += 1
+        number = next(self.names)
         response = client.post(
             self.compute + f"/servers/{self.server}/action",
             headers=self.headers,
             timeout=30,
-            json={"createImage": {"name": f"bench-{self.count}"}},
+            json={"createImage": {"name": f"bench-{number}"}},
         )
         if response.status_code != 202:
             raise RuntimeError(f"createImage: {response.status_code} {response.text[:200]}")
@@ -280,7 +322,7 @@ class Moto:
             InstanceType="t2.micro",
         )
         self.instance = text.split("<instanceId>", 1)[1].split("<", 1)[0]
-        self.count = 0
+        self.names = itertools.count(1)  # thread-safe: clients share it
         client.close()
 
     def call(self, client, **params):
@@ -293,9 +335,9 @@ class Moto:
         return response.text
 
     def pair(self, client):
-        self.count += 1
+        number = next(self.names)
         text = self.call(
-            client, Action="CreateImage", InstanceId=self.instance, Name=f"bench-{self.count}"
+            client, Action="CreateImage", InstanceId=self.instance, Name=f"bench-{number}"
         )
         image_id = text.split("<imageId>", 1)[1].split("<", 1)[0]
         self.call(client, Action="DescribeImages", **{"ImageId.1": image_id})
@@ -359,18 +401,20 @@ def _connections(client):
     return total
 
 
-def many_clients(fake, threads, seconds):
-    """GET image from ``threads`` keep-alive clients for ``seconds``: rate, errors, reconnects."""
+def many_clients(fake, threads, seconds, operation=None):
+    """``operation`` (GET image) from ``threads`` keep-alive clients for ``seconds``: rate,
+    errors, reconnects."""
+    operation = operation or fake.get_image
     counts, errors, connections = [0] * threads, [0] * threads, [0] * threads
     start, stop = threading.Barrier(threads + 1), threading.Event()
 
     def worker(index):
         client = session()
-        fake.get_image(client)
+        operation(client)
         start.wait()
         while not stop.is_set():
             try:
-                fake.get_image(client)
+                operation(client)
                 counts[index] += 1
             except Exception:
                 errors[index] += 1
@@ -443,6 +487,8 @@ def measure(server=None, rounds=7, per_round=100, seconds=3.0):
             body_file = handle.name
         bare_process = start_bare(body_file, server)
         processes.append(bare_process)
+        floor_process = start_bare(body_file, app="floor")
+        processes.append(floor_process)
         os.unlink(body_file)
         bare_url = bare_process.url
 
@@ -473,15 +519,32 @@ def measure(server=None, rounds=7, per_round=100, seconds=3.0):
             ).raise_for_status()
             bare_get(client)
 
+        floor_url = floor_process.url
+
+        def floor_pair(client):
+            client.post(
+                floor_url + f"/v2.1/{fake.project}/servers/{fake.server}/action",
+                json={"createImage": {"name": "floor"}},
+                headers=fake.headers,
+                timeout=30,
+            ).raise_for_status()
+            client.get(
+                floor_url + fake.image_path(), headers=fake.headers, timeout=30
+            ).raise_for_status()
+
         moto_process = start_moto()
+        moto = None
         contestants = {
             "fakeecs": (fake.pair, fake_process.process.pid),
             "bare": (bare_pair, bare_process.process.pid),
+            "floor": (floor_pair, floor_process.process.pid),
         }
         if moto_process is not None:
             processes.append(moto_process)
-            contestants["moto"] = (Moto(moto_process.url).pair, moto_process.process.pid)
+            moto = Moto(moto_process.url)
+            contestants["moto"] = (moto.pair, moto_process.process.pid)
         times = _rounds(contestants, rounds, max(per_round // 4, 10))
+        results["floor_pairs_per_s"] = 1 / times["floor"]["wall"]
         results["pairs_per_s"] = 1 / times["fakeecs"]["wall"]
         results["pair_cpu_ms"] = _ms(times["fakeecs"]["cpu"])
         results["bare_pairs_per_s"] = 1 / times["bare"]["wall"]
@@ -491,6 +554,10 @@ def measure(server=None, rounds=7, per_round=100, seconds=3.0):
             results["pairs_vs_moto"] = times["moto"]["wall"] / times["fakeecs"]["wall"]
             results["moto_pair_cpu_ms"] = _ms(times["moto"]["cpu"])
             results["pairs_vs_moto_cpu"] = _ratio(times["moto"]["cpu"], times["fakeecs"]["cpu"])
+        results["pairs_4_clients"] = many_clients(fake, 4, seconds, operation=fake.pair)["rate"]
+        if moto is not None:
+            rate = many_clients(moto, 4, seconds, operation=moto.pair)["rate"]
+            results["moto_pairs_4_clients"] = rate
         for threads in (1, 16, 64):
             results[f"clients_{threads}"] = many_clients(fake, threads, seconds)
         one = results["clients_1"]["rate"]
@@ -531,6 +598,10 @@ def report(results):
         f"\n                       bare Flask POST+GET {results['bare_pairs_per_s']:.0f} "
         f"pairs/s (server CPU {_maybe(results['bare_pair_cpu_ms'], '{:.2f} ms')} a pair)"
     )
+    line += (
+        f"\n                       floor (fixed bytes from a socket: the client alone) "
+        f"{results['floor_pairs_per_s']:.0f} pairs/s"
+    )
     if "moto_pairs_per_s" in results:
         line += (
             f"\n                       moto CreateImage+DescribeImages "
@@ -541,6 +612,13 @@ def report(results):
         )
     else:
         line += "   (moto not installed: pip install '.[bench]')"
+    lines.append(line)
+    line = f"  createImage+GET, 4 clients  {results['pairs_4_clients']:.0f} pairs/s"
+    if "moto_pairs_4_clients" in results:
+        line += (
+            f"   moto {results['moto_pairs_4_clients']:.0f} pairs/s   fakeecs/moto: "
+            f"{results['pairs_4_clients'] / results['moto_pairs_4_clients']:.1f}x"
+        )
     lines.append(line)
     for threads in (1, 16, 64):
         row = results[f"clients_{threads}"]
@@ -582,8 +660,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     servers = []
     for server in args.server or [None]:
-        if server == "waitress" and importlib.util.find_spec("waitress") is None:
-            print("(waitress not installed: pip install '.[bench]'; skipped)")
+        if server in ("cheroot", "waitress") and importlib.util.find_spec(server) is None:
+            print(f"({server} not installed: pip install '.[bench]'; skipped)")
         else:
             servers.append(server)
     everything = [measure(server, args.rounds, args.per_round, args.seconds) for server in servers]

@@ -72,7 +72,7 @@ class Reader:
         """The next request's head, without its blank line; ``_Closed`` at a clean end."""
         while True:
             end = self.buffer.find(b"\r\n\r\n")
-            if end >= 0:
+            if 0 <= end <= MAX_HEAD:
                 head, self.buffer = self.buffer[:end], self.buffer[end + 4 :]
                 return head
             if len(self.buffer) > MAX_HEAD:
@@ -108,7 +108,9 @@ class Reader:
 class Body(io.RawIOBase):
     """``wsgi.input`` for a body the app reads from the socket itself."""
 
-    def __init__(self, reader: Reader, length: int | None, on_first_read: Callable[[], None]):
+    def __init__(
+        self, reader: Reader, length: int | None, on_first_read: Callable[[], None] | None
+    ) -> None:
         self.reader = reader
         self.remaining = length  # None: chunked
         self.chunk_left = 0
@@ -118,7 +120,8 @@ class Body(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def _next_chunk(self) -> None:
+    def _next_chunk(self) -> bool:
+        """Read the next chunk's size line; whether it has data (the last has none)."""
         line = self.reader.line().split(b";", 1)[0].strip()
         try:
             self.chunk_left = int(line, 16)
@@ -130,19 +133,19 @@ class Body(io.RawIOBase):
             while self.reader.line():  # trailers, then the blank line
                 pass
             self.done = True
+        return not self.done
 
     def readinto(self, target: Any) -> int:
-        if self._first is not None:
-            self._first, first = None, self._first
+        first = self._first
+        if first is not None:  # the client waits for "100 Continue" before the body
+            self._first = None
             first()
         if self.done:
             return 0
         wanted = len(target)
         if self.remaining is None:
-            if not self.chunk_left:
-                self._next_chunk()
-                if self.done:
-                    return 0
+            if not self.chunk_left and not self._next_chunk():
+                return 0
             data = self.reader.read(min(wanted, self.chunk_left))
             self.chunk_left -= len(data)
             if not self.chunk_left:
@@ -218,16 +221,16 @@ def _parse(head: bytes) -> tuple[str, str, str, list[tuple[str, str]]]:
         if protocol.startswith("HTTP/"):
             raise _Refusal(505, "HTTP version not supported")
         raise _Refusal(400, "Malformed request line")
-    headers = []
+    headers: list[tuple[str, str]] = []
     for raw in lines[1:]:
         if raw[:1] in (b" ", b"\t") and headers:  # obsolete line folding
             name, value = headers[-1]
             headers[-1] = (name, value + " " + raw.strip().decode("latin-1"))
             continue
-        name, colon, value = raw.partition(b":")
-        if not colon or not name or name != name.strip():
+        raw_name, colon, raw_value = raw.partition(b":")
+        if not colon or not raw_name or raw_name != raw_name.strip():
             raise _Refusal(400, "Malformed header line")
-        headers.append((name.decode("latin-1").upper(), value.strip().decode("latin-1")))
+        headers.append((raw_name.decode("latin-1").upper(), raw_value.strip().decode("latin-1")))
     return method, target, protocol, headers
 
 
@@ -328,16 +331,17 @@ def _one_request(
     else:
 
         def send_continue() -> None:
-            if expect_continue:
-                sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+            sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
 
-        body = Body(reader, length, send_continue)
+        body = Body(reader, length, send_continue if expect_continue else None)
         environ["wsgi.input"] = io.BufferedReader(body, _CHUNK)
 
     response = _Response()
     response.close = not keep_alive
 
-    def start_response(status: str, response_headers: list[tuple[str, str]], exc_info=None):
+    def start_response(
+        status: str, response_headers: list[tuple[str, str]], exc_info: Any = None
+    ) -> Callable[[bytes], None]:
         if exc_info is not None and response.sent:
             raise exc_info[1].with_traceback(exc_info[2])
         response.status = status

@@ -1,4 +1,9 @@
-"""Building a cloud from scenarios and serving it over HTTP on a real WSGI server."""
+"""Building a cloud from scenarios and serving it over HTTP on a real WSGI server.
+
+fakeecs serves on its own :class:`ThreadedServer` (``HTTPServer``); cheroot and
+waitress run the same app with the same interface for comparison (``make bench``,
+docs/server.md), when installed (the ``bench`` extra).
+"""
 
 import atexit
 import socket
@@ -35,8 +40,9 @@ def _stop_running() -> None:
 
 
 def _track(server: "_Background") -> None:
-    """Stop ``server`` at interpreter exit if nobody did: cheroot's worker threads
-    are not daemons, so a forgotten server would otherwise keep the process alive."""
+    """Stop ``server`` at interpreter exit if nobody did: cheroot's worker threads are not
+    daemons, so a forgotten server would otherwise keep the process alive (and the others
+    close their sockets)."""
     _RUNNING.add(server)
     if not _EXIT_HOOK:
         register = getattr(threading, "_register_atexit", None)  # runs before thread joins
@@ -336,7 +342,7 @@ SERVER_CLASSES = {
     "cheroot": CherootServer,
     "waitress": WaitressServer,
 }
-#: fakeecs's server, chosen by that benchmark (docs/server.md)
+#: fakeecs's server, chosen by that benchmark (docs/server.md); the others need the bench extra
 HTTPServer = ThreadedServer
 
 

@@ -10,10 +10,11 @@ import requests
 from fakeecs.api import create_app
 from fakeecs.server import SERVER_CLASSES, HTTPServer, build_cloud
 
+#: the servers whose package is installed (cheroot and waitress come with the bench extra)
 AVAILABLE = [
     name
     for name in SERVER_CLASSES
-    if name != "waitress" or importlib.util.find_spec("waitress") is not None
+    if name not in ("cheroot", "waitress") or importlib.util.find_spec(name) is not None
 ]
 
 

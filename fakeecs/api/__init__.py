@@ -1,5 +1,6 @@
 """The HTTP face of the cloud: one Flask app, one blueprint per service."""
 
+import inspect
 import itertools
 import logging
 import uuid
@@ -138,7 +139,20 @@ def create_app(cloud, *, blueprints=None):
         family = current_family()
         return errors.render(family, 500, errors.unexpected_message(error))
 
+    _skip_async_checks(app)
     return app
+
+
+def _skip_async_checks(app):
+    """Flask asks, for each view and hook it calls (5 a request), whether it is a coroutine;
+    none of fakeecs's is, so check them once here and let Flask call them as they are."""
+    functions = list(app.view_functions.values())
+    for registry in (app.before_request_funcs, app.after_request_funcs):
+        functions += [func for funcs in registry.values() for func in funcs]
+    for func in functions:
+        if inspect.iscoroutinefunction(func):
+            raise TypeError(f"{func.__qualname__}: fakeecs serves no async views")
+    app.ensure_sync = lambda func: func
 
 
 def _optional(name):

@@ -20,7 +20,7 @@ EXTENSION = "fakeecs.aksk"
 
 def authenticate():
     """An authenticator: a :class:`Context` for a signed request, ``None`` if unsigned."""
-    authorization = request.headers.get("Authorization", "")
+    authorization = request.environ.get("HTTP_AUTHORIZATION", "")
     if not signing.is_signed(authorization) or not current_app.extensions.get(EXTENSION):
         return None
     the_cloud = cloud()
