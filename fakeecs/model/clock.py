@@ -11,6 +11,7 @@ process).  The presets ``auto-step`` and ``auto-finish`` name a frozen clock wit
 that flavour, wherever a clock mode is named (CLI, handle, pytest marker).
 """
 
+import functools
 import time
 from datetime import datetime, timezone
 from typing import Any
@@ -34,6 +35,7 @@ def parse_time(value: Any) -> float:
     return dt.timestamp()
 
 
+@functools.lru_cache(maxsize=4096)  # the same instants are rendered again and again
 def isoformat(epoch: float, micro: bool = False) -> str:
     """Nova/Glance style UTC timestamp (``2026-01-01T00:00:00Z``)."""
     dt = datetime.fromtimestamp(epoch, tz=timezone.utc)
