@@ -160,3 +160,15 @@ def test_export_does_not_count_as_a_touch():
     cloud.reset()
     cloud.export_state()
     assert all(not getattr(cloud, name).touched for name in cloud.stores)
+
+
+def test_a_list_read_hands_out_only_its_page():
+    """With the clock's auto flavour off, a list is no read of the whole store: it neither
+    scans every entity for the auto clock nor marks them all for the next reset."""
+    cloud, context = _cloud()
+    cloud.reset()
+    found, _ = cloud.list_images(context, limit=3)
+    assert len(found) == 3
+    assert len(cloud.images.touched) <= 3
+    cloud.ims_list_images(context, filters={}, limit=3)
+    assert len(cloud.images.touched) <= 6 < len(cloud.images)

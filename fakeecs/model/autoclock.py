@@ -23,7 +23,7 @@ soonest next step among them, ``finish`` finishes all their processes.  Reads
 by the control plane, the dashboard and state exports do not call the hook.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from .cloud import Room
 from .entities import Job
@@ -41,15 +41,19 @@ def last_due(job: Job) -> float:
 class AutoClockMixin(Room):
     """The ``touch`` hook of :class:`~fakeecs.model.Cloud`; call it under the lock."""
 
-    def touch(self, kind: str, ids: str | Iterable[str]) -> None:
+    def touch(self, kind: str, ids: str | Iterable[str] | Callable[[], Iterable[str]]) -> None:
         """A read of ``kind`` resource(s) ``ids``: move time for their pending work.
 
-        ``ids`` is one id or an iterable of ids (evaluated only when the
-        clock's auto flavour is on, so a generator costs nothing otherwise).
+        ``ids`` is one id, an iterable of ids, or (for a list read) a callable that
+        returns them, called only when the clock's auto flavour is on, so that a list
+        costs no scan of its store otherwise (a generator over a store would not do:
+        its store is iterated, every entity listed, as soon as it is made).
         """
         flavour = self.clock.auto
         if flavour == "off":
             return
+        if callable(ids):
+            ids = ids()
         wanted = (ids,) if isinstance(ids, str) else tuple(ids)
         for _ in range(MAX_CHAINED):
             jobs = [

@@ -103,11 +103,11 @@ class ComputeMixin(ServerMetaMixin):
             query.project_id = context.project_id
         self.touch(
             "server",
-            (
+            lambda: [
                 s.id
                 for s in self.servers
                 if query.project_id is None or s.project_id == query.project_id
-            ),
+            ],
         )
         if not context.is_admin:
             deleted = None

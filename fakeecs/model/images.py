@@ -171,7 +171,9 @@ class ImageMixin:
 
         def now(self) -> float: ...
         def next_seq(self) -> int: ...
-        def touch(self, kind: str, ids: str | Iterable[str]) -> None: ...
+        def touch(
+            self, kind: str, ids: str | Iterable[str] | Callable[[], Iterable[str]]
+        ) -> None: ...
         def start_job(
             self,
             process: str,
@@ -219,7 +221,7 @@ class ImageMixin:
         custom property; ``sort`` is a list of ``(key, dir)``; ``keep_also`` a
         further predicate (the Nova proxy's filters).
         """
-        self.touch("image", (i.id for i in self.images if i.owner == context.project_id))
+        self.touch("image", lambda: [i.id for i in self.images if i.owner == context.project_id])
         filters = dict(filters or {})
         visibility = filters.pop("visibility", None)
         hidden = filters.pop("os_hidden", False)

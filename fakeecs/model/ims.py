@@ -643,7 +643,7 @@ class ImsMixin(Room):
         ``filters`` maps a field (core attribute, property or Huawei field) to a
         string; ``created_at``/``updated_at`` take ``(op, epoch)``; ``tag`` a list.
         """
-        self.touch("image", (i.id for i in self.images if i.owner == context.project_id))
+        self.touch("image", lambda: [i.id for i in self.images if i.owner == context.project_id])
         filters = dict(filters or {})
         tags = filters.pop("tag", None) or []
         times: dict[str, tuple[str, float]] = {

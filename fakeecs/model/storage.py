@@ -331,7 +331,9 @@ class StorageMixin(Room):
         all_projects: bool,
         kind: str,
     ) -> tuple[list[Any], bool]:
-        self.touch(kind, (item.id for item in store if item.project_id == context.project_id))
+        self.touch(
+            kind, lambda: [item.id for item in store if item.project_id == context.project_id]
+        )
         filters = {k: v for k, v in (filters or {}).items() if v is not None}
 
         def keep(item: Any) -> bool:
