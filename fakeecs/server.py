@@ -262,7 +262,8 @@ class ThreadedServer(_Background):
     A connection's thread reads, runs the app and writes, with no hand-off; a client
     that stalls mid-body holds only its own thread (bodies up to 1 MiB are read before
     the app runs) until ``timeout``; idle keep-alive connections wait in their threads.
-    Past ``connections`` open at once, new ones wait in the listen backlog.
+    ``threads`` bounds the connections served at once (one thread each; default 1024);
+    more wait in the listen backlog.
     """
 
     def __init__(
@@ -323,6 +324,10 @@ class ThreadedServer(_Background):
     def stop(self) -> None:
         _RUNNING.discard(self)
         self._stopping.set()
+        try:
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes accept() at once
+        except OSError:
+            pass
         if self._thread is not None:
             self._thread.join(timeout=5)
         else:
