@@ -1,15 +1,19 @@
 """The HTTP edge, measured: ``python -m fakeecs.bench_server`` (part of ``make bench``).
 
-Every server runs in its own process on 127.0.0.1 and an ephemeral port, and one
-client (``requests.Session``, one per thread) drives them all in the same run.  Single
-operations are timed in turn (fakeecs, the other, fakeecs, ...) and compared by their
-medians, so that the ratios compare like with like on a busy, shared machine:
+Every server runs in its own process on 127.0.0.1 and an ephemeral port, and the same
+clients (``requests.Session``, one per thread) drive them all in the same run.  Rounds
+of back-to-back operations run on each contestant in turn (fakeecs, the other, fakeecs,
+...) and are compared by their medians, so that the ratios compare like with like on a
+busy, shared machine:
 
 * GET image: fakeecs's ``GET /v2.1/{project}/images/{id}`` against a bare Flask
   route answering the same JSON on the same server (the framework's floor);
 * createImage + GET image pairs against moto's standalone server doing EC2
-  CreateImage + DescribeImages (moto is a bench-only extra: ``pip install .[bench]``);
-* many clients: GET image from 1, 16 and 64 keep-alive client threads;
+  CreateImage + DescribeImages (moto is a bench-only extra: ``pip install .[bench]``),
+  the bare Flask routes, and a floor server that answers fixed bytes from a socket (what
+  the client costs alone); from one client, then from 4 client threads;
+* many clients: GET image from 1, 16 and 64 keep-alive clients spread over up to 4
+  client processes (and, for comparison, from as many threads of one process);
 * stalled clients: 32 connections that send half a body and stop, while another
   client keeps asking.
 
