@@ -115,6 +115,7 @@ class Body(io.RawIOBase):
         self.remaining = length  # None: chunked
         self.chunk_left = 0
         self.done = length == 0
+        self.broken = False  # the body ended early: the peer left, or bad chunk framing
         self._first = on_first_read
 
     def readable(self) -> bool:
@@ -136,12 +137,22 @@ class Body(io.RawIOBase):
         return not self.done
 
     def readinto(self, target: Any) -> int:
+        """Fill ``target`` from the body; 0 at its end.  A body cut short (the client left
+        or timed out, or its chunks are malformed) ends there, as a short body the app
+        refuses, and the connection closes after the answer."""
+        if self.done:
+            return 0
+        try:
+            return self._readinto(target)
+        except (_Closed, _Refusal):
+            self.done = self.broken = True
+            return 0
+
+    def _readinto(self, target: Any) -> int:
         first = self._first
         if first is not None:  # the client waits for "100 Continue" before the body
             self._first = None
             first()
-        if self.done:
-            return 0
         wanted = len(target)
         if self.remaining is None:
             if not self.chunk_left and not self._next_chunk():
@@ -161,12 +172,9 @@ class Body(io.RawIOBase):
         """Read and drop the rest (at most ``limit`` bytes); whether it all went."""
         if self._first is not None:  # the client waits for "100 Continue": never sent
             return self.done
-        try:
-            while not self.done and limit > 0:
-                limit -= len(self.read(_CHUNK))
-        except (_Closed, _Refusal):
-            return False
-        return self.done
+        while not self.done and limit > 0:
+            limit -= len(self.read(_CHUNK))
+        return self.done and not self.broken
 
 
 class _Response:
@@ -374,7 +382,7 @@ def _respond(
     body: Body | None,
     server_header: str,
 ) -> None:
-    if body is not None and not body.done and not body.drain(DRAIN):
+    if body is not None and (body.broken or not (body.done or body.drain(DRAIN))):
         response.close = True  # an unread body would be taken for the next request
     if isinstance(result, list | tuple) and not response.sent:
         whole = b"".join(result)

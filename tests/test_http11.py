@@ -267,3 +267,19 @@ def test_stop_closes_idle_keep_alive_connections():
         assert stream.read() == b""
     with pytest.raises(OSError):
         socket.create_connection((running.host, running.port), timeout=2).close()
+
+
+def test_a_body_cut_short_ends_where_it_stops_and_closes_the_connection():
+    """Bad chunk framing (or a client that leaves) ends the body there: the app sees a
+    short body, answers, and the connection closes; never a 500."""
+    running = ThreadedServer(echo_app, "127.0.0.1", 0).start()
+    sock, stream = connect(running)
+    with sock, server_stopped(running):
+        sock.sendall(
+            b"POST /chunks HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"3\r\nabc\r\nzz\r\n"
+        )
+        status, headers, body = read_response(stream)
+        assert status == "HTTP/1.1 200 OK" and body == b"POST /chunks? x=- len=3 abc"
+        assert headers["connection"] == "close"
+        assert stream.read() == b""
