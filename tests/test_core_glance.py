@@ -138,6 +138,19 @@ def test_list_filters_sort_and_pages(api):
     assert api.get("/image/v2/images?marker=nope").status_code == 400
 
 
+def test_a_list_without_limit_is_a_page_of_25_and_no_page_exceeds_1000(api):
+    """Glance's limit_param_default (25) and api_limit_max (1000)."""
+    made = [
+        api.post("/image/v2/images", json={"name": f"n-{i}"}).get_json()["id"] for i in range(30)
+    ]
+    page = api.get("/image/v2/images").get_json()
+    assert [i["id"] for i in page["images"]] == made[::-1][:25]
+    assert page["next"] == f"/v2/images?marker={made[5]}"
+    rest = api.get("/image/v2/images?marker=" + made[5]).get_json()
+    assert [i["id"] for i in rest["images"]][:5] == made[4::-1] and "next" not in rest
+    assert len(api.get("/image/v2/images?limit=5000").get_json()["images"]) == 32
+
+
 def test_hidden_images(api):
     image = api.post("/image/v2/images", json={"name": "h", "os_hidden": True}).get_json()
     listed = [i["id"] for i in api.get("/image/v2/images").get_json()["images"]]

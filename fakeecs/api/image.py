@@ -15,7 +15,7 @@ from ..model.timefilter import TimeFilterError, parse_time_filter
 from .auth import base_url, cloud, require_token
 from .errors import ApiError, glance_message
 from .jsonbody import json_body
-from .params import GLANCE_INT
+from .params import GLANCE_DEFAULT_LIMIT, GLANCE_INT
 
 bp = Blueprint("image", __name__)
 
@@ -461,7 +461,7 @@ def list_response(bad_request: Callable[[str], Exception]) -> Response:
 
     Shared by Glance under ``/image`` and Glance at the root (the IMS family).
     """
-    limit = GLANCE_INT.read("limit", error=bad_request)
+    limit = GLANCE_INT.read("limit", default=GLANCE_DEFAULT_LIMIT, error=bad_request)
     marker = request.args.get("marker")
     found, more = cloud().list_images(
         g.context, filters=_filters(), limit=limit, marker=marker, sort=_sort()

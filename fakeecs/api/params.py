@@ -138,7 +138,10 @@ CINDER_INT = IntQuery(
 )
 
 #: Glance's (``limit``: a negative or non-number is refused, a huge one capped)
-GLANCE_INT = IntQuery(not_integer="{name} param must be positive", clamp=True)
+#: Glance's ``limit``: ``api_limit_max`` (1000) caps it; ``limit_param_default`` (25) is the
+#: page size of a list without one (glance.api.v2.images, glance/common/config.py)
+GLANCE_INT = IntQuery(not_integer="{name} param must be positive", maximum=1000, clamp=True)
+GLANCE_DEFAULT_LIMIT = 25
 
 
 #: oslo ``strutils.bool_from_string`` words
