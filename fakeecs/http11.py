@@ -225,9 +225,11 @@ def _parse(head: bytes) -> tuple[str, str, str, list[tuple[str, str]]]:
         method, target, protocol = lines[0].decode("latin-1").split(" ")
     except ValueError:
         raise _Refusal(400, "Malformed request line") from None
-    if not protocol.startswith("HTTP/1.") or not method.isalpha():
+    if not protocol.startswith("HTTP/1."):
         if protocol.startswith("HTTP/"):
             raise _Refusal(505, "HTTP version not supported")
+        raise _Refusal(400, "Malformed request line")
+    if not (method.isascii() and method.isalpha()):
         raise _Refusal(400, "Malformed request line")
     headers: list[tuple[str, str]] = []
     for raw in lines[1:]:
@@ -304,7 +306,7 @@ def _one_request(
     expect_continue = False
     for name, value in headers:
         if name == "CONTENT-LENGTH":
-            if not value.isdigit() or len(value) > 18:
+            if not (value.isascii() and value.isdigit()) or len(value) > 18:
                 raise _Refusal(400, "Malformed Content-Length header")
             length = int(value)
             environ["CONTENT_LENGTH"] = value

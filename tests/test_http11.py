@@ -205,6 +205,8 @@ def test_the_environ_follows_pep_3333():
         (b"GET / HTTP/2.0\r\n\r\n", "505 HTTP Version Not Supported"),
         (b"GET / HTTP/1.1\r\nBroken header\r\n\r\n", "400 Bad Request"),
         (b"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", "400 Bad Request"),
+        (b"POST / HTTP/1.1\r\nContent-Length: \xb2\r\n\r\n", "400 Bad Request"),  # a digit
+        (b"G\xc9T / HTTP/1.1\r\n\r\n", "400 Bad Request"),
         (b"POST / HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n", "400 Bad Request"),
         (b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", "501 Not Implemented"),
         (
