@@ -8,6 +8,8 @@ import threading
 import time
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from fakeecs import http11
 from fakeecs.server import ThreadedServer
@@ -285,3 +287,62 @@ def test_a_body_cut_short_ends_where_it_stops_and_closes_the_connection():
         assert status == "HTTP/1.1 200 OK" and body == b"POST /chunks? x=- len=3 abc"
         assert headers["connection"] == "close"
         assert stream.read() == b""
+
+
+@pytest.fixture(scope="module")
+def shared_server():
+    running = ThreadedServer(echo_app, "127.0.0.1", 0, timeout=2).start()
+    yield running
+    running.stop()
+
+
+_TOKENS = st.sampled_from(
+    [
+        b"GET",
+        b"POST",
+        b" ",
+        b"/",
+        b"/a%",
+        b"%ff",
+        b"?",
+        b"HTTP/1.1",
+        b"HTTP/1.0",
+        b"HTTP/9",
+        b"\r\n",
+        b":",
+        b"Content-Length",
+        b"Transfer-Encoding",
+        b"chunked",
+        b"0",
+        b"5",
+        b"-1",
+        b"\xff",
+        b"\x00",
+        b"\t",
+        b"Expect",
+        b"100-continue",
+        b"Connection",
+        b"close",
+    ]
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.one_of(_TOKENS, st.binary(max_size=8)), max_size=40))
+def test_hostile_bytes_get_an_http_answer_or_a_close_and_the_server_lives_on(shared_server, parts):
+    """Whatever arrives, the answer (if any) is HTTP and never a 5xx; the next client is served."""
+    sock, stream = connect(shared_server)
+    with sock:
+        sock.sendall(b"".join(parts) + b"\r\n\r\n")
+        sock.shutdown(socket.SHUT_WR)  # nothing more is coming: the server answers or closes
+        sock.settimeout(5)
+        first = stream.readline()
+        if first:
+            assert first.startswith(b"HTTP/1.1 ")
+            assert first[9:10] != b"5" or first.startswith(b"HTTP/1.1 505")
+    sock, stream = connect(shared_server)
+    with sock:
+        sock.sendall(b"GET /alive HTTP/1.1\r\nHost: h\r\n\r\n")
+        assert read_response(stream)[2] == b"GET /alive? x=- len=0 "
