@@ -137,7 +137,6 @@ CINDER_INT = IntQuery(
     unsigned=True,
 )
 
-#: Glance's (``limit``: a negative or non-number is refused, a huge one capped)
 #: Glance's ``limit``: ``api_limit_max`` (1000) caps it; ``limit_param_default`` (25) is the
 #: page size of a list without one (glance.api.v2.images, glance/common/config.py)
 GLANCE_INT = IntQuery(not_integer="{name} param must be positive", maximum=1000, clamp=True)
@@ -192,3 +191,21 @@ class BoolQuery:
 def int_param(name: str) -> int | None:
     """A Nova non-negative integer query parameter, or ``None`` when absent."""
     return NOVA_INT.read(name)
+
+
+#: Nova's ``[api] max_limit`` and Cinder's ``osapi_max_limit``: the most items a list page
+#: holds, and the page size of a list that names no ``limit``
+MAX_PAGE = 1000
+
+
+def nova_page_limit() -> int:
+    """A Nova list's page size: ``min(max_limit, limit or max_limit)`` (``limit=0`` too
+    means max_limit), as ``nova.api.openstack.common.get_limit_and_marker`` reads it."""
+    return min(MAX_PAGE, int_param("limit") or MAX_PAGE)
+
+
+def cinder_page_limit() -> int:
+    """A Cinder list's page size: ``limit`` capped at ``osapi_max_limit``, that when absent
+    (``cinder.api.common._get_limit_param``)."""
+    limit = CINDER_INT.read("limit", MAX_PAGE)
+    return MAX_PAGE if limit is None else min(MAX_PAGE, limit)

@@ -25,7 +25,7 @@ from .compute import microversion
 from .compute.validation import NovaError, NovaMetadata, NovaSchema, NovaString, invalid
 from .errors import ApiError
 from .jsonbody import json_body
-from .params import CINDER_INT, BoolQuery, bool_from_string, malformed, validated
+from .params import BoolQuery, bool_from_string, cinder_page_limit, malformed, validated
 
 bp = Blueprint("volume", __name__)
 
@@ -319,7 +319,7 @@ def _all_projects():
 
 
 def _listing(kind, detail):
-    limit = CINDER_INT.read("limit")
+    limit = cinder_page_limit()
     marker = request.args.get("marker")
     keys = {
         "volumes": ("name", "status", "availability_zone", "bootable"),

@@ -12,7 +12,7 @@ from ...model.clock import isoformat, parse_time
 from ..auth import base_url, cloud
 from ..errors import ApiError
 from ..jsonbody import json_body
-from ..params import int_param
+from ..params import int_param, nova_page_limit
 from . import bp, legacy
 
 #: Glance status -> Nova image status (views/images.py)
@@ -123,7 +123,7 @@ def _list(detail):
         except ValueError:
             raise ApiError(400, f"Invalid filter value {args['changes-since']}.") from None
     min_ram, min_disk = int_param("minRam"), int_param("minDisk")
-    limit, marker = int_param("limit"), args.get("marker")
+    limit, marker = nova_page_limit(), args.get("marker")
 
     def keep_also(image):
         return (

@@ -10,7 +10,7 @@ from ...model.server_filters import ServerQuery, parse_isotime
 from ..auth import base_url, cloud, require_token
 from ..errors import ApiError
 from ..jsonbody import json_body
-from ..params import BoolQuery, bool_from_string, int_param, malformed, validated
+from ..params import BoolQuery, bool_from_string, malformed, nova_page_limit, validated
 from . import bp, check_project, legacy, route, schemas, views
 
 #: ``all_tenants``: present and empty means true, else a strict boolean word
@@ -91,7 +91,7 @@ def _list_query() -> tuple:
 
 
 def _list(detail, project_id):
-    limit = int_param("limit")
+    limit = nova_page_limit()
     query, deleted = _list_query()
     all_projects = ALL_TENANTS.read("all_tenants")
     if all_projects:
