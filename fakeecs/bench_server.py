@@ -577,27 +577,24 @@ def measure(server=None, rounds=7, per_round=100, seconds=3.0):
         results["get_vs_bare"] = times["fakeecs"]["wall"] / times["bare"]["wall"]
         results["get_vs_bare_cpu"] = _ratio(times["fakeecs"]["cpu"], times["bare"]["cpu"])
 
-        def bare_pair(client):
-            client.post(
-                bare_url + f"/v2.1/{fake.project}/servers/{fake.server}/action",
-                json={"createImage": {"name": "bare"}},
-                headers=fake.headers,
-                timeout=30,
-            ).raise_for_status()
-            bare_get(client)
+        def plain_pair(url):
+            """createImage + GET image on a server that only answers (bare route, floor)."""
 
-        floor_url = floor_process.url
+            def pair(client):
+                client.post(
+                    url + f"/v2.1/{fake.project}/servers/{fake.server}/action",
+                    json={"createImage": {"name": "plain"}},
+                    headers=fake.headers,
+                    timeout=30,
+                ).raise_for_status()
+                client.get(
+                    url + fake.image_path(), headers=fake.headers, timeout=30
+                ).raise_for_status()
 
-        def floor_pair(client):
-            client.post(
-                floor_url + f"/v2.1/{fake.project}/servers/{fake.server}/action",
-                json={"createImage": {"name": "floor"}},
-                headers=fake.headers,
-                timeout=30,
-            ).raise_for_status()
-            client.get(
-                floor_url + fake.image_path(), headers=fake.headers, timeout=30
-            ).raise_for_status()
+            return pair
+
+        bare_pair, floor_url = plain_pair(bare_url), floor_process.url
+        floor_pair = plain_pair(floor_url)
 
         moto_process = start_moto()
         moto = None
