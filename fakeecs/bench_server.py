@@ -482,9 +482,8 @@ def spread_clients(url, headers, threads, seconds):
     ``CLIENT_PROCESSES`` processes: the server's rate, not one client process's.
 
     Python threads in one process share its interpreter lock, so past a few threads
-    one client process stops adding requests (against the floor server, which costs
-    nothing, 64 threads in one process get about 0.7x one thread's rate): spread over
-    processes, the clients measure the server.
+    one client process stops adding requests (the report prints both figures): spread
+    over processes, the clients measure the server.
     """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
