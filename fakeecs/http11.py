@@ -31,8 +31,6 @@ _CHUNK = 64 * 1024
 _STATUS_NO_BODY = (204, 304)
 _REASONS = {
     400: "Bad Request",
-    408: "Request Timeout",
-    411: "Length Required",
     431: "Request Header Fields Too Large",
     500: "Internal Server Error",
     501: "Not Implemented",
