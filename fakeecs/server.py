@@ -300,8 +300,12 @@ class ThreadedServer(_Background):
                     continue
                 try:
                     conn, address = self._listener.accept()
-                except (TimeoutError, OSError):
+                except TimeoutError:
                     self._slots.release()
+                    continue
+                except OSError:  # stopping, or out of file descriptors: do not spin
+                    self._slots.release()
+                    self._stopping.wait(0.05)
                     continue
                 conn.settimeout(self.timeout)
                 conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
